@@ -1,0 +1,595 @@
+/* The configuration: libconfuse schema and validation -> plain structs. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "handler.h"
+#include "log.h"
+
+#ifndef PIDFILE_DEFAULT
+#define PIDFILE_DEFAULT "/run/preforkd.pid"
+#endif
+
+/*
+ * libconfuse gives no user pointer to its callbacks, so one load at a time
+ * keeps its state here: where errors go, and on which line each option was
+ * written (libconfuse remembers only a section's closing line).
+ */
+struct option_line {
+	cfg_t *section;
+	const char *name;
+	int line;
+};
+
+static struct {
+	conf_report_fn report;
+	void *arg;
+	const char *path;
+	int errors;
+	struct option_line *lines;
+	size_t nlines, capacity;
+} load;
+
+struct range {
+	const char *name;
+	long min, max;
+};
+
+static const struct range ranges[] = {
+	{ "shutdown-timeout", 0, 3600 },
+	{ "backlog", 1, 65535 },
+	{ "workers", 1, CONF_MAX_WORKERS },
+	{ "min-spare", 0, CONF_MAX_WORKERS },
+	{ "max-spare", 1, CONF_MAX_WORKERS },
+	{ "max-workers", 0, CONF_MAX_WORKERS },
+	{ "max-requests", 0, LONG_MAX },
+	{ "timeout", 0, 86400 },
+};
+
+static void
+report_v(const char *file, int line, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int len;
+
+	len = snprintf(msg, sizeof(msg), "%s:%d: ", file ? file : load.path,
+		       line);
+	vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
+	load.errors++;
+	if (load.report != NULL)
+		load.report(load.arg, msg);
+}
+
+static void
+report_at(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_v(NULL, line, fmt, ap);
+	va_end(ap);
+}
+
+static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	report_v(cfg && cfg->filename ? cfg->filename : NULL,
+		 cfg ? cfg->line : 0, fmt, ap);
+}
+
+static int
+option_line(cfg_t *section, const char *name)
+{
+	for (size_t i = 0; i < load.nlines; i++)
+		if (load.lines[i].section == section &&
+		    strcmp(load.lines[i].name, name) == 0)
+			return load.lines[i].line;
+	return 0;
+}
+
+static void
+remember_line(cfg_t *section, const char *name, int line)
+{
+	if (load.nlines == load.capacity) {
+		size_t cap = load.capacity ? load.capacity * 2 : 32;
+		struct option_line *p = realloc(load.lines, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		load.lines = p;
+		load.capacity = cap;
+	}
+	load.lines[load.nlines++] = (struct option_line){ section, name, line };
+}
+
+void
+conf_error(cfg_t *section, const char *option, const char *fmt, ...)
+{
+	va_list ap;
+	int line = option ? option_line(section, option) : 0;
+
+	if (line == 0)
+		line = section->line;
+	va_start(ap, fmt);
+	report_v(NULL, line, fmt, ap);
+	va_end(ap);
+}
+
+/* Runs as each scalar option is parsed: line, duplicates, ranges. */
+static int
+validate_option(cfg_t *cfg, cfg_opt_t *opt)
+{
+	if (!(opt->flags & CFGF_LIST)) {
+		if (option_line(cfg, opt->name) != 0) {
+			cfg_error(cfg, "option '%s' is duplicate", opt->name);
+			return 0;
+		}
+		remember_line(cfg, opt->name, cfg->line);
+	}
+	if (opt->type != CFGT_INT)
+		return 0;
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		long v = cfg_opt_getnint(opt, 0);
+
+		if (strcmp(ranges[i].name, opt->name) != 0)
+			continue;
+		if (v < ranges[i].min || v > ranges[i].max) {
+			if (ranges[i].max == LONG_MAX)
+				cfg_error(cfg, "%s must be >= %ld", opt->name,
+					  ranges[i].min);
+			else
+				cfg_error(cfg, "%s must be %ld..%ld", opt->name,
+					  ranges[i].min, ranges[i].max);
+		}
+	}
+	/* Errors are counted, not fatal, so one run reports all of them. */
+	return 0;
+}
+
+/* Runs as a section closes: remembers that it was written. */
+static int
+validate_section(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+
+	remember_line(cfg, opt->name, sec->line);
+	return 0;
+}
+
+static void
+install_validators(cfg_t *cfg, cfg_opt_t *opts, const char *prefix)
+{
+	for (cfg_opt_t *o = opts; o->name != NULL; o++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s%s", prefix, o->name);
+		if (o->type == CFGT_SEC) {
+			char sub[sizeof(path) + 2];
+
+			cfg_set_validate_func(cfg, path, validate_section);
+			snprintf(sub, sizeof(sub), "%s|", path);
+			install_validators(cfg, o->subopts, sub);
+		} else {
+			cfg_set_validate_func(cfg, path, validate_option);
+		}
+	}
+}
+
+static cfg_opt_t *
+server_options(void)
+{
+	static cfg_opt_t opts[32];
+	static const cfg_opt_t common[] = {
+		CFG_STR("listen", NULL, CFGF_NODEFAULT),
+		CFG_INT("backlog", 511, CFGF_NONE),
+		CFG_STR("handler", "http", CFGF_NONE),
+		CFG_INT("workers", 4, CFGF_NONE),
+		CFG_INT("min-spare", 1, CFGF_NONE),
+		CFG_INT("max-spare", 4, CFGF_NONE),
+		CFG_INT("max-workers", 0, CFGF_NONE),
+		CFG_INT("max-requests", 0, CFGF_NONE),
+		CFG_INT("timeout", 60, CFGF_NONE),
+	};
+	size_t n = 0;
+
+	if (opts[0].name != NULL)
+		return opts;
+	for (size_t i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+		opts[n++] = common[i];
+	for (size_t i = 0; handlers[i] != NULL; i++) {
+		cfg_opt_t sec = CFG_SEC(handlers[i]->name,
+					handlers[i]->options, CFGF_NONE);
+		opts[n++] = sec;
+	}
+	opts[n] = (cfg_opt_t)CFG_END();
+	return opts;
+}
+
+static cfg_t *
+schema_init(void)
+{
+	cfg_opt_t opts[] = {
+		CFG_STR("user", NULL, CFGF_NODEFAULT),
+		CFG_STR("group", NULL, CFGF_NODEFAULT),
+		CFG_STR("pidfile", PIDFILE_DEFAULT, CFGF_NONE),
+		CFG_STR("error-log", NULL, CFGF_NODEFAULT),
+		CFG_STR("log-level", "info", CFGF_NONE),
+		CFG_INT("shutdown-timeout", 30, CFGF_NONE),
+		CFG_SEC("server", server_options(),
+			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+		CFG_END()
+	};
+	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+
+	if (cfg == NULL)
+		return NULL;
+	cfg_set_error_function(cfg, confuse_error);
+	install_validators(cfg, opts, "");
+	return cfg;
+}
+
+char *
+conf_path_resolve(const char *conf_path, const char *path)
+{
+	const char *slash;
+	char *out;
+	size_t dirlen;
+
+	if (path[0] == '/' || (slash = strrchr(conf_path, '/')) == NULL)
+		return strdup(path);
+	dirlen = (size_t)(slash - conf_path);
+	if ((out = malloc(dirlen + 1 + strlen(path) + 1)) == NULL)
+		return NULL;
+	memcpy(out, conf_path, dirlen);
+	out[dirlen] = '/';
+	strcpy(out + dirlen + 1, path);
+	return out;
+}
+
+static char *
+resolve_log_target(const char *conf_path, const char *target)
+{
+	if (target == NULL)
+		return NULL;
+	if (strcmp(target, "syslog") == 0 || strcmp(target, "stderr") == 0)
+		return strdup(target);
+	return conf_path_resolve(conf_path, target);
+}
+
+static void
+conf_identity(cfg_t *cfg, struct conf *conf)
+{
+	const char *user = cfg_getstr(cfg, "user");
+	const char *group = cfg_getstr(cfg, "group");
+
+	conf->uid = (uid_t)-1;
+	conf->gid = (gid_t)-1;
+	if (user != NULL) {
+		struct passwd *pw = getpwnam(user);
+
+		conf->user = strdup(user);
+		if (pw == NULL)
+			conf_error(cfg, "user", "user '%s' does not exist", user);
+		else {
+			conf->uid = pw->pw_uid;
+			conf->gid = pw->pw_gid;
+		}
+	}
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		conf->group = strdup(group);
+		if (gr == NULL)
+			conf_error(cfg, "group", "group '%s' does not exist", group);
+		else
+			conf->gid = gr->gr_gid;
+	}
+}
+
+static void
+conf_pool(cfg_t *sec, struct server_conf *s)
+{
+	s->workers = (int)cfg_getint(sec, "workers");
+	s->max_workers = (int)cfg_getint(sec, "max-workers");
+	s->min_spare = (int)cfg_getint(sec, "min-spare");
+	s->max_spare = (int)cfg_getint(sec, "max-spare");
+
+	if (!conf_pool_is_dynamic(s)) {
+		if (option_line(sec, "min-spare") || option_line(sec, "max-spare"))
+			conf_error(sec, option_line(sec, "min-spare") ?
+				   "min-spare" : "max-spare",
+				   "min-spare and max-spare need max-workers "
+				   "greater than workers (%d)", s->workers);
+		if (option_line(sec, "max-workers") && s->max_workers < s->workers)
+			conf_error(sec, "max-workers",
+				   "max-workers (%d) is less than workers (%d)",
+				   s->max_workers, s->workers);
+		return;
+	}
+	if (s->min_spare > s->max_spare)
+		conf_error(sec, "min-spare",
+			   "min-spare (%d) is greater than max-spare (%d)",
+			   s->min_spare, s->max_spare);
+	if (s->max_spare > s->max_workers)
+		conf_error(sec, "max-spare",
+			   "max-spare (%d) is greater than max-workers (%d)",
+			   s->max_spare, s->max_workers);
+}
+
+/* prev[0..nprev) are the servers before this one, for duplicate checks. */
+static void
+conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
+	    struct server_conf *s)
+{
+	const char *listen = cfg_getstr(sec, "listen");
+	const char *hname = cfg_getstr(sec, "handler");
+	char err[256];
+
+	s->name = strdup(cfg_title(sec));
+	s->backlog = (int)cfg_getint(sec, "backlog");
+	s->max_requests = cfg_getint(sec, "max-requests");
+	s->timeout = (int)cfg_getint(sec, "timeout");
+	conf_pool(sec, s);
+
+	if (listen == NULL)
+		conf_error(sec, NULL, "server '%s' has no listen address",
+			   s->name);
+	else {
+		s->listen_text = strdup(listen);
+		if (addr_parse(listen, &s->listen, err, sizeof(err)) == -1)
+			conf_error(sec, "listen", "listen: %s", err);
+		else
+			for (size_t i = 0; i < nprev; i++)
+				if (prev[i].listen_text != NULL &&
+				    addr_conflicts(&prev[i].listen, &s->listen))
+					conf_error(sec, "listen",
+						   "listen '%s' is already used by "
+						   "server '%s'", listen,
+						   prev[i].name);
+	}
+
+	if ((s->handler = handler_find(hname)) == NULL) {
+		conf_error(sec, "handler", "unknown handler '%s'", hname);
+		return;
+	}
+	for (size_t i = 0; handlers[i] != NULL; i++)
+		if (handlers[i] != s->handler &&
+		    option_line(sec, handlers[i]->name) != 0)
+			conf_error(sec, handlers[i]->name,
+				   "section '%s' given but server '%s' uses "
+				   "handler '%s'", handlers[i]->name, s->name,
+				   s->handler->name);
+	if (s->handler->configure != NULL &&
+	    s->handler->configure(cfg_getsec(sec, s->handler->name), s,
+				  &s->hconf) == -1 && load.errors == 0)
+		report_at(sec->line, "handler '%s' rejected its section",
+			  s->handler->name);
+}
+
+static void
+conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
+{
+	const char *level = cfg_getstr(cfg, "log-level");
+
+	conf->path = strdup(path);
+	conf->pidfile = conf_path_resolve(path, cfg_getstr(cfg, "pidfile"));
+	conf->error_log = resolve_log_target(path, cfg_getstr(cfg, "error-log"));
+	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
+	if ((conf->log_level = log_level_parse(level)) == -1) {
+		conf->log_level = LOG_LEVEL_INFO;
+		conf_error(cfg, "log-level", "log-level '%s' is not one of "
+			   "error, warning, notice, info, debug", level);
+	}
+	conf_identity(cfg, conf);
+}
+
+size_t
+conf_blank_comments(char *text)
+{
+	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK } st = CODE;
+	size_t line = 1, opened = 0;
+
+	for (char *p = text; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		switch (st) {
+		case CODE:
+			if (*p == '"' || *p == '\'')
+				st = *p == '"' ? DQUOTE : SQUOTE;
+			else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+				st = LINE;
+			else if (p[0] == '/' && p[1] == '*') {
+				st = BLOCK;
+				opened = line;
+				*p++ = ' ';
+			}
+			if (st == LINE || st == BLOCK)
+				*p = ' ';
+			break;
+		case DQUOTE:
+		case SQUOTE:
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == (st == DQUOTE ? '"' : '\''))
+				st = CODE;
+			break;
+		case LINE:
+			if (*p == '\n')
+				st = CODE;
+			else
+				*p = ' ';
+			break;
+		case BLOCK:
+			if (p[0] == '*' && p[1] == '/') {
+				*p++ = ' ';
+				*p = ' ';
+				st = CODE;
+			} else if (*p != '\n') {
+				*p = ' ';
+			}
+			break;
+		}
+	}
+	return st == BLOCK ? opened : 0;
+}
+
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *p = cap > CONF_MAX_SIZE ? NULL :
+				  realloc(text, cap = cap * 2 + 8192);
+
+			if (p == NULL) {
+				free(text);
+				fclose(f);
+				errno = EFBIG;
+				return NULL;
+			}
+			text = p;
+		}
+		size_t n = fread(text + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(text);
+		text = NULL;
+	} else {
+		text[len] = '\0';
+	}
+	fclose(f);
+	return text;
+}
+
+/*
+ * libconfuse 3.3 miscounts lines after comments (each one shifts every
+ * later error by a line or two), so comments are blanked here, newlines
+ * kept, and libconfuse parses text where all line numbers are right.
+ */
+static int
+parse_file(cfg_t *cfg, const char *path)
+{
+	char *text = read_text(path);
+	size_t open_line;
+	FILE *f;
+	int rc;
+
+	if (text == NULL) {
+		char msg[PATH_MAX + 64];
+
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
+			 strerror(errno));
+		load.errors++;
+		if (load.report != NULL)
+			load.report(load.arg, msg);
+		return CFG_FILE_ERROR;
+	}
+	if ((open_line = conf_blank_comments(text)) != 0) {
+		report_at((int)open_line, "comment opened with /* is never "
+			  "closed");
+		free(text);
+		return CFG_PARSE_ERROR;
+	}
+	if ((f = fmemopen(text, strlen(text), "r")) == NULL) {
+		report_at(0, "fmemopen: %s", strerror(errno));
+		free(text);
+		return CFG_FILE_ERROR;
+	}
+	free(cfg->filename);
+	cfg->filename = strdup(path);
+	rc = cfg_parse_fp(cfg, f);
+	fclose(f);
+	free(text);
+	return rc;
+}
+
+struct conf *
+conf_load(const char *path, conf_report_fn report, void *arg)
+{
+	struct conf *conf = calloc(1, sizeof(*conf));
+	cfg_t *cfg = schema_init();
+	int rc;
+
+	memset(&load, 0, sizeof(load));
+	load.report = report;
+	load.arg = arg;
+	load.path = path;
+	if (conf == NULL || cfg == NULL) {
+		report_at(0, "out of memory");
+		goto out;
+	}
+	if ((rc = parse_file(cfg, path)) != CFG_SUCCESS)
+		goto out;
+
+	conf_globals(cfg, conf, path);
+	conf->nservers = cfg_size(cfg, "server");
+	if (conf->nservers == 0)
+		report_at(cfg->line, "no server section: nothing to serve");
+	conf->servers = calloc(conf->nservers ? conf->nservers : 1,
+			       sizeof(*conf->servers));
+	if (conf->servers == NULL) {
+		report_at(0, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < conf->nservers; i++)
+		conf_server(cfg_getnsec(cfg, "server", (unsigned)i),
+			    conf->servers, i, &conf->servers[i]);
+out:
+	free(load.lines);
+	if (cfg != NULL)
+		cfg_free(cfg);
+	if (load.errors > 0) {
+		conf_free(conf);
+		conf = NULL;
+	}
+	memset(&load, 0, sizeof(load));
+	return conf;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	if (conf == NULL)
+		return;
+	for (size_t i = 0; conf->servers != NULL && i < conf->nservers; i++) {
+		struct server_conf *s = &conf->servers[i];
+
+		if (s->handler != NULL && s->handler->free_conf != NULL &&
+		    s->hconf != NULL)
+			s->handler->free_conf(s->hconf);
+		free(s->name);
+		free(s->listen_text);
+	}
+	free(conf->servers);
+	free(conf->path);
+	free(conf->user);
+	free(conf->group);
+	free(conf->pidfile);
+	free(conf->error_log);
+	free(conf);
+}
+
+bool
+conf_pool_is_dynamic(const struct server_conf *s)
+{
+	return s->max_workers > s->workers;
+}

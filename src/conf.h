@@ -1,0 +1,75 @@
+/* The configuration: libconfuse schema and validation -> plain structs. */
+#ifndef PREFORKD_CONF_H
+#define PREFORKD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <confuse.h>
+
+#include "addr.h"
+
+struct handler;
+
+#define CONF_MAX_WORKERS 1024
+#define CONF_MAX_SIZE (16 * 1024 * 1024)
+
+struct server_conf {
+	char *name;
+	struct addr listen;
+	char *listen_text;
+	int backlog;
+	const struct handler *handler;
+	void *hconf;
+	int workers;			/* started; fixed pool size */
+	int min_spare, max_spare;	/* dynamic pool, when max_workers > workers */
+	int max_workers;
+	long max_requests;		/* 0 = never recycle */
+	int timeout;			/* seconds without progress */
+};
+
+struct conf {
+	char *path;
+	char *user, *group;		/* NULL: keep the master's identity */
+	uid_t uid;
+	gid_t gid;
+	char *pidfile;
+	char *error_log;		/* NULL: stderr with -n, else syslog */
+	int log_level;
+	int shutdown_timeout;
+	size_t nservers;
+	struct server_conf *servers;
+};
+
+/* Called once per error, with "FILE:LINE: message". */
+typedef void (*conf_report_fn)(void *arg, const char *message);
+
+/*
+ * Parses and validates path.  Every error found is reported; returns the
+ * config, or NULL if there was any error.  The same code path serves
+ * start-up, -t, -s reload and SIGHUP.
+ */
+struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
+void conf_free(struct conf *conf);
+
+/*
+ * For handlers' configure: reports "FILE:LINE: message" at the line of
+ * option in section (or of the section itself when option is NULL or
+ * was not written).
+ */
+void conf_error(cfg_t *section, const char *option, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Resolves a relative path against the config file's directory. */
+char *conf_path_resolve(const char *conf_path, const char *path);
+
+/*
+ * Blanks the comments (#, //, and block) of config text in place, keeping
+ * newlines and quoted strings.  Returns 0, or the line of a block comment
+ * that is never closed.
+ */
+size_t conf_blank_comments(char *text);
+
+bool conf_pool_is_dynamic(const struct server_conf *s);
+
+#endif

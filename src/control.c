@@ -1,0 +1,198 @@
+/* -s: signals a running master, and for reload waits for its verdict. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "control.h"
+#include "pidfile.h"
+#include "signals.h"
+
+/* A reload answers once new workers accept; this bounds a stuck one. */
+#define RELOAD_WAIT_MS 60000
+
+static socklen_t
+reply_address(pid_t pid, struct sockaddr_un *sun)
+{
+	int len;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	/* Abstract namespace: sun_path[0] == '\0', nothing on disk to clean. */
+	len = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
+		       "preforkd-reload-%d", (int)pid);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+}
+
+void
+control_reply(pid_t requester, bool ok, const char *message)
+{
+	struct sockaddr_un sun;
+	socklen_t len = reply_address(requester, &sun);
+	char buf[1024];
+	int fd, n;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	n = snprintf(buf, sizeof(buf), "%s %s", ok ? "ok" : "failed", message);
+	if (n > (int)sizeof(buf) - 1)
+		n = (int)sizeof(buf) - 1;
+	/* A plain kill -HUP has nobody listening: that is fine. */
+	(void)sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
+		     (struct sockaddr *)&sun, len);
+	close(fd);
+}
+
+static int
+reply_socket(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = reply_address(getpid(), &sun);
+	int fd, on = 1;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, len) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One datagram from pid, or -1 on timeout (other senders are ignored). */
+static int
+reply_receive(int fd, pid_t pid, char *buf, size_t buflen)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+		} control;
+		struct iovec iov = { buf, buflen - 1 };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
+		};
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct cmsghdr *c;
+		struct timespec now;
+		long waited;
+		ssize_t n;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (now.tv_sec - start.tv_sec) * 1000 +
+			 (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= RELOAD_WAIT_MS)
+			return -1;
+		if (poll(&pfd, 1, (int)(RELOAD_WAIT_MS - waited)) <= 0)
+			continue;
+		if ((n = recvmsg(fd, &msg, 0)) <= 0)
+			continue;
+		c = CMSG_FIRSTHDR(&msg);
+		if (c == NULL || c->cmsg_type != SCM_CREDENTIALS ||
+		    ((struct ucred *)(void *)CMSG_DATA(c))->pid != pid)
+			continue;
+		buf[n] = '\0';
+		return 0;
+	}
+}
+
+static int
+reload(pid_t pid)
+{
+	char answer[1024];
+	int fd = reply_socket();
+
+	if (fd == -1) {
+		perror("preforkd: reply socket");
+		return 1;
+	}
+	if (kill(pid, SIGHUP) == -1) {
+		fprintf(stderr, "preforkd: kill(%d, SIGHUP): %s\n", (int)pid,
+			strerror(errno));
+		close(fd);
+		return 1;
+	}
+	if (reply_receive(fd, pid, answer, sizeof(answer)) == -1) {
+		fprintf(stderr, "preforkd: master %d sent no reload outcome "
+			"within %d s; see its error log\n", (int)pid,
+			RELOAD_WAIT_MS / 1000);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (strncmp(answer, "ok ", 3) == 0) {
+		printf("preforkd: %s\n", answer + 3);
+		return 0;
+	}
+	fprintf(stderr, "preforkd: reload failed: %s\n",
+		strncmp(answer, "failed ", 7) == 0 ? answer + 7 : answer);
+	return 1;
+}
+
+static void
+print_error(void *arg, const char *message)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", message);
+}
+
+int
+control_command(const char *command, const char *conf_path,
+		const char *pidfile_override)
+{
+	int signo = signal_for_command(command);
+	struct conf *conf = NULL;
+	char *pidfile;
+	char err[512];
+	pid_t pid;
+	int rc = 1;
+
+	if (signo == 0) {
+		fprintf(stderr, "preforkd: unknown signal '%s': use one of %s\n",
+			command, signal_commands);
+		return 1;
+	}
+	/* The config names the pidfile; a reload must not send a bad one. */
+	conf = conf_load(conf_path, print_error, NULL);
+	if (conf == NULL && (signo == SIGHUP || pidfile_override == NULL)) {
+		fprintf(stderr, "preforkd: configuration %s has errors%s\n",
+			conf_path, signo == SIGHUP ? ": not reloading" : "");
+		return 1;
+	}
+	pidfile = strdup(pidfile_override ? pidfile_override : conf->pidfile);
+	conf_free(conf);
+	if (pidfile == NULL)
+		return 1;
+	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1) {
+		fprintf(stderr, "preforkd: %s\n", err);
+		goto out;
+	}
+	if (signo == SIGHUP) {
+		rc = reload(pid);
+		goto out;
+	}
+	if (kill(pid, signo) == -1) {
+		fprintf(stderr, "preforkd: kill(%d, %s): %s\n", (int)pid,
+			signal_name(signo), strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(pidfile);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/* Detaching from the terminal, with a readiness pipe to the invoker. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* Long enough for a large pool under a slow machine, yet bounded. */
+#define READY_WAIT_MS 120000
+
+static int
+redirect_to_null(int first, int last)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	for (int i = first; i <= last; i++)
+		if (dup2(fd, i) == -1) {
+			close(fd);
+			return -1;
+		}
+	close(fd);
+	return 0;
+}
+
+static void
+invoker_wait(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char status = '1';
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(&pfd, 1, READY_WAIT_MS);
+	while (r == -1 && errno == EINTR);
+	if (r == 0) {
+		fprintf(stderr, "preforkd: no readiness report after %d s\n",
+			READY_WAIT_MS / 1000);
+		_exit(1);
+	}
+	do
+		n = read(fd, &status, 1);
+	while (n == -1 && errno == EINTR);
+	if (n != 1)
+		fprintf(stderr, "preforkd: the daemon exited during start-up\n");
+	_exit(n == 1 && status == '0' ? 0 : 1);
+}
+
+int
+daemon_detach(void)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0) {
+		close(fds[1]);
+		invoker_wait(fds[0]);
+	}
+	close(fds[0]);
+	if (setsid() == -1 || chdir("/") == -1 ||
+	    redirect_to_null(STDIN_FILENO, STDIN_FILENO) == -1) {
+		close(fds[1]);
+		return -1;
+	}
+	return fds[1];
+}
+
+void
+daemon_report(int fd, bool ok)
+{
+	char status = ok ? '0' : '1';
+	ssize_t n;
+
+	if (fd == -1)
+		return;
+	do
+		n = write(fd, &status, 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (ok)
+		redirect_to_null(STDOUT_FILENO, STDERR_FILENO);
+}

@@ -1,0 +1,17 @@
+/* Detaching from the terminal, with a readiness pipe to the invoker. */
+#ifndef PREFORKD_DAEMON_H
+#define PREFORKD_DAEMON_H
+
+#include <stdbool.h>
+
+/*
+ * Forks; the invoking process waits on a pipe and exits 0 when the
+ * daemon reports it is ready, 1 otherwise.  Returns, in the daemon (a new
+ * session leader), the pipe's write end, or -1 with errno.
+ */
+int daemon_detach(void);
+
+/* Tells the invoker the outcome and points std fds at /dev/null. */
+void daemon_report(int fd, bool ok);
+
+#endif

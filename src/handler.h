@@ -1,0 +1,63 @@
+/*
+ * The seam between the core and a protocol handler.  The core knows a
+ * handler only through struct handler; a handler knows nothing of the
+ * master, only the connection it is given and the conn_* calls below.
+ */
+#ifndef PREFORKD_HANDLER_H
+#define PREFORKD_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <confuse.h>
+
+struct server_conf;
+
+struct handler_conn {
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	const struct server_conf *server;
+	void *hconf;			/* what the handler's configure made */
+};
+
+struct handler {
+	const char *name;
+	/* Options of the handler's own section, named after the handler. */
+	cfg_opt_t *options;
+	/*
+	 * Turns the parsed section (always present, defaults applied) into the
+	 * handler's config.  Reports problems with conf_error() and returns
+	 * -1; the core never calls serve with a config that failed here.
+	 */
+	int (*configure)(cfg_t *section, const struct server_conf *server,
+			 void **hconf);
+	void (*free_conf)(void *hconf);
+	/*
+	 * In the master, before its generation's workers fork: open files
+	 * with the master's rights and give them to uid/gid ((uid_t)-1: keep).
+	 * -1 fails the start or the reload.
+	 */
+	int (*prepare)(void *hconf, uid_t uid, gid_t gid);
+	/* In the worker, after the privilege drop; -1 = fatal for the worker. */
+	int (*worker_init)(void *hconf);
+	/* Serves one accepted connection; the core closes fd afterwards. */
+	void (*serve)(struct handler_conn *conn);
+	/* In the worker on SIGUSR1: reopen the handler's own log files. */
+	void (*reopen)(void *hconf);
+};
+
+/* Every handler, NULL-terminated. */
+extern const struct handler *const handlers[];
+const struct handler *handler_find(const char *name);
+
+/* Implemented by the worker: progress keeps the no-progress timeout away. */
+void conn_progress(struct handler_conn *conn, size_t bytes_sent);
+/* A request begins: its request line, for the scoreboard. */
+void conn_note_request(struct handler_conn *conn, const char *line,
+		       size_t len);
+/* True once the worker has been told to stop gracefully. */
+bool conn_stopping(const struct handler_conn *conn);
+
+#endif

@@ -1,0 +1,170 @@
+/* Listening sockets, shared by generations and kept across reloads. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+
+static struct listener *listeners;
+
+/*
+ * A socket file left by a crashed run is removed; one that still answers
+ * belongs to a live server and is left alone (bind then fails).
+ */
+static void
+unix_remove_stale(const struct addr *addr)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&addr->sa;
+	struct stat st;
+	int fd;
+
+	if (lstat(sun->sun_path, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (connect(fd, (const struct sockaddr *)&addr->sa, addr->salen) == -1 &&
+	    errno == ECONNREFUSED) {
+		if (unlink(sun->sun_path) == 0)
+			log_notice("removed stale socket %s", sun->sun_path);
+	}
+	close(fd);
+}
+
+static int
+socket_bind(const struct addr *addr, int backlog, struct addr *bound_out,
+	    char *name, size_t namelen, char *err, size_t errlen)
+{
+	struct sockaddr_storage bound;
+	socklen_t boundlen = sizeof(bound);
+	const char *call = "socket";
+	int fd, on = 1;
+
+	addr_format(addr, name, namelen);
+	if ((fd = socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	call = "setsockopt";
+	if (addr->family != AF_UNIX &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	if (addr->family == AF_INET6) {
+		int v6only = !addr->dual_stack;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+			       sizeof(v6only)) == -1)
+			goto fail;
+	}
+	if (addr->family == AF_UNIX)
+		unix_remove_stale(addr);
+	call = "bind";
+	if (bind(fd, (const struct sockaddr *)&addr->sa, addr->salen) == -1)
+		goto fail;
+	call = "listen";
+	if (listen(fd, backlog) == -1)
+		goto fail;
+	if (addr->family != AF_UNIX &&
+	    getsockname(fd, (struct sockaddr *)&bound, &boundlen) == 0) {
+		*bound_out = *addr;
+		addr_set_port(bound_out, addr_port(&(struct addr){
+			.family = bound.ss_family, .sa = bound }));
+		addr_format(bound_out, name, namelen);
+	} else {
+		*bound_out = *addr;
+	}
+	return fd;
+fail:
+	snprintf(err, errlen, "%s(%s): %s", call, name, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+struct listener *
+listener_acquire(const struct addr *addr, int backlog, unsigned gen,
+		 char *err, size_t errlen)
+{
+	struct listener *l;
+
+	for (l = listeners; l != NULL; l = l->next) {
+		/* A port 0 written out as the port it got is the same socket. */
+		if (l->fd == -1 || l->claimed_by == gen ||
+		    (!addr_equal(&l->addr, addr) && !addr_equal(&l->bound, addr)))
+			continue;
+		/* listen() again only updates the backlog of a live socket. */
+		if (listen(l->fd, backlog) == -1) {
+			snprintf(err, errlen, "listen(%s): %s", l->name,
+				 strerror(errno));
+			return NULL;
+		}
+		l->refs++;
+		l->claimed_by = gen;
+		return l;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->addr = *addr;
+	if ((l->fd = socket_bind(addr, backlog, &l->bound, l->name,
+				 sizeof(l->name), err, errlen)) == -1) {
+		free(l);
+		return NULL;
+	}
+	l->refs = 1;
+	l->claimed_by = gen;
+	l->next = listeners;
+	listeners = l;
+	return l;
+}
+
+static void
+listener_shut(struct listener *l)
+{
+	if (l->fd == -1)
+		return;
+	close(l->fd);
+	l->fd = -1;
+	if (l->addr.family == AF_UNIX)
+		unlink(((const struct sockaddr_un *)&l->addr.sa)->sun_path);
+}
+
+void
+listener_release(struct listener *l)
+{
+	struct listener **pp;
+
+	if (l == NULL || --l->refs > 0)
+		return;
+	for (pp = &listeners; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	if (l->fd != -1)
+		log_info("closed listener %s", l->name);
+	listener_shut(l);
+	free(l);
+}
+
+void
+listener_close_others(int keep_fd)
+{
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		if (l->fd != keep_fd && l->fd != -1)
+			close(l->fd);
+}
+
+void
+listener_close_all(void)
+{
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		listener_shut(l);
+}

@@ -1,0 +1,231 @@
+/* The error log: one backend (syslog, stderr or a file), levels, reopen. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum log_backend { BACKEND_STDERR, BACKEND_SYSLOG, BACKEND_FILE };
+
+static const char *const level_names[] = {
+	"error", "warning", "notice", "info", "debug",
+};
+static const int level_priorities[] = {
+	LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG,
+};
+
+static enum log_backend backend = BACKEND_STDERR;
+static int current_level = LOG_LEVEL_INFO;
+static int file_fd = -1;
+static char *file_path;
+static bool stderr_copy;
+static bool write_failed;	/* an unwritable log is reported once */
+
+int
+log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcasecmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		    0640);
+}
+
+int
+log_open(const char *target, int level)
+{
+	if (strcmp(target, "stderr") == 0) {
+		log_close();
+		backend = BACKEND_STDERR;
+	} else if (strcmp(target, "syslog") == 0) {
+		log_close();
+		openlog("preforkd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		backend = BACKEND_SYSLOG;
+	} else {
+		char *path = strdup(target);
+		int fd;
+
+		if (path == NULL)
+			return -1;
+		if ((fd = open_file(path)) == -1) {
+			int saved = errno;
+
+			free(path);
+			errno = saved;
+			return -1;
+		}
+		log_close();
+		file_fd = fd;
+		file_path = path;
+		backend = BACKEND_FILE;
+	}
+	current_level = level;
+	write_failed = false;
+	return 0;
+}
+
+void
+log_set_stderr_copy(bool on)
+{
+	stderr_copy = on;
+}
+
+bool
+log_to_stderr(void)
+{
+	return backend == BACKEND_STDERR;
+}
+
+int
+log_reopen(void)
+{
+	int fd;
+
+	if (backend != BACKEND_FILE)
+		return 0;
+	if ((fd = open_file(file_path)) == -1)
+		return -1;
+	/* dup2 keeps the descriptor number, so no window without a log. */
+	if (dup2(fd, file_fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	if (fcntl(file_fd, F_SETFD, FD_CLOEXEC) == -1)
+		return -1;
+	write_failed = false;
+	return 0;
+}
+
+void
+log_chown(uid_t uid, gid_t gid)
+{
+	if (backend == BACKEND_FILE && fchown(file_fd, uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "fchown(%s, %d)", file_path,
+			  (int)uid);
+}
+
+void
+log_close(void)
+{
+	if (backend == BACKEND_SYSLOG)
+		closelog();
+	if (file_fd != -1)
+		close(file_fd);
+	file_fd = -1;
+	free(file_path);
+	file_path = NULL;
+	backend = BACKEND_STDERR;
+}
+
+static void
+write_line(int fd, const char *line, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, line, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!write_failed && fd == file_fd) {
+				/* Said once; serving goes on without the log. */
+				write_failed = true;
+				syslog(LOG_ERR, "preforkd: cannot write %s: %s",
+				       file_path, strerror(errno));
+			}
+			return;
+		}
+		line += n;
+		len -= (size_t)n;
+	}
+}
+
+static void
+log_emit(int level, const char *msg)
+{
+	bool copy = stderr_copy && level <= LOG_LEVEL_WARNING;
+	char line[2048];
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	int len;
+
+	if (backend == BACKEND_SYSLOG)
+		syslog(level_priorities[level], "%s", msg);
+	if (backend == BACKEND_SYSLOG && !copy)
+		return;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	len = snprintf(line, sizeof(line), "%s.%03ldZ [%s] preforkd[%d]: %s\n",
+		       stamp, ts.tv_nsec / 1000000, level_names[level],
+		       (int)getpid(), msg);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(line)) {
+		len = sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	if (backend == BACKEND_FILE)
+		write_line(file_fd, line, (size_t)len);
+	if (backend == BACKEND_STDERR || copy)
+		write_line(STDERR_FILENO, line, (size_t)len);
+}
+
+static void
+log_vmsg(int level, int errnum, const char *fmt, va_list ap)
+{
+	char msg[1536];
+	int len;
+
+	if (level > current_level)
+		return;
+	len = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (len >= 0 && errnum != 0 && (size_t)len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - (size_t)len, ": %s",
+			 strerror(errnum));
+	log_emit(level, msg);
+}
+
+void
+log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	log_vmsg(level, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_errno(int level, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	log_vmsg(level, saved, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}

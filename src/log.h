@@ -1,0 +1,48 @@
+/* The error log: one backend (syslog, stderr or a file), levels, reopen. */
+#ifndef PREFORKD_LOG_H
+#define PREFORKD_LOG_H
+
+#include <stdbool.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+/* -1 if the name is not a level. */
+int log_level_parse(const char *name);
+
+/*
+ * target: "syslog", "stderr" or a file path.  Returns 0, or -1 with errno
+ * (the previous backend stays in use).
+ */
+int log_open(const char *target, int level);
+
+/* Also copies every message to stderr (start-up, before detaching). */
+void log_set_stderr_copy(bool on);
+
+/* Reopens a file backend under the same path (logrotate). */
+int log_reopen(void);
+
+/* Gives a file backend to this uid so unprivileged workers can reopen it. */
+void log_chown(uid_t uid, gid_t gid);
+
+void log_close(void);
+bool log_to_stderr(void);
+
+void log_msg(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends ": strerror(errno)". */
+void log_errno(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_notice(...)  log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
+#define log_info(...)    log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)   log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,115 @@
+/* preforkd: command line, the -t and -s paths, then the master. */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "control.h"
+#include "master.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: preforkd [-n] [-t] [-f FILE] [-p PIDFILE] [-s SIGNAL] [-V] [-h]\n"
+		"  -f FILE     configuration file (default %s/preforkd.conf)\n"
+		"  -n          stay in the foreground; errors go to stderr\n"
+		"  -t          check the configuration and exit\n"
+		"  -p PIDFILE  pidfile, overriding the configuration\n"
+		"  -s SIGNAL   send stop, quit, reload or reopen to the master\n"
+		"  -V          print the version and exit\n"
+		"  -h          print this help and exit\n",
+		SYSCONFDIR);
+}
+
+static void
+print_error(void *arg, const char *message)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", message);
+}
+
+/*
+ * The daemon changes directory to /, and SIGHUP re-reads the file: keep
+ * an absolute path, so relative paths in it resolve the same way later.
+ */
+static char *
+absolute_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return strdup(path);
+	if ((out = malloc(strlen(cwd) + strlen(path) + 2)) != NULL)
+		sprintf(out, "%s/%s", cwd, path);
+	return out;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct master_options opts = { .foreground = false };
+	const char *conf_arg = SYSCONFDIR "/preforkd.conf";
+	const char *command = NULL;
+	bool test_only = false;
+	struct conf *conf;
+	char *conf_path;
+	int c, rc;
+
+	while ((c = getopt(argc, argv, "f:np:s:tVh")) != -1) {
+		switch (c) {
+		case 'f': conf_arg = optarg; break;
+		case 'n': opts.foreground = true; break;
+		case 'p': opts.pidfile_override = optarg; break;
+		case 's': command = optarg; break;
+		case 't': test_only = true; break;
+		case 'V':
+			printf("preforkd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "preforkd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if ((conf_path = absolute_path(conf_arg)) == NULL) {
+		perror("preforkd");
+		return 1;
+	}
+	if (command != NULL) {
+		rc = control_command(command, conf_path, opts.pidfile_override);
+		free(conf_path);
+		return rc;
+	}
+	conf = conf_load(conf_path, print_error, NULL);
+	if (conf == NULL) {
+		fprintf(stderr, "preforkd: configuration %s has errors\n",
+			conf_path);
+		free(conf_path);
+		return 1;
+	}
+	if (test_only) {
+		printf("preforkd: configuration %s is ok\n", conf_path);
+		conf_free(conf);
+		free(conf_path);
+		return 0;
+	}
+	free(conf_path);
+	return master_run(conf, &opts);
+}

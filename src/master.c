@@ -1,0 +1,937 @@
+/*
+ * The master: binds, forks and supervises generations of workers, and
+ * turns signals into actions.  It sleeps only in ppoll() with its signals
+ * unblocked; handlers set flags that the loop acts on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "control.h"
+#include "daemon.h"
+#include "handler.h"
+#include "listener.h"
+#include "log.h"
+#include "master.h"
+#include "pidfile.h"
+#include "pool.h"
+#include "scoreboard.h"
+#include "signals.h"
+#include "worker.h"
+
+/* Room for two full generations at the largest allowed pools. */
+#define SCOREBOARD_SLOTS	(4 * CONF_MAX_WORKERS)
+/* New workers must reach accept() within this, or start/reload fails. */
+#define START_TIMEOUT_MS	30000
+#define FAST_STOP_KILL_MS	5000
+#define TICK_MS			1000
+#define TICK_BUSY_MS		20
+#define MAX_REQUESTERS		8
+
+struct generation {
+	unsigned id;
+	struct conf *conf;
+	struct listener **listeners;	/* one per server */
+	struct pool_server *pools;	/* one per server */
+	size_t nworkers;		/* alive */
+	struct generation *next;
+};
+
+struct worker {
+	pid_t pid;
+	struct generation *gen;
+	size_t server;
+	struct slot *slot;
+	bool retiring;			/* sent SIGQUIT */
+	bool killed;			/* sent SIGTERM or SIGKILL */
+	int64_t kill_at_ms;		/* a graceful stop ends here */
+};
+
+struct requesters {
+	pid_t pid[MAX_REQUESTERS];
+	size_t n;
+};
+
+enum master_mode { RUNNING, STOPPING_FAST, STOPPING_GRACEFUL };
+
+static struct {
+	char *conf_path;
+	bool foreground;
+	char *pidfile;
+	int pidfile_fd;
+	int ready_fd;			/* daemon readiness pipe, -1 when told */
+	bool ready;
+	int64_t start_deadline_ms;
+	sigset_t sleep_mask;
+	struct scoreboard sb;
+	struct generation *gens;	/* every generation with a use left */
+	struct generation *current;
+	struct generation *pending;	/* a reload's, until its workers accept */
+	int64_t pending_deadline_ms;
+	struct requesters pending_req;
+	struct requesters confirm_req;	/* answered once old workers stop accepting */
+	int64_t confirm_deadline_ms;
+	unsigned last_gen_id;
+	struct worker *workers;
+	size_t nworkers, capacity;
+	enum master_mode mode;
+	bool winched;			/* SIGWINCH: no workers until HUP */
+	bool scoreboard_full_logged;
+} m = { .pidfile_fd = -1, .ready_fd = -1 };
+
+static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
+	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
+static volatile sig_atomic_t hup_senders[MAX_REQUESTERS];
+static volatile sig_atomic_t nhup_senders;
+
+static void
+on_signal(int signo, siginfo_t *info, void *context)
+{
+	(void)context;
+	switch (signo) {
+	case SIGHUP:
+		sig_reload = 1;
+		/* Whoever asked (e.g. -s reload) gets the outcome. */
+		if (info->si_code == SI_USER && nhup_senders < MAX_REQUESTERS)
+			hup_senders[nhup_senders++] = info->si_pid;
+		break;
+	case SIGTERM:
+	case SIGINT:
+		sig_terminate = 1;
+		break;
+	case SIGQUIT:
+		sig_quit = 1;
+		break;
+	case SIGUSR1:
+		sig_reopen = 1;
+		break;
+	case SIGUSR2:
+		sig_upgrade = 1;
+		break;
+	case SIGWINCH:
+		sig_winch = 1;
+		break;
+	case SIGTTIN:
+		sig_ttin++;
+		break;
+	case SIGTTOU:
+		sig_ttou++;
+		break;
+	case SIGCHLD:
+		sig_child = 1;
+		break;
+	}
+}
+
+/* ---- generations ---- */
+
+static void
+generation_free(struct generation *g)
+{
+	struct generation **pp;
+
+	for (pp = &m.gens; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	for (size_t i = 0; i < g->conf->nservers; i++)
+		listener_release(g->listeners[i]);
+	conf_free(g->conf);
+	free(g->listeners);
+	free(g->pools);
+	free(g);
+}
+
+static void
+pool_init(struct pool_server *ps, const struct server_conf *s)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->workers = s->workers;
+	ps->min_spare = s->min_spare;
+	ps->max_spare = s->max_spare;
+	ps->max_workers = s->max_workers;
+	ps->timeout_s = s->timeout;
+	ps->spawn_rate = 1;
+}
+
+static int
+handler_prepare(const struct conf *conf, const struct server_conf *s)
+{
+	bool give = geteuid() == 0 && conf->user != NULL;
+
+	if (s->handler->prepare == NULL)
+		return 0;
+	return s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
+				   give ? conf->gid : (gid_t)-1);
+}
+
+/* Binds what is new, keeps what is unchanged; all or nothing. */
+static struct generation *
+generation_create(struct conf *conf, char *err, size_t errlen)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+	size_t n = conf->nservers;
+
+	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
+	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	g->id = m.last_gen_id + 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct server_conf *s = &conf->servers[i];
+		struct listener *l = listener_acquire(&s->listen, s->backlog,
+						      g->id, err, errlen);
+
+		if (l == NULL)
+			goto fail;
+		g->listeners[i] = l;
+		if (handler_prepare(conf, s) == -1) {
+			snprintf(err, errlen, "server %s: handler %s could not "
+				 "set up (see the error log)", s->name,
+				 s->handler->name);
+			goto fail;
+		}
+		pool_init(&g->pools[i], s);
+		if (l->refs == 1)
+			log_notice("server %s: listening on %s", s->name, l->name);
+		else
+			log_info("server %s: keeps listening on %s", s->name,
+				 l->name);
+	}
+	m.last_gen_id = g->id;
+	g->conf = conf;
+	g->next = m.gens;
+	m.gens = g;
+	return g;
+fail:
+	if (g != NULL) {
+		for (size_t i = 0; g->listeners != NULL && i < n; i++)
+			listener_release(g->listeners[i]);
+		free(g->listeners);
+		free(g->pools);
+		free(g);
+	}
+	return NULL;
+}
+
+/* ---- workers ---- */
+
+static struct worker *
+worker_find(pid_t pid)
+{
+	for (size_t i = 0; i < m.nworkers; i++)
+		if (m.workers[i].pid == pid)
+			return &m.workers[i];
+	return NULL;
+}
+
+static _Noreturn void
+worker_child(struct generation *g, size_t si, struct slot *slot,
+	     pid_t master_pid)
+{
+	struct worker_args args = {
+		.conf = g->conf,
+		.server = &g->conf->servers[si],
+		.slot = slot,
+		.listen_fd = g->listeners[si]->fd,
+		.master_pid = master_pid,
+	};
+
+	/* Nothing of the master's stays open in a worker but its listener. */
+	if (m.pidfile_fd != -1)
+		close(m.pidfile_fd);
+	if (m.ready_fd != -1)
+		close(m.ready_fd);
+	listener_close_others(args.listen_fd);
+	worker_main(&args);
+}
+
+static int
+worker_spawn(struct generation *g, size_t si)
+{
+	const struct server_conf *s = &g->conf->servers[si];
+	struct slot *slot;
+	pid_t pid, master_pid = getpid();
+
+	if (m.nworkers == m.capacity) {
+		size_t cap = m.capacity ? m.capacity * 2 : 16;
+		struct worker *p = realloc(m.workers, cap * sizeof(*p));
+
+		if (p == NULL) {
+			log_error("out of memory for the worker table");
+			return -1;
+		}
+		m.workers = p;
+		m.capacity = cap;
+	}
+	if ((slot = scoreboard_slot_claim(&m.sb)) == NULL) {
+		if (!m.scoreboard_full_logged)
+			log_error("scoreboard full (%d slots): not spawning",
+				  SCOREBOARD_SLOTS);
+		m.scoreboard_full_logged = true;
+		return -1;
+	}
+	slot->generation = g->id;
+	slot->server = (int)si;
+	if ((pid = fork()) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "fork() for server %s", s->name);
+		scoreboard_slot_release(slot);
+		return -1;
+	}
+	if (pid == 0)
+		worker_child(g, si, slot, master_pid);
+	slot->pid = pid;
+	m.workers[m.nworkers++] = (struct worker){
+		.pid = pid, .gen = g, .server = si, .slot = slot,
+	};
+	g->nworkers++;
+	log_info("server %s: worker %d started (generation %u)", s->name,
+		 (int)pid, g->id);
+	return 0;
+}
+
+static void
+worker_signal(struct worker *w, int signo)
+{
+	if (kill(w->pid, signo) == -1 && errno != ESRCH)
+		log_errno(LOG_LEVEL_ERROR, "kill(%d, %d)", (int)w->pid, signo);
+}
+
+static void
+worker_retire(struct worker *w, int64_t now)
+{
+	if (w->retiring || w->killed)
+		return;
+	w->retiring = true;
+	w->kill_at_ms = now + (int64_t)m.current->conf->shutdown_timeout * 1000;
+	worker_signal(w, SIGQUIT);
+}
+
+static void
+generation_retire(struct generation *g, int64_t now)
+{
+	for (size_t i = 0; i < m.nworkers; i++)
+		if (m.workers[i].gen == g)
+			worker_retire(&m.workers[i], now);
+}
+
+static void
+generation_terminate(struct generation *g, int64_t now)
+{
+	for (size_t i = 0; i < m.nworkers; i++) {
+		struct worker *w = &m.workers[i];
+
+		if (g != NULL && w->gen != g)
+			continue;
+		if (!w->killed)
+			worker_signal(w, SIGTERM);
+		w->killed = true;
+		w->kill_at_ms = now + FAST_STOP_KILL_MS;
+	}
+}
+
+static void
+describe_status(int st, char *buf, size_t len)
+{
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "exited on signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+}
+
+static void
+worker_exited(struct worker *w, int st, int64_t now)
+{
+	const char *name = w->gen->conf->servers[w->server].name;
+	struct pool_server *ps = &w->gen->pools[w->server];
+	enum worker_exit how = pool_classify_status(st);
+	bool expected = w->retiring || w->killed;
+	char what[96];
+
+	describe_status(st, what, sizeof(what));
+	if (how == EXIT_FATAL) {
+		log_error("server %s: worker %d exited with status %d (fatal): "
+			  "not respawning workers of generation %u", name,
+			  (int)w->pid, WORKER_EXIT_FATAL, w->gen->id);
+	} else if (expected) {
+		log_debug("server %s: worker %d %s", name, (int)w->pid, what);
+	} else if (how == EXIT_NORMAL) {
+		log_info("server %s: worker %d recycled after %llu connections",
+			 name, (int)w->pid,
+			 (unsigned long long)w->slot->connections);
+	} else {
+		log_warning("server %s: worker %d %s", name, (int)w->pid, what);
+	}
+	if (!expected || how == EXIT_FATAL)
+		pool_worker_exited(ps, how, now - w->slot->started_ms, now);
+	scoreboard_slot_release(w->slot);
+	w->gen->nworkers--;
+	*w = m.workers[--m.nworkers];
+}
+
+static void
+reap_children(int64_t now)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		struct worker *w = worker_find(pid);
+
+		if (w != NULL)
+			worker_exited(w, st, now);
+	}
+	if (pid == -1 && errno != ECHILD)
+		log_errno(LOG_LEVEL_ERROR, "waitpid()");
+}
+
+/* ---- pool maintenance ---- */
+
+static size_t
+server_workers(struct generation *g, size_t si, struct pool_worker *out,
+	       struct worker **map)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m.nworkers; i++) {
+		struct worker *w = &m.workers[i];
+
+		/* A killed worker is as good as gone: replace it now. */
+		if (w->gen != g || w->server != si || w->killed)
+			continue;
+		out[n] = (struct pool_worker){
+			.pid = w->pid, .state = w->slot->state,
+			.retiring = w->retiring,
+			.last_activity_ms = w->slot->last_activity_ms,
+		};
+		map[n++] = w;
+	}
+	return n;
+}
+
+static void
+worker_kill_stuck(struct worker *w, int64_t now)
+{
+	log_warning("server %s: worker %d busy for %llds without progress: "
+		    "killed", w->gen->conf->servers[w->server].name, (int)w->pid,
+		    (long long)(now - w->slot->last_activity_ms) / 1000);
+	worker_signal(w, SIGKILL);
+	w->killed = true;
+}
+
+static void
+maintain_server(struct generation *g, size_t si, int64_t now)
+{
+	struct pool_worker *pw = calloc(m.nworkers + 1, sizeof(*pw));
+	struct worker **map = calloc(m.nworkers + 1, sizeof(*map));
+	pid_t *retire = calloc(m.nworkers + 1, sizeof(pid_t));
+	pid_t *kill_ = calloc(m.nworkers + 1, sizeof(pid_t));
+	struct pool_actions act = { .retire = retire, .kill = kill_ };
+	size_t n;
+
+	if (pw == NULL || map == NULL || retire == NULL || kill_ == NULL)
+		goto out;
+	n = server_workers(g, si, pw, map);
+	pool_decide(&g->pools[si], pw, n, now, &act);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < act.nkill; k++)
+			if (act.kill[k] == pw[i].pid)
+				worker_kill_stuck(map[i], now);
+		for (size_t r = 0; r < act.nretire; r++)
+			if (act.retire[r] == pw[i].pid)
+				worker_retire(map[i], now);
+	}
+	for (int i = 0; i < act.spawn; i++)
+		if (worker_spawn(g, si) == -1) {
+			g->pools[si].respawn_at_ms = now + TICK_MS;
+			break;
+		}
+out:
+	free(pw);
+	free(map);
+	free(retire);
+	free(kill_);
+}
+
+/* Workers on their way out: stuck ones and overdue ones are killed. */
+static void
+maintain_leaving(int64_t now)
+{
+	for (size_t i = 0; i < m.nworkers; i++) {
+		struct worker *w = &m.workers[i];
+		struct pool_worker pw = {
+			.pid = w->pid, .state = w->slot->state,
+			.last_activity_ms = w->slot->last_activity_ms,
+		};
+
+		if (w->kill_at_ms == 0 || now < w->kill_at_ms) {
+			if (w->retiring && !w->killed &&
+			    pool_timed_out(&pw, now, w->gen->pools[w->server].timeout_s))
+				worker_kill_stuck(w, now);
+			continue;
+		}
+		log_warning("server %s: worker %d still running after %s: "
+			    "killed", w->gen->conf->servers[w->server].name,
+			    (int)w->pid, w->retiring ? "shutdown-timeout" :
+			    "SIGTERM");
+		worker_signal(w, SIGKILL);
+		w->killed = true;
+		w->kill_at_ms = 0;
+	}
+}
+
+static void
+maintain(int64_t now)
+{
+	if (m.mode == RUNNING) {
+		if (!m.winched)
+			for (size_t i = 0; i < m.current->conf->nservers; i++)
+				maintain_server(m.current, i, now);
+		for (size_t i = 0; m.pending && i < m.pending->conf->nservers; i++)
+			maintain_server(m.pending, i, now);
+	}
+	maintain_leaving(now);
+}
+
+/* ---- readiness of a generation ---- */
+
+static bool
+generation_ready(struct generation *g)
+{
+	for (size_t si = 0; si < g->conf->nservers; si++) {
+		int idle = 0;
+
+		for (size_t i = 0; i < m.nworkers; i++) {
+			struct worker *w = &m.workers[i];
+
+			if (w->gen == g && w->server == si && !w->retiring &&
+			    !w->killed && w->slot->state >= SLOT_IDLE)
+				idle++;
+		}
+		if (idle < g->pools[si].workers)
+			return false;
+	}
+	return true;
+}
+
+static bool
+generation_failed(struct generation *g)
+{
+	for (size_t si = 0; si < g->conf->nservers; si++)
+		if (g->pools[si].fatal)
+			return true;
+	return false;
+}
+
+/* ---- reload ---- */
+
+static void
+requesters_reply(struct requesters *r, bool ok, const char *message)
+{
+	for (size_t i = 0; i < r->n; i++)
+		control_reply(r->pid[i], ok, message);
+	r->n = 0;
+}
+
+static void
+requesters_add(struct requesters *to, struct requesters *from)
+{
+	for (size_t i = 0; i < from->n && to->n < MAX_REQUESTERS; i++)
+		to->pid[to->n++] = from->pid[i];
+	from->n = 0;
+}
+
+static void
+reload_failed(struct requesters *r, const char *reason)
+{
+	char msg[768];
+
+	snprintf(msg, sizeof(msg), "%s; generation %u keeps serving", reason,
+		 m.current->id);
+	log_error("reload failed: %s", msg);
+	requesters_reply(r, false, msg);
+}
+
+static void
+pending_abort(const char *reason, int64_t now)
+{
+	struct generation *g = m.pending;
+
+	m.pending = NULL;
+	generation_terminate(g, now);
+	reload_failed(&m.pending_req, reason);
+	if (g->nworkers == 0)
+		generation_free(g);
+}
+
+static void
+log_conf_error(void *arg, const char *message)
+{
+	(void)arg;
+	log_error("%s", message);
+}
+
+static void
+master_reload(int64_t now)
+{
+	struct requesters req = { .n = 0 };
+	struct conf *conf;
+	struct generation *g;
+	char err[512];
+
+	for (sig_atomic_t i = 0; i < nhup_senders; i++)
+		req.pid[req.n++] = hup_senders[i];
+	nhup_senders = 0;
+	if (m.mode != RUNNING) {
+		requesters_reply(&req, false, "the master is shutting down");
+		return;
+	}
+	log_notice("reloading configuration %s", m.conf_path);
+	if ((conf = conf_load(m.conf_path, log_conf_error, NULL)) == NULL) {
+		snprintf(err, sizeof(err), "configuration %s has errors",
+			 m.conf_path);
+		reload_failed(&req, err);
+		return;
+	}
+	if (m.pending != NULL)
+		pending_abort("superseded by a newer reload", now);
+	if ((g = generation_create(conf, err, sizeof(err))) == NULL) {
+		conf_free(conf);
+		reload_failed(&req, err);
+		return;
+	}
+	if (strcmp(conf->pidfile, m.pidfile) != 0)
+		log_warning("a new pidfile takes a restart: keeping %s",
+			    m.pidfile);
+	m.pending = g;
+	m.pending_deadline_ms = now + START_TIMEOUT_MS;
+	requesters_add(&m.pending_req, &req);
+	m.winched = false;
+}
+
+static int
+log_settings_apply(const struct conf *conf)
+{
+	const char *target = conf->error_log ? conf->error_log :
+			     m.foreground ? "stderr" : "syslog";
+
+	if (log_open(target, conf->log_level) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "cannot open error log %s%s", target,
+			  m.ready ? "; keeping the previous one" : "");
+		return -1;
+	}
+	if (geteuid() == 0 && conf->user != NULL)
+		log_chown(conf->uid, conf->gid);
+	return 0;
+}
+
+static void
+pending_check(int64_t now)
+{
+	struct generation *old = m.current;
+
+	if (m.pending == NULL)
+		return;
+	if (generation_failed(m.pending)) {
+		pending_abort("new workers exited fatally", now);
+		return;
+	}
+	if (!generation_ready(m.pending)) {
+		if (now > m.pending_deadline_ms)
+			pending_abort("new workers did not start in time", now);
+		return;
+	}
+	m.current = m.pending;
+	m.pending = NULL;
+	log_settings_apply(m.current->conf);
+	generation_retire(old, now);
+	log_notice("reload: generation %u serving", m.current->id);
+	requesters_add(&m.confirm_req, &m.pending_req);
+	m.confirm_deadline_ms = now + START_TIMEOUT_MS;
+}
+
+/* A reload is done for -s reload once no old worker can accept. */
+static void
+confirm_check(int64_t now)
+{
+	char msg[128];
+
+	if (m.confirm_req.n == 0)
+		return;
+	for (size_t i = 0; i < m.nworkers && now < m.confirm_deadline_ms; i++)
+		if (m.workers[i].gen != m.current && m.workers[i].slot->accepting &&
+		    !m.workers[i].killed)
+			return;
+	snprintf(msg, sizeof(msg), "reload: generation %u serving",
+		 m.current->id);
+	requesters_reply(&m.confirm_req, true, msg);
+}
+
+static void
+generations_collect(void)
+{
+	struct generation *g = m.gens, *next;
+
+	for (; g != NULL; g = next) {
+		next = g->next;
+		if (g != m.current && g != m.pending && g->nworkers == 0)
+			generation_free(g);
+	}
+}
+
+/* ---- the other signals ---- */
+
+static void
+master_reopen(void)
+{
+	if (log_reopen() == -1)
+		log_errno(LOG_LEVEL_ERROR, "reopening the error log");
+	else if (geteuid() == 0 && m.current->conf->user != NULL)
+		log_chown(m.current->conf->uid, m.current->conf->gid);
+	for (size_t i = 0; i < m.nworkers; i++)
+		if (!m.workers[i].killed)
+			worker_signal(&m.workers[i], SIGUSR1);
+	log_notice("reopened log files");
+}
+
+static void
+master_resize(int delta)
+{
+	struct generation *g = m.current;
+
+	for (size_t i = 0; i < g->conf->nservers; i++) {
+		struct pool_server *ps = &g->pools[i];
+
+		pool_resize(ps, delta);
+		if (ps->max_workers > ps->workers)
+			log_notice("server %s: idle workers %d..%d",
+				   g->conf->servers[i].name, ps->min_spare,
+				   ps->max_spare);
+		else
+			log_notice("server %s: pool size %d",
+				   g->conf->servers[i].name, ps->workers);
+	}
+}
+
+static void
+master_winch(int64_t now)
+{
+	/* A terminal resize sends WINCH to the foreground: nginx ignores it too. */
+	if (m.foreground) {
+		log_info("SIGWINCH ignored in the foreground");
+		return;
+	}
+	log_notice("SIGWINCH: retiring all workers until the next reload");
+	m.winched = true;
+	generation_retire(m.current, now);
+}
+
+static void
+master_shutdown(enum master_mode mode, int64_t now)
+{
+	if (m.mode == STOPPING_FAST || m.mode == mode)
+		return;
+	log_notice("%s shutdown", mode == STOPPING_FAST ? "fast" : "graceful");
+	if (m.pending != NULL)
+		pending_abort("the master is shutting down", now);
+	requesters_reply(&m.confirm_req, false, "the master is shutting down");
+	m.mode = mode;
+	/* The port refuses new connections from now on. */
+	listener_close_all();
+	if (mode == STOPPING_FAST) {
+		generation_terminate(NULL, now);
+		return;
+	}
+	for (size_t i = 0; i < m.nworkers; i++)
+		worker_retire(&m.workers[i], now);
+}
+
+/* ---- start-up and the loop ---- */
+
+static void
+startup_check(int64_t now)
+{
+	if (m.ready)
+		return;
+	if (generation_ready(m.current)) {
+		m.ready = true;
+		log_notice("ready: generation %u, %zu workers", m.current->id,
+			   m.current->nworkers);
+		log_set_stderr_copy(false);
+		daemon_report(m.ready_fd, true);
+		m.ready_fd = -1;
+		return;
+	}
+	if (generation_failed(m.current) || now > m.start_deadline_ms) {
+		log_error("start-up failed: %s", generation_failed(m.current) ?
+			  "workers exited fatally" : "workers did not start in time");
+		master_shutdown(STOPPING_FAST, now);
+	}
+}
+
+static int
+sleep_ms(int64_t now)
+{
+	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
+		    m.mode != RUNNING;
+	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);
+
+	for (struct generation *g = m.gens; g != NULL; g = g->next)
+		for (size_t i = 0; i < g->conf->nservers; i++)
+			if (g->pools[i].respawn_at_ms > now &&
+			    g->pools[i].respawn_at_ms < wake)
+				wake = g->pools[i].respawn_at_ms;
+	return (int)(wake - now);
+}
+
+static void
+master_loop(void)
+{
+	for (;;) {
+		int64_t now = monotonic_ms();
+		int ms = sleep_ms(now);
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+		if (ppoll(NULL, 0, &ts, &m.sleep_mask) == -1 && errno != EINTR)
+			log_errno(LOG_LEVEL_ERROR, "ppoll()");
+		now = monotonic_ms();
+
+		if (sig_child) {
+			sig_child = 0;
+			reap_children(now);
+		}
+		if (sig_terminate) {
+			sig_terminate = 0;
+			master_shutdown(STOPPING_FAST, now);
+		}
+		if (sig_quit) {
+			sig_quit = 0;
+			master_shutdown(STOPPING_GRACEFUL, now);
+		}
+		if (sig_reload) {
+			sig_reload = 0;
+			master_reload(now);
+		}
+		if (sig_reopen) {
+			sig_reopen = 0;
+			master_reopen();
+		}
+		if (sig_upgrade) {
+			sig_upgrade = 0;
+			log_warning("SIGUSR2: binary upgrade is not supported by "
+				    "this version; ignored");
+		}
+		if (sig_winch) {
+			sig_winch = 0;
+			master_winch(now);
+		}
+		for (; sig_ttin > 0; sig_ttin--)
+			master_resize(+1);
+		for (; sig_ttou > 0; sig_ttou--)
+			master_resize(-1);
+
+		if (m.mode != RUNNING && m.nworkers == 0)
+			return;
+		maintain(now);
+		pending_check(now);
+		confirm_check(now);
+		if (m.mode == RUNNING)
+			startup_check(now);
+		generations_collect();
+	}
+}
+
+static void
+master_cleanup(void)
+{
+	while (m.gens != NULL)
+		generation_free(m.gens);
+	m.current = m.pending = NULL;
+	listener_close_all();
+	pidfile_remove(m.pidfile, m.pidfile_fd);
+	m.pidfile_fd = -1;
+	scoreboard_destroy(&m.sb);
+	free(m.workers);
+	free(m.pidfile);
+	free(m.conf_path);
+}
+
+static int
+master_start(struct conf *conf)
+{
+	char err[512];
+
+	if (signals_install(on_signal, &m.sleep_mask) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "installing signal handlers");
+		return -1;
+	}
+	if ((m.pidfile_fd = pidfile_create(m.pidfile, err, sizeof(err))) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
+		return -1;
+	}
+	if ((m.current = generation_create(conf, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return -1;
+	}
+	m.start_deadline_ms = monotonic_ms() + START_TIMEOUT_MS;
+	log_notice("master %d started (config %s, pidfile %s)", (int)getpid(),
+		   m.conf_path, m.pidfile);
+	return 0;
+}
+
+int
+master_run(struct conf *conf, const struct master_options *o)
+{
+	bool ready;
+
+	m.foreground = o->foreground;
+	m.conf_path = strdup(conf->path);
+	m.pidfile = strdup(o->pidfile_override ? o->pidfile_override :
+			   conf->pidfile);
+	if (m.conf_path == NULL || m.pidfile == NULL) {
+		fprintf(stderr, "preforkd: out of memory\n");
+		return 1;
+	}
+	if (!m.foreground && (m.ready_fd = daemon_detach()) == -1) {
+		perror("preforkd: detaching");
+		return 1;
+	}
+	if (log_settings_apply(conf) == -1) {
+		conf_free(conf);
+		master_cleanup();
+		daemon_report(m.ready_fd, false);
+		return 1;
+	}
+	if (!log_to_stderr())
+		log_set_stderr_copy(true);
+	if (master_start(conf) == -1) {
+		if (m.current == NULL)
+			conf_free(conf);
+		master_cleanup();
+		daemon_report(m.ready_fd, false);
+		return 1;
+	}
+	master_loop();
+	ready = m.ready;
+	log_notice("exiting");
+	master_cleanup();
+	daemon_report(m.ready_fd, false);
+	log_close();
+	return ready ? 0 : 1;
+}

@@ -1,0 +1,97 @@
+/* The pidfile, locked by the running master for its whole life. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "pidfile.h"
+
+static pid_t
+read_pid(int fd)
+{
+	char buf[32];
+	ssize_t n;
+	long pid;
+	char *end;
+
+	do
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+	while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	if (end == buf || pid <= 0 || (*end != '\n' && *end != '\0'))
+		return -1;
+	return (pid_t)pid;
+}
+
+int
+pidfile_create(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	int fd, len;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1) {
+		snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "another preforkd (pid %d) holds "
+				 "the pidfile %s", (int)read_pid(fd), path);
+		else
+			snprintf(err, errlen, "flock(%s): %s", path,
+				 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len) {
+		snprintf(err, errlen, "write(%s): %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+pidfile_remove(const char *path, int fd)
+{
+	if (fd == -1)
+		return;
+	/* Unlink while still holding the lock, so no new master races us. */
+	unlink(path);
+	close(fd);
+}
+
+pid_t
+pidfile_running_pid(const char *path, char *err, size_t errlen)
+{
+	pid_t pid;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1) {
+		snprintf(err, errlen, "no preforkd is running: cannot open "
+			 "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A lock we can take means nobody holds it: the file is stale. */
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		snprintf(err, errlen, "no preforkd is running: pidfile %s is "
+			 "stale", path);
+		close(fd);
+		return -1;
+	}
+	pid = read_pid(fd);
+	close(fd);
+	if (pid == -1)
+		snprintf(err, errlen, "pidfile %s holds no valid pid", path);
+	return pid;
+}

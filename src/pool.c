@@ -1,0 +1,184 @@
+/* Pool decisions as pure functions: no system calls, tested directly. */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include "conf.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+static bool
+is_dynamic(const struct pool_server *ps)
+{
+	return ps->max_workers > ps->workers;
+}
+
+bool
+pool_timed_out(const struct pool_worker *w, int64_t now_ms, int timeout_s)
+{
+	return timeout_s > 0 &&
+	       (w->state == SLOT_BUSY || w->state == SLOT_CLOSING) &&
+	       now_ms - w->last_activity_ms > (int64_t)timeout_s * 1000;
+}
+
+static void
+decide_timeouts(const struct pool_worker *w, size_t n, int64_t now_ms,
+		int timeout_s, struct pool_actions *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pool_timed_out(&w[i], now_ms, timeout_s))
+			out->kill[out->nkill++] = w[i].pid;
+}
+
+/* Retires up to count live workers, idle ones first (they lose no work). */
+static void
+retire_some(const struct pool_worker *w, size_t n, int count,
+	    struct pool_actions *out)
+{
+	for (int pass = 0; pass < 2 && count > 0; pass++)
+		for (size_t i = 0; i < n && count > 0; i++) {
+			bool idle = w[i].state == SLOT_IDLE ||
+				    w[i].state == SLOT_STARTING;
+
+			if (w[i].retiring || (pass == 0) != idle)
+				continue;
+			out->retire[out->nretire++] = w[i].pid;
+			count--;
+		}
+}
+
+static int
+spawn_allowed(const struct pool_server *ps, int64_t now_ms)
+{
+	return !ps->fatal && now_ms >= ps->respawn_at_ms;
+}
+
+static void
+decide_fixed(struct pool_server *ps, const struct pool_worker *w, size_t n,
+	     int live, int64_t now_ms, struct pool_actions *out)
+{
+	if (live < ps->workers && spawn_allowed(ps, now_ms))
+		/* While backing off, bring back one worker at a time. */
+		out->spawn = ps->backoff_ms > 0 ? 1 : ps->workers - live;
+	else if (live > ps->workers)
+		retire_some(w, n, live - ps->workers, out);
+}
+
+/*
+ * Apache prefork's rule: keep idle workers between min-spare and
+ * max-spare, spawning at a rate that doubles each pass while short
+ * (up to a cap), retiring one idle worker per pass when over.
+ */
+static void
+decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
+	       int live, int64_t now_ms, struct pool_actions *out)
+{
+	int idle = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!w[i].retiring &&
+		    (w[i].state == SLOT_IDLE || w[i].state == SLOT_STARTING))
+			idle++;
+
+	if (live < ps->workers && idle < ps->max_spare &&
+	    spawn_allowed(ps, now_ms)) {
+		/* Never below the start size while it is not too idle. */
+		out->spawn = ps->backoff_ms > 0 ? 1 : ps->workers - live;
+		return;
+	}
+	if (idle < ps->min_spare && live < ps->max_workers &&
+	    spawn_allowed(ps, now_ms)) {
+		int want = ps->min_spare - idle;
+
+		if (ps->spawn_rate < 1)
+			ps->spawn_rate = 1;
+		if (want > ps->spawn_rate)
+			want = ps->spawn_rate;
+		if (want > ps->max_workers - live)
+			want = ps->max_workers - live;
+		if (ps->backoff_ms > 0)
+			want = 1;
+		out->spawn = want;
+		if (ps->spawn_rate < POOL_SPAWN_RATE_MAX)
+			ps->spawn_rate *= 2;
+		return;
+	}
+	ps->spawn_rate = 1;
+	if (live > ps->max_workers)
+		retire_some(w, n, live - ps->max_workers, out);
+	else if (idle > ps->max_spare && live > ps->workers)
+		retire_some(w, n, 1, out);
+}
+
+void
+pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
+	    int64_t now_ms, struct pool_actions *out)
+{
+	int live = 0;
+
+	out->spawn = 0;
+	out->nretire = 0;
+	out->nkill = 0;
+	decide_timeouts(w, n, now_ms, ps->timeout_s, out);
+	for (size_t i = 0; i < n; i++)
+		if (!w[i].retiring)
+			live++;
+	if (is_dynamic(ps))
+		decide_dynamic(ps, w, n, live, now_ms, out);
+	else
+		decide_fixed(ps, w, n, live, now_ms, out);
+}
+
+void
+pool_worker_exited(struct pool_server *ps, enum worker_exit how,
+		   int64_t lived_ms, int64_t now_ms)
+{
+	if (how == EXIT_FATAL) {
+		ps->fatal = true;
+		return;
+	}
+	if (how == EXIT_NORMAL || lived_ms >= POOL_HEALTHY_MS) {
+		ps->backoff_ms = 0;
+		return;
+	}
+	/* Died right after start: wait, doubling the wait each time. */
+	if (ps->backoff_ms == 0)
+		ps->backoff_ms = POOL_BACKOFF_MIN_MS;
+	else if (ps->backoff_ms < POOL_BACKOFF_MAX_MS)
+		ps->backoff_ms *= 2;
+	if (ps->backoff_ms > POOL_BACKOFF_MAX_MS)
+		ps->backoff_ms = POOL_BACKOFF_MAX_MS;
+	ps->respawn_at_ms = now_ms + ps->backoff_ms;
+}
+
+enum worker_exit
+pool_classify_status(int wstatus)
+{
+	if (WIFEXITED(wstatus)) {
+		if (WEXITSTATUS(wstatus) == WORKER_EXIT_OK)
+			return EXIT_NORMAL;
+		if (WEXITSTATUS(wstatus) == WORKER_EXIT_FATAL)
+			return EXIT_FATAL;
+	}
+	return EXIT_CRASHED;
+}
+
+void
+pool_resize(struct pool_server *ps, int delta)
+{
+	if (is_dynamic(ps)) {
+		/* A dynamic pool sizes itself: move its idle band instead. */
+		if (ps->min_spare + delta >= 0 &&
+		    ps->max_spare + delta <= ps->max_workers &&
+		    ps->max_spare + delta >= 1) {
+			ps->min_spare += delta;
+			ps->max_spare += delta;
+		}
+		return;
+	}
+	if (ps->workers + delta >= 1 && ps->workers + delta <= CONF_MAX_WORKERS)
+		ps->workers += delta;
+	/* Shrinking must not turn a fixed pool into a dynamic one. */
+	if (ps->max_workers > ps->workers)
+		ps->max_workers = ps->workers;
+}

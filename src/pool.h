@@ -1,0 +1,75 @@
+/*
+ * Pool decisions, as pure functions of their inputs: which workers to
+ * spawn, retire (graceful) or kill for a server's state at a given time.
+ * No system calls here, so the rules are tested directly.
+ */
+#ifndef PREFORKD_POOL_H
+#define PREFORKD_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Worker exit statuses; the respawn policy reads them. */
+#define WORKER_EXIT_OK		0	/* retired: graceful stop, max-requests */
+#define WORKER_EXIT_FATAL	78	/* do not respawn (EX_CONFIG) */
+
+enum worker_exit {
+	EXIT_NORMAL,		/* status WORKER_EXIT_OK */
+	EXIT_FATAL,		/* status WORKER_EXIT_FATAL */
+	EXIT_CRASHED,		/* any other status, or a signal */
+};
+
+#define POOL_BACKOFF_MIN_MS	100
+#define POOL_BACKOFF_MAX_MS	10000
+/* A worker that lived this long was not crash-looping. */
+#define POOL_HEALTHY_MS		2000
+#define POOL_SPAWN_RATE_MAX	32
+
+struct pool_worker {
+	pid_t pid;
+	int state;			/* enum slot_state */
+	bool retiring;			/* already told to stop */
+	int64_t last_activity_ms;
+};
+
+struct pool_server {
+	int workers;			/* fixed size, or start size of a dynamic pool */
+	int min_spare, max_spare, max_workers;	/* max_workers <= workers: fixed */
+	int timeout_s;
+	bool fatal;			/* a worker exited "do not respawn" */
+	int backoff_ms;			/* current crash-loop delay, 0 = none */
+	int64_t respawn_at_ms;		/* no spawn before this time */
+	int spawn_rate;			/* dynamic pool: grows while short */
+};
+
+struct pool_actions {
+	int spawn;
+	size_t nretire, nkill;
+	pid_t *retire;			/* caller-provided, room for n workers */
+	pid_t *kill;
+};
+
+/*
+ * One maintenance pass for one server: w[0..n) are its current-generation
+ * workers (other generations are retired by the caller).
+ */
+void pool_decide(struct pool_server *ps, const struct pool_worker *w,
+		 size_t n, int64_t now_ms, struct pool_actions *out);
+
+/* A busy worker that made no progress for longer than timeout_s. */
+bool pool_timed_out(const struct pool_worker *w, int64_t now_ms,
+		    int timeout_s);
+
+/* A worker of this server exited after living lived_ms. */
+void pool_worker_exited(struct pool_server *ps, enum worker_exit how,
+			int64_t lived_ms, int64_t now_ms);
+
+/* Maps a waitpid() status to the exit classes above. */
+enum worker_exit pool_classify_status(int wstatus);
+
+/* SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max. */
+void pool_resize(struct pool_server *ps, int delta);
+
+#endif

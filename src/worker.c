@@ -1,0 +1,261 @@
+/* The child side: signals, privilege drop, accept loop, handler call. */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "handler.h"
+#include "log.h"
+#include "pool.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+#define WORKER_EXIT_CRASH 1
+
+static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reopen_logs;
+static int listen_fd = -1;
+static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
+static struct slot *my_slot;
+
+/*
+ * Graceful stop.  Covering the listener with a socket that is not
+ * listening makes a pending or the very next accept() fail at once, so
+ * the signal cannot slip in between the flag check and accept().  Only
+ * this process's descriptor changes: the shared socket serves on.
+ */
+static void
+on_quit(int signo)
+{
+	int saved = errno;
+
+	(void)signo;
+	stopping = 1;
+	if (dead_fd != -1)
+		dup2(dead_fd, listen_fd);
+	my_slot->accepting = 0;
+	if (my_slot->state == SLOT_BUSY)
+		my_slot->state = SLOT_CLOSING;
+	errno = saved;
+}
+
+static void
+on_usr1(int signo)
+{
+	(void)signo;
+	reopen_logs = 1;
+}
+
+static int
+set_handler(int signo, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = fn;
+	return sigaction(signo, &sa, NULL);
+}
+
+static int
+worker_signals(void)
+{
+	static const int ignored[] = { SIGHUP, SIGPIPE, SIGWINCH, SIGTTIN,
+				       SIGTTOU, SIGUSR2 };
+	static const int defaulted[] = { SIGTERM, SIGINT, SIGCHLD, SIGALRM };
+	sigset_t none;
+
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		if (set_handler(ignored[i], SIG_IGN) == -1)
+			return -1;
+	for (size_t i = 0; i < sizeof(defaulted) / sizeof(defaulted[0]); i++)
+		if (set_handler(defaulted[i], SIG_DFL) == -1)
+			return -1;
+	if (set_handler(SIGQUIT, on_quit) == -1 ||
+	    set_handler(SIGUSR1, on_usr1) == -1)
+		return -1;
+	/* The master blocked its signals before forking us. */
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static int
+drop_privileges(const struct conf *conf)
+{
+	if (geteuid() != 0 || conf->user == NULL)
+		return 0;
+	if (initgroups(conf->user, conf->gid) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "initgroups(%s, %d)", conf->user,
+			  (int)conf->gid);
+		return -1;
+	}
+	if (setgid(conf->gid) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "setgid(%d)", (int)conf->gid);
+		return -1;
+	}
+	if (setuid(conf->uid) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "setuid(%d)", (int)conf->uid);
+		return -1;
+	}
+	/* Trust but verify: a drop that silently failed is a hole. */
+	if (getuid() != conf->uid || geteuid() != conf->uid ||
+	    getgid() != conf->gid || getegid() != conf->gid ||
+	    (conf->uid != 0 && setuid(0) != -1)) {
+		log_error("privilege drop to %s did not take effect", conf->user);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+worker_setup(const struct worker_args *a)
+{
+	my_slot = a->slot;
+	listen_fd = a->listen_fd;
+	my_slot->pid = getpid();
+	my_slot->accepting = 1;
+	if ((dead_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    worker_signals() == -1) {
+		log_errno(LOG_LEVEL_ERROR, "worker set-up");
+		_exit(WORKER_EXIT_CRASH);
+	}
+	/* A master killed with -9 takes its workers along, gracefully. */
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1)
+		log_errno(LOG_LEVEL_WARNING, "prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != a->master_pid)
+		_exit(WORKER_EXIT_OK);
+	if (drop_privileges(a->conf) == -1)
+		_exit(WORKER_EXIT_FATAL);
+	if (a->server->handler->worker_init != NULL &&
+	    a->server->handler->worker_init(a->server->hconf) == -1)
+		_exit(WORKER_EXIT_FATAL);
+}
+
+static void
+worker_reopen(const struct server_conf *server)
+{
+	reopen_logs = 0;
+	if (log_reopen() == -1)
+		log_errno(LOG_LEVEL_ERROR, "worker: reopening the error log");
+	if (server->handler->reopen != NULL)
+		server->handler->reopen(server->hconf);
+}
+
+static void
+worker_serve(const struct server_conf *server, int fd,
+	     const struct sockaddr_storage *peer, socklen_t peerlen)
+{
+	struct handler_conn conn = {
+		.fd = fd, .peer = *peer, .peerlen = peerlen,
+		.server = server, .hconf = server->hconf,
+	};
+
+	addr_format_sockaddr((const struct sockaddr *)peer, peerlen,
+			     my_slot->client, sizeof(my_slot->client));
+	my_slot->request[0] = '\0';
+	my_slot->last_activity_ms = monotonic_ms();
+	my_slot->state = stopping ? SLOT_CLOSING : SLOT_BUSY;
+	my_slot->connections++;
+	server->handler->serve(&conn);
+	close(fd);
+}
+
+/* Benign accept() failures: counted by the kernel, not worth a log line. */
+static bool
+accept_error_is_transient(int err)
+{
+	return err == EINTR || err == ECONNABORTED || err == EAGAIN ||
+	       err == EWOULDBLOCK || err == EPROTO || err == EPERM;
+}
+
+static void
+accept_pause_resources(int err)
+{
+	static int64_t last_logged;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	int64_t now = monotonic_ms();
+
+	if (now - last_logged > 60000) {
+		errno = err;
+		log_errno(LOG_LEVEL_ERROR, "accept() out of resources, pausing");
+		last_logged = now;
+	}
+	nanosleep(&pause, NULL);
+}
+
+_Noreturn void
+worker_main(const struct worker_args *a)
+{
+	const struct server_conf *server = a->server;
+	long served = 0;
+
+	worker_setup(a);
+	while (!stopping && getppid() == a->master_pid &&
+	       (server->max_requests == 0 || served < server->max_requests)) {
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof(peer);
+		int fd;
+
+		if (reopen_logs)
+			worker_reopen(server);
+		my_slot->state = SLOT_IDLE;
+		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
+			     SOCK_CLOEXEC);
+		if (fd == -1) {
+			int err = errno;
+
+			if (stopping || accept_error_is_transient(err))
+				continue;
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+			    err == ENOMEM) {
+				accept_pause_resources(err);
+				continue;
+			}
+			errno = err;
+			log_errno(LOG_LEVEL_ERROR, "accept(%s)", server->listen_text);
+			_exit(WORKER_EXIT_CRASH);
+		}
+		worker_serve(server, fd, &peer, peerlen);
+		served++;
+	}
+	my_slot->state = SLOT_CLOSING;
+	_exit(WORKER_EXIT_OK);
+}
+
+void
+conn_progress(struct handler_conn *conn, size_t bytes_sent)
+{
+	(void)conn;
+	my_slot->last_activity_ms = monotonic_ms();
+	my_slot->bytes_sent += bytes_sent;
+}
+
+void
+conn_note_request(struct handler_conn *conn, const char *line, size_t len)
+{
+	(void)conn;
+	if (len >= sizeof(my_slot->request))
+		len = sizeof(my_slot->request) - 1;
+	memcpy(my_slot->request, line, len);
+	my_slot->request[len] = '\0';
+	my_slot->requests++;
+	my_slot->last_activity_ms = monotonic_ms();
+}
+
+bool
+conn_stopping(const struct handler_conn *conn)
+{
+	(void)conn;
+	return stopping != 0;
+}

@@ -1,0 +1,22 @@
+/* The child side: signals, privilege drop, accept loop, handler call. */
+#ifndef PREFORKD_WORKER_H
+#define PREFORKD_WORKER_H
+
+#include <sys/types.h>
+
+struct conf;
+struct server_conf;
+struct slot;
+
+struct worker_args {
+	const struct conf *conf;
+	const struct server_conf *server;
+	struct slot *slot;
+	int listen_fd;
+	pid_t master_pid;
+};
+
+/* Runs in the forked child; never returns. */
+_Noreturn void worker_main(const struct worker_args *args);
+
+#endif

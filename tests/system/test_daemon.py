@@ -1,0 +1,141 @@
+"""Daemon mode: readiness on return, pidfile and its lock, -s control."""
+import os
+import re
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (T, Failure, Test, alive, connect, echo_once, expect,
+                     fd_targets, proc_stat, read_file, wait_until, write_file)
+
+
+def daemon_start(srv):
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s; stderr: %s' % (rc, err.strip()))
+    # No waiting: the contract is that listeners are up once it returns.
+    expect('echo' in srv.addrs, 'no "listening on" in the log when the '
+           'daemon returned')
+    try:
+        connect(srv.addr()).close()
+    except OSError as e:
+        raise Failure('connect right after the daemon returned: %s' % e)
+    echo_once(srv.addr(), b'daemon')
+
+
+def detached(srv):
+    st = proc_stat(srv.master)
+    expect(st is not None and alive(srv.master), 'master %d is not running'
+           % srv.master)
+    expect(st[2] != os.getsid(0), 'the daemon did not leave our session')
+    ours = {os.path.join(srv.dir, 'stdout'), os.path.join(srv.dir, 'stderr')}
+    for fd in ('0', '1', '2'):
+        target = os.readlink('/proc/%d/fd/%s' % (srv.master, fd))
+        expect(target == '/dev/null', 'daemon fd %s -> %s, not /dev/null'
+               % (fd, target))
+    expect(not ours & set(fd_targets(srv.master)), 'daemon holds our files')
+
+
+def pidfile_and_workers(srv, n):
+    text = read_file(srv.pidfile)
+    expect(text is not None and text.strip() == str(srv.master),
+           'pidfile holds %r' % text)
+    w = srv.wait_workers(n)
+    for p in w:
+        expect(proc_stat(p)[1] == srv.master, 'worker %d not a child of %d'
+               % (p, srv.master))
+
+
+def second_instance_refused(srv):
+    before = srv.workers()
+    rc, out, err = srv.start_daemon()
+    expect(rc != 0, 'a second instance with the same pidfile exited 0')
+    expect(str(srv.master) in err, 'the refusal does not name the running '
+           'master %d: %r' % (srv.master, err.strip()))
+    text = read_file(srv.pidfile)
+    expect(text is not None and text.strip() == str(srv.master),
+           'the refused instance changed the pidfile to %r' % text)
+    mine = set(before) | {srv.master}
+    strays = wait_until(lambda: not (set(srv.leftovers()) - mine -
+                                     set(srv.workers())), T(10))
+    expect(strays, 'the refused instance left processes: %s'
+           % sorted(set(srv.leftovers()) - mine - set(srv.workers())))
+    expect(srv.workers() == before, 'workers changed: %s -> %s'
+           % (before, srv.workers()))
+    echo_once(srv.addr(), b'still the first one')
+    return err.strip().split('\n')[-1]
+
+
+def stop_running(srv):
+    w = srv.workers()
+    rc, out, err = srv.ctl('stop')
+    expect(rc == 0, '-s stop exited %s: %s' % (rc, err.strip()))
+    expect(srv.wait_exit(T(10)), 'master still runs after -s stop')
+    expect(wait_until(lambda: not os.path.exists(srv.pidfile), T(5)),
+           'pidfile not removed')
+    expect(wait_until(lambda: not any(alive(p) for p in w), T(5)),
+           'workers still alive: %s' % [p for p in w if alive(p)])
+
+
+def stop_nothing(srv):
+    rc, out, err = srv.ctl('stop')
+    expect(rc == 1, '-s stop without a master exited %s' % rc)
+    expect(err.strip(), '-s stop without a master said nothing on stderr')
+    return err.strip()
+
+
+def stop_stale(srv):
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()
+    write_file(srv.pidfile, '%d\n' % dead.pid)
+    rc, out, err = srv.ctl('stop')
+    expect(rc == 1, '-s stop with a stale pidfile exited %s' % rc)
+    expect(err.strip(), 'no message for a stale pidfile')
+    os.unlink(srv.pidfile)
+    return err.strip()
+
+
+def reopen(srv):
+    mark = srv.mark()
+    rc, out, err = srv.ctl('reopen')
+    expect(rc == 0, '-s reopen exited %s: %s' % (rc, err.strip()))
+    srv.wait_log(r'reopened log files', since=mark)
+    echo_once(srv.addr(), b'after reopen')
+
+
+def quit_(srv):
+    w = srv.workers()
+    rc, out, err = srv.ctl('quit')
+    expect(rc == 0, '-s quit exited %s: %s' % (rc, err.strip()))
+    expect(srv.wait_exit(T(10)), 'master still runs after -s quit')
+    expect(wait_until(lambda: not os.path.exists(srv.pidfile), T(5)),
+           'pidfile not removed')
+    expect(wait_until(lambda: not any(alive(p) for p in w), T(5)),
+           'workers still alive: %s' % [p for p in w if alive(p)])
+
+
+def main():
+    t = Test('test_daemon')
+    srv = t.server('d1', servers=[dict(workers=3)])
+    if t.check('daemon returns 0 only once the port accepts', daemon_start,
+               srv):
+        t.check('daemon detached (own session, stdio on /dev/null)',
+                detached, srv)
+        t.check('pidfile holds the master, its children are 3 workers',
+                pidfile_and_workers, srv, 3)
+        t.check('second instance with the same pidfile is refused',
+                second_instance_refused, srv)
+        t.check('-s reopen', reopen, srv)
+        t.check('-s stop stops it: exit 0, pidfile gone', stop_running, srv)
+    t.check('-s stop with no master: exit 1 and a message', stop_nothing, srv)
+    t.check('-s stop with a stale pidfile: exit 1 and a message', stop_stale,
+            srv)
+
+    srv = t.server('d2')
+    if t.check('daemon start (second server)', daemon_start, srv):
+        t.check('-s quit stops it: exit 0, pidfile gone', quit_, srv)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,87 @@
+"""The echo handler (RFC 862): sizes, concurrency, the idle timeout."""
+import os
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (T, Test, closed_by_peer, connect, echo_once, expect,
+                     roundtrip)
+
+IDLE = 2    # the server's timeout, seconds
+
+
+def sizes(srv, n):
+    echo_once(srv.addr(), os.urandom(n))
+
+
+def concurrent(srv, clients=20):
+    results = [None] * clients
+    barrier = threading.Barrier(clients, timeout=T(10))
+
+    def client(i):
+        try:
+            data = (b'%02d' % i) * 8192 + os.urandom(1000)
+            s = connect(srv.addr())
+            try:
+                barrier.wait()
+                got = roundtrip(s, data, T(30))
+                results[i] = 'ok' if got == data else \
+                    'got %d of %d bytes, or other bytes' % (len(got), len(data))
+            finally:
+                s.close()
+        except Exception as e:
+            results[i] = '%s: %s' % (type(e).__name__, e)
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True)
+               for i in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(T(40))
+    bad = {i: r for i, r in enumerate(results) if r != 'ok'}
+    expect(not bad, 'clients failed: %s' % bad)
+
+
+def idle_dropped(srv):
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'hello') == b'hello', 'no echo')
+        start = time.monotonic()
+        expect(closed_by_peer(s, T(IDLE + 10)),
+               'idle client not dropped within %gs (timeout = %d)'
+               % (T(IDLE + 10), IDLE))
+        took = time.monotonic() - start
+    expect(took >= IDLE - 0.5, 'idle client dropped after %.2fs, before '
+           'the timeout of %ds' % (took, IDLE))
+    return 'dropped after %.2fs' % took
+
+
+def active_not_dropped(srv):
+    # A client that sends every half timeout is never idle for `timeout`.
+    with connect(srv.addr()) as s:
+        for i in range(4):
+            if i:
+                time.sleep(IDLE / 2.0)   # pacing the client, not a wait
+            got = roundtrip(s, b'tick%d' % i, T(5))
+            expect(got == b'tick%d' % i, 'round %d: got %r' % (i, got))
+
+
+def main():
+    t = Test('test_echo')
+    srv = t.server('echo', servers=[dict(workers=4, timeout=IDLE)])
+    if t.check('server starts', srv.start):
+        t.check('echo of 1 byte', sizes, srv, 1)
+        t.check('echo of 64 KiB', sizes, srv, 64 * 1024)
+        t.check('echo of 1 MiB', sizes, srv, 1024 * 1024)
+        t.check('20 concurrent clients each get their own data',
+                concurrent, srv)
+        t.check('idle client dropped after timeout', idle_dropped, srv)
+        t.check('a client active more often than timeout is kept',
+                active_not_dropped, srv)
+        t.check('pool intact after the echo checks', srv.wait_workers, 4)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

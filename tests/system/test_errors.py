@@ -1,0 +1,172 @@
+"""Start-up errors, -t with good and bad configs, USR1 reopen, -s errors."""
+import os
+import re
+import signal
+import socket
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (BINARY, T, Test, alive, echo_once, expect, fd_targets,
+                     line_of, run, wait_until, write_file)
+
+GOOD = '''pidfile = "preforkd.pid"
+error-log = "error.log"
+log-level = "info"
+shutdown-timeout = 5
+server echo {
+  listen = "127.0.0.1:0"
+  handler = "echo"
+  workers = 2
+  timeout = 60
+  max-requests = 0
+}
+'''
+
+# Each bad config: (name, text, the marker of the line the error must name).
+BAD = [
+    ('unknown option', GOOD.replace('  workers = 2', '  workers = 2\n'
+                                    '  frobnicate = 1'), 'frobnicate'),
+    ('workers = 0', GOOD.replace('workers = 2', 'workers = 0'),
+     'workers = 0'),
+    ('bad listen address', GOOD.replace('127.0.0.1:0', '127.0.0.1:99999'),
+     '99999'),
+    ('unparsable listen address', GOOD.replace('127.0.0.1:0', 'not an addr'),
+     'not an addr'),
+    ('unknown handler', GOOD.replace('"echo"', '"gopher"'), 'gopher'),
+    ('duplicate listen address across servers',
+     GOOD.replace('127.0.0.1:0', '127.0.0.1:7007') +
+     'server echo2 {\n  listen = "127.0.0.1:7007"\n'
+     '  handler = "echo"\n}\n', None),
+    # Comments are lines too (libconfuse 3.3 miscounts them).
+    ('workers = 0 after comment lines',
+     '# a comment\n// another\n/* and\n   a block */\n' +
+     GOOD.replace('workers = 2', 'workers = 0  # trailing'), 'workers = 0'),
+]
+
+
+def in_use(srv, daemon):
+    blocker = socket.socket()
+    try:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen(1)
+        port = blocker.getsockname()[1]
+        srv.write_conf(servers=[dict(listen='127.0.0.1:%d' % port)])
+        argv = [BINARY, '-f', srv.conf] + ([] if daemon else ['-n'])
+        rc, out, err = run(argv, timeout=T(20), cwd=srv.dir)
+    finally:
+        blocker.close()
+    expect(rc != 0, 'start on a port in use exited 0')
+    expect('127.0.0.1:%d' % port in err, 'stderr does not name 127.0.0.1:%d:'
+           ' %r' % (port, err.strip()))
+    expect('Address already in use' in err, 'stderr does not say "Address '
+           'already in use": %r' % err.strip())
+    left = wait_until(lambda: not srv.leftovers(), T(5))
+    expect(left, 'processes left after the failed start: %s'
+           % srv.leftovers())
+    expect(not os.path.exists(srv.pidfile), 'pidfile left behind')
+    return [l for l in err.split('\n') if 'in use' in l][0]
+
+
+def check_good(tdir):
+    path = os.path.join(tdir, 'good.conf')
+    write_file(path, GOOD)
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    expect(rc == 0, '-t on a good config exited %s: %s' % (rc, err.strip()))
+    expect('preforkd: configuration %s is ok' % path in out,
+           'stdout lacks "preforkd: configuration %s is ok": %r'
+           % (path, out))
+
+
+def check_bad(tdir, name, text, marker):
+    path = os.path.join(tdir, name.replace(' ', '_') + '.conf')
+    write_file(path, text)
+    line = (line_of(text, marker) if marker else
+            line_of(text, 'listen', nth=2))
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    expect(rc == 1, '-t exited %s, not 1' % rc)
+    expect('is ok' not in out, 'said ok: %r' % out)
+    lines = re.findall(r'^%s:(\d+): (.+)$' % re.escape(path), err, re.M)
+    expect(lines, 'no "%s:LINE: message" on stderr: %r' % (path, err))
+    expect(str(line) in [l for l, _ in lines],
+           'expected an error at line %d, got %s' % (line, lines))
+    return '; '.join('%s: %s' % l for l in lines)
+
+
+def all_errors(tdir):
+    text = GOOD.replace('workers = 2', 'workers = 0').replace('"echo"',
+                                                              '"gopher"')
+    path = os.path.join(tdir, 'two_errors.conf')
+    write_file(path, text)
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    expect(rc == 1, '-t exited %s' % rc)
+    for marker in ('workers = 0', 'gopher'):
+        n = line_of(text, marker)
+        expect('%s:%d:' % (path, n) in err, 'no error at line %d (%s) in %r'
+               % (n, marker, err))
+
+
+def reopen(srv):
+    old = srv.log + '.1'
+    os.rename(srv.log, old)
+    mark_old = len(open(old).read())
+    srv.signal(signal.SIGUSR1)
+    expect(wait_until(lambda: os.path.exists(srv.log), T(10)),
+           'no new %s after USR1' % srv.log)
+    said = wait_until(lambda: 'reopened log files' in
+                      (srv.log_text() + open(old).read()[mark_old:]), T(10))
+    expect(said, 'no "reopened log files" in either log')
+    srv.signal(signal.SIGTTIN)
+    srv.wait_log(r'server echo: pool size 3')
+    srv.wait_workers(3)
+    late = open(old).read()[mark_old:]
+    expect('pool size' not in late, 'the TTIN line went to the old file: %r'
+           % late)
+    procs = [srv.master] + srv.workers()
+    held = lambda: [p for p in procs if alive(p) and old in fd_targets(p)]
+    expect(wait_until(lambda: not held(), T(10)),
+           'still writing to the renamed log: %s' % held())
+    echo_once(srv.addr(), b'x')
+
+
+def ctl_no_pidfile(srv):
+    srv.write_conf(pidfile=os.path.join(srv.dir, 'missing', 'p.pid'))
+    rc, out, err = srv.ctl('stop')
+    expect(rc == 1, '-s stop with a missing pidfile exited %s' % rc)
+    expect(err.strip(), 'no message on stderr')
+    rc, out, err = srv.ctl('reload')
+    expect(rc == 1, '-s reload with a missing pidfile exited %s' % rc)
+    return err.strip()
+
+
+def ctl_bad_signal(srv):
+    rc, out, err = srv.ctl('frobnicate')
+    expect(rc != 0, '-s frobnicate exited 0')
+    expect(err.strip(), 'no message on stderr')
+
+
+def main():
+    t = Test('test_errors')
+    t.check('port in use: foreground start fails naming the address',
+            in_use, t.server('busy_fg'), False)
+    t.check('port in use: daemon start fails naming the address',
+            in_use, t.server('busy_daemon'), True)
+    t.check('-t on a good config: 0 and the ok line', check_good, t.dir)
+    for name, text, marker in BAD:
+        t.check('-t on a bad config (%s): 1 and FILE:LINE' % name,
+                check_bad, t.dir, name, text, marker)
+    t.check('-t reports every error of a config', all_errors, t.dir)
+
+    srv = t.server('reopen', servers=[dict(workers=2)], log_level='info')
+    if t.check('server starts', srv.start):
+        t.check('USR1 reopens the error log in master and workers',
+                reopen, srv)
+    t.check('-s with a missing pidfile: exit 1', ctl_no_pidfile,
+            t.server('nopid'))
+    t.check('-s with an unknown signal name fails', ctl_bad_signal,
+            t.server('badsig'))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

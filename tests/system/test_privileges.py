@@ -1,0 +1,119 @@
+"""Privilege drop of the workers, and the fatal "do not respawn" exit.
+
+As root with `user = "nobody"` the workers run as nobody while the master
+stays root.  Under `unshare --map-root-user` the master is root in a user
+namespace where nobody's ids are unmapped, so initgroups() fails in every
+worker: a real condition of containers.  The workers then exit with the
+fatal status, and the master neither respawns them in a loop nor serves:
+start-up fails with the reason, and a reload to such a config fails and
+leaves the old generation serving.
+"""
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BINARY, T, Test, echo_once, expect, run
+
+NOBODY = pwd.getpwnam('nobody')
+
+
+def ids(pid):
+    """(real uid, effective uid, real gid, effective gid) of pid."""
+    for line in open('/proc/%d/status' % pid):
+        if line.startswith('Uid:'):
+            uid = [int(x) for x in line.split()[1:3]]
+        if line.startswith('Gid:'):
+            gid = [int(x) for x in line.split()[1:3]]
+    return uid[0], uid[1], gid[0], gid[1]
+
+
+def workers_drop_to_nobody(t):
+    if os.geteuid() != 0:
+        return 'not root: no drop to test here (CI runs as root)'
+    srv = t.server('drop', user='nobody')
+    srv.start()
+    workers = srv.wait_workers(2)
+    expect(ids(srv.master)[:2] == (0, 0), 'master is not root: %s'
+           % (ids(srv.master),))
+    for w in workers:
+        expect(ids(w) == (NOBODY.pw_uid, NOBODY.pw_uid, NOBODY.pw_gid,
+                          NOBODY.pw_gid),
+               'worker %d runs with ids %s, not nobody' % (w, ids(w)))
+    echo_once(srv.addr(), b'dropped')
+    srv.stop()
+
+
+def unshare():
+    path = shutil.which('unshare')
+    expect(path, 'unshare (util-linux) not found')
+    rc, out, err = run([path, '--map-root-user', 'true'])
+    expect(rc == 0, 'user namespaces unavailable: %s' % err.strip())
+    return path
+
+
+def fatal_start_fails(t):
+    srv = t.server('fatal-start', user='nobody')
+    rc, out, err = run([unshare(), '--map-root-user', BINARY, '-n', '-f',
+                        srv.conf], timeout=T(30))
+    expect(rc == 1, 'start-up with unusable workers exited %s, not 1' % rc)
+    log = srv.log_text()
+    for needle in ('initgroups(nobody', 'status 78 (fatal)',
+                   'start-up failed: workers exited fatally'):
+        expect(needle in log + err, '%r not reported; stderr: %s'
+               % (needle, err[-600:]))
+    started = log.count('worker ')  # "worker PID started" and exits
+    spawned = len(srv.started())
+    expect(spawned <= 2, 'fatal workers were respawned: %d started'
+           % spawned)
+    expect(not os.path.exists(srv.pidfile), 'pidfile left behind')
+    return '%d log lines about workers' % started
+
+
+def start_wrapped(srv, wrapper):
+    """Server.start() with a wrapper that execs the binary in place (so the
+    wrapper's pid is the master's)."""
+    srv.out = open(os.path.join(srv.dir, 'stdout'), 'wb')
+    srv.err = open(os.path.join(srv.dir, 'stderr'), 'wb')
+    srv.proc = subprocess.Popen(wrapper + [BINARY, '-n', '-f', srv.conf],
+                                stdin=subprocess.DEVNULL, stdout=srv.out,
+                                stderr=srv.err, cwd=srv.dir)
+    srv.master = srv.proc.pid
+    srv.seen.add(srv.master)
+    srv.wait_ready()
+
+
+def fatal_reload_keeps_old(t):
+    srv = t.server('fatal-reload')
+    # The master runs as root of a user namespace: its own workers (no
+    # user option) start fine.
+    start_wrapped(srv, [unshare(), '--map-root-user'])
+    old = srv.wait_workers(2)
+    mark = srv.mark()
+    srv.write_conf(user='nobody')
+    rc, out, err = srv.ctl('reload', timeout=T(40))
+    expect(rc != 0, '-s reload to unusable workers exited 0: %s' % out)
+    expect('new workers exited fatally' in err,
+           '-s reload did not say why: %r' % err)
+    srv.wait_log(r'reload failed: new workers exited fatally', since=mark)
+    expect(srv.workers() == old, 'old workers %s replaced by %s'
+           % (old, srv.workers()))
+    echo_once(srv.addr(), b'still the old generation')
+    srv.stop()
+
+
+def main():
+    t = Test('test_privileges')
+    t.check('workers drop to user nobody, master stays root',
+            workers_drop_to_nobody, t)
+    t.check('fatal workers fail start-up without respawning',
+            fatal_start_fails, t)
+    t.check('reload to fatal workers fails, old generation serves',
+            fatal_reload_keeps_old, t)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,231 @@
+"""Reload (HUP and -s reload): same master, same listening socket, a new
+generation of workers; bad configs and failing binds leave the old one."""
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (T, Test, alive, conn_inode, connect, echo_once, expect,
+                     fd_count, line_of, listening_inodes, roundtrip,
+                     socket_inodes, wait_until)
+
+GEN_RE = r'reload: generation (\d+) serving'
+
+
+def listener(srv):
+    mine = socket_inodes(srv.master) & listening_inodes(srv.port())
+    expect(len(mine) == 1, 'master holds %d listening sockets on port %d'
+           % (len(mine), srv.port()))
+    return mine.pop()
+
+
+def serving_worker(srv, sock):
+    """The worker holding the server side of sock's connection."""
+    inode = wait_until(lambda: conn_inode(srv.port(), sock.getsockname()[1]),
+                       T(5))
+    holders = wait_until(lambda: [p for p in srv.workers()
+                                  if inode in socket_inodes(p)], T(5))
+    expect(len(holders) == 1, 'connection (inode %s) held by %s'
+           % (inode, holders))
+    return holders[0]
+
+
+def hup_changed(srv):
+    pid, inode, old = srv.master, listener(srv), srv.wait_workers(2)
+    mark = srv.mark()
+    srv.write_conf(servers=[dict(workers=3)])
+    srv.signal(signal.SIGHUP)
+    gen = int(srv.wait_log(GEN_RE, since=mark).group(1))
+    expect(gen == 2, 'reload logged generation %d, not 2' % gen)
+    new = srv.wait_workers(3, gone=old)
+    started = srv.started(since=mark)
+    expect(all(started.get(p) == 2 for p in new), 'workers %s, logged as '
+           'started: %s' % (new, started))
+    expect(srv.master == pid and alive(pid), 'the master changed')
+    expect(listener(srv) == inode, 'the listening socket changed')
+    echo_once(srv.addr(), b'generation 2')
+
+
+def hup_broken(srv):
+    old = srv.wait_workers(3)
+    mark = srv.mark()
+    text = srv.conf_text(servers=[dict(workers=0)])
+    srv.write_conf(text)
+    srv.signal(signal.SIGHUP)
+    line = line_of(text, 'workers = 0')
+    srv.wait_log(re.escape(srv.conf) + r':%d: ' % line, since=mark)
+    srv.wait_log(r'reload failed', since=mark)
+    expect(srv.workers() == old, 'workers changed: %s -> %s'
+           % (old, srv.workers()))
+    for _ in range(5):
+        echo_once(srv.addr(), b'old generation')
+    expect(srv.workers() == old, 'workers changed after serving: %s -> %s'
+           % (old, srv.workers()))
+    expect(not srv.find(GEN_RE, mark), 'a failed reload logged "serving"')
+
+
+def ctl_good(srv):
+    old = srv.workers()
+    inode = listener(srv)
+    mark = srv.mark()
+    srv.write_conf(servers=[dict(workers=2)])
+    rc, out, err = srv.ctl('reload')
+    expect(rc == 0, '-s reload exited %s: %s' % (rc, err.strip()))
+    expect(srv.find(GEN_RE, mark), 'no "reload: generation N serving" '
+           'logged before -s reload returned')
+    started = srv.started(since=mark)
+    # The very next connection is served by the new generation.
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'new') == b'new', 'no echo')
+        w = serving_worker(srv, s)
+        expect(w in started, 'served by worker %d of the old generation '
+               '(new: %s)' % (w, sorted(started)))
+    srv.wait_workers(2, gone=old)
+    expect(listener(srv) == inode, 'the listening socket changed')
+
+
+def ctl_broken(srv):
+    old = srv.workers()
+    mark = srv.mark()
+    text = srv.conf_text(servers=[dict(workers=2, handler='gopher')])
+    srv.write_conf(text)
+    rc, out, err = srv.ctl('reload')
+    srv.write_conf(servers=[dict(workers=2)])
+    expect(rc == 1, '-s reload of a bad config exited %s' % rc)
+    line = line_of(text, 'gopher')
+    expect('%s:%d:' % (srv.conf, line) in err, 'stderr lacks %s:%d: %r'
+           % (srv.conf, line, err))
+    expect(not srv.find(r'reload', mark), 'the master was signalled: %s'
+           % srv.log_text()[mark:])
+    expect(srv.workers() == old, 'workers changed')
+    echo_once(srv.addr(), b'untouched')
+
+
+def listen_in_use(srv):
+    old = srv.workers()
+    blocker = socket.socket()
+    try:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen(1)
+        busy = blocker.getsockname()[1]
+        mark = srv.mark()
+        srv.write_conf(servers=[dict(workers=2,
+                                     listen='127.0.0.1:%d' % busy)])
+        rc, out, err = srv.ctl('reload')
+        srv.write_conf(servers=[dict(workers=2)])
+        expect(rc != 0, '-s reload to an address in use exited 0')
+        expect('Address already in use' in err, 'stderr lacks the reason: '
+               '%r' % err)
+        srv.wait_log(r'reload failed', since=mark)
+        expect(srv.log_text().find('127.0.0.1:%d' % busy, mark) >= 0,
+               'the failing address is not logged')
+    finally:
+        blocker.close()
+    expect(srv.workers() == old, 'workers changed')
+    echo_once(srv.addr(), b'old address')
+
+
+def same_port_written(srv):
+    inode = listener(srv)
+    srv.write_conf(servers=[dict(workers=2,
+                                 listen='127.0.0.1:%d' % srv.port())])
+    rc, out, err = srv.ctl('reload')
+    expect(rc == 0, '-s reload exited %s: %s' % (rc, err.strip()))
+    expect(listener(srv) == inode, 'the listening socket changed')
+    echo_once(srv.addr(), b'same port')
+
+
+def many_reloads(srv, n=20):
+    seen = set(srv.workers())
+    for i in range(n):
+        rc, out, err = srv.ctl('reload')
+        expect(rc == 0, 'reload %d exited %s: %s' % (i + 1, rc, err.strip()))
+        seen |= set(srv.workers())
+        if i == 0:
+            now = srv.wait_workers(2, gone=seen - set(srv.workers()))
+            first = fd_count(srv.master)
+    now = srv.wait_workers(2, gone=seen - set(srv.workers()))
+    expect(not (set(now) & (seen - set(now))), 'old workers remain')
+    fds = fd_count(srv.master)
+    expect(fds == first, 'master fds: %d after the first reload, %d after '
+           '%d' % (first, fds, n))
+    echo_once(srv.addr(), b'after %d reloads' % n)
+    return 'master holds %d fds' % fds
+
+
+def no_refusal_under_load(srv, reloads=5, limit=5000):
+    """Connections made while reloading are never refused or reset."""
+    stop = threading.Event()
+    errors, count = [], [0]
+
+    def client():
+        while not stop.is_set() and count[0] < limit:
+            try:
+                echo_once(srv.addr(), b'load %d' % count[0])
+            except Exception as e:
+                errors.append('%s: %s' % (type(e).__name__, e))
+            count[0] += 1
+
+    th = threading.Thread(target=client, daemon=True)
+    th.start()
+    try:
+        for i in range(reloads):
+            rc, out, err = srv.ctl('reload')
+            expect(rc == 0, 'reload %d exited %s: %s' % (i + 1, rc,
+                                                        err.strip()))
+    finally:
+        stop.set()
+        th.join(T(30))
+    expect(not errors, '%d of %d connections failed during %d reloads: %s'
+           % (len(errors), count[0], reloads, errors[:3]))
+    return '%d connections during %d reloads' % (count[0], reloads)
+
+
+def client_through_reload(srv):
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'before') == b'before', 'no echo')
+        w = serving_worker(srv, s)
+        rc, out, err = srv.ctl('reload')
+        expect(rc == 0, '-s reload exited %s: %s' % (rc, err.strip()))
+        for i in range(3):
+            got = roundtrip(s, b'during %d' % i)
+            expect(got == b'during %d' % i, 'after the reload got %r' % got)
+        expect(alive(w), 'worker %d ended under its client' % w)
+        expect(w in srv.workers(), 'worker %d no longer a child' % w)
+    expect(wait_until(lambda: not alive(w), T(10)),
+           'old worker %d still runs after its client closed' % w)
+    srv.wait_workers(2)
+
+
+def main():
+    t = Test('test_reload')
+    srv = t.server('reload', servers=[dict(workers=2)], shutdown_timeout=30)
+    if t.check('server starts', srv.start):
+        t.check('HUP, workers 2 -> 3: same master and socket, new workers',
+                hup_changed, srv)
+        t.check('HUP with a broken config: FILE:LINE and "reload failed" '
+                'logged, old workers serve', hup_broken, srv)
+        t.check('-s reload: exit 0, the next connection sees the new '
+                'generation', ctl_good, srv)
+        t.check('-s reload with a broken config: exit 1, FILE:LINE, master '
+                'untouched', ctl_broken, srv)
+        t.check('reload to an address in use fails, old address serves',
+                listen_in_use, srv)
+        t.check('20 reloads: pool size right, no old workers, no fd leak',
+                many_reloads, srv)
+        t.check('no connection refused or reset during reloads',
+                no_refusal_under_load, srv)
+        t.check('a client connected during a reload is served through it',
+                client_through_reload, srv)
+        # Last: it leaves the config with the port written out.
+        t.check('reload with the bound port written out keeps the socket',
+                same_port_written, srv)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

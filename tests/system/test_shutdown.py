@@ -1,0 +1,136 @@
+"""Shutdown: QUIT is graceful, TERM is fast, a killed master leaves no
+workers behind, shutdown-timeout bounds a graceful stop."""
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (T, Failure, Test, alive, closed_by_peer, connect,
+                     echo_once, expect, port_refuses, roundtrip, wait_until)
+
+LIMIT = 2   # shutdown-timeout of the server whose client never closes
+
+
+def quit_graceful(srv):
+    port = srv.port()
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'before QUIT') == b'before QUIT', 'no echo')
+        srv.signal(signal.SIGQUIT)
+        expect(wait_until(lambda: port_refuses(port), T(10)),
+               'port %d still accepts connections %gs after QUIT'
+               % (port, T(10)))
+        expect(srv.running(), 'master exited under a connected client')
+        for i in range(3):
+            got = roundtrip(s, b'after QUIT %d' % i)
+            expect(got == b'after QUIT %d' % i, 'echo after QUIT: %r' % got)
+        expect(srv.running(), 'master exited under a connected client')
+        expect(os.path.exists(srv.pidfile), 'pidfile removed too early')
+        expect(len(srv.workers()) == 1, 'workers after QUIT with one client: '
+               '%s' % srv.workers())
+    rc = srv.wait_exit(T(10))
+    expect(rc is not None, 'master still runs %gs after its last client '
+           'closed' % T(10))
+    expect(rc == 0, 'master exited with status %s' % rc)
+    expect(not os.path.exists(srv.pidfile), 'pidfile not removed')
+    expect(wait_until(lambda: not srv.leftovers(), T(5)),
+           'left running: %s' % srv.leftovers())
+
+
+def term_fast(srv):
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'before TERM') == b'before TERM', 'no echo')
+        w = srv.workers()
+        start = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        rc = srv.wait_exit(T(5))
+        expect(rc is not None, 'master still runs %gs after TERM' % T(5))
+        expect(rc == 0, 'master exited with status %s' % rc)
+        expect(closed_by_peer(s, T(5)), 'the client connection stays open')
+        took = time.monotonic() - start
+    expect(wait_until(lambda: not any(alive(p) for p in w), T(5)),
+           'workers still alive: %s' % [p for p in w if alive(p)])
+    expect(not os.path.exists(srv.pidfile), 'pidfile not removed')
+    return 'all gone in %.2fs' % took
+
+
+def master_killed(srv):
+    port = srv.port()
+    echo_once(srv.addr(), b'before kill -9')
+    w = srv.wait_workers(2)
+    os.kill(srv.master, signal.SIGKILL)
+    gone = wait_until(lambda: not any(alive(p) for p in w), T(5))
+    expect(gone, 'orphaned workers still alive %gs after kill -9 of the '
+           'master: %s' % (T(5), [p for p in w if alive(p)]))
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', port))
+        s.listen(1)
+    except OSError as e:
+        raise Failure('bind to port %d after the master died: %s'
+                      % (port, e))
+    finally:
+        s.close()
+    srv.wait_exit(T(5))
+
+
+def restart_after_kill(srv):
+    # The stale pidfile of the killed master does not block a new one.
+    port = srv.port()
+    srv.write_conf(servers=[dict(listen='127.0.0.1:%d' % port)])
+    srv.start()
+    echo_once(srv.addr(), b'restarted')
+    srv.stop()
+
+
+def quit_timeout(srv):
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'never closes') == b'never closes', 'no echo')
+        w = srv.workers()
+        start = time.monotonic()
+        srv.signal(signal.SIGQUIT)
+        rc = srv.wait_exit(T(LIMIT + 10))
+        took = time.monotonic() - start
+        expect(rc is not None, 'master still runs %gs after QUIT with '
+               'shutdown-timeout = %d' % (T(LIMIT + 10), LIMIT))
+        expect(rc == 0, 'master exited with status %s' % rc)
+        expect(took >= LIMIT - 0.5, 'master exited after %.2fs, before '
+               'shutdown-timeout = %d' % (took, LIMIT))
+        expect(closed_by_peer(s, T(5)), 'the client connection stays open')
+    expect(wait_until(lambda: not any(alive(p) for p in w), T(5)),
+           'workers still alive: %s' % [p for p in w if alive(p)])
+    expect(not os.path.exists(srv.pidfile), 'pidfile not removed')
+    return 'exited after %.2fs' % took
+
+
+def main():
+    t = Test('test_shutdown')
+    srv = t.server('quit', shutdown_timeout=30)
+    if t.check('server starts (QUIT)', srv.start):
+        t.check('QUIT: in-flight client served to its end, new ones '
+                'refused, then exit 0', quit_graceful, srv)
+
+    srv = t.server('term', shutdown_timeout=30)
+    if t.check('server starts (TERM)', srv.start):
+        t.check('TERM with a connected client: everything exits promptly',
+                term_fast, srv)
+
+    srv = t.server('kill9')
+    if t.check('server starts (kill -9)', srv.start):
+        if t.check('kill -9 of the master: workers gone within 5 s, port '
+                   'free', master_killed, srv):
+            t.check('a new master starts on the same port and pidfile',
+                    restart_after_kill, srv)
+
+    srv = t.server('limit', shutdown_timeout=LIMIT)
+    if t.check('server starts (shutdown-timeout = %d)' % LIMIT, srv.start):
+        t.check('QUIT with a client that never closes: exit after '
+                'shutdown-timeout', quit_timeout, srv)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,101 @@
+"""Start-up in the foreground, -V, -h, and fast shutdown by TERM and INT."""
+import os
+import re
+import signal
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (BINARY, T, Test, alive, echo_once, expect, proc_stat,
+                     run, wait_until)
+
+
+def version():
+    rc, out, err = run([BINARY, '-V'])
+    expect(rc == 0, '-V exited %s; stderr: %s' % (rc, err.strip()))
+    text = out + err
+    expect(re.search(r'preforkd.*\d+\.\d+', text),
+           '-V printed no "preforkd <version>": %r' % text)
+    return text.strip().split('\n')[0]
+
+
+def usage():
+    rc, out, err = run([BINARY, '-h'])
+    expect(rc == 0, '-h exited %s' % rc)
+    text = out + err
+    expect(re.search(r'usage', text, re.I), '-h printed no usage: %r' % text)
+    for flag in ('-f', '-n', '-t', '-s'):
+        expect(flag in text, 'usage does not mention %s: %r' % (flag, text))
+
+
+def foreground_start(srv, n):
+    srv.start()
+    expect(srv.running(), 'master is not running')
+    pid = (open(srv.pidfile).read().strip()
+           if os.path.exists(srv.pidfile) else None)
+    expect(pid == str(srv.master),
+           'pidfile holds %r, the foreground process is %d'
+           % (pid, srv.master))
+    # -n: no fork to the background, no setsid.
+    expect(proc_stat(srv.master)[2] == os.getsid(0),
+           'the foreground master left our session')
+    srv.wait_log(r'ready: generation 1, %d workers' % n)
+    return 'port %d' % srv.port()
+
+
+def workers_exist(srv, n):
+    w = srv.wait_workers(n)
+    for p in w:
+        expect(proc_stat(p)[1] == srv.master, 'worker %d is not a child of '
+               'the master %d' % (p, srv.master))
+    started = srv.started()
+    expect(set(w) <= set(started),
+           'workers %s not logged as "worker PID started": logged %s'
+           % (w, sorted(started)))
+    expect(all(started[p] == 1 for p in w),
+           'workers of generation %s' % started)
+
+
+def echo_one_byte(srv):
+    echo_once(srv.addr(), b'x')
+
+
+def fast_stop(srv, sig):
+    w = srv.workers()
+    expect(w, 'no workers to watch')
+    srv.signal(sig)
+    rc = srv.wait_exit(T(5))
+    expect(rc is not None, 'master still runs %gs after %s'
+           % (T(5), signal.Signals(sig).name))
+    expect(rc == 0, 'master exited with status %s' % rc)
+    gone = wait_until(lambda: not any(alive(p) for p in w), T(5))
+    expect(gone, 'workers still alive: %s' % [p for p in w if alive(p)])
+    expect(not os.path.exists(srv.pidfile), 'pidfile %s not removed'
+           % srv.pidfile)
+    expect(not srv.leftovers(), 'left running: %s' % srv.leftovers())
+
+
+def main():
+    t = Test('test_start')
+    t.check('-V prints a version', version)
+    t.check('-h prints usage', usage)
+
+    srv = t.server('term', servers=[dict(workers=3)])
+    if t.check('foreground start is ready and is the master',
+               foreground_start, srv, 3):
+        t.check('3 workers, children of the master', workers_exist, srv, 3)
+        t.check('echo of one byte', echo_one_byte, srv)
+        t.check('TERM: master exits 0, workers gone, pidfile removed',
+                fast_stop, srv, signal.SIGTERM)
+
+    srv = t.server('int')
+    if t.check('foreground start (second instance)', foreground_start,
+               srv, 2):
+        t.check('echo of one byte (second instance)', echo_one_byte, srv)
+        t.check('INT: master exits 0, workers gone, pidfile removed',
+                fast_stop, srv, signal.SIGINT)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

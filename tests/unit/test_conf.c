@@ -1,0 +1,1136 @@
+/* Unit tests for src/conf.c: loading, validation and error reporting. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "handler.h"
+#include "log.h"
+
+#ifndef PIDFILE_DEFAULT
+#define PIDFILE_DEFAULT "/run/preforkd.pid"
+#endif
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A user and a group that no system has. */
+#define NO_USER "preforkd-test-no-such-user"
+#define NO_GROUP "preforkd-test-no-such-group"
+
+/* The temporary directory, under the current (build) directory. */
+static char dir[] = "conftest.XXXXXX";
+static unsigned nfiles;
+
+/* ---- collecting reports --------------------------------------------------- */
+
+#define MAX_MESSAGES 16
+
+struct collector {
+	size_t n;
+	char msg[MAX_MESSAGES][1200];
+};
+
+static void
+collect(void *arg, const char *message)
+{
+	struct collector *c = arg;
+
+	if (c->n < MAX_MESSAGES)
+		snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", message);
+	c->n++;
+}
+
+static void
+dump_messages(const struct collector *c)
+{
+	for (size_t i = 0; i < c->n && i < MAX_MESSAGES; i++)
+		print_error("  message %zu: %s\n", i, c->msg[i]);
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static int
+setup_dir(void **state)
+{
+	(void)state;
+	if (mkdtemp(dir) == NULL) {
+		print_error("mkdtemp(%s): %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* dir holds only the files written by write_conf. */
+static int
+teardown_dir(void **state)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	(void)state;
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) != 0)
+			rc = -1;
+	}
+	closedir(d);
+	if (rmdir(dir) != 0) {
+		print_error("rmdir(%s): %s\n", dir, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Writes text to a new file in dir; path receives its name. */
+static void
+write_conf(const char *text, char *path, size_t len)
+{
+	FILE *f;
+
+	snprintf(path, len, "%s/test%03u.conf", dir, nfiles++);
+	if ((f = fopen(path, "w")) == NULL)
+		fail_msg("cannot create %s: %s", path, strerror(errno));
+	if (fputs(text, f) == EOF || fclose(f) != 0)
+		fail_msg("cannot write %s: %s", path, strerror(errno));
+}
+
+/* Loads text as a config file; every report goes to c. */
+static struct conf *
+load_text(const char *text, char *path, size_t len, struct collector *c)
+{
+	memset(c, 0, sizeof(*c));
+	write_conf(text, path, len);
+	return conf_load(path, collect, c);
+}
+
+/* Loads text that must be accepted without any report. */
+static struct conf *
+load_good(const char *name, const char *text, char *path, size_t len)
+{
+	struct collector c;
+	struct conf *conf = load_text(text, path, len, &c);
+
+	if (c.n != 0 || conf == NULL) {
+		dump_messages(&c);
+		fail_msg("%s: conf_load returned %p with %zu message(s), first: %s",
+			 name, (void *)conf, c.n, c.n ? c.msg[0] : "(none)");
+	}
+	return conf;
+}
+
+#define SERVER_MIN \
+	"server a {\n" \
+	"  listen = \"127.0.0.1:0\"\n" \
+	"  handler = \"echo\"\n" \
+	"}\n"
+
+/* ---- good configurations -------------------------------------------------- */
+
+static void
+test_minimal(void **state)
+{
+	char path[PATH_MAX];
+	struct conf *conf;
+	const struct server_conf *s;
+
+	(void)state;
+	conf = load_good("minimal", SERVER_MIN, path, sizeof(path));
+	assert_string_equal(conf->path, path);
+	assert_null(conf->user);
+	assert_null(conf->group);
+	assert_int_equal(conf->uid, (uid_t)-1);
+	assert_int_equal(conf->gid, (gid_t)-1);
+	assert_string_equal(conf->pidfile, PIDFILE_DEFAULT);
+	assert_null(conf->error_log);
+	assert_int_equal(conf->log_level, LOG_LEVEL_INFO);
+	assert_int_equal(conf->shutdown_timeout, 30);
+	assert_int_equal(conf->nservers, 1);
+	s = &conf->servers[0];
+	assert_string_equal(s->name, "a");
+	assert_string_equal(s->listen_text, "127.0.0.1:0");
+	assert_int_equal(s->listen.family, AF_INET);
+	assert_int_equal(addr_port(&s->listen), 0);
+	assert_int_equal(s->backlog, 511);
+	assert_non_null(s->handler);
+	assert_string_equal(s->handler->name, "echo");
+	assert_ptr_equal(s->handler, handler_find("echo"));
+	assert_non_null(s->hconf);
+	assert_int_equal(s->workers, 4);
+	assert_int_equal(s->max_workers, 0);
+	assert_int_equal(s->min_spare, 1);
+	assert_int_equal(s->max_spare, 4);
+	assert_false(conf_pool_is_dynamic(s));
+	assert_int_equal(s->max_requests, 0);
+	assert_int_equal(s->timeout, 60);
+	conf_free(conf);
+}
+
+static void
+test_full(void **state)
+{
+	static const char text[] =
+		"user = \"root\"\n"
+		"group = \"root\"\n"
+		"pidfile = \"run/preforkd.pid\"\n"
+		"error-log = \"logs/error.log\"\n"
+		"log-level = \"debug\"\n"
+		"shutdown-timeout = 10\n"
+		"server main {\n"
+		"  listen = \"127.0.0.1:0\"\n"
+		"  backlog = 128\n"
+		"  handler = \"echo\"\n"
+		"  workers = 2\n"
+		"  min-spare = 1\n"
+		"  max-spare = 3\n"
+		"  max-workers = 8\n"
+		"  max-requests = 1000\n"
+		"  timeout = 30\n"
+		"  echo {\n"
+		"    buffer-size = 4096\n"
+		"  }\n"
+		"}\n"
+		"server second {\n"
+		"  listen = \"[::1]:0\"\n"
+		"  handler = \"echo\"\n"
+		"  workers = 3\n"
+		"  timeout = 0\n"
+		"  echo {\n"
+		"  }\n"
+		"}\n"
+		"server local {\n"
+		"  handler = \"echo\"\n"
+		"  listen = \"unix:/tmp/preforkd-unit.sock\"\n"
+		"  workers = 1\n"
+		"  max-workers = 1\n"
+		"}\n";
+	char path[PATH_MAX], want[PATH_MAX + 32];
+	struct conf *conf;
+	const struct server_conf *s;
+
+	(void)state;
+	conf = load_good("full", text, path, sizeof(path));
+	assert_string_equal(conf->user, "root");
+	assert_string_equal(conf->group, "root");
+	assert_int_equal(conf->uid, 0);
+	assert_int_equal(conf->gid, 0);
+	snprintf(want, sizeof(want), "%s/run/preforkd.pid", dir);
+	assert_string_equal(conf->pidfile, want);
+	snprintf(want, sizeof(want), "%s/logs/error.log", dir);
+	assert_string_equal(conf->error_log, want);
+	assert_int_equal(conf->log_level, LOG_LEVEL_DEBUG);
+	assert_int_equal(conf->shutdown_timeout, 10);
+	assert_int_equal(conf->nservers, 3);
+
+	s = &conf->servers[0];
+	assert_string_equal(s->name, "main");
+	assert_string_equal(s->listen_text, "127.0.0.1:0");
+	assert_int_equal(s->listen.family, AF_INET);
+	assert_int_equal(addr_port(&s->listen), 0);
+	assert_int_equal(s->backlog, 128);
+	assert_string_equal(s->handler->name, "echo");
+	assert_non_null(s->hconf);
+	assert_int_equal(s->workers, 2);
+	assert_int_equal(s->min_spare, 1);
+	assert_int_equal(s->max_spare, 3);
+	assert_int_equal(s->max_workers, 8);
+	assert_true(conf_pool_is_dynamic(s));
+	assert_int_equal(s->max_requests, 1000);
+	assert_int_equal(s->timeout, 30);
+
+	s = &conf->servers[1];
+	assert_string_equal(s->name, "second");
+	assert_string_equal(s->listen_text, "[::1]:0");
+	assert_int_equal(s->listen.family, AF_INET6);
+	assert_false(s->listen.dual_stack);
+	assert_int_equal(addr_port(&s->listen), 0);
+	assert_int_equal(s->backlog, 511);
+	assert_string_equal(s->handler->name, "echo");
+	assert_non_null(s->hconf);
+	assert_int_equal(s->workers, 3);
+	assert_int_equal(s->max_workers, 0);
+	assert_false(conf_pool_is_dynamic(s));
+	assert_int_equal(s->max_requests, 0);
+	assert_int_equal(s->timeout, 0);
+
+	s = &conf->servers[2];
+	assert_string_equal(s->name, "local");
+	assert_int_equal(s->listen.family, AF_UNIX);
+	assert_string_equal(s->listen_text, "unix:/tmp/preforkd-unit.sock");
+	assert_int_equal(s->workers, 1);
+	assert_int_equal(s->max_workers, 1);
+	assert_false(conf_pool_is_dynamic(s));
+	conf_free(conf);
+}
+
+/* One global or server option per row, at its limits; its parsed value. */
+static void
+test_good_values(void **state)
+{
+	static const struct {
+		const char *global;	/* lines before the server */
+		const char *server;	/* lines inside "server a" */
+		const char *field;
+		long expected;
+	} rows[] = {
+		{ "", "workers = 1\n", "workers", 1 },
+		{ "", "workers = 1024\n", "workers", 1024 },
+		{ "", "backlog = 1\n", "backlog", 1 },
+		{ "", "backlog = 65535\n", "backlog", 65535 },
+		{ "", "timeout = 0\n", "timeout", 0 },
+		{ "", "timeout = 86400\n", "timeout", 86400 },
+		{ "", "max-requests = 0\n", "max_requests", 0 },
+		{ "", "max-requests = 2000000000\n", "max_requests", 2000000000 },
+		{ "", "workers = 2\nmax-workers = 1024\n", "max_workers", 1024 },
+		{ "", "max-workers = 4\n", "max_workers", 4 },
+		{ "", "max-workers = 9\nmin-spare = 0\n", "min_spare", 0 },
+		{ "", "max-workers = 9\nmin-spare = 3\nmax-spare = 3\n",
+		  "min_spare", 3 },
+		{ "", "max-workers = 9\nmax-spare = 9\n", "max_spare", 9 },
+		{ "", "max-workers = 9\nmax-spare = 1\nmin-spare = 1\n",
+		  "max_spare", 1 },
+		{ "", "echo {\nbuffer-size = 512\n}\n", "echo", 0 },
+		{ "", "echo {\nbuffer-size = 1048576\n}\n", "echo", 0 },
+		{ "", "echo {\n}\n", "echo", 0 },
+		{ "shutdown-timeout = 0\n", "", "shutdown_timeout", 0 },
+		{ "shutdown-timeout = 3600\n", "", "shutdown_timeout", 3600 },
+		{ "log-level = \"error\"\n", "", "log_level", LOG_LEVEL_ERROR },
+		{ "log-level = \"warning\"\n", "", "log_level", LOG_LEVEL_WARNING },
+		{ "log-level = \"notice\"\n", "", "log_level", LOG_LEVEL_NOTICE },
+		{ "log-level = \"info\"\n", "", "log_level", LOG_LEVEL_INFO },
+		{ "log-level = \"debug\"\n", "", "log_level", LOG_LEVEL_DEBUG },
+		{ "user = \"root\"\n", "", "uid", 0 },
+		{ "group = \"root\"\n", "", "gid", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char text[1024], path[PATH_MAX], name[64];
+		struct conf *conf;
+		const struct server_conf *s;
+		long got = -12345;
+
+		snprintf(text, sizeof(text),
+			 "%sserver a {\nlisten = \"127.0.0.1:0\"\nhandler = \"echo\"\n"
+			 "%s}\n", rows[i].global, rows[i].server);
+		snprintf(name, sizeof(name), "row %zu (%s)", i, rows[i].field);
+		conf = load_good(name, text, path, sizeof(path));
+		s = &conf->servers[0];
+		if (strcmp(rows[i].field, "workers") == 0)
+			got = s->workers;
+		else if (strcmp(rows[i].field, "backlog") == 0)
+			got = s->backlog;
+		else if (strcmp(rows[i].field, "timeout") == 0)
+			got = s->timeout;
+		else if (strcmp(rows[i].field, "max_requests") == 0)
+			got = s->max_requests;
+		else if (strcmp(rows[i].field, "max_workers") == 0)
+			got = s->max_workers;
+		else if (strcmp(rows[i].field, "min_spare") == 0)
+			got = s->min_spare;
+		else if (strcmp(rows[i].field, "max_spare") == 0)
+			got = s->max_spare;
+		else if (strcmp(rows[i].field, "echo") == 0)
+			got = s->hconf == NULL;	/* configured: hconf set */
+		else if (strcmp(rows[i].field, "shutdown_timeout") == 0)
+			got = conf->shutdown_timeout;
+		else if (strcmp(rows[i].field, "log_level") == 0)
+			got = conf->log_level;
+		else if (strcmp(rows[i].field, "uid") == 0)
+			got = (long)conf->uid;
+		else if (strcmp(rows[i].field, "gid") == 0)
+			got = (long)conf->gid;
+		else
+			fail_msg("row %zu: unknown field %s", i, rows[i].field);
+		conf_free(conf);
+		if (got != rows[i].expected)
+			fail_msg("row %zu (%s%s): %s = %ld, expected %ld", i,
+				 rows[i].global, rows[i].server, rows[i].field, got,
+				 rows[i].expected);
+	}
+}
+
+/* pidfile and error-log: relative to the config file's directory. */
+static void
+test_paths(void **state)
+{
+	static const struct {
+		const char *option;
+		const char *value;
+		bool in_dir;		/* expected is under the config's directory */
+		const char *expected;
+	} rows[] = {
+		{ "pidfile", "preforkd.pid", true, "preforkd.pid" },
+		{ "pidfile", "run/preforkd.pid", true, "run/preforkd.pid" },
+		{ "pidfile", "../x.pid", true, "../x.pid" },
+		{ "pidfile", "/var/run/x.pid", false, "/var/run/x.pid" },
+		{ "error-log", "error.log", true, "error.log" },
+		{ "error-log", "logs/error.log", true, "logs/error.log" },
+		{ "error-log", "/var/log/preforkd.log", false,
+		  "/var/log/preforkd.log" },
+		{ "error-log", "stderr", false, "stderr" },
+		{ "error-log", "syslog", false, "syslog" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char text[512], path[PATH_MAX], want[PATH_MAX + 64], name[64];
+		struct conf *conf;
+		const char *got;
+
+		snprintf(text, sizeof(text), "%s = \"%s\"\n" SERVER_MIN,
+			 rows[i].option, rows[i].value);
+		snprintf(want, sizeof(want), "%s%s%s", rows[i].in_dir ? dir : "",
+			 rows[i].in_dir ? "/" : "", rows[i].expected);
+		snprintf(name, sizeof(name), "row %zu (%s)", i, rows[i].value);
+		conf = load_good(name, text, path, sizeof(path));
+		got = strcmp(rows[i].option, "pidfile") == 0 ? conf->pidfile
+							     : conf->error_log;
+		if (got == NULL || strcmp(got, want) != 0) {
+			char copy[PATH_MAX + 64];
+
+			snprintf(copy, sizeof(copy), "%s", got ? got : "(null)");
+			conf_free(conf);
+			fail_msg("row %zu (%s = %s): '%s', expected '%s'", i,
+				 rows[i].option, rows[i].value, copy, want);
+		}
+		conf_free(conf);
+	}
+}
+
+static void
+test_path_resolve(void **state)
+{
+	static const struct {
+		const char *conf_path, *path, *expected;
+	} rows[] = {
+		{ "/etc/preforkd.conf", "run.pid", "/etc/run.pid" },
+		{ "/etc/preforkd/preforkd.conf", "a/b.log", "/etc/preforkd/a/b.log" },
+		{ "/preforkd.conf", "x", "/x" },
+		{ "conf/preforkd.conf", "x.pid", "conf/x.pid" },
+		{ "preforkd.conf", "x.pid", "x.pid" },
+		{ "/etc/preforkd.conf", "/run/x.pid", "/run/x.pid" },
+		{ "preforkd.conf", "/run/x.pid", "/run/x.pid" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char *got = conf_path_resolve(rows[i].conf_path, rows[i].path);
+		int differ = got == NULL || strcmp(got, rows[i].expected) != 0;
+		char copy[PATH_MAX];
+
+		snprintf(copy, sizeof(copy), "%s", got ? got : "(null)");
+		free(got);
+		if (differ)
+			fail_msg("row %zu (%s, %s): '%s', expected '%s'", i,
+				 rows[i].conf_path, rows[i].path, copy,
+				 rows[i].expected);
+	}
+}
+
+/* ---- comments ------------------------------------------------------------ */
+
+static void
+test_blank_comments(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *in;
+		const char *out;	/* same length, newlines kept */
+		size_t unclosed_line;
+	} rows[] = {
+		{ "no comment", "a = 1\nb = \"x\"\n", "a = 1\nb = \"x\"\n", 0 },
+		{ "hash line", "# c\na = 1\n", "   \na = 1\n", 0 },
+		{ "hashes only", "###\n", "   \n", 0 },
+		{ "trailing hash", "a = 1 # one\n", "a = 1      \n", 0 },
+		{ "slashes", "// c\na = 1 // d\n", "    \na = 1     \n", 0 },
+		{ "block on one line", "a /* b */ = 1\n", "a         = 1\n", 0 },
+		{ "block over lines", "/* a\nb\n*/x\n", "    \n \n  x\n", 0 },
+		{ "empty block", "/**/x", "    x", 0 },
+		{ "block in a line comment", "# /* x\ny\n", "      \ny\n", 0 },
+		{ "line comment in a block", "/* # */x\n", "       x\n", 0 },
+		{ "hash in double quotes", "s = \"a#b//c/*d\"\n",
+		  "s = \"a#b//c/*d\"\n", 0 },
+		{ "hash in single quotes", "s = 'a#b' # c\n",
+		  "s = 'a#b'    \n", 0 },
+		{ "escaped quote in a string", "s = \"a\\\"#b\" # c\n",
+		  "s = \"a\\\"#b\"    \n", 0 },
+		{ "escaped single quote", "s = 'it\\'s # no' # yes\n",
+		  "s = 'it\\'s # no'      \n", 0 },
+		{ "comment at end, no newline", "a = 1 #x", "a = 1   ", 0 },
+		{ "unclosed block, line 1", "/* a\nb\n", "    \n \n", 1 },
+		{ "unclosed block, line 3", "a\nb\nc /* d\n\n",
+		  "a\nb\nc     \n\n", 3 },
+		{ "/*/ does not close", "/*/ x\n", "     \n", 1 },
+		{ "empty text", "", "", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char buf[256];
+		size_t line;
+
+		snprintf(buf, sizeof(buf), "%s", rows[i].in);
+		line = conf_blank_comments(buf);
+		if (strcmp(buf, rows[i].out) != 0)
+			fail_msg("row %zu (%s): \"%s\", expected \"%s\"", i,
+				 rows[i].name, buf, rows[i].out);
+		if (line != rows[i].unclosed_line)
+			fail_msg("row %zu (%s): returned %zu, expected %zu", i,
+				 rows[i].name, line, rows[i].unclosed_line);
+	}
+}
+
+/* Comment characters inside quoted values are values. */
+static void
+test_comment_chars_in_strings(void **state)
+{
+	static const char text[] =
+		"# leading comment\n"
+		"pidfile = \"/run/a#b//c.pid\"   # the pid file\n"
+		"error-log = '/var/log/x/*y*/.log'\n"
+		"server a {\n"
+		"  listen = \"unix:/tmp/s#1//x.sock\" // a unix socket\n"
+		"  handler = \"echo\" /* echo */\n"
+		"}\n";
+	char path[PATH_MAX];
+	struct conf *conf;
+
+	(void)state;
+	conf = load_good("comment characters in strings", text, path,
+			 sizeof(path));
+	assert_string_equal(conf->pidfile, "/run/a#b//c.pid");
+	assert_string_equal(conf->error_log, "/var/log/x/*y*/.log");
+	assert_string_equal(conf->servers[0].listen_text,
+			    "unix:/tmp/s#1//x.sock");
+	assert_int_equal(conf->servers[0].listen.family, AF_UNIX);
+	conf_free(conf);
+}
+
+/* ---- errors ----------------------------------------------------------------- */
+
+struct expect {
+	int line;
+	const char *message;	/* the whole text after "FILE:LINE: " */
+};
+
+struct error_row {
+	const char *name;
+	const char *text;
+	struct expect exp[10];	/* in report order, up to message == NULL */
+};
+
+static void
+check_errors(const struct error_row *rows, size_t nrows)
+{
+	for (size_t i = 0; i < nrows; i++) {
+		const struct error_row *row = &rows[i];
+		char path[PATH_MAX];
+		struct collector c;
+		struct conf *conf = load_text(row->text, path, sizeof(path), &c);
+		size_t nexp = 0;
+
+		while (nexp < NROWS(row->exp) && row->exp[nexp].message != NULL)
+			nexp++;
+		if (conf != NULL) {
+			conf_free(conf);
+			dump_messages(&c);
+			fail_msg("row %zu (%s): %s was accepted", i, row->name, path);
+		}
+		if (c.n != nexp) {
+			dump_messages(&c);
+			fail_msg("row %zu (%s): %zu message(s), expected %zu", i,
+				 row->name, c.n, nexp);
+		}
+		for (size_t k = 0; k < nexp; k++) {
+			char want[PATH_MAX + 1200];
+
+			snprintf(want, sizeof(want), "%s:%d: %s", path,
+				 row->exp[k].line, row->exp[k].message);
+			if (strcmp(c.msg[k], want) != 0) {
+				dump_messages(&c);
+				fail_msg("row %zu (%s): message %zu is\n  '%s'\n"
+					 "expected\n  '%s'", i, row->name, k,
+					 c.msg[k], want);
+			}
+		}
+	}
+}
+
+static void
+test_errors_syntax(void **state)
+{
+	static const struct error_row rows[] = {
+		{ "unknown global option",
+		  "log-level = \"info\"\n"
+		  "bogus = 1\n"
+		  SERVER_MIN,
+		  { { 2, "no such option 'bogus'" } } },
+		{ "unknown option in a server",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  bogus = 1\n"
+		  "}\n",
+		  { { 4, "no such option 'bogus'" } } },
+		{ "server option at the top level",
+		  "workers = 3\n"
+		  SERVER_MIN,
+		  { { 1, "no such option 'workers'" } } },
+		{ "global option in a server",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  log-level = \"debug\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 3, "no such option 'log-level'" } } },
+		{ "unknown option in the echo section",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  echo {\n"
+		  "    buffer = 4096\n"
+		  "  }\n"
+		  "}\n",
+		  { { 5, "no such option 'buffer'" } } },
+		{ "wrong type: workers = \"abc\"",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  workers = \"abc\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 3, "invalid integer value for option 'workers'" } } },
+		{ "wrong type: backlog = 1.5",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  backlog = 1.5\n"
+		  "}\n",
+		  { { 4, "invalid integer value for option 'backlog'" } } },
+		{ "wrong type: shutdown-timeout = soon",
+		  "shutdown-timeout = soon\n"
+		  SERVER_MIN,
+		  { { 1, "invalid integer value for option "
+			 "'shutdown-timeout'" } } },
+		{ "duplicate server name",
+		  SERVER_MIN
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:1\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 5, "found duplicate title 'a'" } } },
+		{ "server without a name",
+		  "server {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 1, "missing title for section 'server'" } } },
+	};
+
+	(void)state;
+	check_errors(rows, NROWS(rows));
+}
+
+static void
+test_errors_range(void **state)
+{
+#define SRV(line3) \
+	"server a {\n" \
+	"  listen = \"127.0.0.1:0\"\n" \
+	line3 \
+	"  handler = \"echo\"\n" \
+	"}\n"
+	static const struct error_row rows[] = {
+		{ "workers = 0", SRV("  workers = 0\n"),
+		  { { 3, "workers must be 1..1024" } } },
+		{ "workers = 5000", SRV("  workers = 5000\n"),
+		  { { 3, "workers must be 1..1024" } } },
+		{ "workers = 1025", SRV("  workers = 1025\n"),
+		  { { 3, "workers must be 1..1024" } } },
+		{ "backlog = 0", SRV("  backlog = 0\n"),
+		  { { 3, "backlog must be 1..65535" } } },
+		{ "backlog = 65536", SRV("  backlog = 65536\n"),
+		  { { 3, "backlog must be 1..65535" } } },
+		{ "timeout = -1", SRV("  timeout = -1\n"),
+		  { { 3, "timeout must be 0..86400" } } },
+		{ "timeout = 86401", SRV("  timeout = 86401\n"),
+		  { { 3, "timeout must be 0..86400" } } },
+		{ "max-requests = -1", SRV("  max-requests = -1\n"),
+		  { { 3, "max-requests must be >= 0" } } },
+		{ "max-workers = 2000", SRV("  max-workers = 2000\n"),
+		  { { 3, "max-workers must be 0..1024" } } },
+		{ "min-spare = -1 (dynamic pool)",
+		  SRV("  max-workers = 8\n  min-spare = -1\n"),
+		  { { 4, "min-spare must be 0..1024" } } },
+		{ "max-spare = 0 (dynamic pool)",
+		  SRV("  max-workers = 8\n  min-spare = 0\n  max-spare = 0\n"),
+		  { { 5, "max-spare must be 1..1024" } } },
+		{ "shutdown-timeout = 4000",
+		  "shutdown-timeout = 4000\n" SERVER_MIN,
+		  { { 1, "shutdown-timeout must be 0..3600" } } },
+		{ "shutdown-timeout = -1",
+		  "log-level = \"info\"\nshutdown-timeout = -1\n" SERVER_MIN,
+		  { { 2, "shutdown-timeout must be 0..3600" } } },
+		{ "echo buffer-size = 10",
+		  SRV("  echo {\n    buffer-size = 10\n  }\n"),
+		  { { 4, "buffer-size must be 512..1048576" } } },
+		{ "echo buffer-size = 511",
+		  SRV("  echo {\n\n    buffer-size = 511\n  }\n"),
+		  { { 5, "buffer-size must be 512..1048576" } } },
+		{ "echo buffer-size = 1048577",
+		  SRV("  echo {\n    buffer-size = 1048577\n  }\n"),
+		  { { 4, "buffer-size must be 512..1048576" } } },
+	};
+#undef SRV
+
+	(void)state;
+	check_errors(rows, NROWS(rows));
+}
+
+static void
+test_errors_semantic(void **state)
+{
+	static const struct error_row rows[] = {
+		{ "bad address: hostname",
+		  "server a {\n"
+		  "  listen = \"localhost:80\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 2, "listen: bad host 'localhost': use a numeric IPv4 "
+			 "address, [IPv6] or *" } } },
+		{ "bad address: port 65536",
+		  "server a {\n"
+		  "  handler = \"echo\"\n"
+		  "\n"
+		  "  listen = \"127.0.0.1:65536\"\n"
+		  "}\n",
+		  { { 4, "listen: port '65536' is not a number in 0..65535" } } },
+		{ "bad address: relative unix path",
+		  "server a {\n"
+		  "  listen = \"unix:run/x.sock\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 2, "listen: unix socket path 'run/x.sock' must be "
+			 "absolute" } } },
+		{ "bad address: IPv6 without brackets",
+		  "server a {\n"
+		  "  listen = \"::1:80\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 2, "listen: bad address '::1:80': write IPv6 addresses "
+			 "as [addr]:port" } } },
+		{ "duplicate address: same",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:8080\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server b {\n"
+		  "  handler = \"echo\"\n"
+		  "  listen = \"127.0.0.1:8080\"\n"
+		  "}\n",
+		  { { 7, "listen '127.0.0.1:8080' is already used by server "
+			 "'a'" } } },
+		{ "duplicate address: wildcards",
+		  "server a {\n"
+		  "  listen = \"*:8080\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server b {\n"
+		  "  listen = \"0.0.0.0:8080\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server c {\n"
+		  "  listen = \"[::1]:8080\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server d {\n"
+		  "  listen = \"127.0.0.1:8081\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 6, "listen '0.0.0.0:8080' is already used by server 'a'" },
+		    { 10, "listen '[::1]:8080' is already used by server "
+			  "'a'" } } },
+		{ "duplicate address: unix path",
+		  "server a {\n"
+		  "  listen = \"unix:/tmp/x.sock\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server b {\n"
+		  "  listen = \"unix:/tmp/x.sock\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 6, "listen 'unix:/tmp/x.sock' is already used by server "
+			 "'a'" } } },
+		{ "unknown handler",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"nope\"\n"
+		  "}\n",
+		  { { 3, "unknown handler 'nope'" } } },
+		{ "unknown handler: its echo section is not checked",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"nope\"\n"
+		  "  echo {\n"
+		  "    buffer-size = 10\n"
+		  "  }\n"
+		  "}\n",
+		  { { 3, "unknown handler 'nope'" } } },
+		/* No line of its own: the section's line, its closing brace. */
+		{ "missing listen",
+		  "server a {\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 2\n"
+		  "}\n",
+		  { { 4, "server 'a' has no listen address" } } },
+		{ "bad log-level",
+		  "log-level = \"loud\"\n"
+		  SERVER_MIN,
+		  { { 1, "log-level 'loud' is not one of error, warning, "
+			 "notice, info, debug" } } },
+		{ "duplicate option in a server",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  workers = 2\n"
+		  "  workers = 3\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 4, "option 'workers' is duplicate" } } },
+		{ "duplicate listen in a server",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:1\"\n"
+		  "  handler = \"echo\"\n"
+		  "  listen = \"127.0.0.1:2\"\n"
+		  "}\n",
+		  { { 4, "option 'listen' is duplicate" } } },
+		{ "duplicate global option",
+		  "log-level = \"info\"\n"
+		  "pidfile = \"a.pid\"\n"
+		  "log-level = \"debug\"\n"
+		  SERVER_MIN,
+		  { { 3, "option 'log-level' is duplicate" } } },
+		{ "duplicate option in the echo section",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  echo {\n"
+		  "    buffer-size = 1024\n"
+		  "    buffer-size = 2048\n"
+		  "  }\n"
+		  "}\n",
+		  { { 6, "option 'buffer-size' is duplicate" } } },
+		{ "user does not exist",
+		  "pidfile = \"a.pid\"\n"
+		  "user = \"" NO_USER "\"\n"
+		  SERVER_MIN,
+		  { { 2, "user '" NO_USER "' does not exist" } } },
+		{ "group does not exist",
+		  "group = \"" NO_GROUP "\"\n"
+		  SERVER_MIN,
+		  { { 1, "group '" NO_GROUP "' does not exist" } } },
+		{ "no server section",
+		  "log-level = \"info\"\n"
+		  "pidfile = \"a.pid\"\n",
+		  { { 3, "no server section: nothing to serve" } } },
+		{ "empty file",
+		  "",
+		  { { 1, "no server section: nothing to serve" } } },
+		{ "min-spare without max-workers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  min-spare = 2\n"
+		  "}\n",
+		  { { 4, "min-spare and max-spare need max-workers greater "
+			 "than workers (4)" } } },
+		{ "max-spare without max-workers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  workers = 3\n"
+		  "  handler = \"echo\"\n"
+		  "  max-spare = 2\n"
+		  "}\n",
+		  { { 5, "min-spare and max-spare need max-workers greater "
+			 "than workers (3)" } } },
+		{ "min-spare with max-workers == workers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 4\n"
+		  "  max-workers = 4\n"
+		  "  min-spare = 1\n"
+		  "}\n",
+		  { { 6, "min-spare and max-spare need max-workers greater "
+			 "than workers (4)" } } },
+		{ "min-spare > max-spare",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  max-workers = 10\n"
+		  "  min-spare = 5\n"
+		  "  max-spare = 3\n"
+		  "}\n",
+		  { { 5, "min-spare (5) is greater than max-spare (3)" } } },
+		{ "max-spare > max-workers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  max-workers = 8\n"
+		  "  max-spare = 9\n"
+		  "}\n",
+		  { { 5, "max-spare (9) is greater than max-workers (8)" } } },
+		{ "max-workers < workers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  max-workers = 2\n"
+		  "}\n",
+		  { { 4, "max-workers (2) is less than workers (4)" } } },
+	};
+
+	(void)state;
+	check_errors(rows, NROWS(rows));
+}
+
+/* Comments do not shift the reported lines. */
+static void
+test_errors_after_comments(void **state)
+{
+	static const struct error_row rows[] = {
+		{ "every comment kind before the errors",
+		  "# preforkd test\n"					/* 1 */
+		  "// another\n"					/* 2 */
+		  "/* a block\n"					/* 3 */
+		  "   comment */\n"					/* 4 */
+		  "log-level = \"loud\"   # trailing\n"		/* 5 */
+		  "server a {   // here\n"				/* 6 */
+		  "  listen = \"127.0.0.1:0\"  /* inline */\n"		/* 7 */
+		  "  workers = 0\n"					/* 8 */
+		  "  handler = \"echo\"\n"				/* 9 */
+		  "}\n",						/* 10 */
+		  { { 8, "workers must be 1..1024" },
+		    { 5, "log-level 'loud' is not one of error, warning, "
+			 "notice, info, debug" } } },
+		{ "many comment lines before a parse error",
+		  "# 1\n# 2\n# 3\n# 4\n# 5\n# 6\n# 7\n# 8\n# 9\n"
+		  "bogus = 1\n",
+		  { { 10, "no such option 'bogus'" } } },
+		{ "comments inside a server",
+		  "server a {\n"
+		  "  # the address\n"
+		  "  listen = \"localhost:80\"\n"
+		  "  // the handler\n"
+		  "  handler = \"nope\"\n"
+		  "}\n",
+		  { { 3, "listen: bad host 'localhost': use a numeric IPv4 "
+			 "address, [IPv6] or *" },
+		    { 5, "unknown handler 'nope'" } } },
+		{ "block comment never closed",
+		  SERVER_MIN
+		  "/* open\n"
+		  "\n",
+		  { { 5, "comment opened with /* is never closed" } } },
+		{ "block comment never closed, errors before it",
+		  "log-level = \"loud\"\n"
+		  "/* open\n",
+		  { { 2, "comment opened with /* is never closed" } } },
+	};
+
+	(void)state;
+	check_errors(rows, NROWS(rows));
+}
+
+/* Independent errors in one file are all reported, in one run. */
+static void
+test_errors_all_reported(void **state)
+{
+	static const struct error_row rows[] = {
+		{ "workers = 0 and backlog = 0",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  workers = 0\n"
+		  "  backlog = 0\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 3, "workers must be 1..1024" },
+		    { 4, "backlog must be 1..65535" } } },
+		{ "the same error in two servers",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:1\"\n"
+		  "  handler = \"nope\"\n"
+		  "}\n"
+		  "server b {\n"
+		  "  listen = \"127.0.0.1:2\"\n"
+		  "  handler = \"nope\"\n"
+		  "}\n",
+		  { { 3, "unknown handler 'nope'" },
+		    { 7, "unknown handler 'nope'" } } },
+		/*
+		 * Range errors are reported as they are parsed, then globals,
+		 * then each server: pool, listen, handler.
+		 */
+		{ "one of each",
+		  "log-level = \"loud\"\n"				/* 1 */
+		  "user = \"" NO_USER "\"\n"				/* 2 */
+		  "shutdown-timeout = 4000\n"				/* 3 */
+		  "server a {\n"					/* 4 */
+		  "  listen = \"localhost:80\"\n"			/* 5 */
+		  "  handler = \"echo\"\n"				/* 6 */
+		  "  timeout = -1\n"					/* 7 */
+		  "}\n"							/* 8 */
+		  "server b {\n"					/* 9 */
+		  "  listen = \"127.0.0.1:9\"\n"			/* 10 */
+		  "  handler = \"nope\"\n"				/* 11 */
+		  "}\n"							/* 12 */
+		  "server c {\n"					/* 13 */
+		  "  listen = \"127.0.0.1:9\"\n"			/* 14 */
+		  "  handler = \"echo\"\n"				/* 15 */
+		  "  max-workers = 10\n"				/* 16 */
+		  "  min-spare = 5\n"					/* 17 */
+		  "  max-spare = 3\n"					/* 18 */
+		  "  echo {\n"						/* 19 */
+		  "    buffer-size = 10\n"				/* 20 */
+		  "  }\n"						/* 21 */
+		  "}\n"							/* 22 */
+		  "server d {\n"					/* 23 */
+		  "  handler = \"echo\"\n"				/* 24 */
+		  "}\n",						/* 25 */
+		  { { 3, "shutdown-timeout must be 0..3600" },
+		    { 7, "timeout must be 0..86400" },
+		    { 1, "log-level 'loud' is not one of error, warning, "
+			 "notice, info, debug" },
+		    { 2, "user '" NO_USER "' does not exist" },
+		    { 5, "listen: bad host 'localhost': use a numeric IPv4 "
+			 "address, [IPv6] or *" },
+		    { 11, "unknown handler 'nope'" },
+		    { 17, "min-spare (5) is greater than max-spare (3)" },
+		    { 14, "listen '127.0.0.1:9' is already used by server 'b'" },
+		    { 20, "buffer-size must be 512..1048576" },
+		    { 25, "server 'd' has no listen address" } } },
+	};
+
+	(void)state;
+	check_errors(rows, NROWS(rows));
+}
+
+/* Files that cannot be read: one message, "FILE: cannot open: ERROR". */
+static void
+test_unreadable_file(void **state)
+{
+	static const struct {
+		const char *name;	/* under dir; "" = dir itself */
+		int error;
+	} rows[] = {
+		{ "/no-such-file.conf", ENOENT },
+		{ "/no-such-dir/preforkd.conf", ENOENT },
+		{ "", EISDIR },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char path[PATH_MAX], want[PATH_MAX + 128];
+		struct collector c;
+		struct conf *conf;
+
+		memset(&c, 0, sizeof(c));
+		snprintf(path, sizeof(path), "%s%s", dir, rows[i].name);
+		conf = conf_load(path, collect, &c);
+		if (conf != NULL) {
+			conf_free(conf);
+			fail_msg("row %zu (%s): accepted", i, path);
+		}
+		snprintf(want, sizeof(want), "%s: cannot open: %s", path,
+			 strerror(rows[i].error));
+		if (c.n != 1 || strcmp(c.msg[0], want) != 0) {
+			dump_messages(&c);
+			fail_msg("row %zu (%s): %zu message(s), expected one: %s", i,
+				 path, c.n, want);
+		}
+	}
+}
+
+/* No callback: errors still make conf_load fail, good files still load. */
+static void
+test_no_callback(void **state)
+{
+	char path[PATH_MAX];
+	struct conf *conf;
+
+	(void)state;
+	write_conf("server a {\n  listen = \"127.0.0.1:0\"\n  workers = 0\n"
+		   "  handler = \"echo\"\n}\n", path, sizeof(path));
+	assert_null(conf_load(path, NULL, NULL));
+	write_conf("log-level = \"loud\"\n" SERVER_MIN, path, sizeof(path));
+	assert_null(conf_load(path, NULL, NULL));
+	write_conf(SERVER_MIN, path, sizeof(path));
+	conf = conf_load(path, NULL, NULL);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservers, 1);
+	conf_free(conf);
+	conf_free(NULL);
+}
+
+/* Loads after a failed load start clean: no state is carried over. */
+static void
+test_load_after_error(void **state)
+{
+	char path[PATH_MAX];
+	struct collector c;
+	struct conf *conf;
+
+	(void)state;
+	conf = load_text("log-level = \"loud\"\n" SERVER_MIN, path, sizeof(path),
+			 &c);
+	assert_null(conf);
+	assert_int_equal(c.n, 1);
+	conf = load_text("log-level = \"debug\"\n" SERVER_MIN, path,
+			 sizeof(path), &c);
+	assert_int_equal(c.n, 0);
+	assert_non_null(conf);
+	assert_int_equal(conf->log_level, LOG_LEVEL_DEBUG);
+	conf_free(conf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_path_resolve),
+		cmocka_unit_test(test_blank_comments),
+		cmocka_unit_test(test_comment_chars_in_strings),
+		cmocka_unit_test(test_errors_syntax),
+		cmocka_unit_test(test_errors_range),
+		cmocka_unit_test(test_errors_semantic),
+		cmocka_unit_test(test_errors_after_comments),
+		cmocka_unit_test(test_errors_all_reported),
+		cmocka_unit_test(test_unreadable_file),
+		cmocka_unit_test(test_no_callback),
+		cmocka_unit_test(test_load_after_error),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
