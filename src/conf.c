@@ -55,6 +55,11 @@ static const struct range ranges[] = {
 	{ "timeout", 0, 86400 },
 };
 
+static void report_v(const char *, int, const char *, va_list)
+	__attribute__((format(printf, 3, 0)));
+static void report_at(int, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+
 static void
 report_v(const char *file, int line, const char *fmt, va_list ap)
 {
@@ -78,6 +83,9 @@ report_at(int line, const char *fmt, ...)
 	report_v(NULL, line, fmt, ap);
 	va_end(ap);
 }
+
+static void confuse_error(cfg_t *, const char *, va_list)
+	__attribute__((format(printf, 2, 0)));
 
 static void
 confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
@@ -161,7 +169,11 @@ validate_section(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
 
-	remember_line(cfg, opt->name, sec->line);
+	/* libconfuse silently merges a repeated single section. */
+	if (!(opt->flags & CFGF_MULTI) && option_line(cfg, opt->name) != 0)
+		cfg_error(cfg, "section '%s' is duplicate", opt->name);
+	else
+		remember_line(cfg, opt->name, sec->line);
 	return 0;
 }
 
@@ -302,6 +314,8 @@ conf_pool(cfg_t *sec, struct server_conf *s)
 	s->max_workers = (int)cfg_getint(sec, "max-workers");
 	s->min_spare = (int)cfg_getint(sec, "min-spare");
 	s->max_spare = (int)cfg_getint(sec, "max-spare");
+	if (s->workers < 1 || s->max_workers < 0)
+		return;		/* already reported; more would only confuse */
 
 	if (!conf_pool_is_dynamic(s)) {
 		if (option_line(sec, "min-spare") || option_line(sec, "max-spare"))
@@ -417,9 +431,10 @@ conf_blank_comments(char *text)
 			break;
 		case DQUOTE:
 		case SQUOTE:
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == (st == DQUOTE ? '"' : '\''))
+			if (*p == '\\' && p[1] != '\0') {
+				if (*++p == '\n')
+					line++;
+			} else if (*p == (st == DQUOTE ? '"' : '\''))
 				st = CODE;
 			break;
 		case LINE:
@@ -440,6 +455,38 @@ conf_blank_comments(char *text)
 		}
 	}
 	return st == BLOCK ? opened : 0;
+}
+
+size_t
+conf_unclosed_brace(const char *text)
+{
+	size_t line = 1, depth = 0, opened[64];
+	char quote = 0;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		if (quote != 0) {
+			if (*p == '\\' && p[1] != '\0') {
+				if (*++p == '\n')
+					line++;
+			} else if (*p == quote) {
+				quote = 0;
+			}
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '{') {
+			if (depth < sizeof(opened) / sizeof(opened[0]))
+				opened[depth] = line;
+			depth++;
+		} else if (*p == '}' && depth > 0) {
+			depth--;
+		}
+	}
+	if (depth == 0)
+		return 0;
+	return depth <= sizeof(opened) / sizeof(opened[0]) ?
+	       opened[depth - 1] : line;
 }
 
 static char *
@@ -506,6 +553,12 @@ parse_file(cfg_t *cfg, const char *path)
 	if ((open_line = conf_blank_comments(text)) != 0) {
 		report_at((int)open_line, "comment opened with /* is never "
 			  "closed");
+		free(text);
+		return CFG_PARSE_ERROR;
+	}
+	/* libconfuse 3.3 accepts a file that ends inside a section. */
+	if ((open_line = conf_unclosed_brace(text)) != 0) {
+		report_at((int)open_line, "'{' is never closed");
 		free(text);
 		return CFG_PARSE_ERROR;
 	}

@@ -70,6 +70,9 @@ char *conf_path_resolve(const char *conf_path, const char *path);
  */
 size_t conf_blank_comments(char *text);
 
+/* The line of the innermost '{' never closed in comment-free text, or 0. */
+size_t conf_unclosed_brace(const char *text);
+
 bool conf_pool_is_dynamic(const struct server_conf *s);
 
 #endif

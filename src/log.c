@@ -191,6 +191,9 @@ log_emit(int level, const char *msg)
 		write_line(STDERR_FILENO, line, (size_t)len);
 }
 
+static void log_vmsg(int, int, const char *, va_list)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
