@@ -6,8 +6,10 @@
 #include "handler.h"
 
 extern const struct handler echo_handler;
+extern const struct handler http_handler;
 
 const struct handler *const handlers[] = {
+	&http_handler,
 	&echo_handler,
 	NULL
 };

@@ -482,6 +482,8 @@ test_blank_comments(void **state)
 		{ "unclosed block, line 3", "a\nb\nc /* d\n\n",
 		  "a\nb\nc     \n\n", 3 },
 		{ "/*/ does not close", "/*/ x\n", "     \n", 1 },
+		{ "escaped newline in a string counts",
+		  "x = \"a\\\nb\"\n/* open\n", "x = \"a\\\nb\"\n       \n", 3 },
 		{ "empty text", "", "", 0 },
 	};
 
@@ -578,9 +580,58 @@ check_errors(const struct error_row *rows, size_t nrows)
 }
 
 static void
+test_unclosed_brace(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t line;
+	} rows[] = {
+		{ "balanced", "server a {\n  echo {\n  }\n}\n", 0 },
+		{ "no braces", "a = 1\n", 0 },
+		{ "server never closed", "a = 1\nserver a {\n  b = 2\n", 2 },
+		{ "inner never closed", "server a {\n echo {\n}\n", 1 },
+		{ "brace in a string", "server a {\n x = \"{\"\n}\n", 0 },
+		{ "escaped quote in a string", "x = \"\\\"{\"\n", 0 },
+		{ "stray closing brace", "}\n", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		size_t line = conf_unclosed_brace(rows[i].text);
+
+		if (line != rows[i].line)
+			fail_msg("row %zu (%s): %zu, expected %zu", i,
+				 rows[i].name, line, rows[i].line);
+	}
+}
+
+static void
 test_errors_syntax(void **state)
 {
 	static const struct error_row rows[] = {
+		{ "file ends inside a section",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n",
+		  { { 1, "'{' is never closed" } } },
+		{ "section written twice",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  echo {\n"
+		  "  }\n"
+		  "  echo {\n"
+		  "  }\n"
+		  "}\n",
+		  { { 7, "section 'echo' is duplicate" } } },
+		{ "negative workers: one error, no follow-up",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = -1\n"
+		  "}\n",
+		  { { 4, "workers must be 1..1024" } } },
 		{ "unknown global option",
 		  "log-level = \"info\"\n"
 		  "bogus = 1\n"
@@ -796,6 +847,28 @@ test_errors_semantic(void **state)
 		  "  }\n"
 		  "}\n",
 		  { { 3, "unknown handler 'nope'" } } },
+		/* Reported at the foreign section's closing brace. */
+		{ "section for another handler",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  http {\n"
+		  "    root = \"/tmp\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 6, "section 'http' given but server 'a' uses handler "
+			 "'echo'" } } },
+		{ "empty section for another handler",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  http {\n"
+		  "  }\n"
+		  "  echo {\n"
+		  "  }\n"
+		  "}\n",
+		  { { 5, "section 'http' given but server 'a' uses handler "
+			 "'echo'" } } },
 		/* No line of its own: the section's line, its closing brace. */
 		{ "missing listen",
 		  "server a {\n"
@@ -1121,6 +1194,7 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
+		cmocka_unit_test(test_unclosed_brace),
 		cmocka_unit_test(test_comment_chars_in_strings),
 		cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_errors_range),

@@ -1,0 +1,496 @@
+/*
+ * Validators, conditional requests and byte ranges (RFC 9110 sections 8.8,
+ * 13 and 14).  Pure: the caller hands in the header values and the file's
+ * identity, and gets a decision back; nothing here reads a clock or a
+ * file.  Header values arrive as (pointer, length) slices of the request
+ * buffer, so nothing may read past len.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/cond.h"
+
+static const char wkday[7][4] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+};
+
+static const char *const weekday[7] = {
+	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+	"Saturday",
+};
+
+static const char month[12][4] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: four-digit years. */
+#define DATE_MIN	(-62167219200LL)
+#define DATE_MAX	253402300799LL
+
+static void
+put2(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * Written by hand rather than with strftime(), which follows the locale,
+ * or snprintf(), which would have to be told the width cannot overflow.
+ */
+void
+http_date_format(time_t t, char *buf)
+{
+	struct tm tm;
+	int year;
+
+	if ((long long)t < DATE_MIN)
+		t = (time_t)DATE_MIN;
+	else if ((long long)t > DATE_MAX)
+		t = (time_t)DATE_MAX;
+	if (gmtime_r(&t, &tm) == NULL) {
+		/* Cannot happen in range; fall back to the epoch. */
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = 70;
+		tm.tm_mday = 1;
+		tm.tm_wday = 4;
+	}
+	year = tm.tm_year + 1900;
+	memcpy(buf, wkday[tm.tm_wday], 3);
+	memcpy(buf + 3, ", ", 2);
+	put2(buf + 5, tm.tm_mday);
+	buf[7] = ' ';
+	memcpy(buf + 8, month[tm.tm_mon], 3);
+	buf[11] = ' ';
+	put2(buf + 12, year / 100);
+	put2(buf + 14, year % 100);
+	buf[16] = ' ';
+	put2(buf + 17, tm.tm_hour);
+	buf[19] = ':';
+	put2(buf + 20, tm.tm_min);
+	buf[22] = ':';
+	put2(buf + 23, tm.tm_sec);
+	memcpy(buf + 25, " GMT", 5);
+}
+
+/* The value of n decimal digits at s, or -1. */
+static int
+digits(const char *s, size_t n)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Names are case-sensitive in HTTP dates (RFC 9110 5.6.7). */
+static int
+month_index(const char *s)
+{
+	for (int i = 0; i < 12; i++)
+		if (memcmp(s, month[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+static bool
+is_wkday(const char *s)
+{
+	for (int i = 0; i < 7; i++)
+		if (memcmp(s, wkday[i], 3) == 0)
+			return true;
+	return false;
+}
+
+static bool
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+
+	return m == 1 && is_leap(y) ? 29 : days[m];
+}
+
+/* Days from 1970-01-01 to y-m-d (m 1..12), proleptic Gregorian. */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * "HH:MM:SS" at s, checked with the date, into *out.  Computed rather than
+ * left to timegm(): it is four lines, needs no struct tm, and does not
+ * normalise "Feb 30" into March behind our back.  Second 60 is a leap
+ * second (RFC 5322 3.3) and lands on the next minute, as time_t has none.
+ */
+static int
+make_time(int year, int mon, int mday, const char *hms, time_t *out)
+{
+	int h, m, s;
+	int64_t v;
+
+	if (hms[2] != ':' || hms[5] != ':')
+		return -1;
+	h = digits(hms, 2);
+	m = digits(hms + 3, 2);
+	s = digits(hms + 6, 2);
+	if (year < 0 || mon < 0 || mday < 1 ||
+	    mday > days_in_month(year, mon) || h < 0 || h > 23 || m < 0 ||
+	    m > 59 || s < 0 || s > 60)
+		return -1;
+	v = days_from_civil(year, mon + 1, mday) * 86400 + h * 3600 + m * 60 +
+	    s;
+	if ((int64_t)(time_t)v != v)
+		return -1;
+	*out = (time_t)v;
+	return 0;
+}
+
+/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+static int
+parse_imf(const char *s, size_t len, time_t *out)
+{
+	if (len != HTTP_DATE_LEN || !is_wkday(s) || s[3] != ',' ||
+	    s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+	    memcmp(s + 25, " GMT", 4) != 0)
+		return -1;
+	return make_time(digits(s + 12, 4), month_index(s + 8),
+			 digits(s + 5, 2), s + 17, out);
+}
+
+/*
+ * "Sunday, 06-Nov-94 08:49:37 GMT".  RFC 9110 5.6.7 reads a two-digit
+ * year as the most recent one that is not more than 50 years in the
+ * future; that needs the current date, so this pure function uses the
+ * fixed pivot most servers use: 00-69 are 2000-2069, 70-99 1970-1999.
+ */
+static int
+parse_rfc850(const char *s, size_t len, time_t *out)
+{
+	size_t n = 0;
+	int yy;
+
+	for (int i = 0; i < 7 && n == 0; i++) {
+		size_t wl = strlen(weekday[i]);
+
+		if (len > wl && memcmp(s, weekday[i], wl) == 0 && s[wl] == ',')
+			n = wl + 1;
+	}
+	if (n == 0 || len - n != 23)
+		return -1;
+	s += n;
+	if (s[0] != ' ' || s[3] != '-' || s[7] != '-' || s[10] != ' ' ||
+	    memcmp(s + 19, " GMT", 4) != 0)
+		return -1;
+	if ((yy = digits(s + 8, 2)) < 0)
+		return -1;
+	return make_time(yy < 70 ? 2000 + yy : 1900 + yy, month_index(s + 4),
+			 digits(s + 1, 2), s + 11, out);
+}
+
+/* "Sun Nov  6 08:49:37 1994"; the day may also be two digits. */
+static int
+parse_asctime(const char *s, size_t len, time_t *out)
+{
+	int mday;
+
+	if (len != 24 || !is_wkday(s) || s[3] != ' ' || s[7] != ' ' ||
+	    s[10] != ' ' || s[19] != ' ')
+		return -1;
+	mday = s[8] == ' ' ? digits(s + 9, 1) : digits(s + 8, 2);
+	return make_time(digits(s + 20, 4), month_index(s + 4), mday, s + 11,
+			 out);
+}
+
+/*
+ * The day name is checked to be one but not to match the date: nothing
+ * is gained by refusing a client's miscomputed weekday.
+ */
+int
+http_date_parse(const char *s, size_t len, time_t *out)
+{
+	if (parse_imf(s, len, out) == 0 || parse_rfc850(s, len, out) == 0 ||
+	    parse_asctime(s, len, out) == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * The mtime is one number, seconds * 10^9 + nanoseconds, so that two
+ * writes within a second that leave the size alone still change the tag
+ * (on file systems with fine timestamps).  Arithmetic is unsigned: a
+ * pre-1970 mtime wraps rather than overflowing.
+ */
+void
+http_etag_format(uint64_t ino, uint64_t size, int64_t mtime_sec,
+		 long mtime_nsec, char *buf, size_t buflen)
+{
+	uint64_t mt = (uint64_t)mtime_sec * 1000000000u + (uint64_t)mtime_nsec;
+
+	snprintf(buf, buflen, "\"%llx-%llx-%llx\"", (unsigned long long)ino,
+		 (unsigned long long)size, (unsigned long long)mt);
+}
+
+static void
+skip_ows(const char *s, size_t len, size_t *i)
+{
+	while (*i < len && (s[*i] == ' ' || s[*i] == '\t'))
+		(*i)++;
+}
+
+/* RFC 9110 etagc: anything visible but '"', and obs-text. */
+static bool
+is_etagc(unsigned char c)
+{
+	return c == 0x21 || (c >= 0x23 && c != 0x7f);
+}
+
+/*
+ * An entity-tag at s[*i..len): *weak for a "W/" prefix, [*tag, *tag +
+ * *taglen) the opaque-tag with its quotes.  Note that ',' is an etagc, so
+ * a list can only be split by parsing it.
+ */
+static int
+parse_etag(const char *s, size_t len, size_t *i, bool *weak,
+	   const char **tag, size_t *taglen)
+{
+	size_t j = *i;
+
+	*weak = len - j >= 2 && s[j] == 'W' && s[j + 1] == '/';
+	if (*weak)
+		j += 2;
+	if (j >= len || s[j] != '"')
+		return -1;
+	*tag = s + j++;
+	while (j < len && is_etagc((unsigned char)s[j]))
+		j++;
+	if (j >= len || s[j] != '"')
+		return -1;
+	j++;
+	*taglen = (size_t)(s + j - *tag);
+	*i = j;
+	return 0;
+}
+
+/* Our own tag without a W/ prefix, for the weak comparison. */
+static const char *
+opaque(const char *etag, bool *weak)
+{
+	*weak = etag[0] == 'W' && etag[1] == '/';
+	return *weak ? etag + 2 : etag;
+}
+
+/*
+ * If-None-Match = "*" / #entity-tag.  A member that is not an entity-tag
+ * makes the rest of the header unreadable: no match, so a full 200, which
+ * is always a correct answer.
+ */
+static bool
+inm_matches(const char *s, size_t len, const char *etag)
+{
+	const char *tag, *ours;
+	size_t i = 0, taglen;
+	bool weak, ours_weak;
+
+	ours = opaque(etag, &ours_weak);
+	skip_ows(s, len, &i);
+	if (i < len && s[i] == '*') {
+		i++;
+		skip_ows(s, len, &i);
+		return i == len;
+	}
+	for (;;) {
+		while (i < len && (s[i] == ',' || s[i] == ' ' || s[i] == '\t'))
+			i++;
+		if (i == len)
+			return false;
+		if (parse_etag(s, len, &i, &weak, &tag, &taglen) != 0)
+			return false;
+		if (taglen == strlen(ours) && memcmp(tag, ours, taglen) == 0)
+			return true;
+		skip_ows(s, len, &i);
+		if (i < len && s[i] != ',')
+			return false;
+	}
+}
+
+/*
+ * A future If-Modified-Since is invalid by RFC 9110 13.1.3, but knowing
+ * the future takes a clock; a client that sends one gets 304 until the
+ * file changes, which is what it asked for.
+ */
+bool
+http_not_modified(const char *if_none_match, size_t inm_len,
+		  const char *if_modified_since, size_t ims_len,
+		  const char *etag, time_t mtime)
+{
+	time_t ims;
+
+	if (inm_len > 0)
+		return inm_matches(if_none_match, inm_len, etag);
+	if (ims_len == 0 || http_date_parse(if_modified_since, ims_len,
+					    &ims) != 0)
+		return false;
+	return mtime <= ims;
+}
+
+/*
+ * RFC 9110 13.1.5: an entity-tag must match strongly (neither side weak);
+ * a date holds only if it is exactly the file's mtime.  Anything that
+ * cannot be read does not hold: the client then gets the whole file,
+ * never a range of the wrong version.
+ */
+bool
+http_if_range_holds(const char *if_range, size_t len, const char *etag,
+		    time_t mtime)
+{
+	const char *tag;
+	size_t i = 0, taglen;
+	bool weak, ours_weak;
+	time_t t;
+
+	skip_ows(if_range, len, &i);
+	while (len > i && (if_range[len - 1] == ' ' ||
+	    if_range[len - 1] == '\t'))
+		len--;
+	/* A date starts with a day name, never with '"' or "W/". */
+	if (i < len && (if_range[i] == '"' || (if_range[i] == 'W' &&
+	    i + 1 < len && if_range[i + 1] == '/'))) {
+		if (parse_etag(if_range, len, &i, &weak, &tag, &taglen) != 0 ||
+		    i != len || weak)
+			return false;
+		opaque(etag, &ours_weak);
+		if (ours_weak)
+			return false;
+		return taglen == strlen(etag) && memcmp(tag, etag, taglen) == 0;
+	}
+	if (http_date_parse(if_range + i, len - i, &t) != 0)
+		return false;
+	return t == mtime;
+}
+
+/* Decimal digits at s[*i..len) into *v; -1 if none or past UINT64_MAX. */
+static int
+parse_u64(const char *s, size_t len, size_t *i, uint64_t *v)
+{
+	size_t start = *i;
+	unsigned d;
+
+	*v = 0;
+	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+		d = (unsigned)(s[*i] - '0');
+		if (*v > (UINT64_MAX - d) / 10)
+			return -1;
+		*v = *v * 10 + d;
+		(*i)++;
+	}
+	return *i > start ? 0 : -1;
+}
+
+/* Skips OWS and empty list elements (RFC 9110 5.6.1). */
+static void
+skip_list_sep(const char *s, size_t len, size_t *i)
+{
+	while (*i < len && (s[*i] == ',' || s[*i] == ' ' || s[*i] == '\t'))
+		(*i)++;
+}
+
+static bool
+is_bytes_unit(const char *s, size_t len)
+{
+	static const char unit[] = "bytes=";
+
+	if (len < sizeof(unit) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(unit) - 1; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != unit[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Range = "bytes=" range-spec; only the one-range case is served, since a
+ * multipart/byteranges answer is rarely wanted (browsers and download
+ * tools ask for one range) and several ranges invite abuse.
+ */
+enum http_range_result
+http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
+		 uint64_t *last)
+{
+	size_t i = 6;
+	uint64_t a = 0, b = 0;
+	bool suffix = false, has_last = false;
+
+	if (!is_bytes_unit(s, len))
+		return HTTP_RANGE_NONE;
+	skip_list_sep(s, len, &i);
+	if (i < len && s[i] == '-') {
+		suffix = true;
+		i++;
+		skip_ows(s, len, &i);
+		if (parse_u64(s, len, &i, &b) != 0)
+			return HTTP_RANGE_NONE;
+	} else {
+		if (parse_u64(s, len, &i, &a) != 0)
+			return HTTP_RANGE_NONE;
+		skip_ows(s, len, &i);
+		if (i == len || s[i] != '-')
+			return HTTP_RANGE_NONE;
+		i++;
+		skip_ows(s, len, &i);
+		if (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (parse_u64(s, len, &i, &b) != 0)
+				return HTTP_RANGE_NONE;
+			has_last = true;
+		}
+	}
+	/* One range, then perhaps empty list elements; another is too many. */
+	skip_list_sep(s, len, &i);
+	if (i != len)
+		return HTTP_RANGE_NONE;
+	if (has_last && b < a)
+		return HTTP_RANGE_NONE;
+
+	if (suffix) {
+		if (b == 0 || size == 0)
+			return HTTP_RANGE_UNSATISFIABLE;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return HTTP_RANGE_OK;
+	}
+	if (a >= size)
+		return HTTP_RANGE_UNSATISFIABLE;
+	*first = a;
+	*last = has_last && b < size ? b : size - 1;
+	return HTTP_RANGE_OK;
+}

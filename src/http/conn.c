@@ -1,0 +1,273 @@
+/*
+ * The http connection loop: reads request heads under their timeouts,
+ * answers them in order (pipelining), keeps the connection alive as the
+ * client and the limits allow, and skips request bodies to stay in sync.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "http/http.h"
+#include "http/path.h"
+#include "scoreboard.h"
+#include "log.h"
+
+struct conn_state {
+	struct handler_conn *conn;
+	const struct http_conf *hc;
+	char *buf;
+	size_t cap, len;
+	long served;
+	char peer[SLOT_CLIENT_MAX];
+};
+
+enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CLOSED };
+
+static enum wait_result
+wait_readable(int fd, int64_t deadline_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline_ms - monotonic_ms();
+		int n;
+
+		if (left <= 0)
+			return WAIT_TIMEOUT;
+		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return WAIT_CLOSED;
+		if (n == 1)
+			return (pfd.revents & (POLLIN | POLLHUP)) ? WAIT_READY :
+			       WAIT_CLOSED;
+	}
+}
+
+/* Reads what is there into the buffer: >0 bytes, 0 EOF, -1 error/EAGAIN. */
+static ssize_t
+fill(struct conn_state *cs)
+{
+	ssize_t n;
+
+	do
+		n = read(cs->conn->fd, cs->buf + cs->len, cs->cap - cs->len);
+	while (n == -1 && errno == EINTR);
+	if (n > 0) {
+		cs->len += (size_t)n;
+		conn_progress(cs->conn, 0);
+	}
+	return n;
+}
+
+/* 0 when the connection lives on (data or a spurious wake-up), else -1. */
+static int
+fill_or_close(struct conn_state *cs)
+{
+	ssize_t n = fill(cs);
+
+	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		return 0;
+	return -1;
+}
+
+static void
+answer_error(struct conn_state *cs, const struct http_request *req,
+	     int status)
+{
+	struct http_exchange ex = {
+		.conn = cs->conn, .hc = cs->hc, .req = req, .close = true,
+	};
+
+	http_send_error(&ex, status, NULL);
+	http_access_log(&ex, cs->peer, time(NULL));
+}
+
+enum head_result { HEAD_OK, HEAD_CLOSE };
+
+/*
+ * Waits for a complete head: keepalive-timeout for its first byte on a
+ * kept-alive connection, header-timeout for the whole of it.
+ */
+static enum head_result
+read_head(struct conn_state *cs, struct http_request *req)
+{
+	int64_t start = monotonic_ms();
+	int64_t head_deadline = start + (int64_t)cs->hc->header_timeout * 1000;
+	int64_t idle_deadline = start +
+		(int64_t)cs->hc->keepalive_timeout * 1000;
+
+	for (;;) {
+		int status = 400;
+		enum http_parse_result r = http_request_parse(
+			cs->buf, cs->len, cs->hc->max_header_size, req, &status);
+		int64_t deadline;
+
+		if (r == HTTP_PARSE_OK)
+			return HEAD_OK;
+		if (r == HTTP_PARSE_ERROR) {
+			answer_error(cs, NULL, status);
+			return HEAD_CLOSE;
+		}
+		/* Nothing yet of a next request: an idle kept-alive connection. */
+		deadline = cs->len == 0 && cs->served > 0 ?
+			   idle_deadline : head_deadline;
+		if (cs->len == 0 && cs->served > 0)
+			head_deadline = 0;
+		switch (wait_readable(cs->conn->fd, deadline)) {
+		case WAIT_TIMEOUT:
+			if (cs->len > 0 || cs->served == 0)
+				answer_error(cs, NULL, 408);
+			return HEAD_CLOSE;
+		case WAIT_CLOSED:
+			return HEAD_CLOSE;
+		case WAIT_READY:
+			break;
+		}
+		if (fill_or_close(cs) == -1)
+			return HEAD_CLOSE;
+		if (head_deadline == 0)
+			head_deadline = monotonic_ms() +
+				(int64_t)cs->hc->header_timeout * 1000;
+	}
+}
+
+static void
+consume(struct conn_state *cs, size_t n)
+{
+	memmove(cs->buf, cs->buf + n, cs->len - n);
+	cs->len -= n;
+}
+
+/* Reads and drops a request body so the next request is found intact. */
+static int
+skip_body(struct conn_state *cs, const struct http_request *req)
+{
+	int64_t deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
+	struct http_chunked ch;
+	uint64_t left = req->content_length;
+
+	http_chunked_init(&ch);
+	for (;;) {
+		if (req->chunked) {
+			size_t used = 0;
+			enum http_chunked_result r =
+				http_chunked_skip(&ch, cs->buf, cs->len, &used);
+
+			consume(cs, used);
+			if (r == HTTP_CHUNKED_DONE)
+				return 0;
+			if (r == HTTP_CHUNKED_ERROR)
+				return -1;
+		} else {
+			size_t take = left < cs->len ? (size_t)left : cs->len;
+
+			consume(cs, take);
+			left -= take;
+			if (left == 0)
+				return 0;
+		}
+		if (wait_readable(cs->conn->fd, deadline) != WAIT_READY ||
+		    fill_or_close(cs) == -1)
+			return -1;
+		deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
+	}
+}
+
+static void
+note_request(struct conn_state *cs, const struct http_request *req)
+{
+	/* Empty lines before the request line are part of the head. */
+	const char *line = req->method_name.p;
+	const char *end = memchr(line, '\n', req->head_len -
+				 (size_t)(line - cs->buf));
+	size_t n = end ? (size_t)(end - line) : 0;
+
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+		n--;
+	conn_note_request(cs->conn, line, n);
+}
+
+static void
+dispatch(struct http_exchange *ex, const struct http_request *req)
+{
+	static char path[PATH_MAX];
+
+	if (req->method == HTTP_METHOD_UNKNOWN) {
+		http_send_error(ex, 501, NULL);
+		return;
+	}
+	if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
+		http_send_error(ex, 405, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if (req->path.len == 0 || req->path.p[0] != '/' ||
+	    http_path_normalize(req->path.p, req->path.len, path,
+				sizeof(path)) < 0) {
+		http_send_error(ex, 400, NULL);
+		return;
+	}
+	ex->path = path;
+	http_serve_path(ex);
+}
+
+/* One request: answer, log, skip its body.  false = close the connection. */
+static bool
+serve_request(struct conn_state *cs, struct http_request *req)
+{
+	struct http_exchange ex = {
+		.conn = cs->conn, .hc = cs->hc, .req = req,
+	};
+	bool has_body = req->chunked ||
+			(req->has_content_length && req->content_length > 0);
+
+	note_request(cs, req);
+	cs->served++;
+	ex.close = !req->keep_alive || cs->hc->keepalive_timeout == 0 ||
+		   (cs->hc->keepalive_requests > 0 &&
+		    cs->served >= cs->hc->keepalive_requests) ||
+		   conn_stopping(cs->conn);
+	dispatch(&ex, req);
+	http_access_log(&ex, cs->peer, time(NULL));
+	/* The head's slices point into buf: drop it only once logged. */
+	consume(cs, req->head_len);
+	if (ex.failed || ex.close)
+		return false;
+	return !has_body || skip_body(cs, req) == 0;
+}
+
+void
+http_conn_serve(struct handler_conn *conn)
+{
+	const struct http_conf *hc = conn->hconf;
+	struct conn_state cs = { .conn = conn, .hc = hc };
+	struct http_request *req = malloc(sizeof(*req));
+	int flags = fcntl(conn->fd, F_GETFL), one = 1;
+
+	cs.cap = hc->max_header_size + 4096;
+	cs.buf = malloc(cs.cap);
+	if (req == NULL || cs.buf == NULL || flags == -1 ||
+	    fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		goto out;
+	/* Heads go out whole with their body (writev/cork): no Nagle delay. */
+	if (conn->peer.ss_family != AF_UNIX)
+		(void)setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
+	addr_format_host((const struct sockaddr *)&conn->peer, conn->peerlen,
+			 cs.peer, sizeof(cs.peer));
+	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
+		;
+out:
+	free(req);
+	free(cs.buf);
+}

@@ -1,0 +1,231 @@
+/* The http handler: its configuration and its life in a worker. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "http/http.h"
+#include "http/mime.h"
+#include "log.h"
+
+static cfg_opt_t http_options[] = {
+	CFG_STR("root", NULL, CFGF_NODEFAULT),
+	CFG_STR("index", "index.html", CFGF_NONE),
+	CFG_STR("access-log", "off", CFGF_NONE),
+	CFG_INT("keepalive-timeout", 5, CFGF_NONE),
+	CFG_INT("keepalive-requests", 100, CFGF_NONE),
+	CFG_INT("header-timeout", 10, CFGF_NONE),
+	CFG_INT("max-header-size", 8192, CFGF_NONE),
+	CFG_BOOL("autoindex", cfg_false, CFGF_NONE),
+	CFG_BOOL("follow-symlinks", cfg_false, CFGF_NONE),
+	CFG_BOOL("gzip-static", cfg_false, CFGF_NONE),
+	CFG_BOOL("server-tokens", cfg_true, CFGF_NONE),
+	CFG_STR("mime-types", NULL, CFGF_NODEFAULT),
+	CFG_STR("default-type", "application/octet-stream", CFGF_NONE),
+	CFG_END()
+};
+
+static void
+http_free(void *p)
+{
+	struct http_conf *hc = p;
+
+	if (hc == NULL)
+		return;
+	if (hc->access_fd != -1)
+		close(hc->access_fd);
+	if (hc->root_fd != -1)
+		close(hc->root_fd);
+	mime_table_free(hc->mime);
+	free(hc->root);
+	free(hc->index);
+	free(hc->access_log);
+	free(hc->default_type);
+	free(hc);
+}
+
+static bool
+int_in(cfg_t *sec, const char *name, long min, long max, long *out)
+{
+	*out = cfg_getint(sec, name);
+	if (*out >= min && *out <= max)
+		return true;
+	conf_error(sec, name, "%s must be %ld..%ld", name, min, max);
+	return false;
+}
+
+static bool
+http_configure_limits(cfg_t *sec, struct http_conf *hc)
+{
+	long v;
+	bool ok = true;
+
+	ok &= int_in(sec, "keepalive-timeout", 0, 3600, &v);
+	hc->keepalive_timeout = (int)v;
+	ok &= int_in(sec, "keepalive-requests", 0, LONG_MAX, &v);
+	hc->keepalive_requests = v;
+	ok &= int_in(sec, "header-timeout", 1, 3600, &v);
+	hc->header_timeout = (int)v;
+	ok &= int_in(sec, "max-header-size", 1024, 1048576, &v);
+	hc->max_header_size = (size_t)v;
+	return ok;
+}
+
+static bool
+http_configure_root(cfg_t *sec, const struct server_conf *server,
+		    struct http_conf *hc)
+{
+	const char *root = cfg_getstr(sec, "root");
+	struct stat st;
+
+	if (root == NULL) {
+		conf_error(sec, NULL, "server '%s': http needs a root "
+			   "directory (root = \"/var/www/html\")", server->name);
+		return false;
+	}
+	if ((hc->root = conf_path_resolve(sec->filename, root)) == NULL)
+		return false;
+	if (stat(hc->root, &st) == -1) {
+		conf_error(sec, "root", "root %s: %s", hc->root, strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		conf_error(sec, "root", "root %s is not a directory", hc->root);
+		return false;
+	}
+	return true;
+}
+
+static bool
+http_configure_files(cfg_t *sec, struct http_conf *hc)
+{
+	const char *log = cfg_getstr(sec, "access-log");
+	const char *types = cfg_getstr(sec, "mime-types");
+	const char *index = cfg_getstr(sec, "index");
+	char err[512];
+
+	if (index[0] == '\0' || strchr(index, '/') != NULL) {
+		conf_error(sec, "index", "index must be a file name, not '%s'",
+			   index);
+		return false;
+	}
+	hc->index = strdup(index);
+	if (strcmp(log, "off") != 0)
+		hc->access_log = conf_path_resolve(sec->filename, log);
+	if ((hc->mime = mime_table_new()) == NULL)
+		return false;
+	if (types != NULL) {
+		char *path = conf_path_resolve(sec->filename, types);
+		int rc = path ? mime_table_load(hc->mime, path, err,
+						sizeof(err)) : -1;
+
+		free(path);
+		if (rc == -1) {
+			conf_error(sec, "mime-types", "mime-types: %s", err);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int
+http_configure(cfg_t *sec, const struct server_conf *server, void **out)
+{
+	struct http_conf *hc = calloc(1, sizeof(*hc));
+	bool ok;
+
+	if (hc == NULL)
+		return -1;
+	hc->access_fd = -1;
+	hc->root_fd = -1;
+	hc->autoindex = cfg_getbool(sec, "autoindex");
+	hc->follow_symlinks = cfg_getbool(sec, "follow-symlinks");
+	hc->gzip_static = cfg_getbool(sec, "gzip-static");
+	hc->server_tokens = cfg_getbool(sec, "server-tokens");
+	hc->default_type = strdup(cfg_getstr(sec, "default-type"));
+	hc->send_timeout_ms = server->timeout > 0 ? server->timeout * 1000 : -1;
+	ok = http_configure_limits(sec, hc);
+	ok &= http_configure_root(sec, server, hc);
+	ok = ok && http_configure_files(sec, hc);
+	if (!ok || hc->default_type == NULL || hc->index == NULL) {
+		http_free(hc);
+		return -1;
+	}
+	*out = hc;
+	return 0;
+}
+
+static int
+open_access_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+		    0640);
+}
+
+/* In the master: log files are opened with its rights, then given away. */
+static int
+http_prepare(void *p, uid_t uid, gid_t gid)
+{
+	struct http_conf *hc = p;
+
+	if (hc->access_log == NULL)
+		return 0;
+	if ((hc->access_fd = open_access_log(hc->access_log)) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->access_log);
+		return -1;
+	}
+	if (uid != (uid_t)-1 && fchown(hc->access_fd, uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
+	return 0;
+}
+
+static int
+http_worker_init(void *p)
+{
+	struct http_conf *hc = p;
+
+	hc->root_fd = open(hc->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (hc->root_fd == -1) {
+		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->root);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+http_reopen(void *p)
+{
+	struct http_conf *hc = p;
+	int fd;
+
+	if (hc->access_log == NULL)
+		return;
+	if ((fd = open_access_log(hc->access_log)) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
+		return;
+	}
+	if (hc->access_fd == -1) {
+		hc->access_fd = fd;
+		return;
+	}
+	if (dup2(fd, hc->access_fd) == -1)
+		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
+	close(fd);
+}
+
+const struct handler http_handler = {
+	.name = "http",
+	.options = http_options,
+	.configure = http_configure,
+	.free_conf = http_free,
+	.prepare = http_prepare,
+	.worker_init = http_worker_init,
+	.serve = http_conn_serve,
+	.reopen = http_reopen,
+};

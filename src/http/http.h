@@ -1,0 +1,91 @@
+/* The http handler's internals, shared by its modules (not by the core). */
+#ifndef PREFORKD_HTTP_H
+#define PREFORKD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handler.h"
+#include "http/request.h"
+
+struct mime_table;
+
+struct http_conf {
+	char *root;
+	int root_fd;			/* opened per worker, O_PATH */
+	char *index;
+	char *access_log;		/* NULL = off */
+	int access_fd;
+	int keepalive_timeout;		/* seconds; 0 = no keep-alive */
+	long keepalive_requests;
+	int header_timeout;
+	size_t max_header_size;
+	int send_timeout_ms;		/* the server's timeout; -1 = none */
+	bool autoindex;
+	bool follow_symlinks;
+	bool gzip_static;
+	bool server_tokens;
+	char *default_type;
+	struct mime_table *mime;
+};
+
+/* What the connection loop hands to the file side, and gets back. */
+struct http_exchange {
+	struct handler_conn *conn;
+	const struct http_conf *hc;
+	const struct http_request *req;
+	char *path;			/* decoded, normalised; NULL if refused */
+	bool close;			/* Connection: close on this response */
+	int status;			/* as sent, for the access log */
+	uint64_t body_sent;		/* body bytes really sent */
+	bool failed;			/* the client went away mid-response */
+};
+
+/* conn.c: the handler's serve entry point. */
+void http_conn_serve(struct handler_conn *conn);
+
+/* file.c: answers a GET or HEAD for ex->path. */
+void http_serve_path(struct http_exchange *ex);
+
+/* listing.c: the autoindex page of an open directory. */
+void http_send_listing(struct http_exchange *ex, int dirfd);
+
+/* respond.c: responses. */
+struct http_headers {
+	char buf[2048];
+	size_t len;
+	bool overflow;
+};
+
+void http_headers_start(struct http_headers *h, struct http_exchange *ex,
+			int status);
+void http_headers_add(struct http_headers *h, const char *name,
+		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Ends the head (Connection, blank line) and sends it with body[0..len). */
+int http_send_head_and_body(struct http_exchange *ex, struct http_headers *h,
+			    const char *body, size_t len);
+/* Sends [offset, offset + len) of fd after the head (sendfile). */
+int http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
+			    int fd, uint64_t offset, uint64_t len);
+/* A small HTML error page (no body for HEAD). */
+void http_send_error(struct http_exchange *ex, int status,
+		     const char *extra_header);
+const char *http_reason(int status);
+/* Writes all of buf, waiting for the socket; 0 or -1 (client gone/slow). */
+int http_write_all(struct http_exchange *ex, const char *buf, size_t len);
+
+/* accesslog.c */
+void http_access_log(const struct http_exchange *ex, const char *peer,
+		     time_t now);
+size_t http_access_format(char *out, size_t outlen, const char *peer,
+			  time_t now, long gmtoff, const char *request_line,
+			  size_t request_line_len, int status, uint64_t bytes,
+			  const char *referer, size_t referer_len,
+			  const char *agent, size_t agent_len);
+
+/* The Date header's value, formatted at most once a second. */
+const char *http_date_now(void);
+
+#endif

@@ -1,0 +1,35 @@
+/* Content types by file extension: a built-in table and mime.types files. */
+#ifndef PREFORKD_HTTP_MIME_H
+#define PREFORKD_HTTP_MIME_H
+
+#include <stddef.h>
+
+struct mime_table;
+
+/* A table holding the built-in types; NULL if out of memory. */
+struct mime_table *mime_table_new(void);
+
+/*
+ * Adds the types of an /etc/mime.types-format file: lines of "type/subtype
+ * ext ext ..." separated by blanks, '#' starting a comment, a type with
+ * no extensions allowed.  Entries from the file override built-in ones and
+ * earlier loads, a later line an earlier one.  Returns 0, or -1 with
+ * "FILE:LINE: reason", "open(FILE): reason" or "read(FILE): reason" in
+ * err, and then t is unchanged.
+ */
+int mime_table_load(struct mime_table *t, const char *path, char *err,
+		    size_t errlen);
+
+/*
+ * The type for a file name (or path) by the extension after the last '.'
+ * of its last segment, case-insensitive ("index.HTML" -> text/html), or
+ * fallback if unknown or none ("README", ".profile", "name.").  No
+ * allocation: a binary search.
+ */
+const char *mime_lookup(const struct mime_table *t, const char *filename,
+			const char *fallback);
+
+/* Frees t; NULL is fine. */
+void mime_table_free(struct mime_table *t);
+
+#endif

@@ -1,0 +1,40 @@
+/* Request paths: percent-decoding and normalisation, no filesystem. */
+#ifndef PREFORKD_HTTP_PATH_H
+#define PREFORKD_HTTP_PATH_H
+
+#include <stddef.h>
+
+/*
+ * Decodes the percent-encoded path raw[0..len) (which starts with '/') and
+ * normalises it into out: "." segments dropped, ".." removing the segment
+ * before it, runs of '/' merged; a trailing '/' is kept, and a path ending
+ * in "/." or "/.." ends in '/'.  Decoding comes first: "%2e%2e" is "..",
+ * "%2F" is '/', '+' stays '+', a backslash is an ordinary byte.  The
+ * result starts with '/' and never contains a "." or ".." segment, "//" or
+ * a NUL.  Returns the length of out, or -1 for a path to refuse with 400:
+ * an invalid escape (not two hex digits), an encoded or raw NUL, a ".."
+ * that would climb above the root, or a result longer than outlen - 1
+ * (checked as the path is read, so a long name later removed by ".."
+ * counts too).
+ */
+long http_path_normalize(const char *raw, size_t len, char *out,
+			 size_t outlen);
+
+/*
+ * Writes src into dst (from its start) with & < > " ' as HTML entities,
+ * for text and quoted attribute values.  Returns the length written,
+ * dst NUL-terminated, or -1 if dst is too small.
+ */
+long http_html_escape(const char *src, char *dst, size_t dstlen);
+
+/*
+ * Writes a file name percent-encoded (%XX, upper case) for use as one URL
+ * path segment: everything but ALPHA DIGIT - . _ ~ ! $ ( ) * , = @ is
+ * escaped, '/' and ':' included, so the result is safe as a relative
+ * link and holds nothing special to HTML (it can go into href="..." as
+ * is).  Returns the length written, dst NUL-terminated, or -1 if dst is
+ * too small.
+ */
+long http_url_escape(const char *src, char *dst, size_t dstlen);
+
+#endif

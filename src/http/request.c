@@ -1,0 +1,668 @@
+/*
+ * HTTP/1.x request heads (RFC 9112, RFC 9110) and chunked bodies, parsed
+ * in the caller's buffer: no allocation, no system calls.
+ */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "http/request.h"
+
+#define EMPTY	{ "", 0 }
+
+/*
+ * Absent slices point at "" rather than NULL, so that callers may print
+ * or compare them without a check.
+ */
+static const struct http_request blank_request = {
+	.method_name = EMPTY, .target = EMPTY, .path = EMPTY, .query = EMPTY,
+	.host = EMPTY, .if_none_match = EMPTY, .if_modified_since = EMPTY,
+	.if_range = EMPTY, .range = EMPTY, .accept_encoding = EMPTY,
+	.user_agent = EMPTY, .referer = EMPTY,
+};
+
+static const struct {
+	const char *name;
+	enum http_method method;
+} methods[] = {
+	{ "GET", HTTP_GET }, { "HEAD", HTTP_HEAD }, { "POST", HTTP_POST },
+	{ "PUT", HTTP_PUT }, { "DELETE", HTTP_DELETE },
+	{ "OPTIONS", HTTP_OPTIONS }, { "PATCH", HTTP_PATCH },
+	{ "TRACE", HTTP_TRACE }, { "CONNECT", HTTP_CONNECT },
+};
+
+/* ---- characters and slices ---------------------------------------------- */
+
+/* ASCII only: tolower() would depend on the locale. */
+static int
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* tchar, RFC 9110 section 5.6.2. */
+static bool
+is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static bool
+is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static bool
+is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static struct http_str
+slice(const char *p, size_t len)
+{
+	struct http_str s = { p, len };
+
+	return s;
+}
+
+static struct http_str
+trim_ows(struct http_str s)
+{
+	while (s.len > 0 && is_ows(s.p[0])) {
+		s.p++;
+		s.len--;
+	}
+	while (s.len > 0 && is_ows(s.p[s.len - 1]))
+		s.len--;
+	return s;
+}
+
+static bool
+is_token(struct http_str s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (!is_tchar(s.p[i]))
+			return false;
+	return s.len > 0;
+}
+
+static bool
+has_prefix(struct http_str s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return s.len >= n && http_str_eq(slice(s.p, n), prefix);
+}
+
+bool
+http_str_eq(struct http_str s, const char *c)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (c[i] == '\0' || lower(s.p[i]) != lower(c[i]))
+			return false;
+	return c[s.len] == '\0';
+}
+
+/*
+ * Pops the next element of a comma-separated list (RFC 9110 section 5.6.1)
+ * into elem, trimmed of OWS.  Empty elements are returned too: callers
+ * decide whether they are allowed.  rest->p == NULL marks the end.
+ */
+static bool
+next_element(struct http_str *rest, struct http_str *elem)
+{
+	const char *comma;
+	size_t n;
+
+	if (rest->p == NULL)
+		return false;
+	if ((comma = memchr(rest->p, ',', rest->len)) == NULL) {
+		*elem = trim_ows(*rest);
+		rest->p = NULL;
+		return true;
+	}
+	n = (size_t)(comma - rest->p);
+	*elem = trim_ows(slice(rest->p, n));
+	*rest = slice(comma + 1, rest->len - n - 1);
+	return true;
+}
+
+/* ---- the request line --------------------------------------------------- */
+
+/*
+ * Finds the line starting at pos within buf[0..lim): its content without
+ * CRLF or bare LF (RFC 9112 section 2.2) and where the next one starts.
+ * A CR left inside the content is a CTL, refused by whoever reads it.
+ */
+static bool
+find_line(const char *buf, size_t lim, size_t pos, struct http_str *line,
+	  size_t *next)
+{
+	const char *lf;
+	size_t n;
+
+	if ((lf = memchr(buf + pos, '\n', lim - pos)) == NULL)
+		return false;
+	n = (size_t)(lf - buf) - pos;
+	if (n > 0 && lf[-1] == '\r')
+		n--;
+	*line = slice(buf + pos, n);
+	*next = (size_t)(lf - buf) + 1;
+	return true;
+}
+
+static enum http_method
+lookup_method(struct http_str name)
+{
+	size_t i;
+
+	/* Methods are case-sensitive (RFC 9110 section 9.1). */
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strlen(methods[i].name) == name.len &&
+		    memcmp(methods[i].name, name.p, name.len) == 0)
+			return methods[i].method;
+	return HTTP_METHOD_UNKNOWN;
+}
+
+/* HTTP/DIGIT.DIGIT; any 1.x after 1.0 is served as 1.1 (RFC 9110 6.2). */
+static int
+parse_version(struct http_str v, struct http_request *req)
+{
+	if (v.len != 8 || memcmp(v.p, "HTTP/", 5) != 0 ||
+	    v.p[5] < '0' || v.p[5] > '9' || v.p[6] != '.' ||
+	    v.p[7] < '0' || v.p[7] > '9')
+		return 400;
+	if (v.p[5] != '1')
+		return 505;
+	req->major = 1;
+	req->minor = v.p[7] == '0' ? 0 : 1;
+	return 0;
+}
+
+/*
+ * The authority of absolute-form or the Host field: no userinfo, nothing
+ * that would let a host name climb out of a directory (as nginx refuses).
+ */
+static bool
+valid_host(struct http_str h)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < h.len; i++) {
+		c = h.p[i];
+		if (is_ctl(c) || c == ' ' || c == '/' || c == '\\' || c == '@')
+			return false;
+	}
+	return h.len > 0;
+}
+
+/* path?query; an empty path (absolute-form only) is read as "/". */
+static void
+split_path(struct http_request *req, struct http_str s)
+{
+	const char *q = memchr(s.p, '?', s.len);
+
+	if (q != NULL) {
+		req->has_query = true;
+		req->query = slice(q + 1, s.len - (size_t)(q - s.p) - 1);
+		s.len = (size_t)(q - s.p);
+	}
+	req->path = s.len > 0 ? s : slice("/", 1);
+}
+
+/* rest is what follows "http://" or "https://": authority path-abempty. */
+static int
+parse_absolute(struct http_request *req, struct http_str rest)
+{
+	size_t n = 0;
+
+	while (n < rest.len && rest.p[n] != '/' && rest.p[n] != '?')
+		n++;
+	req->host = slice(rest.p, n);
+	if (!valid_host(req->host))
+		return 400;
+	split_path(req, slice(rest.p + n, rest.len - n));
+	return 0;
+}
+
+/* The four forms of request-target, RFC 9112 section 3.2. */
+static int
+parse_target(struct http_request *req)
+{
+	struct http_str t = req->target;
+
+	if (t.p[0] == '/') {
+		split_path(req, t);
+		return 0;
+	}
+	if (t.len == 1 && t.p[0] == '*') {
+		if (req->method != HTTP_OPTIONS)
+			return 400;
+		req->path = t;
+		return 0;
+	}
+	if (has_prefix(t, "http://"))
+		return parse_absolute(req, slice(t.p + 7, t.len - 7));
+	if (has_prefix(t, "https://"))
+		return parse_absolute(req, slice(t.p + 8, t.len - 8));
+	/* authority-form: parsed, path empty, for the caller to answer 405. */
+	if (req->method == HTTP_CONNECT)
+		return 0;
+	return 400;
+}
+
+/* method SP request-target SP HTTP-version, exactly one SP each. */
+static int
+parse_request_line(struct http_str line, struct http_request *req)
+{
+	const char *sp1, *sp2, *end = line.p + line.len;
+	size_t i;
+	int rc;
+
+	if ((sp1 = memchr(line.p, ' ', line.len)) == NULL ||
+	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL)
+		return 400;
+	req->method_name = slice(line.p, (size_t)(sp1 - line.p));
+	req->target = slice(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+	if (!is_token(req->method_name) || req->target.len == 0)
+		return 400;
+	for (i = 0; i < req->target.len; i++)
+		if (is_ctl(req->target.p[i]))
+			return 400;
+	if ((rc = parse_version(slice(sp2 + 1, (size_t)(end - sp2 - 1)),
+				req)) != 0)
+		return rc;
+	req->method = lookup_method(req->method_name);
+	return parse_target(req);
+}
+
+/* ---- header fields ------------------------------------------------------ */
+
+/*
+ * field-name ":" OWS field-value OWS.  A line starting with whitespace is
+ * obs-fold (RFC 9112 section 5.2) or whitespace after the request line
+ * (section 2.2), whitespace before ':' is forbidden (section 5.1): all
+ * three come out as an empty or unterminated name here.
+ */
+static int
+parse_header_line(struct http_str line, struct http_header *h)
+{
+	size_t i = 0;
+
+	while (i < line.len && is_tchar(line.p[i]))
+		i++;
+	if (i == 0 || i == line.len || line.p[i] != ':')
+		return 400;
+	h->name = slice(line.p, i);
+	h->value = trim_ows(slice(line.p + i + 1, line.len - i - 1));
+	for (i = 0; i < h->value.len; i++)
+		if (is_ctl(h->value.p[i]) && h->value.p[i] != '\t')
+			return 400;
+	return 0;
+}
+
+/* 1*DIGIT, at most 2^63 - 1 so that it fits an off_t. */
+static bool
+parse_decimal(struct http_str s, uint64_t *out)
+{
+	uint64_t v = 0, d;
+	size_t i;
+
+	for (i = 0; i < s.len; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		d = (uint64_t)(s.p[i] - '0');
+		if (v > (INT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return s.len > 0;
+}
+
+/*
+ * Content-Length, possibly repeated or a list: RFC 9110 section 8.6 lets
+ * identical values stand for one; anything else could smuggle a request.
+ */
+static int
+read_content_length(struct http_request *req, struct http_str value)
+{
+	struct http_str elem;
+	uint64_t v;
+
+	while (next_element(&value, &elem)) {
+		if (!parse_decimal(elem, &v))
+			return 400;
+		if (req->has_content_length && v != req->content_length)
+			return 400;
+		req->has_content_length = true;
+		req->content_length = v;
+	}
+	return 0;
+}
+
+/*
+ * Transfer-Encoding, all fields read as one list: chunked must come last
+ * and only once (RFC 9112 section 6.1), or the body has no known end.
+ * *last_chunked tells whether the last coding so far is chunked.
+ */
+static int
+read_transfer_encoding(struct http_str value, bool *last_chunked)
+{
+	struct http_str elem;
+
+	while (next_element(&value, &elem)) {
+		if (elem.len == 0)
+			continue;
+		if (*last_chunked)
+			return 400;
+		*last_chunked = http_str_eq(elem, "chunked");
+	}
+	return 0;
+}
+
+/* Connection options; close wins over keep-alive whatever the order. */
+static void
+read_connection(struct http_str value, bool *conn_close, bool *conn_keep)
+{
+	struct http_str elem;
+
+	while (next_element(&value, &elem)) {
+		if (http_str_eq(elem, "close"))
+			*conn_close = true;
+		else if (http_str_eq(elem, "keep-alive"))
+			*conn_keep = true;
+	}
+}
+
+static struct http_str
+header_or_empty(const struct http_request *req, const char *name)
+{
+	const struct http_str *v = http_request_header(req, name);
+
+	return v != NULL ? *v : slice("", 0);
+}
+
+/* Host, RFC 9112 section 3.2: exactly one in 1.1, at most one in 1.0. */
+static int
+read_host(struct http_request *req)
+{
+	const struct http_str *host = NULL;
+	size_t i;
+
+	for (i = 0; i < req->nheaders; i++) {
+		if (!http_str_eq(req->headers[i].name, "Host"))
+			continue;
+		if (host != NULL || !valid_host(req->headers[i].value))
+			return 400;
+		host = &req->headers[i].value;
+	}
+	if (host == NULL)
+		return req->minor >= 1 ? 400 : 0;
+	/* An absolute-form authority, already in host, wins (3.2.2). */
+	if (req->host.len == 0)
+		req->host = *host;
+	return 0;
+}
+
+/* Framing and connection headers, then the slices the handler reads. */
+static int
+interpret_headers(struct http_request *req)
+{
+	const struct http_header *h;
+	bool te = false, chunked = false, conn_close = false, conn_keep = false;
+	int rc = 0;
+
+	if ((rc = read_host(req)) != 0)
+		return rc;
+	for (h = req->headers; h < req->headers + req->nheaders; h++) {
+		if (http_str_eq(h->name, "Content-Length"))
+			rc = read_content_length(req, h->value);
+		else if (http_str_eq(h->name, "Transfer-Encoding")) {
+			te = true;
+			rc = read_transfer_encoding(h->value, &chunked);
+		} else if (http_str_eq(h->name, "Connection"))
+			read_connection(h->value, &conn_close, &conn_keep);
+		if (rc != 0)
+			return rc;
+	}
+	/* RFC 9112 sections 6.1 and 6.3: no other framing is safe. */
+	if (te && (req->has_content_length || req->minor == 0 || !chunked))
+		return 400;
+	req->chunked = chunked;
+	req->keep_alive = !conn_close && (req->minor >= 1 || conn_keep);
+
+	req->if_none_match = header_or_empty(req, "If-None-Match");
+	req->if_modified_since = header_or_empty(req, "If-Modified-Since");
+	req->if_range = header_or_empty(req, "If-Range");
+	req->range = header_or_empty(req, "Range");
+	req->accept_encoding = header_or_empty(req, "Accept-Encoding");
+	req->user_agent = header_or_empty(req, "User-Agent");
+	req->referer = header_or_empty(req, "Referer");
+	return 0;
+}
+
+/* ---- the head ----------------------------------------------------------- */
+
+static enum http_parse_result
+fail(int code, int *status)
+{
+	*status = code;
+	return HTTP_PARSE_ERROR;
+}
+
+/* No line end in sight: wait, unless max_head bytes are already there. */
+static enum http_parse_result
+need_more(size_t len, size_t max_head, int code, int *status)
+{
+	if (len >= max_head)
+		return fail(code, status);
+	return HTTP_PARSE_INCOMPLETE;
+}
+
+enum http_parse_result
+http_request_parse(const char *buf, size_t len, size_t max_head,
+		   struct http_request *req, int *status)
+{
+	/* Lines are only looked for in the first max_head bytes. */
+	size_t lim = len < max_head ? len : max_head;
+	size_t pos = 0, next;
+	struct http_str line;
+	int rc;
+
+	*req = blank_request;
+	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
+	do {
+		if (!find_line(buf, lim, pos, &line, &next))
+			return need_more(len, max_head, 414, status);
+		pos = next;
+	} while (line.len == 0);
+	if ((rc = parse_request_line(line, req)) != 0)
+		return fail(rc, status);
+
+	for (;;) {
+		if (!find_line(buf, lim, pos, &line, &next))
+			return need_more(len, max_head, 431, status);
+		pos = next;
+		if (line.len == 0)
+			break;
+		if (req->nheaders == HTTP_MAX_HEADERS)
+			return fail(431, status);
+		rc = parse_header_line(line, &req->headers[req->nheaders++]);
+		if (rc != 0)
+			return fail(rc, status);
+	}
+	req->head_len = pos;
+	if ((rc = interpret_headers(req)) != 0)
+		return fail(rc, status);
+	return HTTP_PARSE_OK;
+}
+
+const struct http_str *
+http_request_header(const struct http_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->nheaders; i++)
+		if (http_str_eq(req->headers[i].name, name))
+			return &req->headers[i].value;
+	return NULL;
+}
+
+/* ---- chunked bodies ----------------------------------------------------- */
+
+enum chunked_state {
+	CH_SIZE,		/* hex digits of chunk-size */
+	CH_EXT,			/* chunk-ext, skipped to the line end */
+	CH_SIZE_LF,		/* CR after the size line: LF must follow */
+	CH_DATA,		/* remaining bytes of chunk-data */
+	CH_DATA_CR,		/* after chunk-data: CRLF or LF */
+	CH_DATA_LF,
+	CH_TRAILER,		/* start of a trailer field or of the end */
+	CH_TRAILER_LINE,	/* a trailer field, skipped to the line end */
+	CH_TRAILER_LF,
+	CH_END_LF,		/* CR of the last line: LF must follow */
+	CH_DONE,
+	CH_ERROR,
+};
+
+void
+http_chunked_init(struct http_chunked *c)
+{
+	c->state = CH_SIZE;
+	c->remaining = 0;
+	c->line_len = 0;
+}
+
+static int
+hex_value(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (lower(ch) >= 'a' && lower(ch) <= 'f')
+		return lower(ch) - 'a' + 10;
+	return -1;
+}
+
+/* The size line ended: data follows, or the trailer after last-chunk. */
+static int
+size_line_done(struct http_chunked *c)
+{
+	c->line_len = 0;
+	return c->remaining > 0 ? CH_DATA : CH_TRAILER;
+}
+
+/* One more byte of a skipped line (chunk-ext, trailer field). */
+static int
+skip_line_byte(struct http_chunked *c, unsigned char ch, int state, int cr)
+{
+	if (ch == '\r')
+		return cr;
+	if (is_ctl(ch) && ch != '\t')
+		return CH_ERROR;
+	if (++c->line_len > HTTP_CHUNKED_LINE_MAX)
+		return CH_ERROR;
+	return state;
+}
+
+static int
+size_byte(struct http_chunked *c, unsigned char ch)
+{
+	int v = hex_value(ch);
+
+	if (v >= 0) {
+		/* 16 hex digits fill a uint64_t; more would overflow. */
+		if (c->line_len++ == 16)
+			return CH_ERROR;
+		c->remaining = c->remaining << 4 | (uint64_t)v;
+		return CH_SIZE;
+	}
+	if (c->line_len == 0)
+		return CH_ERROR;
+	if (ch == '\n')
+		return size_line_done(c);
+	if (ch == '\r')
+		return CH_SIZE_LF;
+	/* BWS ";" chunk-ext, read as leniently as nginx does. */
+	if (ch == ';' || is_ows(ch))
+		return skip_line_byte(c, ch, CH_EXT, CH_SIZE_LF);
+	return CH_ERROR;
+}
+
+/* Every state but CH_DATA, one byte at a time. */
+static int
+chunked_byte(struct http_chunked *c, unsigned char ch)
+{
+	switch (c->state) {
+	case CH_SIZE:
+		return size_byte(c, ch);
+	case CH_EXT:
+		if (ch == '\n')
+			return size_line_done(c);
+		return skip_line_byte(c, ch, CH_EXT, CH_SIZE_LF);
+	case CH_SIZE_LF:
+		return ch == '\n' ? size_line_done(c) : CH_ERROR;
+	case CH_DATA_CR:
+		if (ch == '\r')
+			return CH_DATA_LF;
+		return ch == '\n' ? CH_SIZE : CH_ERROR;
+	case CH_DATA_LF:
+		return ch == '\n' ? CH_SIZE : CH_ERROR;
+	case CH_TRAILER:
+		if (ch == '\r')
+			return CH_END_LF;
+		if (ch == '\n')
+			return CH_DONE;
+		return skip_line_byte(c, ch, CH_TRAILER_LINE, CH_TRAILER_LF);
+	case CH_TRAILER_LINE:
+		if (ch == '\n') {
+			c->line_len = 0;
+			return CH_TRAILER;
+		}
+		return skip_line_byte(c, ch, CH_TRAILER_LINE, CH_TRAILER_LF);
+	case CH_TRAILER_LF:
+		c->line_len = 0;
+		return ch == '\n' ? CH_TRAILER : CH_ERROR;
+	case CH_END_LF:
+		return ch == '\n' ? CH_DONE : CH_ERROR;
+	}
+	return CH_ERROR;
+}
+
+enum http_chunked_result
+http_chunked_skip(struct http_chunked *c, const char *buf, size_t len,
+		  size_t *consumed)
+{
+	size_t i = 0, n;
+
+	while (i < len && c->state != CH_DONE && c->state != CH_ERROR) {
+		if (c->state != CH_DATA) {
+			c->state = chunked_byte(c, buf[i++]);
+			continue;
+		}
+		/* Chunk data is skipped whole, not looked at. */
+		n = len - i < c->remaining ? len - i : (size_t)c->remaining;
+		i += n;
+		if ((c->remaining -= n) == 0)
+			c->state = CH_DATA_CR;
+	}
+	*consumed = i;
+	if (c->state == CH_DONE)
+		return HTTP_CHUNKED_DONE;
+	if (c->state == CH_ERROR)
+		return HTTP_CHUNKED_ERROR;
+	return HTTP_CHUNKED_MORE;
+}

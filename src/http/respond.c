@@ -1,0 +1,242 @@
+/*
+ * Writing responses: the head built in one buffer, sent with the first
+ * part of the body in one writev(), file bodies with sendfile().
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/cond.h"
+#include "http/http.h"
+
+const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 416: return "Range Not Satisfiable";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Unknown";
+}
+
+const char *
+http_date_now(void)
+{
+	static char date[HTTP_DATE_LEN + 1];
+	static time_t formatted = -1;
+	time_t now = time(NULL);
+
+	if (now != formatted) {
+		http_date_format(now, date);
+		formatted = now;
+	}
+	return date;
+}
+
+void
+http_headers_start(struct http_headers *h, struct http_exchange *ex,
+		   int status)
+{
+	const struct http_conf *hc = ex->hc;
+
+	h->len = 0;
+	h->overflow = false;
+	ex->status = status;
+	http_headers_add(h, NULL, "HTTP/1.1 %d %s", status, http_reason(status));
+	http_headers_add(h, "Date", "%s", http_date_now());
+	http_headers_add(h, "Server", "%s", hc->server_tokens ?
+			 "preforkd/" PACKAGE_VERSION : "preforkd");
+}
+
+void
+http_headers_add(struct http_headers *h, const char *name, const char *fmt,
+		 ...)
+{
+	size_t room = sizeof(h->buf) - h->len;
+	va_list ap;
+	int n = 0;
+
+	if (name != NULL)
+		n = snprintf(h->buf + h->len, room, "%s: ", name);
+	if (n < 0 || (size_t)n >= room)
+		goto overflow;
+	va_start(ap, fmt);
+	n += vsnprintf(h->buf + h->len + n, room - (size_t)n, fmt, ap);
+	va_end(ap);
+	if ((size_t)n + 2 >= room)
+		goto overflow;
+	memcpy(h->buf + h->len + n, "\r\n", 2);
+	h->len += (size_t)n + 2;
+	return;
+overflow:
+	h->overflow = true;
+}
+
+static void
+headers_end(struct http_exchange *ex, struct http_headers *h)
+{
+	const struct http_request *req = ex->req;
+
+	if (ex->close)
+		http_headers_add(h, "Connection", "close");
+	else if (req != NULL && req->minor == 0)
+		http_headers_add(h, "Connection", "keep-alive");
+	http_headers_add(h, NULL, "%s", "");
+}
+
+static int
+wait_writable(struct http_exchange *ex)
+{
+	struct pollfd pfd = { .fd = ex->conn->fd, .events = POLLOUT };
+	int n;
+
+	do
+		n = poll(&pfd, 1, ex->hc->send_timeout_ms);
+	while (n == -1 && errno == EINTR);
+	return n == 1 && (pfd.revents & POLLOUT) ? 0 : -1;
+}
+
+/* Sends the iovecs whole; counts the body part in ex->body_sent. */
+static int
+writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
+	   size_t head_len)
+{
+	size_t head_left = head_len;
+
+	while (iovcnt > 0) {
+		ssize_t n = writev(ex->conn->fd, iov, iovcnt);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_writable(ex) == 0)
+				continue;
+			ex->failed = true;
+			return -1;
+		}
+		conn_progress(ex->conn, (size_t)n);
+		if ((size_t)n > head_left) {
+			ex->body_sent += (size_t)n - head_left;
+			head_left = 0;
+		} else {
+			head_left -= (size_t)n;
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+http_write_all(struct http_exchange *ex, const char *buf, size_t len)
+{
+	struct iovec iov = { (void *)buf, len };
+
+	return writev_all(ex, &iov, 1, 0);
+}
+
+int
+http_send_head_and_body(struct http_exchange *ex, struct http_headers *h,
+			const char *body, size_t len)
+{
+	struct iovec iov[2];
+	bool head = ex->req != NULL && ex->req->method == HTTP_HEAD;
+
+	headers_end(ex, h);
+	if (h->overflow) {
+		ex->failed = true;
+		return -1;
+	}
+	iov[0] = (struct iovec){ h->buf, h->len };
+	iov[1] = (struct iovec){ (void *)body, head ? 0 : len };
+	return writev_all(ex, iov, iov[1].iov_len > 0 ? 2 : 1, h->len);
+}
+
+int
+http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
+			int fd, uint64_t offset, uint64_t len)
+{
+	off_t off = (off_t)offset;
+	uint64_t left = len;
+
+	if (http_send_head_and_body(ex, h, NULL, 0) == -1)
+		return -1;
+	while (left > 0) {
+		size_t chunk = left > (1u << 30) ? (1u << 30) : (size_t)left;
+		ssize_t n = sendfile(ex->conn->fd, fd, &off, chunk);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_writable(ex) == 0)
+				continue;
+			ex->failed = true;
+			return -1;
+		}
+		if (n == 0) {
+			/* The file shrank under us: the length sent is a lie. */
+			ex->failed = true;
+			return -1;
+		}
+		conn_progress(ex->conn, (size_t)n);
+		ex->body_sent += (uint64_t)n;
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+void
+http_send_error(struct http_exchange *ex, int status, const char *extra)
+{
+	struct http_headers h;
+	char body[256];
+	int n;
+
+	n = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d %s</title>"
+		     "</head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
+		     "<hr><center>preforkd</center>\r\n</body>\r\n</html>\r\n",
+		     status, http_reason(status), status, http_reason(status));
+	/* After these the stream's framing or the client is in doubt. */
+	if (status == 400 || status == 408 || status == 413 || status == 414 ||
+	    status == 431 || status >= 500)
+		ex->close = true;
+	http_headers_start(&h, ex, status);
+	http_headers_add(&h, "Content-Type", "text/html");
+	http_headers_add(&h, "Content-Length", "%d", n);
+	if (extra != NULL)
+		http_headers_add(&h, NULL, "%.*s", (int)strcspn(extra, "\r\n"),
+				 extra);
+	http_send_head_and_body(ex, &h, body, (size_t)n);
+}
