@@ -10,29 +10,43 @@
 #include "http/http.h"
 #include "log.h"
 
-/* Copies s escaped as nginx does: '"', '\\' and non-printables as \xHH. */
+/*
+ * Output caps per field: a padded request or header is still logged, cut
+ * short with "...", and the whole line always fits the buffer.
+ */
+#define FIELD_REQUEST_MAX	4096
+#define FIELD_HEADER_MAX	2048
+#define LINE_MAX_LEN		HTTP_ACCESS_LINE_MAX
+_Static_assert(LINE_MAX_LEN >= FIELD_REQUEST_MAX + 2 * FIELD_HEADER_MAX + 200,
+	       "an access log line must always fit");
+
+/*
+ * Copies s escaped as nginx does ('"', '\\' and non-printables as \xHH),
+ * into at most cap bytes; a field cut short ends in "...".
+ */
 static size_t
-escape_into(char *out, size_t room, const char *s, size_t len)
+escape_into(char *out, size_t cap, const char *s, size_t len)
 {
 	size_t n = 0;
 
-	if (len == 0 && room > 1) {
+	if (len == 0) {
 		out[0] = '-';
 		return 1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		size_t need = (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) ?
+			      4 : 1;
 
-		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-			if (n + 4 >= room)
-				break;
-			snprintf(out + n, 5, "\\x%02X", c);
-			n += 4;
-		} else {
-			if (n + 1 >= room)
-				break;
-			out[n++] = (char)c;
+		if (n + need > cap - 3) {
+			memcpy(out + n, "...", 3);
+			return n + 3;
 		}
+		if (need == 4)
+			snprintf(out + n, 5, "\\x%02X", c);
+		else
+			out[n] = (char)c;
+		n += need;
 	}
 	return n;
 }
@@ -47,36 +61,33 @@ http_access_format(char *out, size_t outlen, const char *peer, time_t now,
 		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	time_t local = now + gmtoff;
 	long off = gmtoff / 60;
+	char *line = out;
 	struct tm tm;
 	size_t n;
 	int k;
 
+	if (outlen < LINE_MAX_LEN)
+		return 0;
 	gmtime_r(&local, &tm);
-	k = snprintf(out, outlen, "%s - - [%02d/%s/%04d:%02d:%02d:%02d %c%02ld%02ld] \"",
-		     peer, tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, off < 0 ? '-' : '+',
-		     (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-	if (k < 0 || (size_t)k >= outlen)
+	k = snprintf(line, 128, "%.64s - - [%02d/%s/%04d:%02d:%02d:%02d "
+		     "%c%02ld%02ld] \"", peer, tm.tm_mday, months[tm.tm_mon],
+		     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
+		     (off < 0 ? -off : off) % 60);
+	if (k < 0 || k >= 128)
 		return 0;
 	n = (size_t)k;
-	n += escape_into(out + n, outlen - n, request_line, rl_len);
+	n += escape_into(line + n, FIELD_REQUEST_MAX, request_line, rl_len);
 	if (bytes > 0)
-		k = snprintf(out + n, outlen - n, "\" %d %llu \"", status,
-			     (unsigned long long)bytes);
+		n += (size_t)snprintf(line + n, 64, "\" %d %llu \"", status,
+				      (unsigned long long)bytes);
 	else
-		k = snprintf(out + n, outlen - n, "\" %d - \"", status);
-	if (k < 0 || (size_t)k >= outlen - n)
-		return 0;
-	n += (size_t)k;
-	n += escape_into(out + n, outlen - n, referer, referer_len);
-	if (n + 3 >= outlen)
-		return 0;
-	memcpy(out + n, "\" \"", 3);
+		n += (size_t)snprintf(line + n, 64, "\" %d - \"", status);
+	n += escape_into(line + n, FIELD_HEADER_MAX, referer, referer_len);
+	memcpy(line + n, "\" \"", 3);
 	n += 3;
-	n += escape_into(out + n, outlen - n, agent, agent_len);
-	if (n + 2 >= outlen)
-		return 0;
-	memcpy(out + n, "\"\n", 2);
+	n += escape_into(line + n, FIELD_HEADER_MAX, agent, agent_len);
+	memcpy(line + n, "\"\n", 2);
 	return n + 2;
 }
 
@@ -87,7 +98,7 @@ http_access_log(const struct http_exchange *ex, const char *peer, time_t now)
 	const struct http_request *req = ex->req;
 	const char *rl = NULL;
 	size_t rl_len = 0;
-	char line[4096];
+	char line[LINE_MAX_LEN];
 	struct tm tm;
 	size_t n;
 

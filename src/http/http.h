@@ -79,6 +79,8 @@ int http_write_all(struct http_exchange *ex, const char *buf, size_t len);
 /* accesslog.c */
 void http_access_log(const struct http_exchange *ex, const char *peer,
 		     time_t now);
+/* out must hold HTTP_ACCESS_LINE_MAX bytes; returns the line's length. */
+#define HTTP_ACCESS_LINE_MAX 8448
 size_t http_access_format(char *out, size_t outlen, const char *peer,
 			  time_t now, long gmtoff, const char *request_line,
 			  size_t request_line_len, int status, uint64_t bytes,

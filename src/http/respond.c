@@ -9,7 +9,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,13 +186,34 @@ http_send_head_and_body(struct http_exchange *ex, struct http_headers *h,
 	return writev_all(ex, iov, iov[1].iov_len > 0 ? 2 : 1, h->len);
 }
 
+static void
+set_cork(struct http_exchange *ex, int on)
+{
+	if (ex->conn->peer.ss_family != AF_UNIX)
+		(void)setsockopt(ex->conn->fd, IPPROTO_TCP, TCP_CORK, &on,
+				 sizeof(on));
+}
+
+static int send_file_range(struct http_exchange *, struct http_headers *,
+			   int, off_t, uint64_t);
+
 int
 http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
 			int fd, uint64_t offset, uint64_t len)
 {
-	off_t off = (off_t)offset;
-	uint64_t left = len;
+	int rc;
 
+	/* Corked, the head leaves in the same segment as the file's start. */
+	set_cork(ex, 1);
+	rc = send_file_range(ex, h, fd, (off_t)offset, len);
+	set_cork(ex, 0);
+	return rc;
+}
+
+static int
+send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
+		off_t off, uint64_t left)
+{
 	if (http_send_head_and_body(ex, h, NULL, 0) == -1)
 		return -1;
 	while (left > 0) {

@@ -1,0 +1,529 @@
+"""The http handler's file side: bodies, types, validators, conditional
+requests, ranges, directories, gzip-static, unreadable files.
+
+Servers (one instance, one document root):
+  www   defaults (autoindex, gzip-static off; built-in types)
+  auto  autoindex, gzip-static, a mime-types file, default-type changed
+and, when root, a second instance whose workers run as nobody (403 for an
+unreadable file: root reads anything).
+"""
+import calendar
+import gzip
+import hashlib
+import os
+import pwd
+import re
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, expect
+from test_http_util import (HTTP_DATE_RE, HttpClient, expect_status, get,
+                            http_server, make_tree, no_worker_trouble)
+
+BIG = 10 * 1024 * 1024
+SMALL = b'0123456789abcdefghij'                 # 20 bytes, for ranges
+FIXED_MTIME = calendar.timegm((2020, 1, 2, 3, 4, 5))
+FIXED_HTTP = 'Thu, 02 Jan 2020 03:04:05 GMT'
+EARLIER_HTTP = 'Wed, 01 Jan 2020 00:00:00 GMT'
+LATER_HTTP = 'Fri, 03 Jan 2020 00:00:00 GMT'
+EVIL = '<b>&"x.txt'                             # a file name to escape
+PLAIN = b'plain text, compressible ' * 40
+
+TYPES = {           # extension -> acceptable media types (built-in table)
+    'html': {'text/html'},
+    'css': {'text/css'},
+    'js': {'text/javascript', 'application/javascript'},
+    'json': {'application/json'},
+    'png': {'image/png'},
+    'svg': {'image/svg+xml'},
+    'txt': {'text/plain'},
+    'wasm': {'application/wasm'},
+    'woff2': {'font/woff2'},
+    'qqqzz': {'application/octet-stream'},      # unknown: default-type
+}
+
+MIME_TYPES = """# a mime.types file
+application/x-preforkd-css\tcss
+application/x-preforkd-foo   foo  bar
+
+text/x-ignored
+"""
+
+
+def media(r):
+    return (r.header('content-type') or '').split(';')[0].strip().lower()
+
+
+def build(srv):
+    root = os.path.join(srv.dir, 'root')
+    files = {
+        'index.html': '<html>top index</html>\n',
+        'small.txt': SMALL,
+        'cond.txt': 'conditional\n',
+        'dir/index.html': '<html>dir index</html>\n',
+        'noindex/plain.txt': 'plain\n',
+        'noindex/' + EVIL: 'evil\n',
+        'x<i>d/plain.txt': 'plain\n',
+        'my dir/index.html': 'spaced dir\n',
+        'with space.txt': 'spaced file\n',
+        'gz/a.txt': PLAIN,
+        'gz/a.txt.gz': gzip.compress(PLAIN, mtime=0),
+        'gz/old.txt': PLAIN,
+        'gz/old.txt.gz': gzip.compress(PLAIN, mtime=0),
+        'x.foo': 'foo\n',
+        'empty.txt': '',
+        'q?mark.txt': 'question\n',
+        'pct%.txt': 'percent\n',
+        'start/start.html': 'custom index\n',
+        'start/index.html': 'not the custom index\n',
+        'gzd/index.html': '<html>gz index</html>\n',
+        'gzd/index.html.gz': gzip.compress(b'<html>gz index</html>\n',
+                                           mtime=0),
+    }
+    for ext in TYPES:
+        files['types/a.' + ext] = 'type %s\n' % ext
+    make_tree(root, files)
+    with open(os.path.join(root, 'big.bin'), 'wb') as f:
+        f.write(os.urandom(BIG))
+    os.utime(os.path.join(root, 'cond.txt'), (FIXED_MTIME, FIXED_MTIME))
+    # a.txt.gz as new as a.txt; old.txt.gz a day older than old.txt.
+    os.utime(os.path.join(root, 'gz/a.txt'), (FIXED_MTIME, FIXED_MTIME))
+    os.utime(os.path.join(root, 'gz/a.txt.gz'), (FIXED_MTIME, FIXED_MTIME))
+    os.utime(os.path.join(root, 'gz/old.txt.gz'),
+             (FIXED_MTIME - 86400, FIXED_MTIME - 86400))
+    os.utime(os.path.join(root, 'gz/old.txt'), (FIXED_MTIME, FIXED_MTIME))
+    with open(os.path.join(srv.dir, 'mime.types'), 'w') as f:
+        f.write(MIME_TYPES)
+    return root
+
+
+# ---------------------------------------------------------------- bodies
+
+def big_file_curl(srv):
+    root = os.path.join(srv.dir, 'root')
+    with open(os.path.join(root, 'big.bin'), 'rb') as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    out = os.path.join(srv.dir, 'big.out')
+    hdr = os.path.join(srv.dir, 'big.hdr')
+    p = subprocess.run(['/usr/bin/curl', '-sS', '--max-time', str(T(30)),
+                        '-o', out, '-D', hdr, '-w', '%{http_code}',
+                        'http://127.0.0.1:%d/big.bin' % srv.port('www')],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=T(40))
+    expect(p.returncode == 0, 'curl failed (%d): %s'
+           % (p.returncode, p.stderr.decode(errors='replace')))
+    expect(p.stdout == b'200', 'curl got status %r' % p.stdout)
+    with open(out, 'rb') as f:
+        data = f.read()
+    os.unlink(out)
+    expect(len(data) == BIG, 'got %d bytes of %d' % (len(data), BIG))
+    expect(hashlib.sha256(data).hexdigest() == want, 'sha256 differs')
+    heads = open(hdr).read().lower()
+    expect('content-length: %d' % BIG in heads, 'no Content-Length %d in %r'
+           % (BIG, heads))
+
+
+def big_file_raw(srv):
+    root = os.path.join(srv.dir, 'root')
+    with open(os.path.join(root, 'big.bin'), 'rb') as f:
+        want = f.read()
+    with HttpClient(srv) as c:          # twice on one connection
+        for i in (1, 2):
+            r = c.request('/big.bin', timeout=T(30))
+            expect_status(r, 200, 'GET %d of big.bin' % i)
+            expect(r.body == want, 'GET %d of big.bin: %d bytes, %s' % (
+                i, len(r.body), 'same length but other bytes'
+                if len(r.body) == BIG else 'wrong length'))
+
+
+def types_builtin(srv):
+    bad = []
+    for ext, ok in TYPES.items():
+        r = get(srv, '/types/a.' + ext)
+        expect_status(r, 200, 'a.' + ext)
+        if media(r) not in ok:
+            bad.append('.%s: %r (expected %s)' % (
+                ext, r.header('content-type'), ' or '.join(sorted(ok))))
+    expect(not bad, 'wrong Content-Type: %s' % '; '.join(bad))
+
+
+def types_file(srv):
+    for target, want in (('/types/a.css', 'application/x-preforkd-css'),
+                         ('/x.foo', 'application/x-preforkd-foo'),
+                         ('/types/a.qqqzz', 'text/x-preforkd-default')):
+        r = get(srv, target, name='auto')
+        expect_status(r, 200, target)
+        expect(media(r) == want, '%s on the server with mime-types and '
+               'default-type: Content-Type %r, expected %s'
+               % (target, r.header('content-type'), want))
+
+
+def percent_decoding(srv):
+    for target, body in (('/with%20space.txt', b'spaced file\n'),
+                         ('/%73mall.txt', SMALL),
+                         ('/types/a%2Etxt', b'type txt\n'),
+                         ('/my%20dir/', b'spaced dir\n'),
+                         ('/q%3Fmark.txt', b'question\n'),
+                         ('/pct%25.txt', b'percent\n'),
+                         ('/q%3fmark.txt?x=%3F', b'question\n')):
+        r = get(srv, target)
+        expect_status(r, 200, target)
+        expect(r.body == body, '%s: body %r' % (target, r.body[:60]))
+
+
+# ---------------------------------------------------------------- validators
+
+def validators(srv):
+    r = get(srv, '/cond.txt')
+    expect_status(r, 200, 'GET /cond.txt')
+    expect(r.header('last-modified') == FIXED_HTTP, 'Last-Modified %r, '
+           'expected %r' % (r.header('last-modified'), FIXED_HTTP))
+    etag = r.header('etag')
+    expect(etag and re.match(r'^"[\x21\x23-\x7e]+"$', etag),
+           'ETag %r is not a strong entity-tag' % etag)
+    expect(r.has_token('accept-ranges', 'bytes'), 'Accept-Ranges %r'
+           % r.header('accept-ranges'))
+    date = r.header('date')
+    expect(date and HTTP_DATE_RE.match(date), 'Date %r' % date)
+    # Another file, or this one changed, has another ETag.
+    other = get(srv, '/small.txt').header('etag')
+    expect(other != etag, 'two files share the ETag %r' % etag)
+    path = os.path.join(srv.dir, 'root', 'cond.txt')
+    with open(path, 'w') as f:
+        f.write('conditional, changed\n')
+    os.utime(path, (FIXED_MTIME + 1, FIXED_MTIME + 1))
+    try:
+        changed = get(srv, '/cond.txt').header('etag')
+    finally:
+        with open(path, 'w') as f:
+            f.write('conditional\n')
+        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    expect(changed != etag, 'ETag %r unchanged after the file changed'
+           % etag)
+
+
+def conditional(srv):
+    etag = get(srv, '/cond.txt').header('etag')
+    expect(etag, 'no ETag')
+    cases = [
+        ({'If-None-Match': etag}, 304, 'If-None-Match: the ETag'),
+        ({'If-None-Match': '"nope", %s' % etag}, 304, 'a list holding it'),
+        ({'If-None-Match': '*'}, 304, 'If-None-Match: *'),
+        ({'If-None-Match': 'W/' + etag}, 304, 'the weak form (weak match)'),
+        ({'If-None-Match': '"nope"'}, 200, 'another ETag'),
+        ({'If-Modified-Since': FIXED_HTTP}, 304, 'IMS = Last-Modified'),
+        ({'If-Modified-Since': LATER_HTTP}, 304, 'IMS later'),
+        ({'If-Modified-Since': EARLIER_HTTP}, 200, 'IMS earlier'),
+        ({'If-Modified-Since': 'yesterday'}, 200, 'IMS not a date'),
+        ({'If-None-Match': '"nope"', 'If-Modified-Since': FIXED_HTTP}, 200,
+         'If-None-Match not matching wins over a matching IMS'),
+    ]
+    with HttpClient(srv) as c:
+        for headers, status, what in cases:
+            for method in ('GET', 'HEAD'):
+                r = c.request('/cond.txt', method, headers=headers)
+                expect_status(r, status, '%s, %s' % (what, method))
+                if status == 304:
+                    expect(r.header('etag') == etag, '%s: 304 with ETag %r'
+                           % (what, r.header('etag')))
+                elif method == 'GET':
+                    expect(r.body == b'conditional\n', '%s: body %r'
+                           % (what, r.body))
+        # Any body after a 304 would garble this response.
+        r = c.request('/small.txt')
+        expect(r.status == 200 and r.body == SMALL,
+               'after the 304s: %r' % r)
+
+
+# ---------------------------------------------------------------- ranges
+
+def ranges(srv):
+    size = len(SMALL)
+    cases = [('bytes=0-9', 0, 9), ('bytes=10-', 10, 19), ('bytes=-5', 15, 19),
+             ('bytes=5-100', 5, 19), ('bytes=-100', 0, 19),
+             ('bytes=19-19', 19, 19)]
+    with HttpClient(srv) as c:
+        for spec, first, last in cases:
+            r = c.request('/small.txt', headers={'Range': spec})
+            expect_status(r, 206, spec)
+            want = 'bytes %d-%d/%d' % (first, last, size)
+            expect(r.header('content-range') == want, '%s: Content-Range %r, '
+                   'expected %r' % (spec, r.header('content-range'), want))
+            expect(r.body == SMALL[first:last + 1], '%s: body %r'
+                   % (spec, r.body))
+            expect(r.header('content-length') == str(last - first + 1),
+                   '%s: Content-Length %r'
+                   % (spec, r.header('content-length')))
+        for spec in ('bytes=999999-', 'bytes=20-'):
+            r = c.request('/small.txt', headers={'Range': spec})
+            expect_status(r, 416, spec)
+            expect(r.header('content-range') == 'bytes */%d' % size,
+                   '%s: 416 with Content-Range %r, expected bytes */%d'
+                   % (spec, r.header('content-range'), size))
+        for spec in ('bytes=0-1,5-6', 'items=0-5'):
+            r = c.request('/small.txt', headers={'Range': spec})
+            expect_status(r, 200, spec)
+            expect(r.body == SMALL and not r.header('content-range'),
+                   '%s: not the whole file: %r' % (spec, r))
+        r = c.request('/small.txt', 'HEAD', headers={'Range': 'bytes=0-9'})
+        expect(r.status in (200, 206), 'HEAD with Range: %r' % r)
+        r = c.request('/small.txt')
+        expect(r.status == 200 and r.body == SMALL, 'after the ranges: %r'
+               % r)
+
+
+def empty_file(srv):
+    with HttpClient(srv) as c:
+        r = c.request('/empty.txt')
+        expect_status(r, 200, 'empty file')
+        expect(r.header('content-length') == '0' and r.body == b'',
+               'empty file: %r' % r)
+        r = c.request('/empty.txt', headers={'Range': 'bytes=0-'})
+        expect_status(r, 416, 'Range on an empty file')
+        expect(r.header('content-range') == 'bytes */0', 'Content-Range %r'
+               % r.header('content-range'))
+        r = c.request('/small.txt')
+        expect(r.status == 200 and r.body == SMALL, 'after the empty file: '
+               '%r' % r)
+
+
+def head_everywhere(srv):
+    # HEAD never gets a body, whatever the status: the next response on
+    # the connection would be garbled.
+    cases = [('/missing', {}, 404), ('/dir', {}, 301), ('/noindex/', {}, 200),
+             ('/small.txt', {'Range': 'bytes=0-3'}, 206),
+             ('/small.txt', {'Range': 'bytes=999-'}, 416),
+             ('/big.bin', {}, 200)]
+    with HttpClient(srv, 'auto') as c:
+        for target, headers, status in cases:
+            r = c.request(target, 'HEAD', headers=headers)
+            expect_status(r, status, 'HEAD %s %s' % (target, headers))
+            expect(r.header('content-length') is not None,
+                   'HEAD %s: no Content-Length' % target)
+        r = c.request('/small.txt')
+        expect(r.status == 200 and r.body == SMALL, 'after the HEADs: %r'
+               % r)
+
+
+def long_names(srv):
+    for target in ('/' + 'n' * 300, '/dir/' + 'n' * 300 + '/x',
+                   '/' + 'd/' * 1000 + 'x'):
+        r = get(srv, target)
+        expect_status(r, (404, 400, 414), 'a name of %d bytes' % len(target))
+
+
+def custom_index(srv):
+    r = get(srv, '/start/', name='idx')
+    expect(r.status == 200 and r.body == b'custom index\n',
+           'index = "start.html": %r' % r)
+    r = get(srv, '/dir/', name='idx')
+    expect_status(r, 403, '/dir/ has index.html only, index = "start.html"')
+
+
+def if_range(srv):
+    r = get(srv, '/small.txt')
+    etag, lm = r.header('etag'), r.header('last-modified')
+    for value, status in ((etag, 206), ('"stale"', 200), (lm, 206),
+                          (EARLIER_HTTP, 200)):
+        r = get(srv, '/small.txt', headers={'Range': 'bytes=0-3',
+                                             'If-Range': value})
+        expect_status(r, status, 'If-Range: %s' % value)
+        expect(r.body == (SMALL[:4] if status == 206 else SMALL),
+               'If-Range: %s: body %r' % (value, r.body))
+
+
+def big_range(srv):
+    with open(os.path.join(srv.dir, 'root', 'big.bin'), 'rb') as f:
+        f.seek(5000000)
+        want = f.read(100)
+        f.seek(BIG - 7)
+        tail = f.read()
+    r = get(srv, '/big.bin', headers={'Range': 'bytes=5000000-5000099'})
+    expect_status(r, 206, 'middle of big.bin')
+    expect(r.body == want, 'bytes 5000000-5000099 differ')
+    r = get(srv, '/big.bin', headers={'Range': 'bytes=-7'})
+    expect_status(r, 206, 'tail of big.bin')
+    expect(r.body == tail, 'last 7 bytes differ')
+
+
+# ---------------------------------------------------------------- directories
+
+def location_path(srv, r, name='www'):
+    loc = r.header('location') or ''
+    for prefix in ('http://127.0.0.1:%d' % srv.port(name),):
+        if loc.startswith(prefix):
+            return loc[len(prefix):]
+    return loc
+
+
+def directories(srv):
+    for target, want in (('/dir', '/dir/'), ('/dir?x=1', '/dir/?x=1'),
+                         ('/my%20dir', '/my%20dir/')):
+        r = get(srv, target)
+        expect_status(r, 301, target)
+        expect(location_path(srv, r) == want, '%s: Location %r, expected %r'
+               % (target, r.header('location'), want))
+        cl = r.header('content-length')
+        expect(cl is not None and int(cl) == len(r.body), '%s: 301 without '
+               'a matching Content-Length' % target)
+    r = get(srv, '/dir/')
+    expect_status(r, 200, '/dir/')
+    expect(r.body == b'<html>dir index</html>\n', '/dir/: body %r' % r.body)
+    expect(media(r) == 'text/html', '/dir/: Content-Type %r'
+           % r.header('content-type'))
+    r = get(srv, '/noindex/')
+    expect_status(r, 403, '/noindex/ without index, autoindex off')
+    expect(b'plain.txt' not in r.body, '403 page lists the directory')
+    for target in ('/missing', '/dir/missing.html', '/small.txt/',
+                   '/missing/'):
+        expect_status(get(srv, target), 404, target)
+
+
+def autoindex(srv):
+    r = get(srv, '/noindex/', name='auto')
+    expect_status(r, 200, '/noindex/ with autoindex')
+    expect(media(r) == 'text/html', 'listing Content-Type %r'
+           % r.header('content-type'))
+    body = r.body.decode('utf-8', 'replace')
+    expect('plain.txt' in body, 'plain.txt not listed: %r' % body[:500])
+    expect('&lt;b&gt;&amp;' in body, 'the name %r is not escaped as '
+           '"&lt;b&gt;&amp;": %r' % (EVIL, body[:800]))
+    expect('<b>' not in body, 'raw "<b>" in the listing: %r' % body[:800])
+    expect(EVIL not in body, 'the raw name %r in the listing' % EVIL)
+    expect(r.header('content-length') == str(len(r.body)),
+           'listing Content-Length %r for %d bytes'
+           % (r.header('content-length'), len(r.body)))
+    # The directory's own name, in the title and heading, is escaped too.
+    r = get(srv, '/x%3Ci%3Ed/', name='auto')
+    expect_status(r, 200, 'listing of "x<i>d/"')
+    expect(b'<i>' not in r.body and b'&lt;i&gt;' in r.body,
+           'the directory name "x<i>d" is not escaped: %r' % r.body[:400])
+    # A directory with an index is not listed.
+    r = get(srv, '/dir/', name='auto')
+    expect(r.body == b'<html>dir index</html>\n', '/dir/ listed despite '
+           'index.html')
+
+
+# ---------------------------------------------------------------- gzip-static
+
+def gzip_static(srv):
+    root = os.path.join(srv.dir, 'root')
+    gz = open(os.path.join(root, 'gz/a.txt.gz'), 'rb').read()
+    with HttpClient(srv, 'auto') as c:
+        for ae in ('gzip', 'deflate, gzip', 'br;q=1, GZIP;q=0.5'):
+            r = c.request('/gz/a.txt', headers={'Accept-Encoding': ae})
+            expect_status(r, 200, 'Accept-Encoding: %s' % ae)
+            expect(r.body == gz, 'Accept-Encoding: %s: not the .gz bytes '
+                   '(%d bytes)' % (ae, len(r.body)))
+            expect(r.header('content-encoding') == 'gzip',
+                   'Accept-Encoding: %s: Content-Encoding %r'
+                   % (ae, r.header('content-encoding')))
+            expect(r.has_token('vary', 'accept-encoding'),
+                   'Accept-Encoding: %s: Vary %r' % (ae, r.header('vary')))
+            expect(media(r) == 'text/plain', 'gzip variant Content-Type %r'
+                   % r.header('content-type'))
+        gz_etag = r.header('etag')
+        for headers in ({}, {'Accept-Encoding': 'identity'},
+                        {'Accept-Encoding': 'gzip;q=0'},
+                        {'Accept-Encoding': 'br'}):
+            r = c.request('/gz/a.txt', headers=headers)
+            expect(r.status == 200 and r.body == PLAIN and
+                   not r.header('content-encoding'),
+                   '%s: not the plain file: %r' % (headers, r))
+        expect(r.header('etag') != gz_etag, 'the .gz and plain variants '
+               'share the ETag %r' % gz_etag)
+        r = c.request('/gz/old.txt', headers={'Accept-Encoding': 'gzip'})
+        expect(r.status == 200 and r.body == PLAIN and
+               not r.header('content-encoding'),
+               'a .gz older than its file was used: %r' % r)
+    r = get(srv, '/gz/a.txt', headers={'Accept-Encoding': 'gzip'})
+    expect(r.body == PLAIN and not r.header('content-encoding'),
+           'gzip-static off, yet the .gz was sent: %r' % r)
+    r = get(srv, '/gzd/', name='auto', headers={'Accept-Encoding': 'gzip'})
+    expect(r.status == 200 and r.header('content-encoding') == 'gzip' and
+           gzip.decompress(r.body) == b'<html>gz index</html>\n' and
+           media(r) == 'text/html', 'index.html.gz for /gzd/: %r' % r)
+
+
+# ---------------------------------------------------------------- permissions
+
+def unreadable(t, root):
+    """403 for a file the workers cannot read; as root, workers run as
+    nobody (root reads anything)."""
+    is_root = os.geteuid() == 0
+    if is_root:
+        try:
+            pwd.getpwnam('nobody')
+        except KeyError:
+            return 'skipped: running as root and there is no user nobody'
+    srv = http_server(t, 'nobody', [dict(name='www', http=dict(root='root'))],
+                      user='nobody' if is_root else None)
+    root = os.path.join(srv.dir, 'root')
+    make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n'})
+    os.chmod(os.path.join(root, 'locked.txt'), 0)
+    # The workers (nobody) must reach the root through our 0700 temp dir.
+    for d in (t.dir, srv.dir, root):
+        os.chmod(d, 0o755)
+    os.chmod(os.path.join(root, 'ok.txt'), 0o644)
+    srv.start()
+    r = get(srv, '/ok.txt')
+    expect(r.status == 200 and r.body == b'readable\n', 'ok.txt: %r' % r)
+    r = get(srv, '/locked.txt')
+    expect_status(r, 403, 'a file with mode 000')
+    expect(b'locked' not in r.body, 'the unreadable file was sent')
+    srv.stop()
+    return 'workers as nobody' if is_root else 'as uid %d' % os.geteuid()
+
+
+def main():
+    t = Test('test_http_files')
+    srv = http_server(t, 'files', [
+        dict(name='www', http=dict(root='root')),
+        dict(name='auto', http=dict(root='root', autoindex=True,
+                                    gzip_static=True, mime_types='mime.types',
+                                    default_type='text/x-preforkd-default')),
+        dict(name='idx', http=dict(root='root', index='start.html')),
+    ])
+    build(srv)
+    if not t.check('server starts', srv.start):
+        t.finish()
+    workers = srv.workers()
+    mark = srv.mark()
+    t.check('10 MiB file by curl: sha256 matches', big_file_curl, srv)
+    t.check('10 MiB file twice on one connection', big_file_raw, srv)
+    t.check('Content-Type from the built-in table', types_builtin, srv)
+    t.check('Content-Type from a mime-types file and default-type',
+            types_file, srv)
+    t.check('percent-encoded paths are decoded', percent_decoding, srv)
+    t.check('Last-Modified, strong ETag, Accept-Ranges, Date', validators,
+            srv)
+    t.check('If-None-Match / If-Modified-Since: 304 or 200', conditional,
+            srv)
+    t.check('single ranges: 206, 416; multiple ranges: 200', ranges, srv)
+    t.check('If-Range', if_range, srv)
+    t.check('an empty file: 200 with Content-Length 0; Range: 416',
+            empty_file, srv)
+    t.check('HEAD of 404, 301, a listing, 206, 416: no body', head_everywhere,
+            srv)
+    t.check('over-long names: 404 (or 400/414), no crash', long_names, srv)
+    t.check('index = "start.html"', custom_index, srv)
+    t.check('ranges of the 10 MiB file', big_range, srv)
+    t.check('/dir: 301; /dir/: index; no index: 403; missing: 404',
+            directories, srv)
+    t.check('autoindex lists with names escaped', autoindex, srv)
+    t.check('gzip-static: .gz for gzip clients, plain otherwise', gzip_static,
+            srv)
+
+    def same_workers():
+        no_worker_trouble(srv, mark)
+        expect(srv.workers() == workers, 'workers changed: %s -> %s'
+               % (workers, srv.workers()))
+    t.check('the same workers serve on, none died', same_workers)
+    t.check('unreadable file: 403', unreadable, t, srv.dir)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,388 @@
+"""The http handler's access log: Combined Log Format, one line per request
+with the real status and body bytes, escaping, reopening on USR1, and
+nothing written when it is off.
+"""
+import datetime
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, expect, fd_targets, wait_until
+from test_http_util import (HttpClient, exchange, expect_status, get,
+                            http_server, make_tree, no_worker_trouble,
+                            request_bytes)
+
+BIG = 10 * 1024 * 1024
+A_TXT = b'alpha ' * 100 + b'\n'
+FIELD = r'"((?:[^"\\]|\\.)*)"'
+LINE_RE = re.compile(r'^(\S+) - (\S+) \[([^\]]+)\] %s (\d{3}) (\d+|-) %s %s$'
+                     % (FIELD, FIELD, FIELD))
+
+
+class Line:
+    def __init__(self, text):
+        m = LINE_RE.match(text)
+        if not m:
+            raise ValueError(text)
+        self.text = text
+        self.host, self.user, self.time = m.group(1), m.group(2), m.group(3)
+        self.request, self.status = unescape(m.group(4)), int(m.group(5))
+        self.bytes = m.group(6)
+        self.referer, self.agent = unescape(m.group(7)), unescape(m.group(8))
+
+    def __repr__(self):
+        return repr(self.text)
+
+
+def unescape(s):
+    """Undoes \\" \\\\ and \\xHH escapes."""
+    return re.sub(r'\\x([0-9A-Fa-f]{2})|\\(.)',
+                  lambda m: chr(int(m.group(1), 16)) if m.group(1)
+                  else m.group(2), s)
+
+
+class Log:
+    """Reads an access log, tracking what is new since mark()."""
+
+    def __init__(self, path):
+        self.path = path
+        self.pos = 0
+
+    def raw(self):
+        try:
+            with open(self.path, 'rb') as f:
+                return f.read()
+        except FileNotFoundError:
+            return b''
+
+    def mark(self):
+        self.pos = len(self.raw())
+
+    def new_lines(self):
+        data = self.raw()[self.pos:]
+        text = data.decode('latin-1')
+        expect(text == '' or text.endswith('\n'), 'access log ends in a '
+               'partial line: %r' % text[-200:])
+        return [Line(l) if LINE_RE.match(l) else l
+                for l in text.split('\n')[:-1]]
+
+    def wait(self, n, timeout=None):
+        """Waits until at least n new lines; returns all new lines."""
+        lines = wait_until(lambda: len(self.new_lines()) >= n and
+                           self.new_lines(), timeout or T(5))
+        got = self.new_lines()
+        expect(len(got) >= n, 'expected %d new access log lines, have %d: %s'
+               % (n, len(got), got))
+        bad = [l for l in got if not isinstance(l, Line)]
+        expect(not bad, 'lines not in Combined Log Format: %s' % bad)
+        return got
+
+    def take(self, n):
+        """Exactly n new lines (waits for them, then checks no more came);
+        marks them read."""
+        got = self.wait(n)
+        expect(len(got) == n, 'expected %d new lines, got %d: %s'
+               % (n, len(got), got))
+        self.mark()
+        return got
+
+
+def check_time(line):
+    stamp = datetime.datetime.strptime(line.time, '%d/%b/%Y:%H:%M:%S %z')
+    skew = abs(stamp.timestamp() - time.time())
+    expect(skew < 60, 'time [%s] is %.0fs off' % (line.time, skew))
+    local = time.strftime('%z', time.localtime(stamp.timestamp()))
+    expect(line.time.endswith(local), 'time [%s] not in the local zone %s'
+           % (line.time, local))
+
+
+# ---------------------------------------------------------------- format
+
+def format_line(srv, log):
+    log.mark()
+    r = get(srv, '/a.txt', headers={'Referer': 'http://ref.example/page?x=1',
+                                    'User-Agent': 'agent/1.0 (test; x)'})
+    expect_status(r, 200, 'GET /a.txt')
+    line, = log.take(1)
+    want = ('127.0.0.1 - - [%s] "GET /a.txt HTTP/1.1" 200 %d '
+            '"http://ref.example/page?x=1" "agent/1.0 (test; x)"'
+            % (line.time, len(A_TXT)))
+    expect(line.text == want, 'line %r, expected %r' % (line.text, want))
+    check_time(line)
+    get(srv, '/a.txt', version='HTTP/1.0')
+    line, = log.take(1)
+    expect(line.referer == '-' and line.agent == '-' and
+           line.request == 'GET /a.txt HTTP/1.0',
+           'without Referer and User-Agent: %r' % line)
+
+
+def one_per_request(srv, log):
+    log.mark()
+    with HttpClient(srv) as c:
+        for i in range(5):
+            expect_status(c.request('/a.txt?seq=%d' % i), 200, 'request %d'
+                          % i)
+        c.send(b''.join(request_bytes('/a.txt?seq=%d' % i)
+                        for i in range(5, 10)))
+        for i in range(5, 10):
+            expect_status(c.response(), 200, 'pipelined request %d' % i)
+    lines = log.take(10)
+    want = ['GET /a.txt?seq=%d HTTP/1.1' % i for i in range(10)]
+    expect([l.request for l in lines] == want, 'requests logged: %s'
+           % [l.request for l in lines])
+
+
+def status_and_bytes(srv, log):
+    etag = get(srv, '/a.txt').header('etag')
+    log.mark()
+    cases = []
+
+    def run(target, method='GET', headers=None, body=b''):
+        r = get(srv, target, method=method, headers=headers, body=body)
+        cases.append((target, method, r))
+    run('/a.txt')
+    run('/a.txt', headers={'If-None-Match': etag})
+    run('/a.txt', 'HEAD')
+    run('/a.txt', headers={'Range': 'bytes=0-9'})
+    run('/a.txt', headers={'Range': 'bytes=-7'})
+    run('/a.txt', headers={'Range': 'bytes=99999-'})
+    run('/missing')
+    run('/dir')
+    run('/a.txt', 'POST', body=b'x' * 100)
+    run('/a.txt', 'BREW')
+    lines = log.take(len(cases))
+    for (target, method, r), line in zip(cases, lines):
+        what = '%s %s (%d)' % (method, target, r.status)
+        expect(line.request == '%s %s HTTP/1.1' % (method, target),
+               '%s logged as %r' % (what, line))
+        expect(line.status == r.status, '%s logged with status %d'
+               % (what, line.status))
+        sent = len(r.body)
+        want = '-' if sent == 0 else str(sent)
+        expect(line.bytes == want, '%s logged %s bytes, sent %d'
+               % (what, line.bytes, sent))
+    by = {(c[0], c[1], c[2].status): l.bytes for c, l in zip(cases, lines)}
+    expect(by[('/a.txt', 'GET', 304)] == '-', '304 not logged with -')
+    expect(by[('/a.txt', 'HEAD', 200)] == '-', 'HEAD not logged with -')
+
+
+def bad_requests_logged(srv, log):
+    log.mark()
+    exchange(srv, b'\x00\x01garbage\xff\r\n\r\n')
+    exchange(srv, b'GET /a.txt HTTP/2.0\r\nHost: x\r\n\r\n')
+    lines = log.take(2)
+    expect([l.status for l in lines] == [400, 505], 'statuses logged: %s'
+           % lines)
+
+
+def hostile_fields(srv, log):
+    agent = 'evil" 200 1 "x\\y \xe9'
+    referer = 'http://r/"quoted"'
+    log.mark()
+    r = get(srv, '/a.txt', headers={'User-Agent': agent, 'Referer': referer})
+    expect_status(r, 200, 'GET with quotes in the headers')
+    line, = log.take(1)
+    expect(line.agent == agent and line.referer == referer,
+           'fields not escaped to round-trip: %r' % line)
+    expect(line.status == 200, 'status field displaced: %r' % line)
+    exchange(srv, b'GET /a\x01\x1b[31m\xff HTTP/1.1\r\nHost: x\r\n\r\n')
+    log.take(1)
+    raw = log.raw()
+    ctl = [b for b in set(raw) if (b < 0x20 and b != 0x0a) or b == 0x7f]
+    expect(not ctl, 'raw control bytes %s in the access log' % ctl)
+
+
+def long_fields_logged(srv, log):
+    # A long target or User-Agent (within max-header-size) is still logged:
+    # truncated maybe, but one line, never none.
+    log.mark()
+    long_q = 'q' * 6000
+    r = get(srv, '/a.txt?' + long_q)
+    expect_status(r, 200, 'GET with a 6000-byte query')
+    r = get(srv, '/a.txt?long-agent', headers={'User-Agent': 'u' * 6000})
+    expect_status(r, 200, 'GET with a 6000-byte User-Agent')
+    r = get(srv, '/a.txt?long-referer', headers={'Referer': 'r' * 6000})
+    expect_status(r, 200, 'GET with a 6000-byte Referer')
+    r = get(srv, '/a.txt?after-long')
+    wait_until(lambda: any(isinstance(l, Line) and 'after-long' in l.request
+                           for l in log.new_lines()), T(5))
+    lines = log.new_lines()
+    log.mark()
+    reqs = [l.request if isinstance(l, Line) else l for l in lines]
+    missing = [what for what, marker in (
+        ('GET /a.txt?<6000 x q>', 'GET /a.txt?qqqq'),
+        ('GET /a.txt?long-agent with a 6000-byte User-Agent', 'long-agent'),
+        ('GET /a.txt?long-referer with a 6000-byte Referer', 'long-referer'),
+        ('GET /a.txt?after-long', 'after-long'))
+        if not any(marker in r for r in reqs)]
+    expect(not missing and len(lines) == 4, 'not logged: %s (%d lines for '
+           '4 requests)' % (missing, len(lines)))
+
+
+def concurrent_lines(srv, log):
+    clients, per = 8, 25
+    log.mark()
+    errors = []
+
+    def client(i):
+        try:
+            with HttpClient(srv) as c:
+                for j in range(per):
+                    r = c.request('/a.txt?c=%d&n=%d' % (i, j),
+                                  headers={'User-Agent': 'client-%d-' % i +
+                                           'x' * 300})
+                    if r is None or r.status != 200:
+                        errors.append('client %d request %d: %r' % (i, j, r))
+                        return
+        except Exception as e:
+            errors.append('client %d: %s' % (i, e))
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True)
+               for i in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(T(30))
+    expect(not errors, 'clients failed: %s' % errors[:5])
+    lines = log.take(clients * per)
+    seen = sorted(l.request for l in lines)
+    want = sorted('GET /a.txt?c=%d&n=%d HTTP/1.1' % (i, j)
+                  for i in range(clients) for j in range(per))
+    expect(seen == want, 'lines lost, doubled or mixed up')
+
+
+def aborted_download(srv, log):
+    log.mark()
+    with HttpClient(srv) as c:
+        # A small receive window: the server cannot push it all to the
+        # kernel before the reset.
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(request_bytes('/big.bin?abort'))
+        got = 0
+        while got < 256 * 1024:
+            chunk = c.sock.recv(65536)
+            expect(chunk, 'closed after %d bytes' % got)
+            got += len(chunk)
+        c.reset()
+    line, = log.take(1)
+    expect(line.request == 'GET /big.bin?abort HTTP/1.1', 'logged %r' % line)
+    expect(line.status == 200, 'status %d' % line.status)
+    expect(line.bytes != '-' and 0 < int(line.bytes) < BIG,
+           'aborted download logged %s bytes of %d (we read %d)'
+           % (line.bytes, BIG, got))
+    aborted = line.bytes
+    get(srv, '/big.bin?whole')
+    line, = log.take(1)
+    expect(line.bytes == str(BIG), 'whole download logged %s bytes, not %d'
+           % (line.bytes, BIG))
+    return 'logged %s bytes of the aborted download' % aborted
+
+
+def reopen(srv, log):
+    old = log.path + '.1'
+    os.rename(log.path, old)
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR1)
+    srv.wait_log(r'reopened log files', mark)
+
+    # The workers act on the master's signal on their own: wait until each
+    # holds the new file and none the renamed one.
+    def reopened():
+        return all(log.path in fd_targets(w) and old not in fd_targets(w)
+                   for w in srv.workers())
+    ok = wait_until(reopened, T(5))
+    expect(ok, 'workers still write to the renamed log: %s'
+           % {w: [f for f in fd_targets(w) if 'access' in f]
+              for w in srv.workers()})
+    before = len(open(old, 'rb').read())
+    fresh = Log(log.path)
+    for i in range(10):
+        get(srv, '/a.txt?after=%d' % i)
+    lines = fresh.take(10)
+    expect([l.request for l in lines] == ['GET /a.txt?after=%d HTTP/1.1' % i
+                                          for i in range(10)],
+           'new file has %s' % lines)
+    expect(len(open(old, 'rb').read()) == before, 'lines still written to '
+           'the renamed log after reopening')
+    log.mark()
+
+
+def off_writes_nothing(t):
+    srv = http_server(t, 'quiet', [
+        dict(name='www', http=dict(root='root', access_log='off')),
+        dict(name='dflt', http=dict(root='root')),
+    ])
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    srv.start()
+
+    def files():
+        out = set()
+        for d, _, names in os.walk(srv.dir):
+            out.update(os.path.relpath(os.path.join(d, n), srv.dir)
+                       for n in names)
+        return out
+    before = files()
+    sizes = {f: os.path.getsize(os.path.join(srv.dir, f)) for f in before
+             if f not in ('error.log',)}
+    for name in ('www', 'dflt'):
+        for i in range(5):
+            expect_status(get(srv, '/a.txt', name=name), 200, name)
+        exchange(srv, b'garbage\r\n\r\n', name=name)
+    after = files()
+    expect(after == before, 'files appeared with the access log off: %s'
+           % sorted(after - before))
+    grown = [f for f, s in sizes.items()
+             if os.path.getsize(os.path.join(srv.dir, f)) != s]
+    expect(not grown, 'files written with the access log off: %s' % grown)
+    expect('GET /a.txt' not in srv.log_text(), 'requests in the error log')
+    srv.stop()
+
+
+def main():
+    t = Test('test_http_log')
+    srv = http_server(t, 'logs', [dict(name='www', workers=2, http=dict(
+        root='root', access_log='access.log', keepalive_timeout=5,
+        header_timeout=2))])
+    root = os.path.join(srv.dir, 'root')
+    make_tree(root, {'a.txt': A_TXT, 'dir/index.html': 'dir\n'})
+    with open(os.path.join(root, 'big.bin'), 'wb') as f:
+        f.write(os.urandom(BIG))
+    log = Log(os.path.join(srv.dir, 'access.log'))
+    if not t.check('server starts', srv.start):
+        t.finish()
+    workers = srv.workers()
+    mark = srv.mark()
+    t.check('Combined Log Format line with referer and agent', format_line,
+            srv, log)
+    t.check('one line per request, in order (keep-alive, pipelined)',
+            one_per_request, srv, log)
+    t.check('real status and bytes: 304 and HEAD "-", 206 the range',
+            status_and_bytes, srv, log)
+    t.check('bad requests are logged', bad_requests_logged, srv, log)
+    t.check('quotes and control bytes escaped', hostile_fields, srv, log)
+    t.check('a long target, User-Agent or Referer is still logged',
+            long_fields_logged, srv, log)
+    t.check('200 concurrent requests: 200 whole lines', concurrent_lines,
+            srv, log)
+    t.check('an aborted download logs the bytes really sent',
+            aborted_download, srv, log)
+    t.check('USR1 reopens the access log', reopen, srv, log)
+
+    def same_workers():
+        no_worker_trouble(srv, mark)
+        expect(srv.workers() == workers, 'workers changed: %s -> %s'
+               % (workers, srv.workers()))
+    t.check('the same workers serve on, none died', same_workers)
+    t.check('access-log = "off" (and the default) write nothing',
+            off_writes_nothing, t)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

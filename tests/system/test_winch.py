@@ -1,0 +1,55 @@
+"""SIGWINCH: the master retires every worker gracefully and stays up
+without workers until the next reload (used around a binary upgrade).
+In the foreground it is ignored: a terminal resize sends WINCH too."""
+import os
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, alive, echo_once, expect, wait_until
+
+
+def winch_daemon(srv):
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    before = srv.wait_workers(2)
+    mark = srv.mark()
+    srv.signal(signal.SIGWINCH)
+    srv.wait_log(r'SIGWINCH: retiring all workers', since=mark)
+    expect(wait_until(lambda: not srv.workers(), T(10)),
+           'workers still running after WINCH: %s' % srv.workers())
+    expect(srv.running(), 'the master exited on WINCH')
+    # Still no workers a moment later: nothing respawns them.
+    expect(not wait_until(lambda: srv.workers(), T(1.5)),
+           'workers were respawned after WINCH: %s' % srv.workers())
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    expect(rc == 0, '-s reload after WINCH exited %s: %s' % (rc, err))
+    after = srv.wait_workers(2)
+    expect(not set(after) & set(before), 'old workers came back')
+    echo_once(srv.addr(), b'after winch')
+    srv.stop()
+
+
+def winch_foreground(srv):
+    srv.start()
+    before = srv.wait_workers(2)
+    mark = srv.mark()
+    srv.signal(signal.SIGWINCH)
+    srv.wait_log(r'SIGWINCH ignored in the foreground', since=mark)
+    expect(srv.workers() == before and all(alive(p) for p in before),
+           'workers changed after WINCH in the foreground')
+    echo_once(srv.addr(), b'still here')
+    srv.stop()
+
+
+def main():
+    t = Test('test_winch')
+    t.check('WINCH retires all workers, the master stays, HUP restores',
+            winch_daemon, t.server('daemon'))
+    t.check('WINCH is ignored in the foreground', winch_foreground,
+            t.server('foreground'))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
