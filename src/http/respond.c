@@ -122,6 +122,18 @@ wait_writable(struct http_exchange *ex)
 	return n == 1 && (pfd.revents & POLLOUT) ? 0 : -1;
 }
 
+/* After a failed write: true to try again, false once the client is lost. */
+static bool
+write_again(struct http_exchange *ex)
+{
+	if (errno == EINTR)
+		return true;
+	if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(ex) == 0)
+		return true;
+	ex->failed = true;
+	return false;
+}
+
 /* Sends the iovecs whole; counts the body part in ex->body_sent. */
 static int
 writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
@@ -133,12 +145,8 @@ writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
 		ssize_t n = writev(ex->conn->fd, iov, iovcnt);
 
 		if (n == -1) {
-			if (errno == EINTR)
+			if (write_again(ex))
 				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_writable(ex) == 0)
-				continue;
-			ex->failed = true;
 			return -1;
 		}
 		conn_progress(ex->conn, (size_t)n);
@@ -221,12 +229,8 @@ send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
 		ssize_t n = sendfile(ex->conn->fd, fd, &off, chunk);
 
 		if (n == -1) {
-			if (errno == EINTR)
+			if (write_again(ex))
 				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_writable(ex) == 0)
-				continue;
-			ex->failed = true;
 			return -1;
 		}
 		if (n == 0) {
