@@ -187,7 +187,11 @@ generation_create(struct conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	g->id = m.last_gen_id + 1;
+	/*
+	 * Ids are never reused, even by a generation that fails here: the
+	 * listeners it claimed remember its id.
+	 */
+	g->id = ++m.last_gen_id;
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
 		struct listener *l = listener_acquire(&s->listen, s->backlog,
@@ -209,7 +213,6 @@ generation_create(struct conf *conf, char *err, size_t errlen)
 			log_info("server %s: keeps listening on %s", s->name,
 				 l->name);
 	}
-	m.last_gen_id = g->id;
 	g->conf = conf;
 	g->next = m.gens;
 	m.gens = g;

@@ -129,6 +129,32 @@ def listen_in_use(srv):
     echo_once(srv.addr(), b'old address')
 
 
+def good_after_failed(srv):
+    """Regression: a reload that failed after keeping one listener must
+    not break the next reload of that unchanged listener."""
+    srv.start()
+    two = [dict(workers=1), dict(workers=1)]
+    blocker = socket.socket()
+    try:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen(1)
+        busy = blocker.getsockname()[1]
+        srv.write_conf(servers=[two[0], dict(workers=1,
+                                            listen='127.0.0.1:%d' % busy)])
+        rc, out, err = srv.ctl('reload')
+        expect(rc != 0, 'reload to a busy address exited 0')
+    finally:
+        blocker.close()
+    srv.write_conf(servers=two)
+    for attempt in range(3):
+        rc, out, err = srv.ctl('reload', timeout=T(30))
+        expect(rc == 0, 'reload %d after the failed one exited %s: %s'
+               % (attempt + 1, rc, err.strip()))
+    echo_once(srv.addr('echo'), b'first')
+    echo_once(srv.addr('echo1'), b'second')
+    srv.stop()
+
+
 def same_port_written(srv):
     inode = listener(srv)
     srv.write_conf(servers=[dict(workers=2,
@@ -224,6 +250,9 @@ def main():
         # Last: it leaves the config with the port written out.
         t.check('reload with the bound port written out keeps the socket',
                 same_port_written, srv)
+    t.check('a good reload after a failed one keeps working',
+            good_after_failed, t.server('refail', servers=[
+                dict(workers=1), dict(workers=1)]))
     t.finish()
 
 
