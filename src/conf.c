@@ -249,6 +249,29 @@ schema_init(void)
 	return cfg;
 }
 
+static void
+walk_options(const cfg_opt_t *opts, const char *section,
+	     void (*fn)(const char *, const char *, void *), void *arg)
+{
+	for (const cfg_opt_t *o = opts; o->name != NULL; o++) {
+		fn(section, o->name, arg);
+		if (o->type == CFGT_SEC)
+			walk_options(o->subopts, o->name, fn, arg);
+	}
+}
+
+void
+conf_schema_walk(void (*fn)(const char *section, const char *option,
+			    void *arg), void *arg)
+{
+	cfg_t *cfg = schema_init();
+
+	if (cfg == NULL)
+		return;
+	walk_options(cfg->opts, "", fn, arg);
+	cfg_free(cfg);
+}
+
 char *
 conf_path_resolve(const char *conf_path, const char *path)
 {

@@ -73,6 +73,14 @@ size_t conf_blank_comments(char *text);
 /* The line of the innermost '{' never closed in comment-free text, or 0. */
 size_t conf_unclosed_brace(const char *text);
 
+/*
+ * Calls fn for every option of the schema, sections included, with the
+ * name of the section it belongs to ("" at the top, "server", "http"...):
+ * the documentation is checked against this.
+ */
+void conf_schema_walk(void (*fn)(const char *section, const char *option,
+				 void *arg), void *arg);
+
 bool conf_pool_is_dynamic(const struct server_conf *s);
 
 #endif
