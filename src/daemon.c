@@ -76,6 +76,12 @@ daemon_detach(void)
 	return fds[1];
 }
 
+int
+daemon_null_stdio(void)
+{
+	return redirect_to_null(STDOUT_FILENO, STDERR_FILENO);
+}
+
 void
 daemon_report(int fd, bool ok)
 {

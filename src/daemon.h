@@ -11,6 +11,9 @@
  */
 int daemon_detach(void);
 
+/* Points standard output and error at /dev/null; 0 or -1. */
+int daemon_null_stdio(void);
+
 /* Tells the invoker the outcome and points std fds at /dev/null. */
 void daemon_report(int fd, bool ok);
 

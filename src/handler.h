@@ -44,8 +44,11 @@ struct handler {
 	int (*worker_init)(void *hconf);
 	/* Serves one accepted connection; the core closes fd afterwards. */
 	void (*serve)(struct handler_conn *conn);
-	/* In the worker on SIGUSR1: reopen the handler's own log files. */
-	void (*reopen)(void *hconf);
+	/*
+	 * On SIGUSR1, in the master (uid/gid as for prepare) and in each
+	 * worker ((uid_t)-1): reopen the handler's own log files.
+	 */
+	void (*reopen)(void *hconf, uid_t uid, gid_t gid);
 };
 
 /* Every handler, NULL-terminated. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +88,27 @@ fail:
 	return -1;
 }
 
+static bool
+listener_matches(const struct listener *l, const struct addr *addr,
+		 const char *owner)
+{
+	/* A port 0 written out as the port it got is the same socket. */
+	if (addr_equal(&l->bound, addr) && addr_port(addr) != 0)
+		return true;
+	return addr_equal(&l->addr, addr) &&
+	       (addr->family == AF_UNIX || addr_port(addr) != 0 ||
+		strcmp(l->owner, owner) == 0);
+}
+
 struct listener *
-listener_acquire(const struct addr *addr, int backlog, unsigned gen,
-		 char *err, size_t errlen)
+listener_acquire(const struct addr *addr, const char *owner, int backlog,
+		 unsigned gen, char *err, size_t errlen)
 {
 	struct listener *l;
 
 	for (l = listeners; l != NULL; l = l->next) {
-		/* A port 0 written out as the port it got is the same socket. */
 		if (l->fd == -1 || l->claimed_by == gen ||
-		    (!addr_equal(&l->addr, addr) && !addr_equal(&l->bound, addr)))
+		    !listener_matches(l, addr, owner))
 			continue;
 		/* listen() again only updates the backlog of a live socket. */
 		if (listen(l->fd, backlog) == -1) {
@@ -113,6 +125,7 @@ listener_acquire(const struct addr *addr, int backlog, unsigned gen,
 		return NULL;
 	}
 	l->addr = *addr;
+	snprintf(l->owner, sizeof(l->owner), "%s", owner);
 	if ((l->fd = socket_bind(addr, backlog, &l->bound, l->name,
 				 sizeof(l->name), err, errlen)) == -1) {
 		free(l);

@@ -16,17 +16,21 @@ struct listener {
 	int refs;			/* generations using it */
 	unsigned claimed_by;		/* generation that last took it */
 	char name[ADDR_TEXT_MAX];	/* bound address, real port */
+	char owner[64];			/* the server it was bound for */
 	struct listener *next;
 };
 
 /*
- * The listener for addr for generation gen: the existing socket when one
- * has this address and gen has not taken it yet, else a new bound one.
+ * The listener for server owner's addr in generation gen: the existing
+ * socket when one has this address (for port 0: and this owner, as
+ * several servers may each ask for "any port") and gen has not taken it
+ * yet, else a new bound one.
  * Returns NULL with a message such as "bind(127.0.0.1:80): Address
  * already in use" in err.
  */
-struct listener *listener_acquire(const struct addr *addr, int backlog,
-				  unsigned gen, char *err, size_t errlen);
+struct listener *listener_acquire(const struct addr *addr, const char *owner,
+				  int backlog, unsigned gen, char *err,
+				  size_t errlen);
 /* Drops a reference; the last one closes it (and unlinks a unix path). */
 void listener_release(struct listener *l);
 /* In a worker: closes every listener but keep. */

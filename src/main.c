@@ -39,7 +39,7 @@ print_error(void *arg, const char *message)
 
 /*
  * The daemon changes directory to /, and SIGHUP re-reads the file: keep
- * an absolute path, so relative paths in it resolve the same way later.
+ * absolute paths (the config's and -p's), so they mean the same later.
  */
 static char *
 absolute_path(const char *path)
@@ -62,7 +62,7 @@ main(int argc, char **argv)
 	const char *command = NULL;
 	bool test_only = false;
 	struct conf *conf;
-	char *conf_path;
+	char *conf_path, *pidfile = NULL;
 	int c, rc;
 
 	while ((c = getopt(argc, argv, "f:np:s:tVh")) != -1) {
@@ -88,13 +88,17 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((conf_path = absolute_path(conf_arg)) == NULL) {
+	if ((conf_path = absolute_path(conf_arg)) == NULL ||
+	    (opts.pidfile_override != NULL &&
+	     (pidfile = absolute_path(opts.pidfile_override)) == NULL)) {
 		perror("preforkd");
 		return 1;
 	}
+	opts.pidfile_override = pidfile;
 	if (command != NULL) {
 		rc = control_command(command, conf_path, opts.pidfile_override);
 		free(conf_path);
+		free(pidfile);
 		return rc;
 	}
 	conf = conf_load(conf_path, print_error, NULL);
@@ -102,14 +106,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "preforkd: configuration %s has errors\n",
 			conf_path);
 		free(conf_path);
+		free(pidfile);
 		return 1;
 	}
 	if (test_only) {
 		printf("preforkd: configuration %s is ok\n", conf_path);
 		conf_free(conf);
 		free(conf_path);
+		free(pidfile);
 		return 0;
 	}
 	free(conf_path);
-	return master_run(conf, &opts);
+	rc = master_run(conf, &opts);
+	free(pidfile);
+	return rc;
 }

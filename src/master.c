@@ -194,8 +194,9 @@ generation_create(struct conf *conf, char *err, size_t errlen)
 	g->id = ++m.last_gen_id;
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
-		struct listener *l = listener_acquire(&s->listen, s->backlog,
-						      g->id, err, errlen);
+		struct listener *l = listener_acquire(&s->listen, s->name,
+						      s->backlog, g->id, err,
+						      errlen);
 
 		if (l == NULL)
 			goto fail;
@@ -257,6 +258,9 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	if (m.ready_fd != -1)
 		close(m.ready_fd);
 	listener_close_others(args.listen_fd);
+	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
+	if (!m.foreground)
+		daemon_null_stdio();
 	worker_main(&args);
 }
 
@@ -696,6 +700,22 @@ generations_collect(void)
 
 /* ---- the other signals ---- */
 
+/* Workers forked later inherit the master's log files: keep them fresh. */
+static void
+handlers_reopen(struct generation *g)
+{
+	const struct conf *conf = g->conf;
+	bool give = geteuid() == 0 && conf->user != NULL;
+
+	for (size_t i = 0; i < conf->nservers; i++) {
+		const struct server_conf *s = &conf->servers[i];
+
+		if (s->handler->reopen != NULL)
+			s->handler->reopen(s->hconf, give ? conf->uid : (uid_t)-1,
+					   give ? conf->gid : (gid_t)-1);
+	}
+}
+
 static void
 master_reopen(void)
 {
@@ -703,6 +723,9 @@ master_reopen(void)
 		log_errno(LOG_LEVEL_ERROR, "reopening the error log");
 	else if (geteuid() == 0 && m.current->conf->user != NULL)
 		log_chown(m.current->conf->uid, m.current->conf->gid);
+	handlers_reopen(m.current);
+	if (m.pending != NULL)
+		handlers_reopen(m.pending);
 	for (size_t i = 0; i < m.nworkers; i++)
 		if (!m.workers[i].killed)
 			worker_signal(&m.workers[i], SIGUSR1);

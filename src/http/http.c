@@ -227,7 +227,7 @@ http_worker_init(void *p)
 }
 
 static void
-http_reopen(void *p)
+http_reopen(void *p, uid_t uid, gid_t gid)
 {
 	struct http_conf *hc = p;
 	int fd;
@@ -238,6 +238,9 @@ http_reopen(void *p)
 		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
 		return;
 	}
+	/* Created by us as root: the workers must be able to reopen it. */
+	if (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1)
+		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
 	if (hc->access_fd == -1) {
 		hc->access_fd = fd;
 		return;
