@@ -1,0 +1,516 @@
+"""The LSB init script etc/init.d/preforkd, run for real with `sh`.
+
+PREFORKD_DEFAULTS points the script at a defaults file in the test's temp
+dir (DAEMON = the built binary, CONF and PIDFILE in the temp dir).  The
+whole life cycle runs twice: as shipped (Debian's init-functions, flock and
+start-stop-daemon present), and from a copy that finds none of the three,
+covering the script's plain-sh fallbacks.  Then the cases an administrator
+hits: a pidfile naming a live stranger, a package upgrade replacing the
+binary under a running master, and a start whose output goes to a pipe."""
+import os
+import shutil
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (BINARY, HERE, T, Failure, alive, connect, echo_once,
+                     expect, line_of, pids_mentioning, read_file, roundtrip,
+                     run, wait_until, write_file, Test)
+
+SCRIPT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc', 'init.d',
+                                       'preforkd'))
+
+# The copy that exercises the fallbacks: each pattern must be in the script.
+FALLBACKS = [
+    ('/lib/lsb/init-functions', '/nonexistent/lsb/init-functions'),
+    ('command -v start-stop-daemon', 'command -v no-start-stop-daemon'),
+    ('command -v flock', 'command -v no-flock'),
+]
+
+
+def http_get(addr, path='/'):
+    """One HTTP/1.0 request: (status, body)."""
+    with connect(addr) as s:
+        s.sendall(('GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n'
+                   % path).encode())
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    parts = head.split(b' ', 2)
+    expect(len(parts) >= 2 and parts[1].isdigit(),
+           'no HTTP status line in %r' % data[:80])
+    return int(parts[1]), body
+
+
+class Init:
+    """A preforkd instance driven through the init script."""
+
+    def __init__(self, t, name, script=SCRIPT, daemon=BINARY):
+        self.srv = t.server(name)
+        self.dir = self.srv.dir
+        self.script = script
+        self.daemon = daemon
+        self.root = os.path.join(self.dir, 'htdocs')
+        os.makedirs(self.root)
+        write_file(os.path.join(self.root, 'index.html'), name + '\n')
+        self.defaults = os.path.join(self.dir, 'default')
+        write_file(self.defaults,
+                   '# written by test_initscript.py\n'
+                   'DAEMON="%s"\nCONF="%s"\nPIDFILE="%s"\n'
+                   'STOP_TIMEOUT=%d\n'
+                   % (daemon, self.srv.conf, self.srv.pidfile, T(10)))
+        self.conf(workers=2)
+
+    def conf_text(self, workers, broken=False):
+        s = self.srv
+        return ('pidfile = "%s"\n'
+                'error-log = "%s"\n'
+                'log-level = "debug"\n'
+                'shutdown-timeout = 5\n'
+                'server echo {\n'
+                '  listen = "127.0.0.1:0"\n'
+                '  handler = "echo"\n'
+                '  workers = 2\n'
+                '}\n'
+                'server www {\n'
+                '  listen = "127.0.0.1:0"\n'
+                '  handler = "http"\n'
+                '  workers = %d\n'
+                '%s'
+                '  http {\n'
+                '    root = "%s"\n'
+                '  }\n'
+                '}\n' % (s.pidfile, s.log, workers,
+                         '  no-such-option = 1\n' if broken else '',
+                         self.root))
+
+    def conf(self, workers, broken=False):
+        """Writes the config; for a broken one returns its error's
+        FILE:LINE: prefix."""
+        text = self.conf_text(workers, broken)
+        self.srv.write_conf(text)
+        if broken:
+            return '%s:%d:' % (self.srv.conf, line_of(text, 'no-such-option'))
+        return None
+
+    def argv(self, action):
+        return ['env', 'PREFORKD_DEFAULTS=' + self.defaults, 'sh',
+                self.script, action]
+
+    def run(self, action):
+        """(status, stdout + stderr) of one action."""
+        rc, out, err = run(self.argv(action), timeout=T(90))
+        text = out + err
+        expect('not found' not in text and 'Syntax error' not in text,
+               '"%s" printed a shell error: %r' % (action, text.strip()))
+        return rc, text
+
+    def status(self):
+        return self.run('status')[0]
+
+    # -- processes
+    def pid_from_file(self):
+        text = read_file(self.srv.pidfile)
+        expect(text is not None and text.strip().isdigit(),
+               'pidfile %s holds %r' % (self.srv.pidfile, text))
+        pid = int(text)
+        self.srv.master = pid
+        self.srv.seen.add(pid)
+        return pid
+
+    def ours(self):
+        """Live processes whose command line names our dir."""
+        return set(pids_mentioning(self.dir + os.sep))
+
+    def family(self):
+        """{master} and its workers."""
+        return {self.srv.master} | set(self.srv.workers())
+
+    def serves(self, tag):
+        data = tag.encode()
+        with connect(self.srv.addr('echo')) as c:
+            got = roundtrip(c, data)
+        expect(got == data, 'server echo (%s) answered %r to %r%s'
+               % (self.srv.addrs['echo'], got[:40], data,
+                  ': the http handler serves the echo port'
+                  if got.startswith(b'HTTP/') else ''))
+        echo_once(self.srv.addr('echo'), data)
+        status, body = http_get(self.srv.addr('www'), '/index.html')
+        expect(status == 200, 'GET /index.html: status %s' % status)
+        expect(body == (self.srv.name + '\n').encode(),
+               'GET /index.html: body %r' % body[:80])
+
+    def started(self):
+        """Call after a successful start: reads pid and ports, checks both
+        servers answer."""
+        pid = self.pid_from_file()
+        expect(alive(pid), 'master %d from the pidfile is not running' % pid)
+        self.srv.parse_addrs()
+        self.serves('started')
+        return pid
+
+    def generation_serving(self, gen, since, workers):
+        """Waits until the master's children are exactly the workers started
+        in generation gen since the log offset `since`."""
+        def current():
+            want = {}
+            for name in ('echo', 'www'):
+                want.update(self.srv.started(name, since))
+            new = {p for p, g in want.items() if g == gen}
+            have = set(self.srv.workers())
+            return have if have == new and len(have) == workers else None
+        got = wait_until(current, T(15))
+        expect(got, 'expected %d workers of generation %d; children %s, '
+               'started since the reload: %s'
+               % (workers, gen, self.srv.workers(),
+                  {**self.srv.started('echo', since),
+                   **self.srv.started('www', since)}))
+        return got
+
+
+# ---------------------------------------------------------------- checks
+
+def status_is(init, want):
+    rc, text = init.run('status')
+    expect(rc == want, 'status exited %s, not %s: %r'
+           % (rc, want, text.strip()))
+    return text.strip()
+
+
+def start(init):
+    init.srv.start_mark = init.srv.mark()
+    rc, text = init.run('start')
+    expect(rc == 0, 'start exited %s: %r' % (rc, text.strip()))
+    # No waiting: preforkd returns only once everything is up.
+    init.started()
+    expect(init.ours() == init.family(), 'processes %s, expected the master '
+           'and its workers %s' % (sorted(init.ours()), sorted(init.family())))
+
+
+def start_again(init):
+    pid, before = init.srv.master, init.family()
+    rc, text = init.run('start')
+    expect(rc == 0, 'second start exited %s: %r' % (rc, text.strip()))
+    expect('already running' in text, 'second start did not say "already '
+           'running": %r' % text.strip())
+    expect(init.pid_from_file() == pid, 'the pidfile changed')
+    expect(init.ours() == before, 'processes changed: %s -> %s'
+           % (sorted(before), sorted(init.ours())))
+    init.serves('still one master')
+
+
+def configtest(init):
+    rc, text = init.run('configtest')
+    expect(rc == 0, 'configtest exited %s: %r' % (rc, text.strip()))
+    expect('is ok' in text, 'configtest said %r' % text.strip())
+
+
+def configtest_broken(init):
+    where = init.conf(workers=2, broken=True)
+    try:
+        rc, text = init.run('configtest')
+    finally:
+        init.conf(workers=2)
+    expect(rc == 1, 'configtest of a broken config exited %s' % rc)
+    expect(where in text, 'configtest output lacks %s: %r'
+           % (where, text.strip()))
+
+
+def reload_good(init):
+    pid = init.srv.master
+    old = set(init.srv.workers())
+    mark = init.srv.mark()
+    init.conf(workers=3)
+    rc, text = init.run('reload')
+    expect(rc == 0, 'reload exited %s: %r' % (rc, text.strip()))
+    expect(init.srv.find(r'reload: generation 2 serving', mark),
+           'no "reload: generation 2 serving" logged before reload returned')
+    new = init.generation_serving(2, mark, 5)
+    expect(not new & old, 'old workers still run: %s' % sorted(new & old))
+    expect(init.srv.master == pid and alive(pid), 'the master changed')
+    init.serves('generation 2')
+
+
+def reload_broken(init):
+    pid, before = init.srv.master, init.family()
+    where = init.conf(workers=4, broken=True)
+    rc, text = init.run('reload')
+    expect(rc != 0, 'reload of a broken config exited 0: %r' % text.strip())
+    expect(where in text, 'reload output lacks %s: %r'
+           % (where, text.strip()))
+    expect(init.pid_from_file() == pid and alive(pid), 'the master changed')
+    expect(init.family() == before, 'master and workers changed: %s -> %s'
+           % (sorted(before), sorted(init.family())))
+    init.serves('after a refused reload')
+    expect(init.family() == before, 'master and workers changed after '
+           'serving: %s -> %s' % (sorted(before), sorted(init.family())))
+
+
+def restart_broken(init):
+    pid, before = init.srv.master, init.family()
+    where = init.conf(workers=4, broken=True)
+    rc, text = init.run('restart')
+    expect(rc != 0, 'restart with a broken config exited 0: %r'
+           % text.strip())
+    expect(where in text, 'restart output lacks %s: %r'
+           % (where, text.strip()))
+    expect(init.pid_from_file() == pid and alive(pid), 'the master changed')
+    expect(init.family() == before, 'master and workers changed: %s -> %s'
+           % (sorted(before), sorted(init.family())))
+    init.serves('after a refused restart')
+
+
+def restart_good(init):
+    old_pid, old = init.srv.master, init.family()
+    init.conf(workers=2)
+    init.srv.start_mark = init.srv.mark()
+    rc, text = init.run('restart')
+    expect(rc == 0, 'restart exited %s: %r' % (rc, text.strip()))
+    gone = wait_until(lambda: not any(alive(p) for p in old), T(10))
+    expect(gone, 'old processes still run: %s'
+           % [p for p in old if alive(p)])
+    pid = init.started()
+    expect(pid != old_pid, 'the master pid did not change (%d)' % pid)
+    w = init.srv.wait_workers(4)
+    expect(init.ours() == {pid} | set(w), 'processes %s, expected %s'
+           % (sorted(init.ours()), sorted({pid} | set(w))))
+
+
+def stop(init):
+    fam = init.family()
+    rc, text = init.run('stop')
+    expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+    # start-stop-daemon waits for the master, the fallback polls it.
+    expect(not alive(init.srv.master), 'master %d still runs after stop '
+           'returned' % init.srv.master)
+    expect(wait_until(lambda: not any(alive(p) for p in fam), T(10)),
+           'still running after stop: %s' % [p for p in fam if alive(p)])
+    expect(not os.path.exists(init.srv.pidfile), 'pidfile left behind')
+    expect(not init.ours(), 'processes left: %s' % sorted(init.ours()))
+
+
+def stop_stopped(init):
+    rc, text = init.run('stop')
+    expect(rc == 0, 'stop of a stopped daemon exited %s: %r'
+           % (rc, text.strip()))
+
+
+def reload_stopped(init):
+    rc, text = init.run('reload')
+    expect(rc == 7, 'reload of a stopped daemon exited %s, not 7 (LSB): %r'
+           % (rc, text.strip()))
+
+
+def dead_pid():
+    p = subprocess.Popen([sys.executable, '-c', 'pass'])
+    p.wait()
+    return p.pid
+
+
+def stale(init):
+    write_file(init.srv.pidfile, '%d\n' % dead_pid())
+    return status_is(init, 1)
+
+
+def stale_stop(init):
+    rc, text = init.run('stop')
+    expect(rc == 0, 'stop with a stale pidfile exited %s: %r'
+           % (rc, text.strip()))
+    expect(not os.path.exists(init.srv.pidfile),
+           'the stale pidfile was not removed')
+
+
+def stale_start(init):
+    write_file(init.srv.pidfile, '%d\n' % dead_pid())
+    start(init)
+
+
+def lifecycle(t, init, mode):
+    """The whole life cycle; mode names the variant in check names."""
+    def c(name, fn, *args):
+        return t.check('%s: %s' % (mode, name), fn, *args)
+    c('status before start -> 3', status_is, init, 3)
+    c('stop before start -> 0', stop_stopped, init)
+    if not c('start -> 0, both servers answer at once', start, init):
+        return
+    c('start again -> 0, "already running", the same master', start_again,
+      init)
+    c('status while running -> 0', status_is, init, 0)
+    c('configtest -> 0, "is ok"', configtest, init)
+    c('configtest of a broken config -> 1 with FILE:LINE', configtest_broken,
+      init)
+    c('reload (www workers 2 -> 3) -> 0, generation 2 serves', reload_good,
+      init)
+    c('reload of a broken config -> refused with FILE:LINE, nothing changed',
+      reload_broken, init)
+    c('restart with a broken config -> refused, the same master serves',
+      restart_broken, init)
+    c('restart -> 0, a new master serves', restart_good, init)
+    c('stop -> 0, master, workers and pidfile gone', stop, init)
+    c('status after stop -> 3', status_is, init, 3)
+    c('stop when stopped -> 0', stop_stopped, init)
+    c('reload when stopped -> 7', reload_stopped, init)
+    c('stale pidfile (dead pid) -> status 1', stale, init)
+    c('stop with a stale pidfile -> 0, pidfile removed', stale_stop, init)
+    c('status after that -> 3', status_is, init, 3)
+    if c('start over a stale pidfile -> 0', stale_start, init):
+        c('stop -> 0', stop, init)
+
+
+# ---------------------------------------------------------------- cases
+
+def stranger(t):
+    """A pidfile naming a live process that is not the master."""
+    init = Init(t, 'stranger')
+    p = subprocess.Popen([sys.executable, '-c',
+                          'import time; time.sleep(%d)' % T(120)])
+    try:
+        def status_1():
+            write_file(init.srv.pidfile, '%d\n' % p.pid)
+            return status_is(init, 1)
+
+        def stop_spares_it():
+            write_file(init.srv.pidfile, '%d\n' % p.pid)
+            rc, text = init.run('stop')
+            expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+            expect(p.poll() is None, 'stop killed pid %d, which is not '
+                   'preforkd' % p.pid)
+
+        def start_anyway():
+            write_file(init.srv.pidfile, '%d\n' % p.pid)
+            start(init)
+            stop(init)
+            expect(p.poll() is None, 'pid %d was killed' % p.pid)
+        t.check('pidfile naming a live non-preforkd process -> status 1',
+                status_1)
+        t.check('stop leaves that process alone', stop_spares_it)
+        t.check('start with that pidfile -> 0, then stop -> 0', start_anyway)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def upgrade(t):
+    """A package upgrade replaces the binary while the master runs: the
+    running executable is then a deleted inode, yet stop must find it."""
+    bindir = os.path.join(t.dir, 'upgrade-bin')
+    os.makedirs(bindir)
+    daemon = os.path.join(bindir, 'preforkd')
+    shutil.copy2(BINARY, daemon)
+    init = Init(t, 'upgrade', daemon=daemon)
+
+    def replace_and_stop():
+        start(init)
+        fam = init.family()
+        new = daemon + '.dpkg-new'
+        shutil.copy2(BINARY, new)
+        os.replace(new, daemon)      # what dpkg does: a new inode
+        exe = os.readlink('/proc/%d/exe' % init.srv.master)
+        expect(exe.endswith('(deleted)'), 'master exe is %r' % exe)
+        status_is(init, 0)
+        stop(init)
+        expect(not any(alive(p) for p in fam), 'left: %s'
+               % [p for p in fam if alive(p)])
+    t.check('stop after the binary was replaced (package upgrade) -> 0, '
+            'all gone', replace_and_stop)
+
+
+def pipe_holders(inode):
+    out = []
+    for d in os.listdir('/proc'):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            fds = os.listdir('/proc/%s/fd' % d)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink('/proc/%s/fd/%s' % (d, fd)) == \
+                        'pipe:[%d]' % inode:
+                    out.append(int(d))
+                    break
+            except OSError:
+                pass
+    return sorted(out)
+
+
+def piped(t):
+    """`ssh host /etc/init.d/preforkd start`, Ansible and `| tee` read the
+    start's output from a pipe until EOF: the daemon must not keep it."""
+    init = Init(t, 'pipe')
+
+    def start_through_pipe():
+        init.srv.start_mark = init.srv.mark()
+        p = subprocess.Popen(init.argv('start'), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        inode = os.fstat(p.stdout.fileno()).st_ino
+        try:
+            out, _ = p.communicate(timeout=T(30))
+        except subprocess.TimeoutExpired:
+            rc = p.poll()
+            holders = pipe_holders(inode)
+            p.stdout.close()
+            if rc is None:
+                p.kill()
+                p.wait()
+            if os.path.exists(init.srv.pidfile):
+                init.pid_from_file()
+            raise Failure('no EOF on the start\'s output within %gs (script '
+                          'exited %s); the pipe is held by %s (master %s)'
+                          % (T(30), rc, holders, init.srv.master))
+        expect(p.returncode == 0, 'start exited %s: %r'
+               % (p.returncode, out))
+        init.started()
+
+    t.check('start with output to a pipe: returns and closes it',
+            start_through_pipe)
+    if os.path.exists(init.srv.pidfile):
+        t.check('stop -> 0', stop, init)
+
+
+def fallback_script(t):
+    text = read_file(SCRIPT)
+    expect(text is not None, 'cannot read %s' % SCRIPT)
+    for old, new in FALLBACKS:
+        expect(old in text, '%r is no longer in %s: update FALLBACKS'
+               % (old, SCRIPT))
+        text = text.replace(old, new)
+    path = os.path.join(t.dir, 'preforkd-fallback.sh')
+    write_file(path, text)
+    return path
+
+
+def main():
+    t = Test('test_initscript')
+
+    def sanity():
+        expect(os.access(SCRIPT, os.X_OK), '%s is not executable' % SCRIPT)
+        head = read_file(SCRIPT) or ''
+        for key in ('Provides:', 'Required-Start:', 'Required-Stop:',
+                    'Default-Start:', 'Default-Stop:', 'Short-Description:'):
+            expect('# %s' % key in head, 'LSB header lacks %s' % key)
+        expect(shutil.which('start-stop-daemon', path='/sbin:/usr/sbin'),
+               'start-stop-daemon not found: install dpkg')
+        rc, out, err = run(['sh', '-n', SCRIPT])
+        expect(rc == 0, 'sh -n: %s' % err.strip())
+    t.check('the script: executable, LSB header, sh -n', sanity)
+
+    lifecycle(t, Init(t, 'lsb'), 'as shipped')
+    fb = [None]
+    if t.check('a copy without init-functions, start-stop-daemon and flock',
+               lambda: fb.__setitem__(0, fallback_script(t))):
+        lifecycle(t, Init(t, 'plain', script=fb[0]), 'fallbacks')
+    stranger(t)
+    upgrade(t)
+    piped(t)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
