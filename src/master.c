@@ -669,6 +669,16 @@ pending_check(int64_t now)
 	m.confirm_deadline_ms = now + START_TIMEOUT_MS;
 }
 
+static bool
+old_workers_accepting(void)
+{
+	for (size_t i = 0; i < m.nworkers; i++)
+		if (m.workers[i].gen != m.current &&
+		    m.workers[i].slot->accepting && !m.workers[i].killed)
+			return true;
+	return false;
+}
+
 /* A reload is done for -s reload once no old worker can accept. */
 static void
 confirm_check(int64_t now)
@@ -677,10 +687,9 @@ confirm_check(int64_t now)
 
 	if (m.confirm_req.n == 0)
 		return;
-	for (size_t i = 0; i < m.nworkers && now < m.confirm_deadline_ms; i++)
-		if (m.workers[i].gen != m.current && m.workers[i].slot->accepting &&
-		    !m.workers[i].killed)
-			return;
+	if (old_workers_accepting() && now < m.confirm_deadline_ms)
+		return;
+	/* Past the deadline an old worker is stuck, not accepting either. */
 	snprintf(msg, sizeof(msg), "reload: generation %u serving",
 		 m.current->id);
 	requesters_reply(&m.confirm_req, true, msg);
