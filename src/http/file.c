@@ -20,9 +20,36 @@
 #include "http/http.h"
 #include "http/mime.h"
 #include "http/path.h"
+#include "log.h"
 
 /* Small bodies go out in the same writev() as the head. */
 #define INLINE_BODY_MAX 16384
+
+/*
+ * Without openat2() (kernels before 5.6, some sandboxes, valgrind): open,
+ * then ask the kernel where the descriptor really leads, and refuse it
+ * unless that is under the root.  Safe against races, as the check is of
+ * the file opened, not of a name.
+ */
+static int
+open_checked(const struct http_conf *hc, const char *rel, int flags)
+{
+	char link[32], real[PATH_MAX];
+	int fd = openat(hc->root_fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd == -1)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, real, sizeof(real));
+	if (n <= 0 || n >= (ssize_t)sizeof(real) ||
+	    !http_path_beneath(real, (size_t)n, hc->root_real)) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	return fd;
+}
 
 /*
  * Opens rel (no leading '/') beneath the root.  Without follow-symlinks
@@ -32,6 +59,7 @@
 static int
 open_beneath(const struct http_conf *hc, const char *rel, int flags)
 {
+	static bool no_openat2;
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
@@ -42,9 +70,17 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 		rel = ".";
 	if (hc->follow_symlinks)
 		return openat(hc->root_fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+	if (no_openat2)
+		return open_checked(hc, rel, flags);
 	do
 		fd = (int)syscall(SYS_openat2, hc->root_fd, rel, &how, sizeof(how));
 	while (fd == -1 && errno == EINTR);
+	if (fd == -1 && errno == ENOSYS) {
+		no_openat2 = true;
+		log_notice("openat2() is not available: checking where each "
+			   "opened file leads instead");
+		return open_checked(hc, rel, flags);
+	}
 	return fd;
 }
 

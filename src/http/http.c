@@ -44,6 +44,7 @@ http_free(void *p)
 		close(hc->root_fd);
 	mime_table_free(hc->mime);
 	free(hc->root);
+	free(hc->root_real);
 	free(hc->index);
 	free(hc->access_log);
 	free(hc->default_type);
@@ -219,7 +220,8 @@ http_worker_init(void *p)
 	struct http_conf *hc = p;
 
 	hc->root_fd = open(hc->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (hc->root_fd == -1) {
+	if (hc->root_fd == -1 || (hc->root_real = realpath(hc->root, NULL)) ==
+	    NULL) {
 		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->root);
 		return -1;
 	}

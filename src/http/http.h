@@ -14,6 +14,7 @@ struct mime_table;
 
 struct http_conf {
 	char *root;
+	char *root_real;		/* canonical, per worker */
 	int root_fd;			/* opened per worker, O_PATH */
 	char *index;
 	char *access_log;		/* NULL = off */

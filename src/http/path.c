@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <string.h>
+
 #include "http/path.h"
 
 static int
@@ -186,4 +188,16 @@ http_url_escape(const char *src, char *dst, size_t dstlen)
 	}
 	dst[o] = '\0';
 	return (long)o;
+}
+
+bool
+http_path_beneath(const char *path, size_t len, const char *root)
+{
+	size_t rlen = strlen(root);
+
+	if (rlen == 1 && root[0] == '/')
+		return len > 0 && path[0] == '/';
+	if (len < rlen || memcmp(path, root, rlen) != 0)
+		return false;
+	return len == rlen || path[rlen] == '/';
 }

@@ -2,6 +2,7 @@
 #ifndef PREFORKD_HTTP_PATH_H
 #define PREFORKD_HTTP_PATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -36,5 +37,11 @@ long http_html_escape(const char *src, char *dst, size_t dstlen);
  * too small.
  */
 long http_url_escape(const char *src, char *dst, size_t dstlen);
+
+/*
+ * Is the absolute, canonical path[0..len) root itself or below it?
+ * root is canonical too, without a trailing '/' unless it is "/".
+ */
+bool http_path_beneath(const char *path, size_t len, const char *root);
 
 #endif

@@ -392,6 +392,40 @@ test_url_escape_round_trip(void **state)
 	}
 }
 
+static void
+test_beneath(void **state)
+{
+	static const struct {
+		const char *path, *root;
+		bool expected;
+	} rows[] = {
+		{ "/srv/www", "/srv/www", true },
+		{ "/srv/www/a", "/srv/www", true },
+		{ "/srv/www/a/b.txt", "/srv/www", true },
+		{ "/srv/wwwx", "/srv/www", false },
+		{ "/srv/www-old/a", "/srv/www", false },
+		{ "/srv/ww", "/srv/www", false },
+		{ "/srv", "/srv/www", false },
+		{ "/etc/passwd", "/srv/www", false },
+		{ "/", "/srv/www", false },
+		{ "/etc/passwd", "/", true },
+		{ "/", "/", true },
+		{ "", "/", false },
+		{ "", "/srv/www", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		bool got = http_path_beneath(rows[i].path, strlen(rows[i].path),
+					     rows[i].root);
+
+		if (got != rows[i].expected)
+			fail_msg("row %zu (%s under %s): %d, expected %d", i,
+				 rows[i].path, rows[i].root, got,
+				 rows[i].expected);
+	}
+}
+
 int
 main(void)
 {
@@ -404,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_url_escape),
 		cmocka_unit_test(test_escape_zero_dstlen),
 		cmocka_unit_test(test_url_escape_round_trip),
+		cmocka_unit_test(test_beneath),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
