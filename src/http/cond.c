@@ -246,14 +246,43 @@ http_date_parse(const char *s, size_t len, time_t *out)
  * (on file systems with fine timestamps).  Arithmetic is unsigned: a
  * pre-1970 mtime wraps rather than overflowing.
  */
+/* Lower-case hex of v without leading zeros; returns its length (<= 16). */
+static size_t
+put_hex(char *out, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[16];
+	size_t n = 0;
+
+	do
+		digits[n++] = hex[v & 0xf];
+	while ((v >>= 4) > 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = digits[n - 1 - i];
+	return n;
+}
+
 void
 http_etag_format(uint64_t ino, uint64_t size, int64_t mtime_sec,
 		 long mtime_nsec, char *buf, size_t buflen)
 {
 	uint64_t mt = (uint64_t)mtime_sec * 1000000000u + (uint64_t)mtime_nsec;
+	const uint64_t parts[3] = { ino, size, mt };
+	char tag[HTTP_ETAG_MAX];
+	size_t n = 0;
 
-	snprintf(buf, buflen, "\"%llx-%llx-%llx\"", (unsigned long long)ino,
-		 (unsigned long long)size, (unsigned long long)mt);
+	/* By hand, not snprintf(): this runs for every file served. */
+	tag[n++] = '"';
+	for (int i = 0; i < 3; i++) {
+		n += put_hex(tag + n, parts[i]);
+		tag[n++] = i < 2 ? '-' : '"';
+	}
+	if (buflen == 0)
+		return;
+	if (n >= buflen)
+		n = buflen - 1;
+	memcpy(buf, tag, n);
+	buf[n] = '\0';
 }
 
 static void

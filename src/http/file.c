@@ -199,25 +199,25 @@ send_file(struct http_exchange *ex, struct file *f, const char *name)
 
 	http_headers_start(&h, ex, status);
 	if (status != 304) {
-		http_headers_add(&h, "Content-Type", "%s",
+		http_headers_str(&h, "Content-Type",
 				 mime_lookup(ex->hc->mime, name,
 					     ex->hc->default_type));
-		http_headers_add(&h, "Content-Length", "%llu", size == 0 ? 0ULL :
-				 (unsigned long long)(last - first + 1));
+		http_headers_num(&h, "Content-Length",
+				 size == 0 ? 0 : last - first + 1);
 	}
-	http_headers_add(&h, "Last-Modified", "%s", modified);
-	http_headers_add(&h, "ETag", "%s", etag);
+	http_headers_str(&h, "Last-Modified", modified);
+	http_headers_str(&h, "ETag", etag);
 	if (status != 304)
-		http_headers_add(&h, "Accept-Ranges", "bytes");
+		http_headers_str(&h, "Accept-Ranges", "bytes");
 	if (status == 206)
 		http_headers_add(&h, "Content-Range", "bytes %llu-%llu/%llu",
 				 (unsigned long long)first,
 				 (unsigned long long)last,
 				 (unsigned long long)size);
 	if (f->gzip)
-		http_headers_add(&h, "Content-Encoding", "gzip");
+		http_headers_str(&h, "Content-Encoding", "gzip");
 	if (f->vary)
-		http_headers_add(&h, "Vary", "Accept-Encoding");
+		http_headers_str(&h, "Vary", "Accept-Encoding");
 	if (status == 304 || req->method == HTTP_HEAD || size == 0) {
 		http_send_head_and_body(ex, &h, NULL, 0);
 		return;

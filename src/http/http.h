@@ -62,6 +62,11 @@ struct http_headers {
 
 void http_headers_start(struct http_headers *h, struct http_exchange *ex,
 			int status);
+void http_headers_str(struct http_headers *h, const char *name,
+		      const char *value);
+void http_headers_num(struct http_headers *h, const char *name,
+		      uint64_t value);
+/* For the rare formatted header; name NULL adds a raw line. */
 void http_headers_add(struct http_headers *h, const char *name,
 		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Ends the head (Connection, blank line) and sends it with body[0..len). */

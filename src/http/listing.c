@@ -168,8 +168,8 @@ http_send_listing(struct http_exchange *ex, int dirfd)
 		return;
 	}
 	http_headers_start(&h, ex, 200);
-	http_headers_add(&h, "Content-Type", "text/html; charset=utf-8");
-	http_headers_add(&h, "Content-Length", "%zu", p.len);
+	http_headers_str(&h, "Content-Type", "text/html; charset=utf-8");
+	http_headers_num(&h, "Content-Length", p.len);
 	http_send_head_and_body(ex, &h, p.buf, p.len);
 	free(p.buf);
 }

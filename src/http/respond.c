@@ -59,18 +59,66 @@ http_date_now(void)
 	return date;
 }
 
+static void
+put(struct http_headers *h, const char *s, size_t n)
+{
+	if (n > sizeof(h->buf) - h->len) {
+		h->overflow = true;
+		return;
+	}
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
+}
+
+static void
+put_num(struct http_headers *h, uint64_t v)
+{
+	char digits[20], *p = digits + sizeof(digits);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	put(h, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+/*
+ * The head is built with memcpy and a hand-made number formatter: on a
+ * small file vsnprintf() per header was most of a request's instructions.
+ */
+void
+http_headers_str(struct http_headers *h, const char *name, const char *value)
+{
+	put(h, name, strlen(name));
+	put(h, ": ", 2);
+	put(h, value, strlen(value));
+	put(h, "\r\n", 2);
+}
+
+void
+http_headers_num(struct http_headers *h, const char *name, uint64_t value)
+{
+	put(h, name, strlen(name));
+	put(h, ": ", 2);
+	put_num(h, value);
+	put(h, "\r\n", 2);
+}
+
 void
 http_headers_start(struct http_headers *h, struct http_exchange *ex,
 		   int status)
 {
-	const struct http_conf *hc = ex->hc;
+	const char *reason = http_reason(status);
 
 	h->len = 0;
 	h->overflow = false;
 	ex->status = status;
-	http_headers_add(h, NULL, "HTTP/1.1 %d %s", status, http_reason(status));
-	http_headers_add(h, "Date", "%s", http_date_now());
-	http_headers_add(h, "Server", "%s", hc->server_tokens ?
+	put(h, "HTTP/1.1 ", 9);
+	put_num(h, (uint64_t)status);
+	put(h, " ", 1);
+	put(h, reason, strlen(reason));
+	put(h, "\r\n", 2);
+	http_headers_str(h, "Date", http_date_now());
+	http_headers_str(h, "Server", ex->hc->server_tokens ?
 			 "preforkd/" PACKAGE_VERSION : "preforkd");
 }
 
@@ -104,10 +152,10 @@ headers_end(struct http_exchange *ex, struct http_headers *h)
 	const struct http_request *req = ex->req;
 
 	if (ex->close)
-		http_headers_add(h, "Connection", "close");
+		http_headers_str(h, "Connection", "close");
 	else if (req != NULL && req->minor == 0)
-		http_headers_add(h, "Connection", "keep-alive");
-	http_headers_add(h, NULL, "%s", "");
+		http_headers_str(h, "Connection", "keep-alive");
+	put(h, "\r\n", 2);
 }
 
 static int
@@ -261,8 +309,8 @@ http_send_error(struct http_exchange *ex, int status, const char *extra)
 	    status == 431 || status >= 500)
 		ex->close = true;
 	http_headers_start(&h, ex, status);
-	http_headers_add(&h, "Content-Type", "text/html");
-	http_headers_add(&h, "Content-Length", "%d", n);
+	http_headers_str(&h, "Content-Type", "text/html");
+	http_headers_num(&h, "Content-Length", (uint64_t)n);
 	if (extra != NULL)
 		http_headers_add(&h, NULL, "%.*s", (int)strcspn(extra, "\r\n"),
 				 extra);
