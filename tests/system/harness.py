@@ -343,7 +343,7 @@ class Server:
         lines = []
         for k, v in g.items():
             if v is not None:
-                lines.append('%s = %s' % (k.replace('_', '-'), _value(v)))
+                lines.append('%s = %s' % (k.replace('_', '-'), conf_value(v)))
         for i, s in enumerate(servers or self.servers):
             opts = dict(name='echo' if i == 0 else 'echo%d' % i,
                         listen='127.0.0.1:0', handler='echo', workers=2,
@@ -351,7 +351,7 @@ class Server:
             opts.update(s)
             lines.append('server %s {' % opts.pop('name'))
             for k, v in opts.items():
-                lines.append('  %s = %s' % (k.replace('_', '-'), _value(v)))
+                lines.append('  %s = %s' % (k.replace('_', '-'), conf_value(v)))
             lines.append('}')
         return '\n'.join(lines) + '\n'
 
@@ -362,13 +362,15 @@ class Server:
                    else self.conf_text(**globals_))
 
     # -- starting
-    def start(self, ready=True, extra=()):
-        """Starts a foreground master (-n); waits for `ready:` if asked."""
+    def start(self, ready=True, extra=(), wrapper=()):
+        """Starts a foreground master (-n); waits for `ready:` if asked.
+        A wrapper command (unshare, valgrind) must run the binary in its
+        own process, so that its pid is the master's."""
         self.start_mark = self.mark()
         self.out = open(os.path.join(self.dir, 'stdout'), 'wb')
         self.err = open(os.path.join(self.dir, 'stderr'), 'wb')
         self.proc = subprocess.Popen(
-            [BINARY, '-n', '-f', self.conf] + list(extra),
+            list(wrapper) + [BINARY, '-n', '-f', self.conf] + list(extra),
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.err,
             cwd=self.dir)
         self.master = self.proc.pid
@@ -524,7 +526,8 @@ class Server:
             self.proc.wait()
 
 
-def _value(v):
+def conf_value(v):
+    """A Python value as libconfuse syntax."""
     if isinstance(v, bool):
         return 'true' if v else 'false'
     if isinstance(v, int):

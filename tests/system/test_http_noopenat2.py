@@ -5,11 +5,10 @@ binary under it exercises that path: files under the root are served,
 symlinks out of it are refused, symlinks within it are served."""
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BINARY, SLOW, T, Test, expect, run
+from harness import SLOW, T, Test, expect, run
 from test_http_util import get, http_server, make_tree
 
 SECRET = 'never-serve-this-secret'
@@ -21,18 +20,6 @@ def valgrind():
     rc, out, err = run([path, '--version'])
     expect(rc == 0, 'valgrind does not run: %s' % err)
     return path
-
-
-def start_under_valgrind(srv, tool):
-    srv.out = open(os.path.join(srv.dir, 'stdout'), 'wb')
-    srv.err = open(os.path.join(srv.dir, 'stderr'), 'wb')
-    srv.proc = subprocess.Popen(
-        [tool, '-q', '--tool=none', BINARY, '-n', '-f', srv.conf],
-        stdin=subprocess.DEVNULL, stdout=srv.out, stderr=srv.err,
-        cwd=srv.dir)
-    srv.master = srv.proc.pid
-    srv.seen.add(srv.master)
-    srv.wait_ready()
 
 
 def checked_open(t):
@@ -51,7 +38,7 @@ def checked_open(t):
     srv = http_server(t, 'valgrind', [dict(
         name='www', workers=1, timeout=60,
         http=dict(root=root, keepalive_timeout=2, header_timeout=5))])
-    start_under_valgrind(srv, tool)
+    srv.start(wrapper=[tool, '-q', '--tool=none'])
     r = get(srv, '/a.txt')
     expect(r.status == 200 and r.body == b'alpha\n',
            '/a.txt: %s %r' % (r.status, r.body))

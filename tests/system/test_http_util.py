@@ -16,7 +16,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Failure, Test, connect, expect
+from harness import T, Failure, Test, conf_value, connect, expect
 
 VERSION_RE = re.compile(r'preforkd/\d+\.\d+')
 # An HTTP-date (IMF-fixdate), as in Date and Last-Modified.
@@ -25,20 +25,12 @@ HTTP_DATE_RE = re.compile(r'^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} '
                           r' \d{4} \d{2}:\d{2}:\d{2} GMT$')
 
 
-def _value(v):
-    if isinstance(v, bool):
-        return 'true' if v else 'false'
-    if isinstance(v, int):
-        return str(v)
-    return '"%s"' % v
-
-
 def http_conf_text(srv, servers, **globals_):
     """Config text for srv: globals as the harness writes them, then one
     `server` section per dict; a dict's 'http' entry is the subsection."""
     g = dict(srv.globals)
     g.update(globals_)
-    lines = ['%s = %s' % (k.replace('_', '-'), _value(v))
+    lines = ['%s = %s' % (k.replace('_', '-'), conf_value(v))
              for k, v in g.items() if v is not None]
     for s in servers:
         opts = dict(listen='127.0.0.1:0', handler='http', workers=2,
@@ -48,11 +40,11 @@ def http_conf_text(srv, servers, **globals_):
         http = opts.pop('http', None)
         lines.append('server %s {' % name)
         for k, v in opts.items():
-            lines.append('  %s = %s' % (k.replace('_', '-'), _value(v)))
+            lines.append('  %s = %s' % (k.replace('_', '-'), conf_value(v)))
         if http is not None:
             lines.append('  http {')
             for k, v in http.items():
-                lines.append('    %s = %s' % (k.replace('_', '-'), _value(v)))
+                lines.append('    %s = %s' % (k.replace('_', '-'), conf_value(v)))
             lines.append('  }')
         lines.append('}')
     return '\n'.join(lines) + '\n'

@@ -11,7 +11,6 @@ leaves the old generation serving.
 import os
 import pwd
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -72,24 +71,11 @@ def fatal_start_fails(t):
     return '%d log lines about workers' % started
 
 
-def start_wrapped(srv, wrapper):
-    """Server.start() with a wrapper that execs the binary in place (so the
-    wrapper's pid is the master's)."""
-    srv.out = open(os.path.join(srv.dir, 'stdout'), 'wb')
-    srv.err = open(os.path.join(srv.dir, 'stderr'), 'wb')
-    srv.proc = subprocess.Popen(wrapper + [BINARY, '-n', '-f', srv.conf],
-                                stdin=subprocess.DEVNULL, stdout=srv.out,
-                                stderr=srv.err, cwd=srv.dir)
-    srv.master = srv.proc.pid
-    srv.seen.add(srv.master)
-    srv.wait_ready()
-
-
 def fatal_reload_keeps_old(t):
     srv = t.server('fatal-reload')
     # The master runs as root of a user namespace: its own workers (no
     # user option) start fine.
-    start_wrapped(srv, [unshare(), '--map-root-user'])
+    srv.start(wrapper=[unshare(), '--map-root-user'])
     old = srv.wait_workers(2)
     mark = srv.mark()
     srv.write_conf(user='nobody')
