@@ -452,6 +452,12 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 		goto out;
 	n = server_workers(g, si, pw, map);
 	pool_decide(&g->pools[si], pw, n, now, &act);
+	/* Said once per episode, as Apache does for MaxRequestWorkers. */
+	if (act.capped && !g->pools[si].capped_logged)
+		log_warning("server %s: reached max-workers (%d): every worker "
+			    "is busy; consider raising it",
+			    g->conf->servers[si].name, g->pools[si].max_workers);
+	g->pools[si].capped_logged = act.capped;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < act.nkill; k++)
 			if (act.kill[k] == pw[i].pid)

@@ -104,6 +104,7 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		return;
 	}
 	ps->spawn_rate = 1;
+	out->capped = idle < ps->min_spare && live >= ps->max_workers;
 	if (live > ps->max_workers)
 		retire_some(w, n, live - ps->max_workers, out);
 	else if (idle > ps->max_spare && live > ps->workers)
@@ -117,6 +118,7 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	int live = 0;
 
 	out->spawn = 0;
+	out->capped = false;
 	out->nretire = 0;
 	out->nkill = 0;
 	decide_timeouts(w, n, now_ms, ps->timeout_s, out);

@@ -42,10 +42,12 @@ struct pool_server {
 	int backoff_ms;			/* current crash-loop delay, 0 = none */
 	int64_t respawn_at_ms;		/* no spawn before this time */
 	int spawn_rate;			/* dynamic pool: grows while short */
+	bool capped_logged;		/* "reached max-workers" said once */
 };
 
 struct pool_actions {
 	int spawn;
+	bool capped;			/* short of idle workers at max-workers */
 	size_t nretire, nkill;
 	pid_t *retire;			/* caller-provided, room for n workers */
 	pid_t *kill;

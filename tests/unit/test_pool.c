@@ -686,6 +686,38 @@ test_resize_fixed_stays_fixed(void **state)
 	run_resize_rows(rows, NROWS(rows));
 }
 
+/* Short of idle workers at max-workers: said, so the master can log it. */
+static void
+test_capped(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *workers;
+		bool capped;
+	} rows[] = {
+		{ "all busy at the cap", "BBBB", true },
+		{ "one idle at the cap (min-spare 1)", "BBBI", false },
+		{ "all busy below the cap", "BBB", false },
+		{ "idle workers", "IIII", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct pool_server ps = { .workers = 2, .min_spare = 1,
+					  .max_spare = 2, .max_workers = 4,
+					  .spawn_rate = 1 };
+		struct pool_worker w[MAXW];
+		pid_t retire[MAXW], kill[MAXW];
+		struct pool_actions out = { .retire = retire, .kill = kill };
+		size_t n = make_workers(rows[i].workers, NULL, w);
+
+		pool_decide(&ps, w, n, NOW, &out);
+		if (out.capped != rows[i].capped)
+			fail_msg("row %zu (%s): capped %d, expected %d", i,
+				 rows[i].name, out.capped, rows[i].capped);
+	}
+}
+
 int
 main(void)
 {
@@ -701,6 +733,7 @@ main(void)
 		cmocka_unit_test(test_resize_bounds),
 		cmocka_unit_test(test_resize_then_decide),
 		cmocka_unit_test(test_resize_fixed_stays_fixed),
+		cmocka_unit_test(test_capped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
