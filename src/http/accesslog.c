@@ -108,6 +108,9 @@ http_access_log(const struct http_exchange *ex, const char *peer, time_t now)
 		rl = req->method_name.p;
 		/* method SP target SP version: contiguous in the buffer. */
 		rl_len = (size_t)(req->target.p + req->target.len - rl) + 9;
+	} else {
+		rl = ex->raw_line;
+		rl_len = ex->raw_line_len;
 	}
 	localtime_r(&now, &tm);
 	n = http_access_format(line, sizeof(line), peer, now, tm.tm_gmtoff, rl,

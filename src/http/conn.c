@@ -88,7 +88,16 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 	struct http_exchange ex = {
 		.conn = cs->conn, .hc = cs->hc, .req = req, .close = true,
 	};
+	size_t skip = 0, end;
 
+	/* As nginx does, the log shows what came of the request line. */
+	while (skip < cs->len && (cs->buf[skip] == '\r' || cs->buf[skip] == '\n'))
+		skip++;
+	for (end = skip; end < cs->len && cs->buf[end] != '\r' &&
+	     cs->buf[end] != '\n'; end++)
+		;
+	ex.raw_line = cs->buf + skip;
+	ex.raw_line_len = end - skip;
 	http_send_error(&ex, status, NULL);
 	http_access_log(&ex, cs->peer, time(NULL));
 }

@@ -37,6 +37,8 @@ struct http_exchange {
 	struct handler_conn *conn;
 	const struct http_conf *hc;
 	const struct http_request *req;
+	const char *raw_line;		/* without req: the bytes received */
+	size_t raw_line_len;
 	char *path;			/* decoded, normalised; NULL if refused */
 	bool close;			/* Connection: close on this response */
 	int status;			/* as sent, for the access log */

@@ -179,6 +179,11 @@ def bad_requests_logged(srv, log):
     lines = log.take(2)
     expect([l.status for l in lines] == [400, 505], 'statuses logged: %s'
            % lines)
+    # What came of the request line is logged, as nginx does.
+    expect(lines[1].request == 'GET /a.txt HTTP/2.0',
+           'the 505 request line logged as %r' % lines[1].request)
+    expect('garbage' in lines[0].request,
+           'the 400 request line logged as %r' % lines[0].request)
 
 
 def hostile_fields(srv, log):
