@@ -235,17 +235,51 @@ send_file(struct http_exchange *ex, struct file *f, const char *name)
 	http_send_head_and_file(ex, &h, f->fd, first, last - first + 1);
 }
 
+/* Percent-encodes a decoded path for a Location header; -1 if too long. */
+static int
+location_path(const char *path, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') ||
+			     strchr("-._~/!$&'()*+,;=:@", *p) != NULL;
+
+		if (n + 4 > outlen)
+			return -1;
+		if (plain) {
+			out[n++] = (char)*p;
+		} else {
+			out[n++] = '%';
+			out[n++] = hex[*p >> 4];
+			out[n++] = hex[*p & 0xf];
+		}
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * The Location is built from the normalised path, never from the client's
+ * text: "//evil.example/../dir" must not become a link to another site.
+ * It must also fit the response head, or the answer is 414.
+ */
 static void
 redirect_to_dir(struct http_exchange *ex)
 {
 	const struct http_request *req = ex->req;
-	char extra[PATH_MAX + 64];
+	char path[1024], extra[1536];
 	int n;
 
-	/* The client's own (encoded) path, so nothing is decoded twice. */
-	n = snprintf(extra, sizeof(extra), "Location: %.*s/%s%.*s\r\n",
-		     (int)req->path.len, req->path.p, req->has_query ? "?" : "",
-		     (int)req->query.len, req->query.p);
+	if (location_path(ex->path, path, sizeof(path)) == -1) {
+		http_send_error(ex, 414, NULL);
+		return;
+	}
+	n = snprintf(extra, sizeof(extra), "Location: %s/%s%.*s\r\n", path,
+		     req->has_query ? "?" : "", (int)req->query.len,
+		     req->query.p);
 	if (n >= (int)sizeof(extra)) {
 		http_send_error(ex, 414, NULL);
 		return;

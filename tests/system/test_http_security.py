@@ -21,8 +21,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Test, expect
-from test_http_util import (HttpClient, expect_status, get, http_server,
-                            make_tree, no_worker_trouble)
+from test_http_util import (HttpClient, exchange, expect_status, get,
+                            http_server, make_tree, no_worker_trouble)
 
 MARKER = b'TOP-SECRET-7c1f3e'
 PASSWD = b'root:x:0:0'
@@ -191,6 +191,23 @@ def root_still_served(srv, name):
            'absolute-form /sub/f.txt: %r' % r)
 
 
+def no_open_redirect(srv):
+    """The /dir -> /dir/ redirect is built from the normalised path:
+    "//evil.example/../sub" must not send a browser to another site."""
+    for target in ('//evil.example/../sub', '/\\evil.example/../sub',
+                   'http://x//evil.example/../sub', '/%2fevil.example/../sub',
+                   '//sub'):
+        out, _ = exchange(srv, ('GET %s HTTP/1.1\r\nHost: x\r\n'
+                                'Connection: close\r\n\r\n'
+                                % target).encode())
+        expect(out, '%s: no response' % target)
+        r = out[0]
+        expect_status(r, 301, target)
+        loc = r.header('location')
+        expect(loc == '/sub/', '%s: Location %r, expected /sub/'
+               % (target, loc))
+
+
 def main():
     t = Test('test_http_security')
     srv = http_server(t, 'sec', [
@@ -210,6 +227,8 @@ def main():
     t.check('the same with follow-symlinks, autoindex, gzip-static', battery,
             srv, 'loose')
     t.check('autoindex never lists above the root', listing_no_escape, srv)
+    t.check('no open redirect through //host/.. paths', no_open_redirect,
+            srv)
     t.check('the same with autoindex, gzip-static', battery, srv, 'gz')
     t.check('symlinks leading outside: 403 with follow-symlinks = false',
             symlinks_refused, srv, 'www')
