@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +32,10 @@ struct conn_state {
 	long served;
 	char peer[SLOT_CLIENT_MAX];
 };
+
+/* Bounds of the lingering close: a client cannot hold a worker with it. */
+#define LINGER_MS		2000
+#define LINGER_MAX_BYTES	(1024 * 1024)
 
 enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CLOSED };
 
@@ -255,6 +261,34 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	return !has_body || skip_body(cs, req) == 0;
 }
 
+/*
+ * Closing a socket with unread input makes the kernel answer RST, which
+ * destroys responses still on their way (pipelined requests beyond
+ * keepalive-requests, a body after an error).  Then, as nginx and Apache
+ * do: stop sending, read and drop what comes for a short while, close.
+ */
+static void
+linger_close(int fd)
+{
+	int64_t deadline = monotonic_ms() + LINGER_MS;
+	size_t dropped = 0;
+	char buf[4096];
+	int unread = 0;
+
+	if (ioctl(fd, FIONREAD, &unread) == -1 || unread == 0 ||
+	    shutdown(fd, SHUT_WR) == -1)
+		return;
+	while (dropped < LINGER_MAX_BYTES &&
+	       wait_readable(fd, deadline) == WAIT_READY) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			return;
+		if (n > 0)
+			dropped += (size_t)n;
+	}
+}
+
 void
 http_conn_serve(struct handler_conn *conn)
 {
@@ -276,6 +310,7 @@ http_conn_serve(struct handler_conn *conn)
 			 cs.peer, sizeof(cs.peer));
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
+	linger_close(conn->fd);
 out:
 	free(req);
 	free(cs.buf);
