@@ -130,13 +130,16 @@ worker_setup(const struct worker_args *a)
 		log_errno(LOG_LEVEL_ERROR, "worker set-up");
 		_exit(WORKER_EXIT_CRASH);
 	}
-	/* A master killed with -9 takes its workers along, gracefully. */
+	if (drop_privileges(a->conf) == -1)
+		_exit(WORKER_EXIT_FATAL);
+	/*
+	 * A master killed with -9 takes its workers along, gracefully.  Set
+	 * after the privilege drop: changing ids clears the death signal.
+	 */
 	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1)
 		log_errno(LOG_LEVEL_WARNING, "prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != a->master_pid)
 		_exit(WORKER_EXIT_OK);
-	if (drop_privileges(a->conf) == -1)
-		_exit(WORKER_EXIT_FATAL);
 	if (a->server->handler->worker_init != NULL &&
 	    a->server->handler->worker_init(a->server->hconf) == -1)
 		_exit(WORKER_EXIT_FATAL);

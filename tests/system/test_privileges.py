@@ -11,10 +11,12 @@ leaves the old generation serving.
 import os
 import pwd
 import shutil
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BINARY, T, Test, echo_once, expect, run
+from harness import (BINARY, T, Test, alive, echo_once, expect, run,
+                     wait_until)
 
 NOBODY = pwd.getpwnam('nobody')
 
@@ -43,6 +45,21 @@ def workers_drop_to_nobody(t):
                'worker %d runs with ids %s, not nobody' % (w, ids(w)))
     echo_once(srv.addr(), b'dropped')
     srv.stop()
+
+
+def dropped_workers_follow_master(t):
+    """Changing ids clears a process's parent-death signal: it must be set
+    after the drop, or workers of a killed master live on as orphans."""
+    if os.geteuid() != 0:
+        return 'not root: no drop to test here (CI runs as root)'
+    srv = t.server('orphans', user='nobody')
+    srv.start()
+    workers = srv.wait_workers(2)
+    os.kill(srv.master, signal.SIGKILL)
+    srv.wait_exit()
+    gone = wait_until(lambda: not any(alive(w) for w in workers), T(5))
+    expect(gone, 'workers %s outlived their master'
+           % [w for w in workers if alive(w)])
 
 
 def unshare():
@@ -94,6 +111,8 @@ def main():
     t = Test('test_privileges')
     t.check('workers drop to user nobody, master stays root',
             workers_drop_to_nobody, t)
+    t.check('workers running as nobody exit when the master is killed',
+            dropped_workers_follow_master, t)
     t.check('fatal workers fail start-up without respawning',
             fatal_start_fails, t)
     t.check('reload to fatal workers fails, old generation serves',
