@@ -63,12 +63,14 @@ static void report_at(int, const char *, ...)
 static void
 report_v(const char *file, int line, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[PATH_MAX + 1024];
 	int len;
 
 	len = snprintf(msg, sizeof(msg), "%s:%d: ", file ? file : load.path,
 		       line);
-	vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
+	/* A path near PATH_MAX leaves no room: the message is cut, not spilt. */
+	if (len >= 0 && (size_t)len < sizeof(msg) - 1)
+		vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
 	load.errors++;
 	if (load.report != NULL)
 		load.report(load.arg, msg);
@@ -319,6 +321,9 @@ conf_identity(cfg_t *cfg, struct conf *conf)
 			conf->gid = pw->pw_gid;
 		}
 	}
+	if (group != NULL && user == NULL)
+		conf_error(cfg, "group", "group needs user: workers change "
+			   "identity only when both are known");
 	if (group != NULL) {
 		struct group *gr = getgrnam(group);
 
@@ -601,6 +606,8 @@ parse_file(cfg_t *cfg, const char *path)
 struct conf *
 conf_load(const char *path, conf_report_fn report, void *arg)
 {
+	size_t total = 0;
+	int too_many = 0;
 	struct conf *conf = calloc(1, sizeof(*conf));
 	cfg_t *cfg = schema_init();
 	int rc;
@@ -626,9 +633,21 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 		report_at(0, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < conf->nservers; i++)
-		conf_server(cfg_getnsec(cfg, "server", (unsigned)i),
-			    conf->servers, i, &conf->servers[i]);
+	for (size_t i = 0; i < conf->nservers; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "server", (unsigned)i);
+		const struct server_conf *s = &conf->servers[i];
+
+		conf_server(sec, conf->servers, i, &conf->servers[i]);
+		/* The scoreboard holds two generations of every pool. */
+		if (s->workers >= 1 && s->workers <= CONF_MAX_WORKERS &&
+		    s->max_workers >= 0 && s->max_workers <= CONF_MAX_WORKERS)
+			total += (size_t)(s->max_workers > s->workers ?
+					  s->max_workers : s->workers);
+		if (total > CONF_MAX_WORKERS_TOTAL && !too_many++)
+			conf_error(sec, NULL, "the servers together may have at "
+				   "most %d workers (max-workers counted)",
+				   CONF_MAX_WORKERS_TOTAL);
+	}
 out:
 	free(load.lines);
 	if (cfg != NULL)

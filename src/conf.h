@@ -12,6 +12,7 @@
 struct handler;
 
 #define CONF_MAX_WORKERS 1024
+#define CONF_MAX_WORKERS_TOTAL (2 * CONF_MAX_WORKERS)
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
 
 struct server_conf {

@@ -28,8 +28,8 @@
 #include "signals.h"
 #include "worker.h"
 
-/* Room for two full generations at the largest allowed pools. */
-#define SCOREBOARD_SLOTS	(4 * CONF_MAX_WORKERS)
+/* Room for two full generations (old and new) at the largest total. */
+#define SCOREBOARD_SLOTS	(2 * CONF_MAX_WORKERS_TOTAL)
 /* New workers must reach accept() within this, or start/reload fails. */
 #define START_TIMEOUT_MS	30000
 #define FAST_STOP_KILL_MS	5000
@@ -583,7 +583,8 @@ pending_abort(const char *reason, int64_t now)
 	struct generation *g = m.pending;
 
 	m.pending = NULL;
-	generation_terminate(g, now);
+	/* Its workers may already serve clients: let them finish. */
+	generation_retire(g, now);
 	reload_failed(&m.pending_req, reason);
 	if (g->nworkers == 0)
 		generation_free(g);

@@ -320,7 +320,7 @@ test_good_values(void **state)
 		{ "log-level = \"info\"\n", "", "log_level", LOG_LEVEL_INFO },
 		{ "log-level = \"debug\"\n", "", "log_level", LOG_LEVEL_DEBUG },
 		{ "user = \"root\"\n", "", "uid", 0 },
-		{ "group = \"root\"\n", "", "gid", 0 },
+		{ "user = \"root\"\ngroup = \"root\"\n", "", "gid", 0 },
 	};
 
 	(void)state;
@@ -762,6 +762,30 @@ static void
 test_errors_semantic(void **state)
 {
 	static const struct error_row rows[] = {
+		{ "group without user",
+		  "group = \"root\"\n"
+		  SERVER_MIN,
+		  { { 1, "group needs user: workers change identity only when "
+		      "both are known" } } },
+		{ "too many workers in all",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 1024\n"
+		  "}\n"
+		  "server b {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 1000\n"
+		  "  max-workers = 1024\n"
+		  "}\n"
+		  "server c {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 1\n"
+		  "}\n",
+		  { { 16, "the servers together may have at most 2048 workers "
+		      "(max-workers counted)" } } },
 		{ "bad address: hostname",
 		  "server a {\n"
 		  "  listen = \"localhost:80\"\n"
@@ -918,9 +942,10 @@ test_errors_semantic(void **state)
 		  SERVER_MIN,
 		  { { 2, "user '" NO_USER "' does not exist" } } },
 		{ "group does not exist",
+		  "user = \"root\"\n"
 		  "group = \"" NO_GROUP "\"\n"
 		  SERVER_MIN,
-		  { { 1, "group '" NO_GROUP "' does not exist" } } },
+		  { { 2, "group '" NO_GROUP "' does not exist" } } },
 		{ "no server section",
 		  "log-level = \"info\"\n"
 		  "pidfile = \"a.pid\"\n",
