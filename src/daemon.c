@@ -59,6 +59,12 @@ daemon_detach(void)
 	int fds[2];
 	pid_t pid;
 
+	/*
+	 * A daemon keeps nothing its invoker left open: an inherited pipe
+	 * end would make whoever waits for its EOF wait for our lifetime.
+	 */
+	if (close_range(3, ~0U, 0) == -1 && errno != ENOSYS)
+		return -1;
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return -1;
 	if ((pid = fork()) == -1)

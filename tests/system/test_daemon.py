@@ -1,13 +1,14 @@
 """Daemon mode: readiness on return, pidfile and its lock, -s control."""
 import os
 import re
+import select
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Failure, Test, alive, connect, echo_once, expect,
-                     fd_targets, proc_stat, read_file, wait_until, write_file)
+from harness import (BINARY, T, Failure, Test, alive, connect, echo_once,
+                     expect, fd_targets, proc_stat, read_file, wait_until, write_file)
 
 
 def daemon_start(srv):
@@ -114,6 +115,30 @@ def quit_(srv):
            'workers still alive: %s' % [p for p in w if alive(p)])
 
 
+def no_inherited_fds(srv):
+    """A daemon keeps no descriptor its invoker left open: whoever waits
+    for EOF on a pipe it passed down must not wait for the daemon."""
+    r, w = os.pipe()
+    try:
+        p = subprocess.run([BINARY, '-f', srv.conf], pass_fds=(w,),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=T(30), cwd=srv.dir)
+        expect(p.returncode == 0, 'daemon start exited %s: %s'
+               % (p.returncode, p.stderr))
+        srv.master = int(open(srv.pidfile).read())
+        srv.seen.add(srv.master)
+        os.close(w)
+        w = -1
+        ready = select.select([r], [], [], T(5))[0]
+        expect(ready and os.read(r, 1) == b'', 'the inherited pipe is still '
+               'held open by the daemon or its workers')
+    finally:
+        if w != -1:
+            os.close(w)
+        os.close(r)
+    srv.stop()
+
+
 def main():
     t = Test('test_daemon')
     srv = t.server('d1', servers=[dict(workers=3)])
@@ -134,6 +159,8 @@ def main():
     srv = t.server('d2')
     if t.check('daemon start (second server)', daemon_start, srv):
         t.check('-s quit stops it: exit 0, pidfile gone', quit_, srv)
+    t.check('descriptors left open by the invoker are closed',
+            no_inherited_fds, t.server('d3'))
     t.finish()
 
 
