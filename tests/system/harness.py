@@ -199,6 +199,24 @@ def kill(pid, sig=signal.SIGKILL):
 
 # ---------------------------------------------------------------- clients
 
+def http_get(addr, path='/'):
+    """One HTTP/1.0 request: (status, body)."""
+    with connect(addr) as s:
+        s.sendall(('GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n'
+                   % path).encode())
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    parts = head.split(b' ', 2)
+    expect(len(parts) >= 2 and parts[1].isdigit(),
+           'no HTTP status line in %r' % data[:80])
+    return int(parts[1]), body
+
+
 def connect(addr, timeout=None):
     family, sockaddr = addr
     s = socket.socket(family, socket.SOCK_STREAM)

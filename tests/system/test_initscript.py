@@ -15,6 +15,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, HERE, T, Failure, alive, connect, echo_once,
+                     http_get,
                      expect, line_of, pids_mentioning, read_file, roundtrip,
                      run, wait_until, write_file, Test)
 
@@ -27,24 +28,6 @@ FALLBACKS = [
     ('command -v start-stop-daemon', 'command -v no-start-stop-daemon'),
     ('command -v flock', 'command -v no-flock'),
 ]
-
-
-def http_get(addr, path='/'):
-    """One HTTP/1.0 request: (status, body)."""
-    with connect(addr) as s:
-        s.sendall(('GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n'
-                   % path).encode())
-        data = b''
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b'\r\n\r\n')
-    parts = head.split(b' ', 2)
-    expect(len(parts) >= 2 and parts[1].isdigit(),
-           'no HTTP status line in %r' % data[:80])
-    return int(parts[1]), body
 
 
 class Init:

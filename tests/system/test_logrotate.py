@@ -20,26 +20,12 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, HERE, T, connect, expect,
+from harness import (BINARY, HERE, T, expect, http_get,
                      fd_targets, read_file, run, wait_until, write_file, Test)
 
 TEMPLATE = os.path.normpath(os.path.join(HERE, '..', '..', 'etc',
                                          'logrotate.d', 'preforkd'))
 ID_RE = re.compile(r'"GET /index\.html\?id=([a-z]+-\d+) HTTP/1\.0"')
-
-
-def http_get(addr, path):
-    with connect(addr) as s:
-        s.sendall(('GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n'
-                   % path).encode())
-        data = b''
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    expect(data.startswith(b'HTTP/1.1 200 '), 'GET %s: %r'
-           % (path, data[:60]))
 
 
 def ids_in(path):
@@ -105,7 +91,9 @@ class Rotation:
     def send(self, tag, n):
         ids = ['%s-%d' % (tag, i) for i in range(n)]
         for i in ids:
-            http_get(self.srv.addr('www'), '/index.html?id=' + i)
+            status, _ = http_get(self.srv.addr('www'),
+                                 '/index.html?id=' + i)
+            expect(status == 200, 'GET %s: status %d' % (i, status))
         self.sent += ids
         return ids
 
