@@ -13,8 +13,10 @@ import hashlib
 import os
 import pwd
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -458,22 +460,28 @@ def unreadable(t, root):
             pwd.getpwnam('nobody')
         except KeyError:
             return 'skipped: running as root and there is no user nobody'
-    srv = http_server(t, 'nobody', [dict(name='www', http=dict(root='root'))],
-                      user='nobody' if is_root else None)
-    root = os.path.join(srv.dir, 'root')
-    make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n'})
-    os.chmod(os.path.join(root, 'locked.txt'), 0)
-    # The workers (nobody) must reach the root through our 0700 temp dir.
-    for d in (t.dir, srv.dir, root):
-        os.chmod(d, 0o755)
-    os.chmod(os.path.join(root, 'ok.txt'), 0o644)
-    srv.start()
-    r = get(srv, '/ok.txt')
-    expect(r.status == 200 and r.body == b'readable\n', 'ok.txt: %r' % r)
-    r = get(srv, '/locked.txt')
-    expect_status(r, 403, 'a file with mode 000')
-    expect(b'locked' not in r.body, 'the unreadable file was sent')
-    srv.stop()
+    # The workers (nobody) must reach the root: the build tree may sit
+    # under a directory only its owner can enter, so the root is made in
+    # the system's temp dir, open to all.
+    root = tempfile.mkdtemp(prefix='preforkd-nobody.')
+    try:
+        os.chmod(root, 0o755)
+        srv = http_server(t, 'nobody', [dict(name='www',
+                                             http=dict(root=root))],
+                          user='nobody' if is_root else None)
+        make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n'})
+        os.chmod(os.path.join(root, 'locked.txt'), 0)
+        os.chmod(os.path.join(root, 'ok.txt'), 0o644)
+        srv.start()
+        r = get(srv, '/ok.txt')
+        expect(r.status == 200 and r.body == b'readable\n',
+               'ok.txt: %r' % r)
+        r = get(srv, '/locked.txt')
+        expect_status(r, 403, 'a file with mode 000')
+        expect(b'locked' not in r.body, 'the unreadable file was sent')
+        srv.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return 'workers as nobody' if is_root else 'as uid %d' % os.geteuid()
 
 
