@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # CI: builds the Debian package from the working tree and smoke-tests it.
 #   debian/ci-build.sh [OUTDIR]          (from anywhere in the repository)
 # Copies the files git knows of (tracked, and untracked ones not ignored, so

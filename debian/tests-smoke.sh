@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Smoke test of a built preforkd .deb, without installing it:
 #   debian/tests-smoke.sh path/to/preforkd_VERSION_ARCH.deb
 # Unpacks it (dpkg -x) into a temporary directory, runs the binary (-V, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Listen addresses: parsing and comparison, no system calls. */
 #ifndef PREFORKD_ADDR_H
 #define PREFORKD_ADDR_H

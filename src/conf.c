@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The configuration: libconfuse schema and validation -> plain structs. */
 #include "config.h"
 

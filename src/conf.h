@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The configuration: libconfuse schema and validation -> plain structs. */
 #ifndef PREFORKD_CONF_H
 #define PREFORKD_CONF_H

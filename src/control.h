@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * -s: signals a running master, and for reload waits for its verdict.
  * The verdict travels as one datagram to an abstract unix socket named

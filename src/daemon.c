@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Detaching from the terminal, with a readiness pipe to the invoker. */
 #include "config.h"
 

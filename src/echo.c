@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The echo handler: RFC 862 over TCP, every byte back until the client closes. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The registry of handlers the core can configure and call. */
 #include "config.h"
 

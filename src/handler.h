@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The seam between the core and a protocol handler.  The core knows a
  * handler only through struct handler; a handler knows nothing of the

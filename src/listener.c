@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Listening sockets, shared by generations and kept across reloads. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Listening sockets, shared by generations: a reload that keeps an address
  * keeps the very same socket, so no connection is refused meanwhile.

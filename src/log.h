@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The error log: one backend (syslog, stderr or a file), levels, reopen. */
 #ifndef PREFORKD_LOG_H
 #define PREFORKD_LOG_H

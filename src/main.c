@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* preforkd: command line, the -t and -s paths, then the master. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The master: binds, forks and supervises generations of workers, and
  * turns signals into actions.  It sleeps only in ppoll() with its signals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The master: supervises generations of workers, turns signals into acts. */
 #ifndef PREFORKD_MASTER_H
 #define PREFORKD_MASTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The pidfile, locked by the running master for its whole life. */
 #ifndef PREFORKD_PIDFILE_H
 #define PREFORKD_PIDFILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Pool decisions as pure functions: no system calls, tested directly. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Pool decisions, as pure functions of their inputs: which workers to
  * spawn, retire (graceful) or kill for a server's state at a given time.

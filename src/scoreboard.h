@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Worker state in shared memory, created by the master before any fork.
  * The master owns slot allocation (pid, generation, server); a worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The one table of master signals: drives sigaction() and the -s names. */
 #include "config.h"
 

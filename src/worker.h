@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The child side: signals, privilege drop, accept loop, handler call. */
 #ifndef PREFORKD_WORKER_H
 #define PREFORKD_WORKER_H

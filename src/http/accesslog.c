@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The access log: Combined Log Format, one write() per line. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Validators, conditional requests and byte ranges (RFC 9110 sections 8.8,
  * 13 and 14), as pure functions.

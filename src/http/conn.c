@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The http connection loop: reads request heads under their timeouts,
  * answers them in order (pipelining), keeps the connection alive as the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Mapping a normalised path to a file under the root, and answering with
  * it: conditional requests, ranges, gzip-static variants, directories.

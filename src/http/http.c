@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The http handler: its configuration and its life in a worker. */
 #include "config.h"
 

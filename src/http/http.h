@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The http handler's internals, shared by its modules (not by the core). */
 #ifndef PREFORKD_HTTP_H
 #define PREFORKD_HTTP_H

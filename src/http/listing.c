@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Directory listings (autoindex): names escaped, sorted, dotfiles hidden. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Content types by file extension: a built-in table and mime.types files. */
 #ifndef PREFORKD_HTTP_MIME_H
 #define PREFORKD_HTTP_MIME_H

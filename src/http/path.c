@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Request paths: percent-decoding and normalisation, and the escaping a
  * directory listing needs.  No system calls: the result is a string the

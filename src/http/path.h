@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Request paths: percent-decoding and normalisation, no filesystem. */
 #ifndef PREFORKD_HTTP_PATH_H
 #define PREFORKD_HTTP_PATH_H

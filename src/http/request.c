@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * HTTP/1.x request heads (RFC 9112, RFC 9110) and chunked bodies, parsed
  * in the caller's buffer: no allocation, no system calls.

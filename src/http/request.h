@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * HTTP/1.x request head parsing: a pure function over a buffer (RFC 9112),
  * and a decoder that skips a chunked request body.  No system calls.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Writing responses: the head built in one buffer, sent with the first
  * part of the body in one writev(), file bodies with sendfile().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer harness for src/http/path.c.  Aborts when an invariant breaks:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libFuzzer harness for src/http/request.c: arbitrary bytes as a request
  * head (under several max_head values) and as a chunked body (in pieces of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Shared support for preforkd's system tests.
 
 The tests run the real binary on ephemeral loopback ports (port 0 in the

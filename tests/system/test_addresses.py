@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Listen address forms: IPv6, dual-stack "*", 0.0.0.0, unix sockets."""
 import atexit
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Crash-loop backoff: a worker that dies right after start is respawned
 after a delay that grows from 100 ms, doubling, and the delay resets once a
 worker has lived (2 s).  Never a tight fork loop."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Daemon mode: readiness on return, pidfile and its lock, -s control."""
 import os
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """A dynamic pool (max-workers above workers), Apache prefork style: the
 master keeps between min-spare and max-spare idle workers, never more than
 max-workers in all, and retires surplus idle workers when load goes."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The echo handler (RFC 862): sizes, concurrency, the idle timeout."""
 import os
 import sys

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Start-up errors, -t with good and bad configs, USR1 reopen, -s errors."""
 import os
 import re

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Closing without destroying responses: when the server ends a
 connection while the client's input is still unread (pipelined requests
 past keepalive-requests, a request body after an early answer), a plain

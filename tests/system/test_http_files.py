@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The http handler's file side: bodies, types, validators, conditional
 requests, ranges, directories, gzip-static, unreadable files.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The http handler's access log: Combined Log Format, one line per request
 with the real status and body bytes, escaping, reopening on USR1, and
 nothing written when it is off.

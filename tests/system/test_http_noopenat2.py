@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Serving without openat2(): where the kernel (before 5.6), a sandbox or
 valgrind answers ENOSYS, the http handler checks where each opened file
 really leads.  valgrind 3.19 does not know openat2, so running the real

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The http handler's protocol: versions, methods, persistent connections,
 pipelining, request bodies, malformed requests, limits and timeouts.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The http handler under abuse: clients that reset mid-response, read
 slowly or not at all, send garbage or a 1 MB header line.  Afterwards the
 same workers serve on, with no descriptor leaked.  Then reloads: SIGHUP

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The http handler never serves anything outside its root: a battery of
 path traversal variants over a raw socket (curl would normalise them),
 NUL bytes, and symlinks leading out of the root.

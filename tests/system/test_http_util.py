@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Support for the http handler's system tests (test_http_*.py).
 
 The harness's Server writes configs from dicts, which cannot express the

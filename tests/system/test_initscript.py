@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The LSB init script etc/init.d/preforkd, run for real with `sh`.
 
 PREFORKD_DEFAULTS points the script at a defaults file in the test's temp

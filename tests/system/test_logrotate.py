@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Log rotation with the shipped etc/logrotate.d/preforkd and real logrotate.
 
 The shipped file is the template: its paths are moved into the test's temp

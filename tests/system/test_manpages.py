@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The manual pages: mandoc finds nothing to say about them, and
 preforkd(8) documents every flag of `preforkd -h` and every name of -s.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Privilege drop of the workers, and the fatal "do not respawn" exit.
 
 As root with `user = "nobody"` the workers run as nobody while the master

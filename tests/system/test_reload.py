@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Reload (HUP and -s reload): same master, same listening socket, a new
 generation of workers; bad configs and failing binds leave the old one."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The shipped configurations pass -t: etc/preforkd.conf (the installed
 sample, with its docroot and log paths moved into the test's directory,
 as they need not exist here) and etc/demo.conf (the quick start's)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Shutdown: QUIT is graceful, TERM is fast, a killed master leaves no
 workers behind, shutdown-timeout bounds a graceful stop."""
 import os

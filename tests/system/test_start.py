@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Start-up in the foreground, -V, -h, and fast shutdown by TERM and INT."""
 import os
 import re

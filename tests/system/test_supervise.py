@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Supervision: a killed worker is replaced, TTIN/TTOU resize the pool, a
 worker stuck without progress for `timeout` is killed and replaced."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """error-log = syslog, the daemon's default: messages reach the local
 syslog socket with the daemon facility, the right priority and the
 preforkd tag, including a bad reload's FILE:LINE errors.

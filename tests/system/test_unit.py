@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The systemd unit etc/preforkd.service.
 
 Static checks: every key is one systemd knows in its section, the values

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """SIGWINCH: the master retires every worker gracefully and stays up
 without workers until the next reload (used around a binary upgrade).
 In the foreground it is ignored: a terminal resize sends WINCH too."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for src/addr.c: listen address parsing, comparison, formatting. */
 #include "config.h"
 

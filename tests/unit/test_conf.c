@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for src/conf.c: loading, validation and error reporting. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for src/http/cond.c: HTTP dates, ETags, If-None-Match and
  * If-Modified-Since, If-Range and single byte ranges.

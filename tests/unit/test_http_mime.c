@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for src/http/mime.c: the built-in types, lookup by the last
  * extension, and mime.types files (syntax, overrides, errors).  Files are

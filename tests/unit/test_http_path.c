@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Unit tests for src/http/path.c: request path decoding and normalisation
  * (above all, that nothing climbs out of the document root), and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for src/http/request.c: request heads and chunked bodies. */
 #include "config.h"
 

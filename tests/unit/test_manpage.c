@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * doc/preforkd.conf.5 against the configuration schema: every option that
  * conf_schema_walk() reports is documented, under the right section, by

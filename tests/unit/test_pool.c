@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for src/pool.c: the pool's pure spawn/retire/kill decisions. */
 #include "config.h"
 
