@@ -512,8 +512,15 @@ http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
 		return HTTP_RANGE_NONE;
 
 	if (suffix) {
-		if (b == 0 || size == 0)
+		if (b == 0)
 			return HTTP_RANGE_UNSATISFIABLE;
+		/*
+		 * RFC 9110 14.1.1: on an empty representation a suffix of
+		 * non-zero length is satisfiable, and is all of it: nothing
+		 * a 206 could describe, so the whole (empty) file, 200.
+		 */
+		if (size == 0)
+			return HTTP_RANGE_NONE;
 		*first = b >= size ? 0 : size - b;
 		*last = size - 1;
 		return HTTP_RANGE_OK;

@@ -287,6 +287,15 @@ def empty_file(srv):
         expect_status(r, 416, 'Range on an empty file')
         expect(r.header('content-range') == 'bytes */0', 'Content-Range %r'
                % r.header('content-range'))
+        # RFC 9110 14.1.1: a suffix range of an empty representation is
+        # satisfiable, by all of it.
+        r = c.request('/empty.txt', headers={'Range': 'bytes=-5'})
+        expect_status(r, 200, 'Range: bytes=-5 on an empty file')
+        expect(r.header('content-length') == '0' and r.body == b'' and
+               r.header('content-range') is None,
+               'bytes=-5 on an empty file: %r' % r)
+        r = c.request('/empty.txt', headers={'Range': 'bytes=-0'})
+        expect_status(r, 416, 'Range: bytes=-0 on an empty file')
         r = c.request('/small.txt')
         expect(r.status == 200 and r.body == SMALL, 'after the empty file: '
                '%r' % r)
@@ -512,7 +521,8 @@ def main():
             srv)
     t.check('single ranges: 206, 416; multiple ranges: 200', ranges, srv)
     t.check('If-Range', if_range, srv)
-    t.check('an empty file: 200 with Content-Length 0; Range: 416',
+    t.check('an empty file: 200 with Content-Length 0; Range: 416, '
+            'but -5: 200',
             empty_file, srv)
     t.check('HEAD of 404, 301, a listing, 206, 416: no body', head_everywhere,
             srv)
