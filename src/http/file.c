@@ -236,9 +236,9 @@ send_file(struct http_exchange *ex, struct file *f, const char *name)
 	http_send_head_and_file(ex, &h, f->fd, first, last - first + 1);
 }
 
-/* Percent-encodes a decoded path for a Location header; -1 if too long. */
-static int
-location_path(const char *path, char *out, size_t outlen)
+/* Percent-encodes a decoded path into out, which holds 3 * strlen + 1. */
+static size_t
+location_path(const char *path, char *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
@@ -248,8 +248,6 @@ location_path(const char *path, char *out, size_t outlen)
 			     (*p >= '0' && *p <= '9') ||
 			     strchr("-._~/!$&'()*+,;=:@", *p) != NULL;
 
-		if (n + 4 > outlen)
-			return -1;
 		if (plain) {
 			out[n++] = (char)*p;
 		} else {
@@ -259,33 +257,41 @@ location_path(const char *path, char *out, size_t outlen)
 		}
 	}
 	out[n] = '\0';
-	return 0;
+	return n;
 }
 
 /*
  * The Location is built from the normalised path, never from the client's
  * text: "//evil.example/../dir" must not become a link to another site.
- * It must also fit the response head, or the answer is 414.
+ * It is as long as the request allowed the path and query to be (a byte
+ * of the path may take three encoded), so it is sized from them: "/dir"
+ * must never fail where "/dir/" would be served.
  */
 static void
 redirect_to_dir(struct http_exchange *ex)
 {
+	static const char name[] = "Location: ";
 	const struct http_request *req = ex->req;
-	char path[1024], extra[1536];
-	int n;
+	size_t size = sizeof(name) + 3 * strlen(ex->path) + 2 + req->query.len;
+	char *extra = malloc(size);
+	size_t n = sizeof(name) - 1;
 
-	if (location_path(ex->path, path, sizeof(path)) == -1) {
-		http_send_error(ex, 414, NULL);
+	if (extra == NULL) {
+		log_errno(LOG_LEVEL_ERROR, "malloc(%zu)", size);
+		http_send_error(ex, 500, NULL);
 		return;
 	}
-	n = snprintf(extra, sizeof(extra), "Location: %s/%s%.*s\r\n", path,
-		     req->has_query ? "?" : "", (int)req->query.len,
-		     req->query.p);
-	if (n >= (int)sizeof(extra)) {
-		http_send_error(ex, 414, NULL);
-		return;
+	memcpy(extra, name, n);
+	n += location_path(ex->path, extra + n);
+	extra[n++] = '/';
+	if (req->has_query) {
+		extra[n++] = '?';
+		memcpy(extra + n, req->query.p, req->query.len);
+		n += req->query.len;
 	}
+	extra[n] = '\0';
 	http_send_error(ex, 301, extra);
+	free(extra);
 }
 
 static void

@@ -294,12 +294,20 @@ send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
 	return 0;
 }
 
+/*
+ * The extra header (a Location as long as the request path allows) is
+ * sent from where it lies, between the head's two parts: the head's
+ * fixed buffer holds only what preforkd itself writes.
+ */
 void
 http_send_error(struct http_exchange *ex, int status, const char *extra)
 {
 	struct http_headers h;
+	struct iovec iov[5];
+	bool head = ex->req != NULL && ex->req->method == HTTP_HEAD;
+	size_t mark, extra_len = extra ? strcspn(extra, "\r\n") : 0;
 	char body[256];
-	int n;
+	int n, cnt = 0;
 
 	n = snprintf(body, sizeof(body), "<html>\r\n<head><title>%d %s</title>"
 		     "</head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n"
@@ -310,10 +318,21 @@ http_send_error(struct http_exchange *ex, int status, const char *extra)
 	    status == 431 || status >= 500)
 		ex->close = true;
 	http_headers_start(&h, ex, status);
+	mark = h.len;
 	http_headers_str(&h, "Content-Type", "text/html");
 	http_headers_num(&h, "Content-Length", (uint64_t)n);
-	if (extra != NULL)
-		http_headers_add(&h, NULL, "%.*s", (int)strcspn(extra, "\r\n"),
-				 extra);
-	http_send_head_and_body(ex, &h, body, (size_t)n);
+	headers_end(ex, &h);
+	if (h.overflow) {
+		ex->failed = true;
+		return;
+	}
+	iov[cnt++] = (struct iovec){ h.buf, mark };
+	if (extra_len > 0) {
+		iov[cnt++] = (struct iovec){ (void *)extra, extra_len };
+		iov[cnt++] = (struct iovec){ "\r\n", 2 };
+	}
+	iov[cnt++] = (struct iovec){ h.buf + mark, h.len - mark };
+	if (!head)
+		iov[cnt++] = (struct iovec){ body, (size_t)n };
+	(void)writev_all(ex, iov, cnt, h.len + (extra_len ? extra_len + 2 : 0));
 }

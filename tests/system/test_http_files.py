@@ -33,6 +33,9 @@ EARLIER_HTTP = 'Wed, 01 Jan 2020 00:00:00 GMT'
 LATER_HTTP = 'Fri, 03 Jan 2020 00:00:00 GMT'
 EVIL = '<b>&"x.txt'                             # a file name to escape
 PLAIN = b'plain text, compressible ' * 40
+# Directory paths past 1 KiB; the spaced one's Location, encoded, past 3 KiB.
+LONG_DIR = ('d' * 200 + '/') * 6
+SPACED_DIR = ('s p' * 66 + '/') * 6
 
 TYPES = {           # extension -> acceptable media types (built-in table)
     'html': {'text/html'},
@@ -81,6 +84,8 @@ def build(srv):
         'pct%.txt': 'percent\n',
         'start/start.html': 'custom index\n',
         'start/index.html': 'not the custom index\n',
+        LONG_DIR + 'index.html': 'long dir\n',
+        SPACED_DIR + 'index.html': 'long spaced dir\n',
         'gzd/index.html': '<html>gz index</html>\n',
         'gzd/index.html.gz': gzip.compress(b'<html>gz index</html>\n',
                                            mtime=0),
@@ -393,6 +398,24 @@ def directories(srv):
         expect_status(get(srv, target), 404, target)
 
 
+def long_directories(srv):
+    # The redirect may be as long as the request limits allow the path:
+    # "/dir" must not fail where "/dir/" is served.
+    for rel, body in ((LONG_DIR, b'long dir\n'),
+                      (SPACED_DIR, b'long spaced dir\n')):
+        encoded = '/' + rel.replace(' ', '%20')
+        for method in ('GET', 'HEAD'):
+            r = get(srv, encoded[:-1] + '?q=1', method=method)
+            expect_status(r, 301, '%s of a %d-byte directory path without '
+                          '"/"' % (method, len(rel)))
+            expect(location_path(srv, r) == encoded + '?q=1',
+                   'Location of %d bytes, expected %d'
+                   % (len(r.header('location') or ''), len(encoded) + 4))
+        r = get(srv, encoded)
+        expect(r.status == 200 and r.body == body, 'the %d-byte directory '
+               'path with "/": %r' % (len(rel), r))
+
+
 def autoindex(srv):
     r = get(srv, '/noindex/', name='auto')
     expect_status(r, 200, '/noindex/ with autoindex')
@@ -531,6 +554,8 @@ def main():
     t.check('ranges of the 10 MiB file', big_range, srv)
     t.check('/dir: 301; /dir/: index; no index: 403; missing: 404',
             directories, srv)
+    t.check('/dir of more than 1 KiB: 301 with the whole Location',
+            long_directories, srv)
     t.check('autoindex lists with names escaped', autoindex, srv)
     t.check('gzip-static: .gz for gzip clients, plain otherwise', gzip_static,
             srv)
