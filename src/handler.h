@@ -41,6 +41,13 @@ struct handler {
 	 * -1 fails the start or the reload.
 	 */
 	int (*prepare)(void *hconf, uid_t uid, gid_t gid);
+	/*
+	 * In a new worker, for every configuration but its own server's in
+	 * its own generation: closes what prepare opened, so a worker never
+	 * holds another server's or a retired generation's files (a rotated
+	 * log would stay allocated as long as any worker lives).
+	 */
+	void (*close_files)(void *hconf);
 	/* In the worker, after the privilege drop; -1 = fatal for the worker. */
 	int (*worker_init)(void *hconf);
 	/* Serves one accepted connection; the core closes fd afterwards. */

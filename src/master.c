@@ -241,6 +241,20 @@ worker_find(pid_t pid)
 	return NULL;
 }
 
+/* A worker keeps its own server's files only. */
+static void
+handlers_close_others(const struct generation *own, size_t own_si)
+{
+	for (const struct generation *g = m.gens; g != NULL; g = g->next)
+		for (size_t i = 0; i < g->conf->nservers; i++) {
+			const struct server_conf *s = &g->conf->servers[i];
+
+			if ((g != own || i != own_si) &&
+			    s->handler->close_files != NULL)
+				s->handler->close_files(s->hconf);
+		}
+}
+
 static _Noreturn void
 worker_child(struct generation *g, size_t si, struct slot *slot,
 	     pid_t master_pid)
@@ -259,6 +273,7 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	if (m.ready_fd != -1)
 		close(m.ready_fd);
 	listener_close_others(args.listen_fd);
+	handlers_close_others(g, si);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
 	if (!m.foreground)
 		daemon_null_stdio();

@@ -215,6 +215,16 @@ http_prepare(void *p, uid_t uid, gid_t gid)
 	return 0;
 }
 
+static void
+http_close_files(void *p)
+{
+	struct http_conf *hc = p;
+
+	if (hc->access_fd != -1)
+		close(hc->access_fd);
+	hc->access_fd = -1;
+}
+
 static int
 http_worker_init(void *p)
 {
@@ -259,6 +269,7 @@ const struct handler http_handler = {
 	.configure = http_configure,
 	.free_conf = http_free,
 	.prepare = http_prepare,
+	.close_files = http_close_files,
 	.worker_init = http_worker_init,
 	.serve = http_conn_serve,
 	.reopen = http_reopen,
