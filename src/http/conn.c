@@ -7,13 +7,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,12 +31,16 @@ struct conn_state {
 	char *buf;
 	size_t cap, len;
 	long served;
+	int rcvtimeo_ms;		/* SO_RCVTIMEO as set; 0 = none */
+	bool nonblocking;		/* O_NONBLOCK set, for sendfile */
 	char peer[SLOT_CLIENT_MAX];
 };
 
 /* Bounds of the lingering close: a client cannot hold a worker with it. */
 #define LINGER_MS		2000
 #define LINGER_MAX_BYTES	(1024 * 1024)
+/* A receive timeout this much longer than the time left is kept as is. */
+#define RCVTIMEO_SLACK_MS	10
 
 enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CLOSED };
 
@@ -61,31 +65,83 @@ wait_readable(int fd, int64_t deadline_ms)
 	}
 }
 
-/* Reads what is there into the buffer: >0 bytes, 0 EOF, -1 error/EAGAIN. */
+/*
+ * A blocking read gives up when SO_RCVTIMEO runs out.  It is set only when
+ * the time left differs: a kept-alive connection waits keepalive-timeout
+ * each time, so the option is set once per connection, not per request.
+ */
+static int
+set_rcvtimeo(struct conn_state *cs, int64_t left_ms)
+{
+	struct timeval tv;
+
+	if (left_ms > INT32_MAX)
+		left_ms = INT32_MAX;
+	if (cs->rcvtimeo_ms >= left_ms &&
+	    cs->rcvtimeo_ms <= left_ms + RCVTIMEO_SLACK_MS)
+		return 0;
+	tv.tv_sec = (time_t)(left_ms / 1000);
+	tv.tv_usec = (suseconds_t)(left_ms % 1000) * 1000;
+	if (setsockopt(cs->conn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		       sizeof(tv)) == -1)
+		return -1;
+	cs->rcvtimeo_ms = (int)left_ms;
+	return 0;
+}
+
+/* One read into the buffer, blocking until the deadline at most. */
 static ssize_t
-fill(struct conn_state *cs)
+recv_once(struct conn_state *cs, int64_t deadline_ms)
+{
+	int64_t left = deadline_ms - monotonic_ms();
+
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (cs->nonblocking) {
+		if (wait_readable(cs->conn->fd, deadline_ms) != WAIT_READY) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		return recv(cs->conn->fd, cs->buf + cs->len, cs->cap - cs->len,
+			    MSG_DONTWAIT);
+	}
+	if (set_rcvtimeo(cs, left) == -1)
+		return -1;
+	return recv(cs->conn->fd, cs->buf + cs->len, cs->cap - cs->len, 0);
+}
+
+/*
+ * Reads what comes before the deadline into the buffer: >0 bytes, 0 at
+ * EOF, -1 on error (ETIMEDOUT at the deadline).  The socket stays
+ * blocking, so a wait costs one read, not a poll and a read; try_first
+ * reads without waiting first, where data has likely arrived already
+ * (a new connection's request), to spare setting the receive timeout.
+ */
+static ssize_t
+fill(struct conn_state *cs, int64_t deadline_ms, bool try_first)
 {
 	ssize_t n;
 
-	do
-		n = read(cs->conn->fd, cs->buf + cs->len, cs->cap - cs->len);
-	while (n == -1 && errno == EINTR);
+	for (;;) {
+		if (try_first)
+			n = recv(cs->conn->fd, cs->buf + cs->len,
+				 cs->cap - cs->len, MSG_DONTWAIT);
+		else
+			n = recv_once(cs, deadline_ms);
+		try_first = false;
+		if (n >= 0)
+			break;
+		/* EAGAIN: nothing yet, or SO_RCVTIMEO ran out early. */
+		if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+	}
 	if (n > 0) {
 		cs->len += (size_t)n;
 		conn_progress(cs->conn, 0);
 	}
 	return n;
-}
-
-/* 0 when the connection lives on (data or a spurious wake-up), else -1. */
-static int
-fill_or_close(struct conn_state *cs)
-{
-	ssize_t n = fill(cs);
-
-	if (n > 0 || (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)))
-		return 0;
-	return -1;
 }
 
 static void
@@ -94,6 +150,7 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 {
 	struct http_exchange ex = {
 		.conn = cs->conn, .hc = cs->hc, .req = req, .close = true,
+		.nonblocking = &cs->nonblocking,
 	};
 	size_t skip = 0, end;
 
@@ -127,7 +184,8 @@ read_head(struct conn_state *cs, struct http_request *req)
 		int status = 400;
 		enum http_parse_result r = http_request_parse(
 			cs->buf, cs->len, cs->hc->max_header_size, req, &status);
-		int64_t deadline;
+		bool idle = cs->len == 0 && cs->served > 0;
+		ssize_t n;
 
 		if (r == HTTP_PARSE_OK)
 			return HEAD_OK;
@@ -136,21 +194,16 @@ read_head(struct conn_state *cs, struct http_request *req)
 			return HEAD_CLOSE;
 		}
 		/* Nothing yet of a next request: an idle kept-alive connection. */
-		deadline = cs->len == 0 && cs->served > 0 ?
-			   idle_deadline : head_deadline;
-		if (cs->len == 0 && cs->served > 0)
+		if (idle)
 			head_deadline = 0;
-		switch (wait_readable(cs->conn->fd, deadline)) {
-		case WAIT_TIMEOUT:
+		n = fill(cs, idle ? idle_deadline : head_deadline,
+			 cs->len == 0 && cs->served == 0);
+		if (n == -1 && errno == ETIMEDOUT) {
 			if (cs->len > 0 || cs->served == 0)
 				answer_error(cs, NULL, 408);
 			return HEAD_CLOSE;
-		case WAIT_CLOSED:
-			return HEAD_CLOSE;
-		case WAIT_READY:
-			break;
 		}
-		if (fill_or_close(cs) == -1)
+		if (n <= 0)
 			return HEAD_CLOSE;
 		if (head_deadline == 0)
 			head_deadline = monotonic_ms() +
@@ -193,8 +246,7 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 			if (left == 0)
 				return 0;
 		}
-		if (wait_readable(cs->conn->fd, deadline) != WAIT_READY ||
-		    fill_or_close(cs) == -1)
+		if (fill(cs, deadline, true) <= 0)
 			return -1;
 		deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
 	}
@@ -243,6 +295,7 @@ serve_request(struct conn_state *cs, struct http_request *req)
 {
 	struct http_exchange ex = {
 		.conn = cs->conn, .hc = cs->hc, .req = req,
+		.nonblocking = &cs->nonblocking,
 	};
 	bool has_body = req->chunked ||
 			(req->has_content_length && req->content_length > 0);
@@ -281,7 +334,7 @@ linger_close(int fd)
 		return;
 	while (dropped < LINGER_MAX_BYTES &&
 	       wait_readable(fd, deadline) == WAIT_READY) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 			return;
@@ -296,12 +349,11 @@ http_conn_serve(struct handler_conn *conn)
 	const struct http_conf *hc = conn->hconf;
 	struct conn_state cs = { .conn = conn, .hc = hc };
 	struct http_request *req = malloc(sizeof(*req));
-	int flags = fcntl(conn->fd, F_GETFL), one = 1;
+	int one = 1;
 
 	cs.cap = hc->max_header_size + 4096;
 	cs.buf = malloc(cs.cap);
-	if (req == NULL || cs.buf == NULL || flags == -1 ||
-	    fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) == -1)
+	if (req == NULL || cs.buf == NULL)
 		goto out;
 	/* Heads go out whole with their body (writev/cork): no Nagle delay. */
 	if (conn->peer.ss_family != AF_UNIX)

@@ -45,6 +45,7 @@ struct http_exchange {
 	int status;			/* as sent, for the access log */
 	uint64_t body_sent;		/* body bytes really sent */
 	bool failed;			/* the client went away mid-response */
+	bool *nonblocking;		/* the socket's O_NONBLOCK, set once */
 };
 
 /* conn.c: the handler's serve entry point. */

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Writing responses: the head built in one buffer, sent with the first
- * part of the body in one writev(), file bodies with sendfile().
+ * part of the body in one sendmsg(), file bodies with sendfile().
+ *
+ * The socket stays blocking so that the connection loop waits for a
+ * request in one read; writes that must not block say MSG_DONTWAIT, and
+ * only sendfile(), which takes no flags, needs O_NONBLOCK on the socket.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -191,7 +196,11 @@ writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
 	size_t head_left = head_len;
 
 	while (iovcnt > 0) {
-		ssize_t n = writev(ex->conn->fd, iov, iovcnt);
+		struct msghdr msg = {
+			.msg_iov = iov, .msg_iovlen = (size_t)iovcnt,
+		};
+		ssize_t n = sendmsg(ex->conn->fd, &msg,
+				    MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n == -1) {
 			if (write_again(ex))
@@ -254,12 +263,31 @@ set_cork(struct http_exchange *ex, int on)
 static int send_file_range(struct http_exchange *, struct http_headers *,
 			   int, off_t, uint64_t);
 
+/*
+ * An accepted socket has no other status flag that F_SETFL could clear,
+ * so no F_GETFL first.  It stays non-blocking for the connection's life.
+ */
+static int
+set_nonblocking(struct http_exchange *ex)
+{
+	if (*ex->nonblocking)
+		return 0;
+	if (fcntl(ex->conn->fd, F_SETFL, O_NONBLOCK) == -1) {
+		ex->failed = true;
+		return -1;
+	}
+	*ex->nonblocking = true;
+	return 0;
+}
+
 int
 http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
 			int fd, uint64_t offset, uint64_t len)
 {
 	int rc;
 
+	if (set_nonblocking(ex) == -1)
+		return -1;
 	/* Corked, the head leaves in the same segment as the file's start. */
 	set_cork(ex, 1);
 	rc = send_file_range(ex, h, fd, (off_t)offset, len);

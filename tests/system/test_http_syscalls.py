@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""The http hot path, counted in system calls with strace: a keep-alive
+request waits in one read (no poll, no fcntl, no setsockopt per request),
+and the header and keep-alive timeouts stay exact all the same.
+
+Servers (one instance, one worker each, so strace follows the one that
+serves):
+  www    keepalive-timeout 1, header-timeout 8, keepalive-requests 0
+  slow   keepalive-timeout 8, header-timeout 1
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (T, Test, expect, listening_inodes, read_file,
+                     socket_inodes, wait_until)
+from test_http_util import (HttpClient, expect_status, http_server,
+                            make_tree, no_worker_trouble)
+
+SMALL = b'x' * 1000 + b'\n'
+REQUESTS = 200
+SYSCALL_RE = re.compile(r'^(?:\d+\s+)?([a-z_0-9]+)\(')
+# Calls that say the loop still waits or sets up per request.
+PER_CONNECTION = ('poll', 'ppoll', 'select', 'pselect6', 'epoll_wait',
+                  'fcntl', 'setsockopt', 'ioctl')
+
+
+def servers(root):
+    return [dict(name='www', workers=1, timeout=30, http=dict(
+                root=root, keepalive_timeout=1, header_timeout=8,
+                keepalive_requests=0)),
+            dict(name='slow', workers=1, timeout=30, http=dict(
+                root=root, keepalive_timeout=8, header_timeout=1))]
+
+
+def worker_of(srv, name):
+    """The pid of the one worker of server `name`: the one holding that
+    server's listening socket."""
+    listening = listening_inodes(srv.port(name))
+    for pid in srv.workers():
+        if socket_inodes(pid) & listening:
+            return pid
+    raise AssertionError('no worker of %s among %s' % (name, srv.workers()))
+
+
+class Strace:
+    """strace attached to one process, its calls in a file."""
+
+    def __init__(self, dirname, pid):
+        self.out = os.path.join(dirname, 'strace.%d' % pid)
+        self.err = open(os.path.join(dirname, 'strace.%d.err' % pid), 'w+')
+        self.proc = subprocess.Popen(
+            ['strace', '-o', self.out, '-p', str(pid)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self.err)
+
+    def wait_attached(self):
+        ok = wait_until(lambda: 'attached' in self._errors() or
+                        self.proc.poll() is not None, T(10))
+        expect(ok and self.proc.poll() is None,
+               'strace did not attach: %s' % self._errors()[-300:])
+
+    def _errors(self):
+        self.err.seek(0)
+        return self.err.read()
+
+    def stop(self):
+        """Detaches; the calls seen, by name."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(T(10))
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        calls = Counter()
+        for line in (read_file(self.out) or '').splitlines():
+            m = SYSCALL_RE.match(line)
+            if m:
+                calls[m.group(1)] += 1
+        return calls
+
+
+def count_calls(srv, target, requests=REQUESTS):
+    """Warms up, then counts the worker's calls over `requests` keep-alive
+    GETs of target on one connection."""
+    pid = worker_of(srv, 'www')
+    with HttpClient(srv) as c:
+        for _ in range(3):
+            expect_status(c.request(target), 200, 'warm-up GET %s' % target)
+        tracer = Strace(srv.dir, pid)
+        try:
+            tracer.wait_attached()
+            for i in range(requests):
+                r = c.request(target)
+                expect_status(r, 200, 'GET %s number %d' % (target, i + 1))
+                expect(r.body == SMALL, 'GET %s: wrong body %r'
+                       % (target, r.body[:60]))
+        finally:
+            calls = tracer.stop()
+    return calls
+
+
+def format_calls(calls, requests):
+    return ', '.join('%s %.2f' % (k, v / requests)
+                     for k, v in calls.most_common())
+
+
+def one_read_per_request(srv):
+    calls = count_calls(srv, '/small.txt')
+    desc = format_calls(calls, REQUESTS)
+    waits = {k: v for k, v in calls.items() if k in PER_CONNECTION}
+    # A call or two at the edges (attaching, detaching) is not per request.
+    expect(sum(waits.values()) <= 2, 'per-request waits or set-up calls '
+           '%s over %d requests; all per request: %s'
+           % (waits, REQUESTS, desc))
+    reads = calls['recvfrom'] + calls['read'] + calls['recvmsg']
+    expect(reads <= REQUESTS + 2, '%d reads for %d requests: %s'
+           % (reads, REQUESTS, desc))
+    return 'per request: %s' % desc
+
+
+def idle_close_exact(srv):
+    """keepalive-timeout 1 while header-timeout is 8: the idle connection
+    closes after 1 s, not after the longer receive timeout of a head."""
+    with HttpClient(srv) as c:
+        expect_status(c.request('/small.txt'), 200, 'first request')
+        start = time.monotonic()
+        closed = c.closed(T(10))
+        took = time.monotonic() - start
+    expect(closed, 'idle connection open after %gs' % T(10))
+    expect(0.7 <= took <= T(3), 'idle connection closed after %.2fs '
+           '(keepalive-timeout = 1, header-timeout = 8)' % took)
+    return 'closed after %.2fs' % took
+
+
+def head_timeout_exact(srv, second):
+    """header-timeout 1 while keepalive-timeout is 8: a head that never
+    completes gets 408 after 1 s, on a new or a kept-alive connection."""
+    with HttpClient(srv, 'slow') as c:
+        if second:
+            expect_status(c.request('/small.txt'), 200, 'first request')
+        start = time.monotonic()
+        c.send(b'GET /small.txt HTTP/1.1\r\nHost: x\r\n')
+        r = c.response(timeout=T(10))
+        took = time.monotonic() - start
+    expect_status(r, 408, 'incomplete head')
+    expect(0.7 <= took <= T(3), '408 after %.2fs (header-timeout = 1, '
+           'keepalive-timeout = 8)' % took)
+    return '408 after %.2fs' % took
+
+
+def main():
+    t = Test('test_http_syscalls')
+    root = os.path.join(t.dir, 'root')
+    make_tree(root, {'small.txt': SMALL})
+    srv = http_server(t, 'srv', servers(root))
+    try:
+        srv.start()
+        t.check('a keep-alive request waits in one read: no poll, fcntl '
+                'or setsockopt per request', one_read_per_request, srv)
+        t.check('keep-alive timeout exact with a longer header-timeout',
+                idle_close_exact, srv)
+        t.check('header-timeout exact on a new connection',
+                head_timeout_exact, srv, False)
+        t.check('header-timeout exact on a kept-alive connection',
+                head_timeout_exact, srv, True)
+        t.check('no worker trouble', no_worker_trouble, srv)
+    finally:
+        t.finish()
+    sys.exit(1 if t.failed else 0)
+
+
+if __name__ == '__main__':
+    main()
