@@ -118,6 +118,12 @@ http_configure_root(cfg_t *sec, const struct server_conf *server,
 			   "directory (root = \"/var/www/html\")", server->name);
 		return false;
 	}
+	/* Resolved, "" would serve the configuration file's directory. */
+	if (root[0] == '\0') {
+		conf_error(sec, "root", "root must name a directory, not be "
+			   "empty");
+		return false;
+	}
 	if ((hc->root = conf_path_resolve(sec->filename, root)) == NULL)
 		return false;
 	if (stat(hc->root, &st) == -1) {
@@ -163,6 +169,18 @@ http_configure_files(cfg_t *sec, struct http_conf *hc)
 	return true;
 }
 
+/* Options whose value ends up in every response's head. */
+static bool
+http_configure_header_values(cfg_t *sec)
+{
+	const char *why = mime_type_check(cfg_getstr(sec, "default-type"));
+
+	if (why == NULL)
+		return true;
+	conf_error(sec, "default-type", "default-type %s", why);
+	return false;
+}
+
 static int
 http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 {
@@ -182,6 +200,7 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	ok = http_configure_limits(sec, hc);
 	ok = ok && http_configure_waits(sec, server, hc);
 	ok &= http_configure_root(sec, server, hc);
+	ok &= http_configure_header_values(sec);
 	ok = ok && http_configure_files(sec, hc);
 	if (!ok || hc->default_type == NULL || hc->index == NULL) {
 		http_free(hc);

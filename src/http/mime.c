@@ -198,19 +198,44 @@ is_tchar(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-/* "token/token", as Content-Type needs it. */
+/* "token/token", as Content-Type needs it, in s[0..len). */
+static int
+is_media_type_n(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+
+	if (slash == NULL || slash == s || slash == s + len - 1)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (s + i != slash && !is_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 static int
 is_media_type(const char *s)
 {
-	const char *slash = strchr(s, '/');
+	return is_media_type_n(s, strlen(s));
+}
+
+const char *
+mime_type_check(const char *s)
+{
+	size_t n = strcspn(s, " \t;");
 	const char *p;
 
-	if (slash == NULL || slash == s || slash[1] == '\0')
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if (p != slash && !is_tchar((unsigned char)*p))
-			return 0;
-	return 1;
+	for (p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+			return "must hold no control character (CR, LF...) "
+			       "and no byte beyond ASCII";
+	}
+	p = s + n + strspn(s + n, " \t");
+	if (!is_media_type_n(s, n) || (*p != '\0' && *p != ';'))
+		return "must be a media type (type/subtype), perhaps with "
+		       "parameters after ';'";
+	return NULL;
 }
 
 /*

@@ -30,6 +30,14 @@ int mime_table_load(struct mime_table *t, const char *path, char *err,
 const char *mime_lookup(const struct mime_table *t, const char *filename,
 			const char *fallback);
 
+/*
+ * Can s go out as a Content-Type: "type/subtype", perhaps followed by
+ * parameters after ';', in printable ASCII, blanks and tabs?  A CR, LF
+ * or other control character would let it write headers of its own.
+ * NULL if so, or the reason it cannot ("must ...").
+ */
+const char *mime_type_check(const char *s);
+
 /* Frees t; NULL is fine. */
 void mime_table_free(struct mime_table *t);
 

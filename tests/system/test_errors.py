@@ -24,8 +24,18 @@ server echo {
 }
 '''
 
+HTTP = GOOD.replace('"echo"', '"http"').replace(
+    '  max-requests = 0\n', '  max-requests = 0\n  http {\n    root = "."\n  }\n')
+
 # Each bad config: (name, text, the marker of the line the error must name).
 BAD = [
+    # "" would serve the directory of the configuration file.
+    ('empty root', HTTP.replace('root = "."', 'root = ""'), 'root = ""'),
+    # A header of its own in every response.
+    ('default-type with CR LF',
+     HTTP.replace('root = "."', 'root = "."\n'
+                  '    default-type = "text/plain\\r\\nX-Injected: 1"'),
+     'default-type'),
     ('unknown option', GOOD.replace('  workers = 2', '  workers = 2\n'
                                     '  frobnicate = 1'), 'frobnicate'),
     ('workers = 0', GOOD.replace('workers = 2', 'workers = 0'),

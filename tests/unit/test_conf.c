@@ -894,6 +894,36 @@ test_errors_semantic(void **state)
 		  "}\n",
 		  { { 5, "section 'http' given but server 'a' uses handler "
 			 "'echo'" } } },
+		/* "" would serve the configuration file's own directory. */
+		{ "empty root",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  http {\n"
+		  "    root = \"\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 4, "root must name a directory, not be empty" } } },
+		/* It would write headers of its own into every response. */
+		{ "default-type with CR LF",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  http {\n"
+		  "    root = \".\"\n"
+		  "    default-type = \"text/plain\\r\\nX-Injected: 1\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 5, "default-type must hold no control character (CR, "
+			 "LF...) and no byte beyond ASCII" } } },
+		{ "default-type not a media type",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  http {\n"
+		  "    root = \".\"\n"
+		  "    default-type = \"text\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 5, "default-type must be a media type (type/subtype), "
+			 "perhaps with parameters after ';'" } } },
 		/* No line of its own: the section's line, its closing brace. */
 		{ "missing listen",
 		  "server a {\n"

@@ -282,6 +282,9 @@ test_load_errors(void **state)
 		  ":1: 'text/css' is not an extension" },
 		{ "text/plain html\n\n\n\ntext\\x y\n",
 		  ":5: 'text\\x' is not a media type (type/subtype)" },
+		/* A control character can never reach Content-Type. */
+		{ "text/ht\x01ml html\n",
+		  ":1: 'text/ht\x01ml' is not a media type (type/subtype)" },
 	};
 	static const struct lookup_row unchanged[] = {
 		{ "a.html", "text/html" },
@@ -303,6 +306,55 @@ test_load_errors(void **state)
 		check_lookups(t, unchanged, NROWS(unchanged), "after error");
 		mime_table_free(t);
 	}
+}
+
+/* Values that go out as a Content-Type: no header of their own. */
+static void
+test_type_check(void **state)
+{
+#define CTL "must hold no control character (CR, LF...) and no byte " \
+	"beyond ASCII"
+#define SHAPE "must be a media type (type/subtype), perhaps with " \
+	"parameters after ';'"
+	static const struct {
+		const char *value;
+		const char *why;	/* NULL: fit */
+	} rows[] = {
+		{ "application/octet-stream", NULL },
+		{ "text/plain; charset=utf-8", NULL },
+		{ "text/plain;charset=\"utf-8\"", NULL },
+		{ "text/plain\t; q=1", NULL },
+		{ "application/vnd.a+json", NULL },
+		{ "text/plain\r\nX-Injected: 1", CTL },
+		{ "text/plain\nSet-Cookie: a=b", CTL },
+		{ "text/plain\r", CTL },
+		{ "text/plain; a=\"\n\"", CTL },
+		{ "text/pl\x01ain", CTL },
+		{ "text/plain\x7f", CTL },
+		{ "text/plain; charset=\xc3\xa9", CTL },
+		{ "", SHAPE },
+		{ "text", SHAPE },
+		{ "text/", SHAPE },
+		{ "/plain", SHAPE },
+		{ "text/plain extra", SHAPE },
+		{ "text/plain/x", SHAPE },
+		{ "te xt/plain", SHAPE },
+		{ "text/pl(ain", SHAPE },
+		{ "; charset=utf-8", SHAPE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		const char *got = mime_type_check(rows[i].value);
+
+		if ((got == NULL) != (rows[i].why == NULL) ||
+		    (got != NULL && strcmp(got, rows[i].why) != 0))
+			fail_msg("row %zu: mime_type_check() said %s, expected %s",
+				 i, got ? got : "fit", rows[i].why ? rows[i].why :
+				 "fit");
+	}
+#undef CTL
+#undef SHAPE
 }
 
 static void
@@ -347,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_load_layers),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_type_check),
 		cmocka_unit_test(test_load_missing),
 		cmocka_unit_test(test_load_system),
 	};
