@@ -21,7 +21,7 @@ import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect
+from harness import T, Test, expect, skipped
 from test_http_util import (HTTP_DATE_RE, HttpClient, expect_status, get,
                             http_server, make_tree, no_worker_trouble)
 
@@ -492,7 +492,7 @@ def unreadable(t, root):
         try:
             pwd.getpwnam('nobody')
         except KeyError:
-            return 'skipped: running as root and there is no user nobody'
+            return skipped('running as root and there is no user nobody')
     # The workers (nobody) must reach the root: the build tree may sit
     # under a directory only its owner can enter, so the root is made in
     # the system's temp dir, open to all.
