@@ -267,6 +267,13 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		.master_pid = master_pid,
 	};
 
+	/*
+	 * Its own process group: a terminal's Ctrl-C or Ctrl-\ is for the
+	 * master, which stops its workers by pid; had they the signal too,
+	 * they would end before the master knew it was stopping them.
+	 */
+	if (setpgid(0, 0) == -1)
+		log_errno(LOG_LEVEL_WARNING, "worker: setpgid()");
 	/* Nothing of the master's stays open in a worker but its listener. */
 	if (m.pidfile_fd != -1)
 		close(m.pidfile_fd);
@@ -866,10 +873,7 @@ master_loop(void)
 			log_errno(LOG_LEVEL_ERROR, "ppoll()");
 		now = monotonic_ms();
 
-		if (sig_child) {
-			sig_child = 0;
-			reap_children(now);
-		}
+		/* A stop first: workers it ended are then reaped as such. */
 		if (sig_terminate) {
 			sig_terminate = 0;
 			master_shutdown(STOPPING_FAST, now);
@@ -877,6 +881,10 @@ master_loop(void)
 		if (sig_quit) {
 			sig_quit = 0;
 			master_shutdown(STOPPING_GRACEFUL, now);
+		}
+		if (sig_child) {
+			sig_child = 0;
+			reap_children(now);
 		}
 		if (sig_reload) {
 			sig_reload = 0;
