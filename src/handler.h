@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <confuse.h>
@@ -68,7 +69,34 @@ void conn_progress(struct handler_conn *conn, size_t bytes_sent);
 /* A request begins: its request line, for the scoreboard. */
 void conn_note_request(struct handler_conn *conn, const char *line,
 		       size_t len);
-/* True once the worker has been told to stop gracefully. */
+/*
+ * True once the worker has been told to stop gracefully, or to give its
+ * connection up: the response in progress says Connection: close.
+ */
 bool conn_stopping(const struct handler_conn *conn);
+
+/* What a connection is doing, for the scoreboard and the watchdog. */
+enum conn_phase {
+	CONN_READING,		/* reading a request */
+	CONN_WRITING,		/* answering it (the default while served) */
+	CONN_KEEPALIVE,		/* waiting for a next request */
+	CONN_CLOSING,		/* lingering close */
+};
+
+/*
+ * Enters a phase.  deadline_ms (CLOCK_MONOTONIC, 0 = none) is the
+ * handler's own limit for it: the master's no-progress timeout never
+ * kills a worker within that deadline, the handler ends the wait itself.
+ */
+void conn_phase(struct handler_conn *conn, enum conn_phase phase,
+		int64_t deadline_ms);
+
+/*
+ * When a wait for the next request on an idle connection must end at the
+ * latest: now when the master asked for the worker back (connections
+ * queue), the graceful stop's limit when told to stop, else INT64_MAX.
+ * The worker's signals interrupt a blocking read for this to be checked.
+ */
+int64_t conn_idle_limit_ms(const struct handler_conn *conn);
 
 #endif

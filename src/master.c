@@ -87,7 +87,7 @@ static struct {
 	enum master_mode mode;
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
-} m = { .pidfile_fd = -1, .ready_fd = -1 };
+} m = { .pidfile_fd = -1, .ready_fd = -1, .sb = { .fd = -1 } };
 
 static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
 	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
@@ -279,6 +279,8 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.pidfile_fd);
 	if (m.ready_fd != -1)
 		close(m.ready_fd);
+	if (m.sb.fd != -1)
+		close(m.sb.fd);
 	listener_close_others(args.listen_fd);
 	handlers_close_others(g, si);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
@@ -316,7 +318,7 @@ worker_spawn(struct generation *g, size_t si)
 	slot->server = (int)si;
 	if ((pid = fork()) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "fork() for server %s", s->name);
-		scoreboard_slot_release(slot);
+		scoreboard_slot_release(&m.sb, slot);
 		return -1;
 	}
 	if (pid == 0)
@@ -393,8 +395,9 @@ worker_exited(struct worker *w, int st, int64_t now)
 	describe_status(st, what, sizeof(what));
 	if (how == EXIT_FATAL) {
 		log_error("server %s: worker %d exited with status %d (fatal): "
-			  "not respawning workers of generation %u", name,
-			  (int)w->pid, WORKER_EXIT_FATAL, w->gen->id);
+			  "%s workers of generation %u", name, (int)w->pid,
+			  WORKER_EXIT_FATAL, ps->serving ? "respawning, with "
+			  "the crash backoff," : "not respawning", w->gen->id);
 	} else if (expected) {
 		log_debug("server %s: worker %d %s", name, (int)w->pid, what);
 	} else if (how == EXIT_NORMAL) {
@@ -406,7 +409,7 @@ worker_exited(struct worker *w, int st, int64_t now)
 	}
 	if (!expected || how == EXIT_FATAL)
 		pool_worker_exited(ps, how, now - w->slot->started_ms, now);
-	scoreboard_slot_release(w->slot);
+	scoreboard_slot_release(&m.sb, w->slot);
 	w->gen->nworkers--;
 	*w = m.workers[--m.nworkers];
 }
@@ -445,6 +448,7 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 			.pid = w->pid, .state = w->slot->state,
 			.retiring = w->retiring,
 			.last_activity_ms = w->slot->last_activity_ms,
+			.deadline_ms = w->slot->deadline_ms,
 		};
 		map[n++] = w;
 	}
@@ -510,6 +514,7 @@ maintain_leaving(int64_t now)
 		struct pool_worker pw = {
 			.pid = w->pid, .state = w->slot->state,
 			.last_activity_ms = w->slot->last_activity_ms,
+			.deadline_ms = w->slot->deadline_ms,
 		};
 
 		if (w->kill_at_ms == 0 || now < w->kill_at_ms) {
@@ -569,6 +574,14 @@ generation_failed(struct generation *g)
 		if (g->pools[si].fatal)
 			return true;
 	return false;
+}
+
+/* From now on a worker's fatal exit is retried, not final. */
+static void
+generation_serving(struct generation *g)
+{
+	for (size_t si = 0; si < g->conf->nservers; si++)
+		g->pools[si].serving = true;
 }
 
 /* ---- reload ---- */
@@ -692,6 +705,7 @@ pending_check(int64_t now)
 	}
 	m.current = m.pending;
 	m.pending = NULL;
+	generation_serving(m.current);
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
 	log_notice("reload: generation %u serving", m.current->id);
@@ -776,6 +790,12 @@ master_resize(int delta)
 {
 	struct generation *g = m.current;
 
+	if (!pool_resize_fits(g->pools, g->conf->nservers, delta,
+			      CONF_MAX_WORKERS_TOTAL)) {
+		log_warning("SIGTTIN refused: the servers together may have at "
+			    "most %d workers", CONF_MAX_WORKERS_TOTAL);
+		return;
+	}
 	for (size_t i = 0; i < g->conf->nservers; i++) {
 		struct pool_server *ps = &g->pools[i];
 
@@ -832,6 +852,7 @@ startup_check(int64_t now)
 		return;
 	if (generation_ready(m.current)) {
 		m.ready = true;
+		generation_serving(m.current);
 		log_notice("ready: generation %u, %zu workers", m.current->id,
 			   m.current->nworkers);
 		log_set_stderr_copy(false);

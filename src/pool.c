@@ -14,12 +14,30 @@ is_dynamic(const struct pool_server *ps)
 	return ps->max_workers > ps->workers;
 }
 
+/*
+ * timeout is for a worker busy on a request that makes no progress.  A
+ * worker waiting for a request (head) under its handler's own deadline
+ * ends that wait itself: it is killed only when stuck past the deadline
+ * by a further timeout.
+ */
 bool
 pool_timed_out(const struct pool_worker *w, int64_t now_ms, int timeout_s)
 {
-	return timeout_s > 0 &&
-	       (w->state == SLOT_BUSY || w->state == SLOT_CLOSING) &&
-	       now_ms - w->last_activity_ms > (int64_t)timeout_s * 1000;
+	int64_t limit = (int64_t)timeout_s * 1000;
+
+	if (timeout_s <= 0)
+		return false;
+	switch (w->state) {
+	case SLOT_READING:
+	case SLOT_KEEPALIVE:
+		if (w->deadline_ms > 0)
+			return now_ms - w->deadline_ms > limit;
+		/* FALLTHROUGH */
+	case SLOT_WRITING:
+	case SLOT_CLOSING:
+		return now_ms - w->last_activity_ms > limit;
+	}
+	return false;
 }
 
 static void
@@ -136,11 +154,16 @@ void
 pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 		   int64_t lived_ms, int64_t now_ms)
 {
-	if (how == EXIT_FATAL) {
+	/*
+	 * "Fatal" (e.g. the docroot missing) stops a generation that is
+	 * starting; one that serves keeps trying, with the crash backoff.
+	 */
+	if (how == EXIT_FATAL && !ps->serving) {
 		ps->fatal = true;
 		return;
 	}
-	if (how == EXIT_NORMAL || lived_ms >= POOL_HEALTHY_MS) {
+	if (how == EXIT_NORMAL || (how == EXIT_CRASHED &&
+				   lived_ms >= POOL_HEALTHY_MS)) {
 		ps->backoff_ms = 0;
 		return;
 	}
@@ -184,4 +207,25 @@ pool_resize(struct pool_server *ps, int delta)
 	/* Shrinking must not turn a fixed pool into a dynamic one. */
 	if (ps->max_workers > ps->workers)
 		ps->max_workers = ps->workers;
+}
+
+int
+pool_capacity(const struct pool_server *ps)
+{
+	return ps->max_workers > ps->workers ? ps->max_workers : ps->workers;
+}
+
+bool
+pool_resize_fits(const struct pool_server *ps, size_t n, int delta,
+		 int total_max)
+{
+	int total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct pool_server after = ps[i];
+
+		pool_resize(&after, delta);
+		total += pool_capacity(&after);
+	}
+	return delta <= 0 || total <= total_max;
 }

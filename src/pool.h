@@ -31,8 +31,9 @@ enum worker_exit {
 struct pool_worker {
 	pid_t pid;
 	int state;			/* enum slot_state */
-	bool retiring;			/* already told to stop */
+	bool retiring;			/* already told to stop, or leaving */
 	int64_t last_activity_ms;
+	int64_t deadline_ms;		/* the handler's own, 0 = none */
 };
 
 struct pool_server {
@@ -40,6 +41,7 @@ struct pool_server {
 	int min_spare, max_spare, max_workers;	/* max_workers <= workers: fixed */
 	int timeout_s;
 	bool fatal;			/* a worker exited "do not respawn" */
+	bool serving;			/* its generation has served */
 	int backoff_ms;			/* current crash-loop delay, 0 = none */
 	int64_t respawn_at_ms;		/* no spawn before this time */
 	int spawn_rate;			/* dynamic pool: grows while short */
@@ -74,5 +76,15 @@ enum worker_exit pool_classify_status(int wstatus);
 
 /* SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max. */
 void pool_resize(struct pool_server *ps, int delta);
+
+/* The most workers the pool may run. */
+int pool_capacity(const struct pool_server *ps);
+
+/*
+ * Whether resizing every one of ps[0..n) by delta keeps their capacities
+ * within total_max (the scoreboard holds two generations of that).
+ */
+bool pool_resize_fits(const struct pool_server *ps, size_t n, int delta,
+		      int total_max);
 
 #endif

@@ -3,34 +3,94 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scoreboard.h"
+
+static size_t
+layout_size(size_t nslots)
+{
+	return sizeof(struct sb_master) + nslots * sizeof(struct slot);
+}
+
+static void
+layout_map(struct scoreboard *sb, void *p, size_t nslots)
+{
+	sb->master = p;
+	/* struct sb_master ends on an 8-byte boundary: slots align. */
+	sb->slots = (struct slot *)(void *)((char *)p + sizeof(struct sb_master));
+	sb->nslots = nslots;
+}
 
 int
 scoreboard_create(struct scoreboard *sb, size_t nslots)
 {
+	size_t size = layout_size(nslots);
+	void *p;
+	int fd;
+
+	if ((fd = memfd_create("preforkd-scoreboard", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (ftruncate(fd, (off_t)size) == -1) {
+		close(fd);
+		return -1;
+	}
+	/* A new memfd is zeroed: every slot starts SLOT_FREE. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	layout_map(sb, p, nslots);
+	sb->fd = fd;
+	sb->size = size;
+	sb->master->magic = SB_MAGIC;
+	sb->master->version = SB_VERSION;
+	sb->master->nslots = (uint32_t)nslots;
+	sb->master->pid = getpid();
+	sb->master->started_ms = monotonic_ms();
+	return 0;
+}
+
+int
+scoreboard_attach(struct scoreboard *sb, int fd)
+{
+	struct sb_master head;
+	struct stat st;
 	void *p;
 
-	/* Anonymous shared pages are zeroed: every slot starts SLOT_FREE. */
-	p = mmap(NULL, nslots * sizeof(struct slot), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pread(fd, &head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+	    head.magic != SB_MAGIC || head.version != SB_VERSION ||
+	    fstat(fd, &st) == -1 ||
+	    (size_t)st.st_size < layout_size(head.nslots)) {
+		errno = EPROTO;
+		return -1;
+	}
+	p = mmap(NULL, layout_size(head.nslots), PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -1;
-	sb->slots = p;
-	sb->nslots = nslots;
+	layout_map(sb, p, head.nslots);
+	sb->fd = -1;
+	sb->size = layout_size(head.nslots);
 	return 0;
 }
 
 void
 scoreboard_destroy(struct scoreboard *sb)
 {
-	if (sb->slots != NULL)
-		munmap(sb->slots, sb->nslots * sizeof(struct slot));
+	if (sb->master != NULL)
+		munmap(sb->master, sb->size);
+	if (sb->fd != -1)
+		close(sb->fd);
+	sb->master = NULL;
 	sb->slots = NULL;
 	sb->nslots = 0;
+	sb->fd = -1;
 }
 
 struct slot *
@@ -41,8 +101,10 @@ scoreboard_slot_claim(struct scoreboard *sb)
 
 		if (s->state == SLOT_FREE && s->pid == 0) {
 			memset(s, 0, sizeof(*s));
+			s->record = -1;
 			s->state = SLOT_STARTING;
 			s->started_ms = monotonic_ms();
+			s->state_since_ms = s->started_ms;
 			s->last_activity_ms = s->started_ms;
 			return s;
 		}
@@ -51,21 +113,61 @@ scoreboard_slot_claim(struct scoreboard *sb)
 }
 
 void
-scoreboard_slot_release(struct slot *slot)
+scoreboard_slot_release(struct scoreboard *sb, struct slot *slot)
 {
+	struct sb_master *m = sb->master;
+
+	/* Readers retry while seq is odd or moved: totals never go back. */
+	__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+	if (slot->record >= 0 && slot->record < SB_SERVERS_MAX) {
+		struct sb_server *r = &m->servers[slot->record];
+
+		r->connections += slot->connections;
+		r->requests += slot->requests;
+		r->bytes_sent += slot->bytes_sent;
+	}
 	slot->pid = 0;
 	slot->state = SLOT_FREE;
+	__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+}
+
+int
+scoreboard_server_record(struct scoreboard *sb, const char *name)
+{
+	struct sb_master *m = sb->master;
+
+	for (uint32_t i = 0; i < m->nservers; i++)
+		if (strcmp(m->servers[i].name, name) == 0)
+			return (int)i;
+	if (m->nservers == SB_SERVERS_MAX)
+		return -1;
+	snprintf(m->servers[m->nservers].name, SB_NAME_MAX, "%s", name);
+	return (int)m->nservers++;
 }
 
 const char *
 slot_state_name(int state)
 {
 	switch (state) {
-	case SLOT_FREE:     return "free";
-	case SLOT_STARTING: return "starting";
-	case SLOT_IDLE:     return "idle";
-	case SLOT_BUSY:     return "busy";
-	case SLOT_CLOSING:  return "closing";
+	case SLOT_FREE:      return "free";
+	case SLOT_STARTING:  return "starting";
+	case SLOT_IDLE:      return "idle";
+	case SLOT_READING:   return "reading";
+	case SLOT_WRITING:   return "writing";
+	case SLOT_KEEPALIVE: return "keep-alive";
+	case SLOT_CLOSING:   return "closing";
+	}
+	return "?";
+}
+
+const char *
+restart_reason_name(int reason)
+{
+	switch (reason) {
+	case RESTART_CRASH:        return "crash";
+	case RESTART_TIMEOUT:      return "timeout";
+	case RESTART_MAX_REQUESTS: return "max-requests";
+	case RESTART_MAX_MEMORY:   return "max-memory";
 	}
 	return "?";
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Worker state in shared memory, created by the master before any fork.
- * The master owns slot allocation (pid, generation, server); a worker
- * writes only its own slot's state and counters.
+ * The master owns slot allocation (pid, generation, server) and the
+ * per-server records; a worker writes only its own slot's state and
+ * counters.  The mapping is a memfd, so `preforkd -s status` can map the
+ * running master's scoreboard read-only.
  */
 #ifndef PREFORKD_SCOREBOARD_H
 #define PREFORKD_SCOREBOARD_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,22 +19,48 @@ enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_STARTING,		/* forked, not yet in accept() */
 	SLOT_IDLE,		/* blocked in accept() */
-	SLOT_BUSY,		/* serving a connection */
-	SLOT_CLOSING,		/* told to stop, finishing its connection */
+	SLOT_READING,		/* reading a request (head) */
+	SLOT_WRITING,		/* answering; the echo handler's only state */
+	SLOT_KEEPALIVE,		/* waiting for a next request on a connection */
+	SLOT_CLOSING,		/* closing a connection, or leaving */
+	SLOT_NSTATES
+};
+
+/* Why a worker of a server was replaced, for the status counters. */
+enum restart_reason {
+	RESTART_CRASH,
+	RESTART_TIMEOUT,
+	RESTART_MAX_REQUESTS,
+	RESTART_MAX_MEMORY,
+	RESTART_NREASONS
 };
 
 #define SLOT_CLIENT_MAX 64
 #define SLOT_REQUEST_MAX 128
+#define SB_NAME_MAX 64
+#define SB_LISTEN_MAX 128
+#define SB_SERVERS_MAX 64
+#define SB_MAGIC 0x70666b64u	/* "pfkd" */
+#define SB_VERSION 1u
 
 struct slot {
 	volatile pid_t pid;
 	unsigned generation;
 	int server;			/* index in its generation's conf */
+	int record;			/* its struct sb_server, -1 none */
 	volatile sig_atomic_t state;	/* enum slot_state */
 	/* Cleared by the worker's stop handler once it can accept no more. */
 	volatile sig_atomic_t accepting;
+	/* Set by the worker on its last connection: replace it now. */
+	volatile sig_atomic_t leaving;
+	volatile sig_atomic_t exit_reason;	/* enum restart_reason */
+	/* Set by the master: close the connection once it is idle. */
+	volatile sig_atomic_t drop_idle;
 	volatile int64_t started_ms;	/* CLOCK_MONOTONIC */
+	volatile int64_t state_since_ms;
 	volatile int64_t last_activity_ms;
+	/* The handler's own limit for this state (0: none): no kill before. */
+	volatile int64_t deadline_ms;
 	volatile uint64_t connections;
 	volatile uint64_t requests;
 	volatile uint64_t bytes_sent;
@@ -39,17 +68,51 @@ struct slot {
 	char request[SLOT_REQUEST_MAX];
 };
 
+/* Totals of a server (by name, across generations and recycling). */
+struct sb_server {
+	char name[SB_NAME_MAX];
+	char listen[SB_LISTEN_MAX];
+	unsigned generation;		/* the newest using it */
+	volatile int queue, queue_peak;
+	int max_workers;
+	/* Counts of workers that are gone; live slots add theirs. */
+	volatile uint64_t connections, requests, bytes_sent;
+	volatile uint64_t restarts[RESTART_NREASONS];
+	volatile uint64_t max_workers_reached;
+};
+
+struct sb_master {
+	uint32_t magic, version;
+	uint32_t nslots, nservers;
+	/* Odd while the master folds a slot into a server's totals. */
+	volatile uint32_t seq;
+	pid_t pid;
+	int64_t started_ms;
+	volatile unsigned generation;
+	volatile uint64_t reloads;
+	struct sb_server servers[SB_SERVERS_MAX];
+};
+
 struct scoreboard {
 	size_t nslots;
+	struct sb_master *master;
 	struct slot *slots;
+	int fd;				/* the memfd, -1 once closed */
+	size_t size;
 };
 
 int scoreboard_create(struct scoreboard *sb, size_t nslots);
 void scoreboard_destroy(struct scoreboard *sb);
+/* Maps a running master's scoreboard read-only from its memfd. */
+int scoreboard_attach(struct scoreboard *sb, int fd);
 /* A free slot, or NULL when all are taken. */
 struct slot *scoreboard_slot_claim(struct scoreboard *sb);
-void scoreboard_slot_release(struct slot *slot);
+/* Adds the slot's counts to its server's totals, then frees it. */
+void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
+/* The record of server name (made if new), or -1 when all are taken. */
+int scoreboard_server_record(struct scoreboard *sb, const char *name);
 const char *slot_state_name(int state);
+const char *restart_reason_name(int reason);
 
 int64_t monotonic_ms(void);
 

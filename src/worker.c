@@ -26,6 +26,8 @@
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t reopen_logs;
+static volatile int64_t stop_ms;	/* when told to stop (monotonic) */
+static int64_t idle_grace_ms;		/* keep-alive wait left to a retiree */
 static int listen_fd = -1;
 static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
 static struct slot *my_slot;
@@ -42,13 +44,20 @@ on_quit(int signo)
 	int saved = errno;
 
 	(void)signo;
+	if (!stopping)
+		stop_ms = monotonic_ms();	/* clock_gettime() is safe here */
 	stopping = 1;
 	if (dead_fd != -1)
 		dup2(dead_fd, listen_fd);
 	my_slot->accepting = 0;
-	if (my_slot->state == SLOT_BUSY)
-		my_slot->state = SLOT_CLOSING;
 	errno = saved;
+}
+
+/* The master wants an idle keep-alive connection closed: wake the wait. */
+static void
+on_usr2(int signo)
+{
+	(void)signo;
 }
 
 static void
@@ -73,7 +82,7 @@ static int
 worker_signals(void)
 {
 	static const int ignored[] = { SIGHUP, SIGPIPE, SIGWINCH, SIGTTIN,
-				       SIGTTOU, SIGUSR2 };
+				       SIGTTOU };
 	static const int defaulted[] = { SIGTERM, SIGINT, SIGCHLD, SIGALRM };
 	sigset_t none;
 
@@ -84,7 +93,8 @@ worker_signals(void)
 		if (set_handler(defaulted[i], SIG_DFL) == -1)
 			return -1;
 	if (set_handler(SIGQUIT, on_quit) == -1 ||
-	    set_handler(SIGUSR1, on_usr1) == -1)
+	    set_handler(SIGUSR1, on_usr1) == -1 ||
+	    set_handler(SIGUSR2, on_usr2) == -1)
 		return -1;
 	/* The master blocked its signals before forking us. */
 	sigemptyset(&none);
@@ -124,6 +134,12 @@ worker_setup(const struct worker_args *a)
 {
 	my_slot = a->slot;
 	listen_fd = a->listen_fd;
+	/*
+	 * A retiring worker still answers a request arriving on an idle
+	 * keep-alive connection, but ends the wait itself well before the
+	 * master's shutdown-timeout would kill it.
+	 */
+	idle_grace_ms = (int64_t)a->conf->shutdown_timeout * 1000 / 2;
 	my_slot->pid = getpid();
 	my_slot->accepting = 1;
 	if ((dead_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
@@ -157,6 +173,17 @@ worker_reopen(const struct server_conf *server)
 }
 
 static void
+set_state(int state, int64_t deadline_ms)
+{
+	int64_t now = monotonic_ms();
+
+	my_slot->deadline_ms = deadline_ms;
+	my_slot->last_activity_ms = now;
+	my_slot->state_since_ms = now;
+	my_slot->state = state;
+}
+
+static void
 worker_serve(const struct server_conf *server, int fd,
 	     const struct sockaddr_storage *peer, socklen_t peerlen)
 {
@@ -168,10 +195,11 @@ worker_serve(const struct server_conf *server, int fd,
 	addr_format_sockaddr((const struct sockaddr *)peer, peerlen,
 			     my_slot->client, sizeof(my_slot->client));
 	my_slot->request[0] = '\0';
-	my_slot->last_activity_ms = monotonic_ms();
-	my_slot->state = stopping ? SLOT_CLOSING : SLOT_BUSY;
+	my_slot->drop_idle = 0;
+	conn_phase(&conn, CONN_WRITING, 0);
 	my_slot->connections++;
 	server->handler->serve(&conn);
+	my_slot->state = SLOT_CLOSING;
 	close(fd);
 }
 
@@ -213,7 +241,7 @@ worker_main(const struct worker_args *a)
 
 		if (reopen_logs)
 			worker_reopen(server);
-		my_slot->state = SLOT_IDLE;
+		set_state(SLOT_IDLE, 0);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
 			     SOCK_CLOEXEC);
 		if (fd == -1) {
@@ -261,5 +289,31 @@ bool
 conn_stopping(const struct handler_conn *conn)
 {
 	(void)conn;
-	return stopping != 0;
+	return stopping || my_slot->drop_idle;
+}
+
+void
+conn_phase(struct handler_conn *conn, enum conn_phase phase,
+	   int64_t deadline_ms)
+{
+	static const int states[] = {
+		[CONN_READING] = SLOT_READING,
+		[CONN_WRITING] = SLOT_WRITING,
+		[CONN_KEEPALIVE] = SLOT_KEEPALIVE,
+		[CONN_CLOSING] = SLOT_CLOSING,
+	};
+
+	(void)conn;
+	set_state(states[phase], deadline_ms);
+}
+
+int64_t
+conn_idle_limit_ms(const struct handler_conn *conn)
+{
+	(void)conn;
+	if (my_slot->drop_idle)
+		return 0;
+	if (stopping)
+		return stop_ms + idle_grace_ms;
+	return INT64_MAX;
 }

@@ -39,6 +39,8 @@ struct conn_state {
 /* Bounds of the lingering close: a client cannot hold a worker with it. */
 #define LINGER_MS		2000
 #define LINGER_MAX_BYTES	(1024 * 1024)
+/* An idle keep-alive wait looks at the worker's flags this often at least. */
+#define IDLE_SLICE_MS		1000
 /* A receive timeout this much longer than the time left is kept as is. */
 #define RCVTIMEO_SLACK_MS	10
 
@@ -169,22 +171,59 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 enum head_result { HEAD_OK, HEAD_CLOSE };
 
 /*
- * Waits for a complete head: keepalive-timeout for its first byte on a
- * kept-alive connection, header-timeout for the whole of it.
+ * Waits on an idle kept-alive connection for the first byte of a next
+ * request: until keepalive-timeout, or sooner when the worker is told to
+ * stop or asked back by the master (a signal interrupts the read; the
+ * wait is cut in slices so a signal landing just before it is seen too).
+ * 1: bytes came; 0: close quietly.
+ */
+static int
+wait_next_request(struct conn_state *cs)
+{
+	int64_t idle_deadline = monotonic_ms() +
+		(int64_t)cs->hc->keepalive_timeout * 1000;
+
+	conn_phase(cs->conn, CONN_KEEPALIVE, idle_deadline);
+	for (;;) {
+		int64_t limit = conn_idle_limit_ms(cs->conn);
+		int64_t end = limit < idle_deadline ? limit : idle_deadline;
+		int64_t now = monotonic_ms();
+		ssize_t n;
+
+		if (end <= now)
+			return 0;
+		if (end > now + IDLE_SLICE_MS)
+			end = now + IDLE_SLICE_MS;
+		n = recv_once(cs, end);
+		if (n > 0) {
+			cs->len += (size_t)n;
+			conn_progress(cs->conn, 0);
+			return 1;
+		}
+		if (n == 0 || (errno != EINTR && errno != EAGAIN &&
+			       errno != EWOULDBLOCK && errno != ETIMEDOUT))
+			return 0;
+	}
+}
+
+/*
+ * Waits for a complete head: on a kept-alive connection first for its
+ * first byte (above), then header-timeout for the whole of it.
  */
 static enum head_result
 read_head(struct conn_state *cs, struct http_request *req)
 {
-	int64_t start = monotonic_ms();
-	int64_t head_deadline = start + (int64_t)cs->hc->header_timeout * 1000;
-	int64_t idle_deadline = start +
-		(int64_t)cs->hc->keepalive_timeout * 1000;
+	bool first = cs->served == 0;
+	int64_t head_deadline;
 
+	if (cs->len == 0 && !first && wait_next_request(cs) != 1)
+		return HEAD_CLOSE;
+	head_deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
+	conn_phase(cs->conn, CONN_READING, head_deadline);
 	for (;;) {
 		int status = 400;
 		enum http_parse_result r = http_request_parse(
 			cs->buf, cs->len, cs->hc->max_header_size, req, &status);
-		bool idle = cs->len == 0 && cs->served > 0;
 		ssize_t n;
 
 		if (r == HTTP_PARSE_OK)
@@ -193,21 +232,13 @@ read_head(struct conn_state *cs, struct http_request *req)
 			answer_error(cs, NULL, status);
 			return HEAD_CLOSE;
 		}
-		/* Nothing yet of a next request: an idle kept-alive connection. */
-		if (idle)
-			head_deadline = 0;
-		n = fill(cs, idle ? idle_deadline : head_deadline,
-			 cs->len == 0 && cs->served == 0);
+		n = fill(cs, head_deadline, first && cs->len == 0);
 		if (n == -1 && errno == ETIMEDOUT) {
-			if (cs->len > 0 || cs->served == 0)
-				answer_error(cs, NULL, 408);
+			answer_error(cs, NULL, 408);
 			return HEAD_CLOSE;
 		}
 		if (n <= 0)
 			return HEAD_CLOSE;
-		if (head_deadline == 0)
-			head_deadline = monotonic_ms() +
-				(int64_t)cs->hc->header_timeout * 1000;
 	}
 }
 
@@ -300,6 +331,7 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	bool has_body = req->chunked ||
 			(req->has_content_length && req->content_length > 0);
 
+	conn_phase(cs->conn, CONN_WRITING, 0);
 	note_request(cs, req);
 	cs->served++;
 	ex.close = !req->keep_alive || cs->hc->keepalive_timeout == 0 ||
@@ -322,8 +354,9 @@ serve_request(struct conn_state *cs, struct http_request *req)
  * do: stop sending, read and drop what comes for a short while, close.
  */
 static void
-linger_close(int fd)
+linger_close(struct handler_conn *conn)
 {
+	int fd = conn->fd;
 	int64_t deadline = monotonic_ms() + LINGER_MS;
 	size_t dropped = 0;
 	char buf[4096];
@@ -332,6 +365,7 @@ linger_close(int fd)
 	if (ioctl(fd, FIONREAD, &unread) == -1 || unread == 0 ||
 	    shutdown(fd, SHUT_WR) == -1)
 		return;
+	conn_phase(conn, CONN_CLOSING, deadline);
 	while (dropped < LINGER_MAX_BYTES &&
 	       wait_readable(fd, deadline) == WAIT_READY) {
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -363,7 +397,7 @@ http_conn_serve(struct handler_conn *conn)
 			 cs.peer, sizeof(cs.peer));
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
-	linger_close(conn->fd);
+	linger_close(conn);
 out:
 	free(req);
 	free(cs.buf);

@@ -79,33 +79,6 @@ http_configure_limits(cfg_t *sec, struct http_conf *hc)
 	return ok;
 }
 
-/*
- * The master kills a worker busy this long without progress: a client
- * may not be allowed to sit idle as long, or its worker dies for it.
- */
-static bool
-http_configure_waits(cfg_t *sec, const struct server_conf *server,
-		     const struct http_conf *hc)
-{
-	bool ok = true;
-
-	if (server->timeout == 0)
-		return true;
-	if (hc->keepalive_timeout >= server->timeout) {
-		conf_error(sec, "keepalive-timeout", "keepalive-timeout (%d) "
-			   "must be less than the server's timeout (%d)",
-			   hc->keepalive_timeout, server->timeout);
-		ok = false;
-	}
-	if (hc->header_timeout >= server->timeout) {
-		conf_error(sec, "header-timeout", "header-timeout (%d) must be "
-			   "less than the server's timeout (%d)",
-			   hc->header_timeout, server->timeout);
-		ok = false;
-	}
-	return ok;
-}
-
 static bool
 http_configure_root(cfg_t *sec, const struct server_conf *server,
 		    struct http_conf *hc)
@@ -198,7 +171,6 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	hc->default_type = strdup(cfg_getstr(sec, "default-type"));
 	hc->send_timeout_ms = server->timeout > 0 ? server->timeout * 1000 : -1;
 	ok = http_configure_limits(sec, hc);
-	ok = ok && http_configure_waits(sec, server, hc);
 	ok &= http_configure_root(sec, server, hc);
 	ok &= http_configure_header_values(sec);
 	ok = ok && http_configure_files(sec, hc);

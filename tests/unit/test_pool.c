@@ -24,8 +24,9 @@
 #define PID0 1000			/* worker i has pid PID0 + i */
 
 /*
- * Workers are written as one letter each: S starting, I idle, B busy,
- * C closing; lower case = already retiring.  Expected retire / kill lists
+ * Workers are written as one letter each: S starting, I idle, B busy
+ * (writing), R reading, K keep-alive, C closing; lower case = already
+ * retiring.  Expected retire / kill lists
  * are written as worker indexes, one hex digit each ("13" = w[1], w[3]).
  */
 static size_t
@@ -42,8 +43,10 @@ make_workers(const char *spec, const int64_t *age_ms, struct pool_worker *w)
 		switch (c & ~0x20) {
 		case 'S': w[n].state = SLOT_STARTING; break;
 		case 'I': w[n].state = SLOT_IDLE; break;
-		case 'B': w[n].state = SLOT_BUSY; break;
+		case 'B': w[n].state = SLOT_WRITING; break;
 		case 'C': w[n].state = SLOT_CLOSING; break;
+		case 'R': w[n].state = SLOT_READING; break;
+		case 'K': w[n].state = SLOT_KEEPALIVE; break;
 		default: fail_msg("bad worker letter '%c' in \"%s\"", c, spec);
 		}
 		w[n].last_activity_ms = NOW - (age_ms ? age_ms[n] : 0);
@@ -346,13 +349,13 @@ test_dynamic_spawn_rate_sequence(void **state)
 	(void)state;
 	memset(w, 0, sizeof(w));
 	w[0].pid = PID0;
-	w[0].state = SLOT_BUSY;
+	w[0].state = SLOT_WRITING;
 	w[0].last_activity_ms = NOW;
 	for (size_t i = 0; i < NROWS(steps); i++) {
 		struct pool_actions out = { .retire = retire, .kill = kill };
 
 		for (size_t j = 0; j < n; j++)
-			w[j].state = steps[i].all_idle ? SLOT_IDLE : SLOT_BUSY;
+			w[j].state = steps[i].all_idle ? SLOT_IDLE : SLOT_WRITING;
 		pool_decide(&ps, w, n, NOW, &out);
 		if (out.spawn != steps[i].spawn || ps.spawn_rate != steps[i].rate_after)
 			fail_msg("row %zu (pass with %zu workers%s): spawn %d rate %d, "
@@ -365,7 +368,7 @@ test_dynamic_spawn_rate_sequence(void **state)
 		for (int k = 0; k < out.spawn; k++, n++) {
 			assert_true(n < MAXW);
 			w[n].pid = PID0 + (pid_t)n;
-			w[n].state = SLOT_BUSY;
+			w[n].state = SLOT_WRITING;
 			w[n].last_activity_ms = NOW;
 		}
 	}
@@ -383,24 +386,45 @@ test_timed_out(void **state)
 		int64_t age_ms;
 		int timeout_s;
 		bool expected;
+		int64_t deadline_in_ms;	/* handler's deadline - now; 0: none */
 	} rows[] = {
-		{ "busy, 1 ms past", SLOT_BUSY, 60001, 60, true },
-		{ "busy, exactly at", SLOT_BUSY, 60000, 60, false },
-		{ "busy, fresh", SLOT_BUSY, 0, 60, false },
-		{ "closing, past", SLOT_CLOSING, 2001, 2, true },
-		{ "idle, way past", SLOT_IDLE, 86400000, 1, false },
-		{ "starting, way past", SLOT_STARTING, 86400000, 1, false },
-		{ "free, way past", SLOT_FREE, 86400000, 1, false },
-		{ "busy, timeout 0", SLOT_BUSY, 86400000, 0, false },
-		{ "busy, negative timeout", SLOT_BUSY, 86400000, -1, false },
-		{ "busy, activity in the future", SLOT_BUSY, -5000, 1, false },
-		{ "busy, largest timeout", SLOT_BUSY, 86400001, 86400, true },
+		{ "busy, 1 ms past", SLOT_WRITING, 60001, 60, true, 0 },
+		{ "busy, exactly at", SLOT_WRITING, 60000, 60, false, 0 },
+		{ "busy, fresh", SLOT_WRITING, 0, 60, false, 0 },
+		{ "closing, past", SLOT_CLOSING, 2001, 2, true, 0 },
+		{ "idle, way past", SLOT_IDLE, 86400000, 1, false, 0 },
+		{ "starting, way past", SLOT_STARTING, 86400000, 1, false, 0 },
+		{ "free, way past", SLOT_FREE, 86400000, 1, false, 0 },
+		{ "busy, timeout 0", SLOT_WRITING, 86400000, 0, false, 0 },
+		{ "busy, negative timeout", SLOT_WRITING, 86400000, -1, false, 0 },
+		{ "busy, activity in the future", SLOT_WRITING, -5000, 1, false, 0 },
+		{ "busy, largest timeout", SLOT_WRITING, 86400001, 86400, true, 0 },
+		/* Waits under the handler's own deadline are the handler's. */
+		{ "keep-alive within its deadline", SLOT_KEEPALIVE, 4000, 2,
+		  false, 1000 },
+		{ "keep-alive just past its deadline", SLOT_KEEPALIVE, 6000, 2,
+		  false, -1000 },
+		{ "keep-alive stuck past deadline + timeout", SLOT_KEEPALIVE,
+		  8000, 2, true, -2001 },
+		{ "reading within header-timeout", SLOT_READING, 9000, 2, false,
+		  1000 },
+		{ "reading stuck past deadline + timeout", SLOT_READING, 20000, 2,
+		  true, -2001 },
+		{ "reading without deadline, past", SLOT_READING, 2001, 2, true, 0 },
+		{ "keep-alive without deadline, fresh", SLOT_KEEPALIVE, 1000, 2,
+		  false, 0 },
+		{ "keep-alive deadline, timeout 0", SLOT_KEEPALIVE, 86400000, 0,
+		  false, -86400000 },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < NROWS(rows); i++) {
-		struct pool_worker w = { .pid = PID0, .state = rows[i].state,
-					 .last_activity_ms = NOW - rows[i].age_ms };
+		struct pool_worker w = {
+			.pid = PID0, .state = rows[i].state,
+			.last_activity_ms = NOW - rows[i].age_ms,
+			.deadline_ms = rows[i].deadline_in_ms ?
+				       NOW + rows[i].deadline_in_ms : 0,
+		};
 		bool got = pool_timed_out(&w, NOW, rows[i].timeout_s);
 
 		if (got != rows[i].expected)
@@ -466,6 +490,93 @@ test_backoff_sequence(void **state)
 				 (long long)steps[i].respawn_at_ms, steps[i].fatal);
 		if (ps.workers != 4)
 			fail_msg("row %zu (%s): workers changed", i, steps[i].name);
+	}
+}
+
+/*
+ * A generation that serves retries a worker that failed its init (a
+ * docroot missing during a deploy) with the crash backoff; only one that
+ * is starting gives up.
+ */
+static void
+test_fatal_once_serving(void **state)
+{
+	static const struct {
+		const char *name;
+		bool serving;
+		enum worker_exit how;
+		int64_t now_ms;
+		/* expected after the call */
+		bool fatal;
+		int backoff_ms;
+		int spawn;		/* pool_decide at now_ms + backoff_ms */
+	} steps[] = {
+		{ "serving: fatal exit backs off", true, EXIT_FATAL, 1000,
+		  false, 100, 1 },
+		{ "serving: again, doubles", true, EXIT_FATAL, 2000, false, 200,
+		  1 },
+		{ "serving: a normal exit resets", true, EXIT_NORMAL, 3000,
+		  false, 0, 1 },
+		{ "starting: fatal is final", false, EXIT_FATAL, 4000, true, 0,
+		  0 },
+	};
+	struct pool_server ps = { .workers = 1 };
+	pid_t retire[4], kill[4];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(steps); i++) {
+		struct pool_actions out = { .retire = retire, .kill = kill };
+
+		ps.serving = steps[i].serving;
+		pool_worker_exited(&ps, steps[i].how, 5, steps[i].now_ms);
+		pool_decide(&ps, NULL, 0, steps[i].now_ms + ps.backoff_ms, &out);
+		if (ps.fatal != steps[i].fatal ||
+		    ps.backoff_ms != steps[i].backoff_ms ||
+		    out.spawn != steps[i].spawn)
+			fail_msg("row %zu (%s): fatal %d backoff %d spawn %d, "
+				 "expected %d %d %d", i, steps[i].name, ps.fatal,
+				 ps.backoff_ms, out.spawn, steps[i].fatal,
+				 steps[i].backoff_ms, steps[i].spawn);
+	}
+}
+
+/* TTIN is capped by the total the scoreboard holds, not only per pool. */
+static void
+test_resize_total_cap(void **state)
+{
+	static const struct {
+		const char *name;
+		int workers[3], max_workers[3];
+		int delta, total_max;
+		bool expected;
+	} rows[] = {
+		{ "room left", { 4, 4, 4 }, { 4, 4, 4 }, 1, 20, true },
+		{ "exactly full after", { 4, 4, 4 }, { 4, 4, 4 }, 1, 15, true },
+		{ "one over", { 4, 4, 5 }, { 4, 4, 5 }, 1, 15, false },
+		{ "shrinking always fits", { 9, 9, 9 }, { 9, 9, 9 }, -1, 15,
+		  true },
+		{ "dynamic pools move their band: no growth", { 2, 2, 2 },
+		  { 5, 5, 5 }, 1, 15, true },
+		{ "mixed: fixed one grows past", { 2, 8, 1 }, { 6, 8, 1 }, 1, 15,
+		  false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct pool_server ps[3];
+		bool got;
+
+		for (int k = 0; k < 3; k++) {
+			memset(&ps[k], 0, sizeof(ps[k]));
+			ps[k].workers = rows[i].workers[k];
+			ps[k].max_workers = rows[i].max_workers[k];
+			ps[k].min_spare = 1;
+			ps[k].max_spare = 2;
+		}
+		got = pool_resize_fits(ps, 3, rows[i].delta, rows[i].total_max);
+		if (got != rows[i].expected)
+			fail_msg("row %zu (%s): %d, expected %d", i, rows[i].name,
+				 got, rows[i].expected);
 	}
 }
 
@@ -730,6 +841,8 @@ main(void)
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),
+		cmocka_unit_test(test_fatal_once_serving),
+		cmocka_unit_test(test_resize_total_cap),
 		cmocka_unit_test(test_classify_status),
 		cmocka_unit_test(test_resize_bounds),
 		cmocka_unit_test(test_resize_then_decide),
