@@ -23,6 +23,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
 #include "scoreboard.h"
@@ -37,6 +38,7 @@
 #define TICK_MS			1000
 #define TICK_BUSY_MS		20
 #define MAX_REQUESTERS		8
+#define STATUS_EVERY_MS		5000
 
 struct generation {
 	unsigned id;
@@ -584,6 +586,45 @@ generation_serving(struct generation *g)
 		g->pools[si].serving = true;
 }
 
+/* ---- the service manager ---- */
+
+/* STATUS= for systemctl status: what serves, and how much it did. */
+static void
+status_line(char *buf, size_t len)
+{
+	unsigned long long requests = 0;
+
+	for (size_t i = 0; i < m.nworkers; i++)
+		requests += m.workers[i].slot->requests;
+	snprintf(buf, len, "generation %u serving: %zu workers, %llu requests "
+		 "by live workers", m.current->id, m.nworkers, requests);
+}
+
+static void
+notify_outcome(bool ok, const char *failure)
+{
+	char status[800];
+
+	if (ok)
+		status_line(status, sizeof(status));
+	else
+		snprintf(status, sizeof(status), "reload failed: %s", failure);
+	notify_ready(status);
+}
+
+static void
+notify_tick(int64_t now)
+{
+	static int64_t next_ms;
+	char status[128];
+
+	if (!m.ready || m.mode != RUNNING || now < next_ms)
+		return;
+	next_ms = now + STATUS_EVERY_MS;
+	status_line(status, sizeof(status));
+	notify_status(status);
+}
+
 /* ---- reload ---- */
 
 static void
@@ -610,6 +651,7 @@ reload_failed(struct requesters *r, const char *reason)
 	snprintf(msg, sizeof(msg), "%s; generation %u keeps serving", reason,
 		 m.current->id);
 	log_error("reload failed: %s", msg);
+	notify_outcome(false, msg);
 	requesters_reply(r, false, msg);
 }
 
@@ -649,6 +691,7 @@ master_reload(int64_t now)
 		return;
 	}
 	log_notice("reloading configuration %s", m.conf_path);
+	notify_reloading();
 	if ((conf = conf_load(m.conf_path, log_conf_error, NULL)) == NULL) {
 		snprintf(err, sizeof(err), "configuration %s has errors",
 			 m.conf_path);
@@ -709,6 +752,7 @@ pending_check(int64_t now)
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
 	log_notice("reload: generation %u serving", m.current->id);
+	notify_outcome(true, NULL);
 	requesters_add(&m.confirm_req, &m.pending_req);
 	m.confirm_deadline_ms = now + START_TIMEOUT_MS;
 }
@@ -829,6 +873,7 @@ master_shutdown(enum master_mode mode, int64_t now)
 	if (m.mode == STOPPING_FAST || m.mode == mode)
 		return;
 	log_notice("%s shutdown", mode == STOPPING_FAST ? "fast" : "graceful");
+	notify_stopping();
 	if (m.pending != NULL)
 		pending_abort("the master is shutting down", now);
 	requesters_reply(&m.confirm_req, false, "the master is shutting down");
@@ -856,6 +901,8 @@ startup_check(int64_t now)
 		log_notice("ready: generation %u, %zu workers", m.current->id,
 			   m.current->nworkers);
 		log_set_stderr_copy(false);
+		/* Before the invoker exits: systemd must know MAINPID by then. */
+		notify_outcome(true, NULL);
 		daemon_report(m.ready_fd, true);
 		m.ready_fd = -1;
 		return;
@@ -937,6 +984,7 @@ master_loop(void)
 		if (m.mode == RUNNING)
 			startup_check(now);
 		generations_collect();
+		notify_tick(now);
 	}
 }
 
@@ -1007,6 +1055,7 @@ master_run(struct conf *conf, const struct master_options *o)
 	}
 	if (!log_to_stderr())
 		log_set_stderr_copy(true);
+	notify_init();
 	if (master_start(conf) == -1) {
 		if (m.current == NULL)
 			conf_free(conf);

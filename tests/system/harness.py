@@ -316,6 +316,56 @@ def port_refuses(port, host='127.0.0.1'):
     return False
 
 
+class NotifySocket:
+    """A datagram socket standing in for systemd's notification socket;
+    NOTIFY_SOCKET names it (env_value, e.g. "@name" for an abstract
+    address) while the `with` block runs, so the servers started there
+    talk to it."""
+
+    def __init__(self, address, env_value=None):
+        self.env_value = env_value or address
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(address)
+        self.sock.setblocking(False)
+        self.messages = []
+
+    def poll(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except BlockingIOError:
+                return
+            self.messages.append(dict(
+                line.split('=', 1) for line in data.decode().split('\n')
+                if '=' in line))
+
+    def wait(self, key, value=None, after=0, timeout=None):
+        """Index of the first message after `after` holding key (=value)."""
+        def found():
+            self.poll()
+            for i, msg in enumerate(self.messages[after:], after):
+                if key in msg and (value is None or msg[key] == value):
+                    return i + 1
+            return None
+        i = wait_until(found, timeout or T(20))
+        expect(i, 'no %s%s message within %gs; got %s'
+               % (key, '=' + value if value else '', timeout or T(20),
+                  self.messages[after:]))
+        return i - 1
+
+    def __enter__(self):
+        self.old = os.environ.get('NOTIFY_SOCKET')
+        os.environ['NOTIFY_SOCKET'] = self.env_value
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            del os.environ['NOTIFY_SOCKET']
+        else:
+            os.environ['NOTIFY_SOCKET'] = self.old
+        self.sock.close()
+
+
 # ---------------------------------------------------------------- commands
 
 def run(argv, timeout=None, cwd=None, stdin=subprocess.DEVNULL):

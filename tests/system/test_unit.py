@@ -2,11 +2,12 @@
 """The systemd unit etc/preforkd.service.
 
 Static checks: every key is one systemd knows in its section, the values
-parse, Type=forking has a PIDFile= that the start command really writes,
-every command's flags exist in `preforkd -h`.  Then the unit's own
-commands drive a real daemon the way systemd would (paths moved to the temp
-dir): ExecStartPre, ExecStart and its PIDFile, ExecReload (good and bad
-configs), and a stop by KillSignal to the main process only (KillMode=mixed)
+parse, Type=notify with NotifyAccess=all (the master forks away from
+ExecStart and names itself, and after an upgrade its successor, with
+MAINPID=), every command's flags exist in `preforkd -h`.  Then the unit's
+own commands drive a real daemon the way systemd would (paths moved to the
+temp dir, a datagram socket at NOTIFY_SOCKET): ExecStartPre, ExecStart
+and its READY=1 + MAINPID=, ExecReload (good and bad configs), and a stop by KillSignal to the main process only (KillMode=mixed)
 that lets an in-flight connection finish, within TimeoutStopSec.  Last,
 `systemd-analyze verify` when it exists and works here (it needs no running
 systemd); where it does not, the check says so and the checks above stand."""
@@ -22,7 +23,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, HERE, T, alive, connect, echo_once, expect,
                      line_of, read_file, roundtrip, run, wait_until,
-                     skipped, write_file, Test)
+                     skipped, write_file, NotifySocket, Test)
 
 UNIT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc',
                                      'preforkd.service'))
@@ -38,7 +39,7 @@ KNOWN = {
         'StartLimitIntervalSec', 'StartLimitBurst', 'DefaultDependencies',
     },
     'Service': {
-        'Type', 'PIDFile', 'ExecStartPre', 'ExecStart', 'ExecStartPost',
+        'Type', 'NotifyAccess', 'PIDFile', 'ExecStartPre', 'ExecStart', 'ExecStartPost',
         'ExecReload', 'ExecStop', 'ExecStopPost', 'KillSignal', 'KillMode',
         'SendSIGKILL', 'FinalKillSignal', 'TimeoutStartSec',
         'TimeoutStopSec', 'TimeoutSec', 'Restart', 'RestartSec',
@@ -175,11 +176,15 @@ def main():
         return '%d keys' % sum(len(i) for i in unit.values())
 
     def service_values():
-        expect(value(unit, 'Service', 'Type') == 'forking',
+        expect(value(unit, 'Service', 'Type') == 'notify',
                'Type=%s' % value(unit, 'Service', 'Type'))
-        pidfile = value(unit, 'Service', 'PIDFile')
-        expect(os.path.isabs(pidfile), 'PIDFile=%s is not absolute'
-               % pidfile)
+        expect(value(unit, 'Service', 'NotifyAccess') == 'all',
+               'NotifyAccess=%s: the forked master and, after an upgrade, '
+               'its successor send' % value(unit, 'Service', 'NotifyAccess'))
+        # systemd would read a PIDFile= when the main pid exits, even the
+        # old master's after an upgrade handed MAINPID= on: none here.
+        expect(not values(unit, 'Service', 'PIDFile'), 'PIDFile= with '
+               'Type=notify')
         expect(value(unit, 'Service', 'KillMode') == 'mixed', 'KillMode')
         sig = value(unit, 'Service', 'KillSignal')
         expect(hasattr(signal, sig), 'KillSignal=%s is no signal' % sig)
@@ -220,7 +225,10 @@ def main():
     def commands():
         rc, usage, err = run([BINARY, '-h'])
         expect(rc == 0, 'preforkd -h exited %s' % rc)
-        pidfile = value(unit, 'Service', 'PIDFile')
+        pidfile = command(value(unit, 'Service', 'ExecStart'))
+        pidfile = option_args(pidfile).get('p')
+        expect(pidfile and os.path.isabs(pidfile), 'ExecStart -p %s is not '
+               'an absolute pidfile' % pidfile)
         conf = None
         seen = {}
         for key in ('ExecStartPre', 'ExecStart', 'ExecReload'):
@@ -237,9 +245,8 @@ def main():
                    % (key, opts['f'], conf))
             seen[key] = opts
         expect('t' in seen['ExecStartPre'], 'ExecStartPre is not -t')
-        expect(seen['ExecStart'].get('p') == pidfile, 'ExecStart -p %s, '
-               'PIDFile=%s' % (seen['ExecStart'].get('p'), pidfile))
-        expect('n' not in seen['ExecStart'], 'Type=forking but -n')
+        # Not -n: WINCH, used by the binary upgrade, needs a daemon.
+        expect('n' not in seen['ExecStart'], 'ExecStart with -n')
         expect(seen['ExecReload'].get('s') == 'reload', 'ExecReload -s %s'
                % seen['ExecReload'].get('s'))
         expect(re.search(r'-s SIGNAL.*\breload\b', usage),
@@ -249,10 +256,10 @@ def main():
 
     t.check('every key is a known [Unit]/[Service]/[Install] key',
             known_keys)
-    t.check('values: forking, PIDFile, SIGQUIT + mixed, no ExecStop, '
+    t.check('values: notify, NotifyAccess=all, SIGQUIT + mixed, no ExecStop, '
             'TimeoutStopSec > shutdown-timeout, hardening', service_values)
     t.check('Exec* run /usr/sbin/preforkd with flags of preforkd -h, one '
-            'config, -p = PIDFile', commands)
+            'config, one -p', commands)
 
     # -- the unit's commands, as systemd runs them
     st = {}
@@ -273,12 +280,18 @@ def main():
         rc, out, err = u[0].run_exec('ExecStartPre')
         expect(rc == 0, 'ExecStartPre exited %s: %s' % (rc, err.strip()))
         srv.start_mark = srv.mark()
-        rc, out, err = u[0].run_exec('ExecStart')
-        expect(rc == 0, 'ExecStart exited %s: %s' % (rc, err.strip()))
-        # What systemd does for Type=forking once ExecStart returned.
+        address = os.path.join(t.dir, 'notify')
+        with NotifySocket(address) as manager:
+            rc, out, err = u[0].run_exec('ExecStart')
+            expect(rc == 0, 'ExecStart exited %s: %s' % (rc, err.strip()))
+            # What systemd reads for Type=notify: READY=1, and MAINPID=.
+            ready = manager.messages[manager.wait('READY', '1')]
+        expect(ready.get('MAINPID', '').isdigit(), 'READY=1 without '
+               'MAINPID=: %s' % ready)
+        srv.master = int(ready['MAINPID'])
         text = read_file(srv.pidfile)
-        expect(text and text.strip().isdigit(), 'PIDFile holds %r' % text)
-        srv.master = int(text)
+        expect(text and text.strip() == str(srv.master), 'MAINPID=%d, the '
+               'pidfile says %r' % (srv.master, text))
         srv.seen.add(srv.master)
         expect(alive(srv.master), 'main pid %d is not running' % srv.master)
         srv.parse_addrs()
@@ -324,11 +337,12 @@ def main():
                % (min(limit, T(15)), signal.Signals(sig).name))
         expect(wait_until(lambda: not any(alive(p) for p in workers), T(5)),
                'workers left: %s' % [p for p in workers if alive(p)])
-        expect(not os.path.exists(srv.pidfile), 'PIDFile left behind')
+        expect(not os.path.exists(srv.pidfile), 'pidfile left behind')
 
     t.check('ExecStartPre refuses a broken config with FILE:LINE',
             start_pre_bad)
-    if t.check('ExecStartPre, ExecStart: PIDFile names the serving master',
+    if t.check('ExecStartPre, ExecStart: READY=1, MAINPID= is the serving '
+               'master, as in the pidfile',
                start):
         t.check('ExecReload: 0 once generation 2 serves', reload_good)
         t.check('ExecReload of a broken config: non-zero with FILE:LINE, '

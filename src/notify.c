@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* sd_notify without libsystemd: a datagram to NOTIFY_SOCKET. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "notify.h"
+
+static struct {
+	bool on;
+	bool handed_over;
+	bool error_logged;
+	struct sockaddr_un sun;
+	socklen_t len;
+} n;
+
+int
+notify_address(const char *value, struct sockaddr_un *sun, socklen_t *len)
+{
+	size_t l = value ? strlen(value) : 0;
+
+	if (l < 2 || (value[0] != '/' && value[0] != '@') ||
+	    l > sizeof(sun->sun_path) - (value[0] == '/'))
+		return -1;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, value, l);
+	if (value[0] == '@')
+		sun->sun_path[0] = '\0';
+	/* An abstract name has no terminator: its length says where it ends. */
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + l +
+			   (value[0] == '/'));
+	return 0;
+}
+
+bool
+notify_init(void)
+{
+	const char *value = getenv("NOTIFY_SOCKET");
+
+	n.on = false;
+	if (value == NULL)
+		return false;
+	if (notify_address(value, &n.sun, &n.len) == -1) {
+		log_error("NOTIFY_SOCKET=%s is not a socket path: no readiness "
+			  "notifications", value);
+		return false;
+	}
+	n.on = true;
+	return true;
+}
+
+void
+notify_set_handed_over(bool handed_over)
+{
+	n.handed_over = handed_over;
+}
+
+static void notify_send(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void
+notify_send(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	ssize_t r;
+	int fd, len;
+
+	if (!n.on)
+		return;
+	va_start(ap, fmt);
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	if (len >= (int)sizeof(buf))
+		len = (int)sizeof(buf) - 1;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_errno(LOG_LEVEL_WARNING, "socket() for NOTIFY_SOCKET");
+		return;
+	}
+	do
+		r = sendto(fd, buf, (size_t)len, MSG_NOSIGNAL,
+			   (struct sockaddr *)&n.sun, n.len);
+	while (r == -1 && errno == EINTR);
+	/* Logged once: a manager that went away would otherwise flood us. */
+	if (r == -1 && !n.error_logged) {
+		log_errno(LOG_LEVEL_WARNING, "sendto(NOTIFY_SOCKET)");
+		n.error_logged = true;
+	}
+	close(fd);
+}
+
+void
+notify_ready(const char *status)
+{
+	if (n.handed_over)
+		notify_send("READY=1\nSTATUS=%s", status);
+	else
+		notify_send("READY=1\nMAINPID=%d\nSTATUS=%s", (int)getpid(),
+			    status);
+}
+
+void
+notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+		    (unsigned long long)ts.tv_nsec / 1000ULL);
+}
+
+void
+notify_stopping(void)
+{
+	notify_send("STOPPING=1\nSTATUS=stopping");
+}
+
+void
+notify_mainpid(pid_t pid, const char *status)
+{
+	notify_send("MAINPID=%d\nSTATUS=%s", (int)pid, status);
+}
+
+/* Sent only when it changed: a periodic update must not chatter. */
+void
+notify_status(const char *status)
+{
+	static char last[256];
+
+	if (strncmp(last, status, sizeof(last)) == 0)
+		return;
+	snprintf(last, sizeof(last), "%s", status);
+	notify_send("STATUS=%s", status);
+}

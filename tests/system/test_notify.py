@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""sd_notify: with NOTIFY_SOCKET set, the master tells the service
+manager, in order: READY=1 with MAINPID= (its own pid, as it forked away
+from the invoker) and STATUS=; on HUP RELOADING=1 with MONOTONIC_USEC=,
+then READY=1 once the new generation serves; a failed reload ends in
+READY=1 with a STATUS= saying why; STOPPING=1 on shutdown.  The test
+stands a datagram socket at NOTIFY_SOCKET (a path, and an abstract name)
+and reads what arrives."""
+import os
+import signal
+import socket
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import NotifySocket, T, Test, echo_once, expect
+
+
+def with_manager(address, env_value, fn):
+    with NotifySocket(address, env_value) as manager:
+        return fn(manager)
+
+
+def lifecycle(srv, manager):
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    i = manager.wait('READY', '1')
+    ready = manager.messages[i]
+    expect(ready.get('MAINPID') == str(srv.master),
+           'READY=1 says MAINPID=%s, the master is %d'
+           % (ready.get('MAINPID'), srv.master))
+    expect('2 workers' in ready.get('STATUS', ''),
+           'READY=1 without a STATUS= naming the workers: %s' % ready)
+    expect(not [m for m in manager.messages[:i] if 'READY' in m],
+           'an earlier READY=1: %s' % manager.messages[:i])
+    echo_once(srv.addr(), b'ready')
+
+    # A good reload: RELOADING=1 with a fresh MONOTONIC_USEC, then READY=1.
+    before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    expect(rc == 0, '-s reload exited %s: %s' % (rc, err))
+    r = manager.wait('RELOADING', '1', after=i + 1)
+    usec = int(manager.messages[r].get('MONOTONIC_USEC', '0'))
+    after = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+    expect(before <= usec <= after, 'MONOTONIC_USEC=%d not within the '
+           'reload (%d..%d)' % (usec, before, after))
+    i = manager.wait('READY', '1', after=r + 1)
+    expect('generation 2' in manager.messages[i].get('STATUS', ''),
+           'READY=1 after the reload: %s' % manager.messages[i])
+
+    # A failed reload (a port taken by another server): READY=1 with why.
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(('127.0.0.1', 0))
+    blocker.listen(1)
+    taken = blocker.getsockname()[1]
+    try:
+        srv.write_conf(servers=[{}, {'listen': '127.0.0.1:%d' % taken}])
+        srv.signal(signal.SIGHUP)
+        r = manager.wait('RELOADING', '1', after=i + 1)
+        i = manager.wait('READY', '1', after=r + 1)
+    finally:
+        blocker.close()
+    status = manager.messages[i].get('STATUS', '')
+    expect('reload failed' in status and str(taken) in status,
+           'READY=1 after a failed reload: %s' % manager.messages[i])
+    echo_once(srv.addr(), b'still serving')
+
+    srv.stop(signal.SIGQUIT)
+    s = manager.wait('STOPPING', '1', after=i + 1)
+    expect(not [m for m in manager.messages[s + 1:] if 'READY' in m],
+           'READY=1 after STOPPING=1: %s' % manager.messages[s + 1:])
+
+
+def abstract(srv):
+    name = '\0preforkd-test-notify-%d' % os.getpid()
+    return with_manager(name, '@' + name[1:], lambda m: _foreground(srv, m))
+
+
+def _foreground(srv, manager):
+    srv.start()
+    i = manager.wait('READY', '1')
+    expect(manager.messages[i].get('MAINPID') == str(srv.master),
+           'MAINPID=%s, master %d' % (manager.messages[i].get('MAINPID'),
+                                      srv.master))
+    srv.stop()
+    manager.wait('STOPPING', '1', after=i + 1)
+
+
+def silent(srv):
+    """A NOTIFY_SOCKET nobody listens on costs one log line, no more."""
+    path = os.path.join(srv.dir, 'nobody.sock')
+    old = os.environ.get('NOTIFY_SOCKET')
+    os.environ['NOTIFY_SOCKET'] = path
+    try:
+        srv.start()
+    finally:
+        if old is None:
+            del os.environ['NOTIFY_SOCKET']
+        else:
+            os.environ['NOTIFY_SOCKET'] = old
+    echo_once(srv.addr(), b'serving anyway')
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload: generation 2 serving')
+    expect(len(srv.find(r'sendto\(NOTIFY_SOCKET\)')) == 1,
+           'sendto(NOTIFY_SOCKET) errors logged %d times, not once'
+           % len(srv.find(r'sendto\(NOTIFY_SOCKET\)')))
+    srv.stop()
+
+
+def main():
+    t = Test('test_notify')
+    srv = t.server('daemon')
+    path = os.path.join(srv.dir, 'notify.sock')
+    env = path
+    if len(path) >= 100:
+        # sun_path holds 108 bytes: a deep build dir gets an abstract name.
+        path = '\0preforkd-test-notify-path-%d' % os.getpid()
+        env = '@' + path[1:]
+    t.check('READY+MAINPID, RELOADING+MONOTONIC_USEC, READY, failed '
+            'reload READY+STATUS, STOPPING, in order',
+            with_manager, path, env, lambda m: lifecycle(srv, m))
+    t.check('an abstract NOTIFY_SOCKET (@name), in the foreground',
+            abstract, t.server('abstract'))
+    t.check('an unreachable NOTIFY_SOCKET is logged once, serving goes on',
+            silent, t.server('silent'))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
