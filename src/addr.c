@@ -298,3 +298,53 @@ addr_format_host(const struct sockaddr *sa, socklen_t salen, char *buf,
 		snprintf(buf, len, "unix:");
 	}
 }
+
+int
+addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
+		   bool v6only, struct addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	switch (sa->ss_family) {
+	case AF_INET:
+		if (salen < sizeof(struct sockaddr_in))
+			return -1;
+		out->salen = sizeof(struct sockaddr_in);
+		break;
+	case AF_INET6: {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		if (salen < sizeof(struct sockaddr_in6))
+			return -1;
+		out->salen = sizeof(struct sockaddr_in6);
+		/* Only "*:port" is dual-stack; a host address is one stack. */
+		out->dual_stack = !v6only &&
+			IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+		break;
+	}
+	case AF_UNIX: {
+		size_t off = offsetof(struct sockaddr_un, sun_path);
+		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
+
+		/* Unnamed and abstract sockets have no "unix:/path" form. */
+		if (salen <= off + 1 || path[0] != '/')
+			return -1;
+		out->salen = salen;
+		break;
+	}
+	default:
+		return -1;
+	}
+	out->family = sa->ss_family;
+	memcpy(&out->sa, sa, out->salen);
+	if (out->family == AF_UNIX) {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&out->sa;
+		size_t max = sizeof(sun->sun_path) - 1;
+		size_t n = salen - offsetof(struct sockaddr_un, sun_path);
+
+		/* getsockname() may or may not count the terminator. */
+		sun->sun_path[n < max ? n : max] = '\0';
+		out->salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					 strlen(sun->sun_path) + 1);
+	}
+	return 0;
+}

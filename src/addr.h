@@ -40,6 +40,14 @@ void addr_format_sockaddr(const struct sockaddr *sa, socklen_t salen,
 void addr_format_host(const struct sockaddr *sa, socklen_t salen, char *buf,
 		      size_t len);
 
+/*
+ * The address of a bound socket, from getsockname() and IPV6_V6ONLY, as
+ * addr_parse() would give it for its text ("*:80" for a dual-stack [::]).
+ * Returns 0, or -1 for a family or form that no listen address names.
+ */
+int addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
+		       bool v6only, struct addr *out);
+
 int addr_port(const struct addr *a);
 void addr_set_port(struct addr *a, int port);
 

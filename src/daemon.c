@@ -55,7 +55,7 @@ invoker_wait(int fd)
 }
 
 int
-daemon_detach(void)
+daemon_detach(int keep_below)
 {
 	int fds[2];
 	pid_t pid;
@@ -64,7 +64,7 @@ daemon_detach(void)
 	 * A daemon keeps nothing its invoker left open: an inherited pipe
 	 * end would make whoever waits for its EOF wait for our lifetime.
 	 */
-	if (close_range(3, ~0U, 0) == -1 && errno != ENOSYS)
+	if (close_range((unsigned)keep_below, ~0U, 0) == -1 && errno != ENOSYS)
 		return -1;
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return -1;

@@ -8,9 +8,11 @@
 /*
  * Forks; the invoking process waits on a pipe and exits 0 when the
  * daemon reports it is ready, 1 otherwise.  Returns, in the daemon (a new
- * session leader), the pipe's write end, or -1 with errno.
+ * session leader), the pipe's write end, or -1 with errno.  Descriptors
+ * from keep_below up are closed; those below (stdio, and the sockets of
+ * socket activation) stay.
  */
-int daemon_detach(void);
+int daemon_detach(int keep_below);
 
 /* Points standard output and error at /dev/null; 0 or -1. */
 int daemon_null_stdio(void);

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +18,20 @@
 #include "log.h"
 
 static struct listener *listeners;
+
+/* Sockets handed over by systemd or an old master, until a server claims one. */
+struct inherited {
+	int fd;
+	struct addr addr;		/* from getsockname() */
+	char name[ADDR_TEXT_MAX];
+	char owner[64];			/* the server it served, or "" */
+	char origin[64];		/* for messages: "LISTEN_FDS fd 3" */
+	bool managed;			/* the service manager's (socket activation) */
+	struct inherited *next;
+};
+
+static struct inherited *inherited;
+static bool keep_paths;
 
 /*
  * A socket file left by a crashed run is removed; one that still answers
@@ -101,6 +116,131 @@ listener_matches(const struct listener *l, const struct addr *addr,
 		strcmp(l->owner, owner) == 0);
 }
 
+static bool
+inherited_matches(const struct inherited *h, const struct addr *addr,
+		  const char *owner)
+{
+	struct addr any_port;
+
+	if (addr_equal(&h->addr, addr))
+		return true;
+	/* "Any port" kept across an upgrade: the same server's socket. */
+	if (addr->family == AF_UNIX || addr_port(addr) != 0 ||
+	    strcmp(h->owner, owner) != 0)
+		return false;
+	any_port = h->addr;
+	addr_set_port(&any_port, 0);
+	return addr_equal(&any_port, addr);
+}
+
+/* Gives l the inherited socket of its address, if there is one (fd -1 else). */
+static int
+inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
+{
+	struct inherited **pp, *h;
+
+	l->fd = -1;
+	for (pp = &inherited; (h = *pp) != NULL; pp = &h->next)
+		if (inherited_matches(h, &l->addr, l->owner))
+			break;
+	if (h == NULL)
+		return 0;
+	if (listen(h->fd, backlog) == -1) {
+		snprintf(err, errlen, "listen(%s) of %s: %s", h->name, h->origin,
+			 strerror(errno));
+		return -1;
+	}
+	/* Ours now: no later exec may take it unasked. */
+	if (fcntl(h->fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "fcntl(%s, FD_CLOEXEC): %s", h->name,
+			 strerror(errno));
+		return -1;
+	}
+	*pp = h->next;
+	l->fd = h->fd;
+	l->bound = h->addr;
+	l->managed = h->managed;
+	snprintf(l->name, sizeof(l->name), "%s", h->name);
+	log_info("server %s: adopted %s from %s", l->owner, h->name, h->origin);
+	free(h);
+	return 0;
+}
+
+int
+listener_inherit(int fd, const char *owner, const char *origin,
+		 bool managed, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss), optlen = sizeof(int);
+	int type = 0, listening = 0, v6only = 0;
+	struct inherited *h;
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) == -1 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+		       &optlen) == -1) {
+		snprintf(err, errlen, "%s: not a socket: %s", origin,
+			 strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_INET6 &&
+	    getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &optlen) == -1) {
+		snprintf(err, errlen, "%s: getsockopt(IPV6_V6ONLY): %s", origin,
+			 strerror(errno));
+		return -1;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (type != SOCK_STREAM || !listening ||
+	    addr_from_sockaddr(&ss, len, v6only, &h->addr) == -1) {
+		snprintf(err, errlen, "%s: not a listening TCP or unix path "
+			 "stream socket", origin);
+		free(h);
+		return -1;
+	}
+	h->fd = fd;
+	h->managed = managed;
+	addr_format(&h->addr, h->name, sizeof(h->name));
+	snprintf(h->owner, sizeof(h->owner), "%s", owner ? owner : "");
+	snprintf(h->origin, sizeof(h->origin), "%s", origin);
+	h->next = inherited;
+	inherited = h;
+	return 0;
+}
+
+int
+listener_inherited_settle(char *err, size_t errlen)
+{
+	struct inherited *h;
+	int rc = 0;
+
+	while ((h = inherited) != NULL) {
+		inherited = h->next;
+		if (h->managed && rc == 0) {
+			/* systemd listens there for us: a config mistake. */
+			snprintf(err, errlen, "%s: inherited socket %s is the "
+				 "listen address of no server", h->origin,
+				 h->name);
+			rc = -1;
+		} else if (!h->managed) {
+			log_notice("closed inherited listener %s: no server "
+				   "listens there now", h->name);
+		}
+		close(h->fd);
+		free(h);
+	}
+	return rc;
+}
+
+void
+listener_keep_paths(bool keep)
+{
+	keep_paths = keep;
+}
+
 struct listener *
 listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		 unsigned gen, char *err, size_t errlen)
@@ -127,7 +267,12 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 	}
 	l->addr = *addr;
 	snprintf(l->owner, sizeof(l->owner), "%s", owner);
-	if ((l->fd = socket_bind(addr, backlog, &l->bound, l->name,
+	if (inherited_claim(l, backlog, err, errlen) == -1) {
+		free(l);
+		return NULL;
+	}
+	if (l->fd == -1 &&
+	    (l->fd = socket_bind(addr, backlog, &l->bound, l->name,
 				 sizeof(l->name), err, errlen)) == -1) {
 		free(l);
 		return NULL;
@@ -146,7 +291,7 @@ listener_shut(struct listener *l)
 		return;
 	close(l->fd);
 	l->fd = -1;
-	if (l->addr.family == AF_UNIX)
+	if (l->addr.family == AF_UNIX && !l->managed && !keep_paths)
 		unlink(((const struct sockaddr_un *)&l->addr.sa)->sun_path);
 }
 

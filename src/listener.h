@@ -6,6 +6,7 @@
 #ifndef PREFORKD_LISTENER_H
 #define PREFORKD_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "addr.h"
@@ -18,8 +19,33 @@ struct listener {
 	unsigned claimed_by;		/* generation that last took it */
 	char name[ADDR_TEXT_MAX];	/* bound address, real port */
 	char owner[64];			/* the server it was bound for */
+	bool managed;			/* systemd's unix path: never unlinked */
 	struct listener *next;
 };
+
+/*
+ * Hands over a listening socket that the process inherited (socket
+ * activation, binary upgrade): the next listener_acquire() of its address,
+ * read with getsockname(), takes it instead of binding.  owner: the server
+ * it served, which lets a "port 0" address find it again, or NULL.
+ * origin names it in messages ("LISTEN_FDS fd 3").  managed: the service
+ * manager's socket, which a server must use and whose unix socket file is
+ * not ours to remove.  Returns 0, or -1 with err (the
+ * fd is then the caller's).
+ */
+int listener_inherit(int fd, const char *owner, const char *origin,
+		     bool managed, char *err, size_t errlen);
+/*
+ * Once the first generation is made: closes the inherited sockets that no
+ * server took.  One the service manager passed (managed) is an error,
+ * the first named in err: -1.  Returns 0 otherwise.
+ */
+int listener_inherited_settle(char *err, size_t errlen);
+/*
+ * While another master (the new one of an upgrade) serves on the same
+ * sockets, closing them must not remove their unix socket files.
+ */
+void listener_keep_paths(bool keep);
 
 /*
  * The listener for server owner's addr in generation gen: the existing

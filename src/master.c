@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "activation.h"
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
@@ -1020,7 +1021,8 @@ master_start(struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
 		return -1;
 	}
-	if ((m.current = generation_create(conf, err, sizeof(err))) == NULL) {
+	if ((m.current = generation_create(conf, err, sizeof(err))) == NULL ||
+	    listener_inherited_settle(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -1033,6 +1035,8 @@ master_start(struct conf *conf)
 int
 master_run(struct conf *conf, const struct master_options *o)
 {
+	char err[512];
+	int nactivated;
 	bool ready;
 
 	m.foreground = o->foreground;
@@ -1043,7 +1047,15 @@ master_run(struct conf *conf, const struct master_options *o)
 		fprintf(stderr, "preforkd: out of memory\n");
 		return 1;
 	}
-	if (!m.foreground && (m.ready_fd = daemon_detach()) == -1) {
+	/* systemd's sockets, before the fork changes our pid. */
+	if ((nactivated = activation_adopt(err, sizeof(err))) == -1) {
+		fprintf(stderr, "preforkd: %s\n", err);
+		conf_free(conf);
+		master_cleanup();
+		return 1;
+	}
+	if (!m.foreground && (m.ready_fd = daemon_detach(ACTIVATION_FIRST_FD +
+							 nactivated)) == -1) {
 		perror("preforkd: detaching");
 		return 1;
 	}

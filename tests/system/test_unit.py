@@ -27,6 +27,10 @@ from harness import (BINARY, HERE, T, alive, connect, echo_once, expect,
 
 UNIT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc',
                                      'preforkd.service'))
+SOCKET = os.path.normpath(os.path.join(HERE, '..', '..', 'etc',
+                                       'preforkd.socket'))
+SAMPLE = os.path.normpath(os.path.join(HERE, '..', '..', 'etc',
+                                       'preforkd.conf'))
 
 # Keys this unit may use, per section (systemd.unit(5), systemd.service(5),
 # systemd.exec(5), systemd.kill(5), systemd.resource-control(5)).  A key
@@ -56,6 +60,10 @@ KNOWN = {
         'RuntimeDirectory', 'RuntimeDirectoryPreserve',
     },
     'Install': {'WantedBy', 'RequiredBy', 'Alias', 'Also'},
+    # systemd.socket(5)
+    'Socket': {'ListenStream', 'BindIPv6Only', 'Backlog', 'Service',
+               'FileDescriptorName', 'SocketUser', 'SocketGroup',
+               'SocketMode', 'ReusePort', 'FreeBind'},
 }
 CAPS = {
     'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER',
@@ -350,6 +358,36 @@ def main():
         t.check('KillSignal to the main pid: in-flight connection finishes, '
                 'all gone within TimeoutStopSec', graceful_stop)
 
+    # -- the socket unit
+    sock = {}
+
+    def socket_unit():
+        text = read_file(SOCKET)
+        expect(text is not None, 'cannot read %s' % SOCKET)
+        sock['text'] = text
+        unit_ = parse_unit(text)
+        expect(set(unit_) == {'Unit', 'Socket', 'Install'}, 'sections %s'
+               % sorted(unit_))
+        for section, items in unit_.items():
+            for k, v, line in items:
+                expect(k in KNOWN[section], 'line %d: %s= is not a key of '
+                       '[%s] this test knows' % (line, k, section))
+        expect(value(unit_, 'Install', 'WantedBy') == 'sockets.target',
+               'WantedBy')
+        # It must hold what the sample configuration listens on, in the
+        # form preforkd matches: "*:80" is a dual-stack [::]:80.
+        listens = re.findall(r'^\s*listen\s*=\s*"([^"]+)"',
+                             read_file(SAMPLE) or '', re.M)
+        expect(listens == ['*:80'], 'the sample config listens on %s'
+               % listens)
+        expect(values(unit_, 'Socket', 'ListenStream') == ['80'],
+               'ListenStream=%s' % values(unit_, 'Socket', 'ListenStream'))
+        expect(value(unit_, 'Socket', 'BindIPv6Only') == 'both',
+               'BindIPv6Only=%s: "*:80" is dual-stack'
+               % value(unit_, 'Socket', 'BindIPv6Only'))
+    t.check('preforkd.socket: known keys, ListenStream= is the sample '
+            'config\'s "*:80" (dual-stack)', socket_unit)
+
     # -- systemd-analyze verify, where it works
     def analyze():
         tool = shutil.which('systemd-analyze')
@@ -368,13 +406,19 @@ def main():
         os.unlink(probe)
         copy = os.path.join(d, 'preforkd.service')
         write_file(copy, u[0].text.replace('/usr/sbin/preforkd', BINARY))
-        rc, out, err = run([tool, 'verify', '--man=no', copy])
+        units = [copy]
+        if 'text' in sock:
+            units.append(os.path.join(d, 'preforkd.socket'))
+            write_file(units[-1], sock['text'])
+        rc, out, err = run([tool, 'verify', '--man=no'] + units)
         said = [l for l in (out + err).split('\n')
-                if 'preforkd.service' in l]
+                if 'preforkd.s' in l]
         expect(rc == 0 and not said, 'systemd-analyze verify: status %s: %s'
                % (rc, ' | '.join(said or [(out + err).strip()])))
-        return 'systemd-analyze verify: clean'
-    t.check('systemd-analyze verify (binary path moved to the build)',
+        return 'systemd-analyze verify: %s clean' % ', '.join(
+            os.path.basename(u) for u in units)
+    t.check('systemd-analyze verify of the service and the socket '
+            '(binary path moved to the build)',
             analyze)
     t.finish()
 

@@ -625,6 +625,68 @@ test_set_port(void **state)
 	}
 }
 
+/* ---- addr_from_sockaddr: a bound socket's address as its text's ------- */
+
+static void
+test_from_sockaddr(void **state)
+{
+	static const struct {
+		const char *text;	/* what getsockname() gives, as text */
+		bool v6only;
+		int rc;
+		const char *expected;	/* addr_parse() of the listen text */
+	} rows[] = {
+		{ "127.0.0.1:80", false, 0, "127.0.0.1:80" },
+		{ "0.0.0.0:8080", false, 0, "0.0.0.0:8080" },
+		{ "[::]:80", false, 0, "*:80" },	/* dual-stack */
+		{ "[::]:80", true, 0, "[::]:80" },	/* IPv6 only */
+		{ "[::1]:80", false, 0, "[::1]:80" },	/* one stack anyway */
+		{ "[::1]:80", true, 0, "[::1]:80" },
+		{ "unix:/run/p.sock", false, 0, "unix:/run/p.sock" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct addr in, out, want;
+		int rc;
+
+		parse_or_fail(rows[i].text, &in, "input", i);
+		parse_or_fail(rows[i].expected, &want, "expected", i);
+		rc = addr_from_sockaddr(&in.sa, in.salen, rows[i].v6only, &out);
+		if (rc != rows[i].rc)
+			fail_msg("row %zu (%s): returned %d", i, rows[i].text,
+				 rc);
+		if (!addr_equal(&out, &want) || out.salen != want.salen)
+			fail_msg("row %zu (%s, v6only %d): not equal to %s", i,
+				 rows[i].text, rows[i].v6only, rows[i].expected);
+	}
+}
+
+/* Sockets no listen address names: unnamed, abstract, other families. */
+static void
+test_from_sockaddr_refused(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	struct addr out;
+	socklen_t off = offsetof(struct sockaddr_un, sun_path);
+
+	(void)state;
+	memset(&ss, 0, sizeof(ss));
+	sun->sun_family = AF_UNIX;
+	if (addr_from_sockaddr(&ss, off, false, &out) != -1)
+		fail_msg("an unnamed unix socket was accepted");
+	memcpy(sun->sun_path, "\0abstract", 9);
+	if (addr_from_sockaddr(&ss, off + 9, false, &out) != -1)
+		fail_msg("an abstract unix socket was accepted");
+	ss.ss_family = AF_PACKET;
+	if (addr_from_sockaddr(&ss, sizeof(ss), false, &out) != -1)
+		fail_msg("an AF_PACKET address was accepted");
+	ss.ss_family = AF_INET;
+	if (addr_from_sockaddr(&ss, 4, false, &out) != -1)
+		fail_msg("a truncated AF_INET address was accepted");
+}
+
 int
 main(void)
 {
@@ -641,6 +703,8 @@ main(void)
 		cmocka_unit_test(test_format_sockaddr),
 		cmocka_unit_test(test_format_host),
 		cmocka_unit_test(test_set_port),
+		cmocka_unit_test(test_from_sockaddr),
+		cmocka_unit_test(test_from_sockaddr_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup_paths, NULL);
