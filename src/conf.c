@@ -336,36 +336,119 @@ conf_identity(cfg_t *cfg, struct conf *conf)
 	}
 }
 
+static void pool_error(struct conf_pool_error *, const char *, const char *,
+		       ...) __attribute__((format(printf, 3, 4)));
+
+static void
+pool_error(struct conf_pool_error *e, const char *option, const char *fmt,
+	   ...)
+{
+	va_list ap;
+
+	e->option = option;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+/* For a message that must quote a value the user did not write. */
+static const char *
+default_note(const struct conf_pool_opt *o)
+{
+	return o->written ? "" : ", the default";
+}
+
+static size_t
+pool_settle_fixed(const struct conf_pool_spec *in, const struct server_conf *s,
+		  struct conf_pool_error *err)
+{
+	size_t n = 0;
+
+	if (in->min_spare.written || in->max_spare.written)
+		pool_error(&err[n++], in->min_spare.written ? "min-spare" :
+			   "max-spare", "min-spare and max-spare need "
+			   "max-workers greater than workers (%d%s)", s->workers,
+			   default_note(&in->workers));
+	if (in->max_workers.written && s->max_workers < s->workers)
+		pool_error(&err[n++], "max-workers", "max-workers (%d) is less "
+			   "than workers (%d%s)", s->max_workers, s->workers,
+			   default_note(&in->workers));
+	return n;
+}
+
+/*
+ * A spare bound left out gives way to what was written: it never exceeds
+ * max-workers, and min-spare never max-spare.  Only what the user wrote
+ * can then disagree, and the error names it.
+ */
+static size_t
+pool_settle_dynamic(const struct conf_pool_spec *in, struct server_conf *s,
+		    struct conf_pool_error *err)
+{
+	size_t n = 0;
+
+	if (!in->max_spare.written) {
+		if (in->min_spare.written && s->max_spare < s->min_spare)
+			s->max_spare = s->min_spare;
+		if (s->max_spare > s->max_workers)
+			s->max_spare = s->max_workers;
+	}
+	if (!in->min_spare.written && s->min_spare > s->max_spare)
+		s->min_spare = s->max_spare;
+	if (s->min_spare > s->max_spare && in->max_spare.written)
+		pool_error(&err[n++], "min-spare", "min-spare (%d) is greater "
+			   "than max-spare (%d)", s->min_spare, s->max_spare);
+	else if (s->min_spare > s->max_spare)
+		pool_error(&err[n++], "min-spare", "min-spare (%d) is greater "
+			   "than max-workers (%d%s)", s->min_spare,
+			   s->max_workers, default_note(&in->max_workers));
+	if (s->max_spare > s->max_workers)
+		pool_error(&err[n++], "max-spare", "max-spare (%d) is greater "
+			   "than max-workers (%d%s)", s->max_spare,
+			   s->max_workers, default_note(&in->max_workers));
+	return n;
+}
+
+size_t
+conf_pool_settle(const struct conf_pool_spec *in, struct server_conf *s,
+		 struct conf_pool_error err[CONF_POOL_ERRORS_MAX])
+{
+	s->workers = in->workers.value;
+	s->max_workers = in->max_workers.value;
+	s->min_spare = in->min_spare.value;
+	s->max_spare = in->max_spare.value;
+	if (s->workers < 1 || s->max_workers < 0)
+		return 0;	/* already reported; more would only confuse */
+	/* "max-workers = 2" alone: at most 2, not an error about 4. */
+	if (!in->workers.written && in->max_workers.written &&
+	    s->max_workers >= 1 && s->max_workers < s->workers)
+		s->workers = s->max_workers;
+	if (!conf_pool_is_dynamic(s))
+		return pool_settle_fixed(in, s, err);
+	return pool_settle_dynamic(in, s, err);
+}
+
+static struct conf_pool_opt
+pool_opt(cfg_t *sec, const char *name)
+{
+	return (struct conf_pool_opt){ (int)cfg_getint(sec, name),
+				       option_line(sec, name) != 0 };
+}
+
 static void
 conf_pool(cfg_t *sec, struct server_conf *s)
 {
-	s->workers = (int)cfg_getint(sec, "workers");
-	s->max_workers = (int)cfg_getint(sec, "max-workers");
-	s->min_spare = (int)cfg_getint(sec, "min-spare");
-	s->max_spare = (int)cfg_getint(sec, "max-spare");
-	if (s->workers < 1 || s->max_workers < 0)
-		return;		/* already reported; more would only confuse */
+	struct conf_pool_spec in = {
+		.workers = pool_opt(sec, "workers"),
+		.max_workers = pool_opt(sec, "max-workers"),
+		.min_spare = pool_opt(sec, "min-spare"),
+		.max_spare = pool_opt(sec, "max-spare"),
+	};
+	struct conf_pool_error err[CONF_POOL_ERRORS_MAX];
+	size_t n = conf_pool_settle(&in, s, err);
 
-	if (!conf_pool_is_dynamic(s)) {
-		if (option_line(sec, "min-spare") || option_line(sec, "max-spare"))
-			conf_error(sec, option_line(sec, "min-spare") ?
-				   "min-spare" : "max-spare",
-				   "min-spare and max-spare need max-workers "
-				   "greater than workers (%d)", s->workers);
-		if (option_line(sec, "max-workers") && s->max_workers < s->workers)
-			conf_error(sec, "max-workers",
-				   "max-workers (%d) is less than workers (%d)",
-				   s->max_workers, s->workers);
-		return;
-	}
-	if (s->min_spare > s->max_spare)
-		conf_error(sec, "min-spare",
-			   "min-spare (%d) is greater than max-spare (%d)",
-			   s->min_spare, s->max_spare);
-	if (s->max_spare > s->max_workers)
-		conf_error(sec, "max-spare",
-			   "max-spare (%d) is greater than max-workers (%d)",
-			   s->max_spare, s->max_workers);
+	for (size_t i = 0; i < n; i++)
+		conf_error(sec, err[i].option, "%s", err[i].message);
 }
 
 /* prev[0..nprev) are the servers before this one, for duplicate checks. */

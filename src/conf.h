@@ -85,4 +85,30 @@ void conf_schema_walk(void (*fn)(const char *section, const char *option,
 
 bool conf_pool_is_dynamic(const struct server_conf *s);
 
+/* A pool option: its value (the default if left out), and if written. */
+struct conf_pool_opt {
+	int value;
+	bool written;
+};
+
+struct conf_pool_spec {
+	struct conf_pool_opt workers, max_workers, min_spare, max_spare;
+};
+
+#define CONF_POOL_ERRORS_MAX 2
+
+struct conf_pool_error {
+	const char *option;		/* the one to change, written */
+	char message[160];
+};
+
+/*
+ * Sets s's pool sizes from what was written, deriving the options left
+ * out from it (workers at most max-workers, max-spare at most
+ * max-workers, min-spare at most max-spare), so that an error never
+ * blames a default.  Returns the number of errors put in err.
+ */
+size_t conf_pool_settle(const struct conf_pool_spec *in, struct server_conf *s,
+			struct conf_pool_error err[CONF_POOL_ERRORS_MAX]);
+
 #endif

@@ -89,6 +89,16 @@ def check_good(tdir):
            % (path, out))
 
 
+def check_good_pool(tdir):
+    # max-spare left out must not be blamed for exceeding max-workers.
+    path = os.path.join(tdir, 'pool.conf')
+    write_file(path, GOOD.replace('workers = 2',
+                                  'workers = 1\n  max-workers = 2'))
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    expect(rc == 0, '-t on workers = 1, max-workers = 2 exited %s: %s'
+           % (rc, err.strip()))
+
+
 def check_bad(tdir, name, text, marker):
     path = os.path.join(tdir, name.replace(' ', '_') + '.conf')
     write_file(path, text)
@@ -163,6 +173,7 @@ def main():
     t.check('port in use: daemon start fails naming the address',
             in_use, t.server('busy_daemon'), True)
     t.check('-t on a good config: 0 and the ok line', check_good, t.dir)
+    t.check('-t on workers = 1, max-workers = 2: 0', check_good_pool, t.dir)
     for name, text, marker in BAD:
         t.check('-t on a bad config (%s): 1 and FILE:LINE' % name,
                 check_bad, t.dir, name, text, marker)

@@ -310,6 +310,15 @@ test_good_values(void **state)
 		{ "", "max-workers = 9\nmax-spare = 9\n", "max_spare", 9 },
 		{ "", "max-workers = 9\nmax-spare = 1\nmin-spare = 1\n",
 		  "max_spare", 1 },
+		/* Left out, workers and the spares give way to max-workers. */
+		{ "", "max-workers = 2\n", "workers", 2 },
+		{ "", "max-workers = 2\n", "max_workers", 2 },
+		{ "", "workers = 1\nmax-workers = 2\n", "max_spare", 2 },
+		{ "", "workers = 1\nmax-workers = 2\n", "min_spare", 1 },
+		{ "", "workers = 1\nmax-workers = 9\nmin-spare = 6\n",
+		  "max_spare", 6 },
+		{ "", "workers = 1\nmax-workers = 9\nmax-spare = 3\n",
+		  "min_spare", 1 },
 		{ "", "echo {\nbuffer-size = 512\n}\n", "echo", 0 },
 		{ "", "echo {\nbuffer-size = 1048576\n}\n", "echo", 0 },
 		{ "", "echo {\n}\n", "echo", 0 },
@@ -372,6 +381,116 @@ test_good_values(void **state)
 }
 
 /* pidfile and error-log: relative to the config file's directory. */
+/* ---- pool sizes: defaults derived from what was written ------------------- */
+
+#define W(v) { v, true }	/* written */
+#define D(v) { v, false }	/* left out: the default */
+
+static void
+test_pool_settle(void **state)
+{
+	static const struct {
+		const char *name;
+		struct conf_pool_spec in;
+		int workers, max_workers, min_spare, max_spare;
+		struct {
+			const char *option, *message;
+		} err[CONF_POOL_ERRORS_MAX];
+	} rows[] = {
+		{ "all defaults: fixed", { D(4), D(0), D(1), D(4) }, 4, 0, 1, 4,
+		  { { NULL, NULL } } },
+		{ "workers = 1, max-workers = 2", { W(1), W(2), D(1), D(4) },
+		  1, 2, 1, 2, { { NULL, NULL } } },
+		{ "max-workers = 2 alone: workers gives way",
+		  { D(4), W(2), D(1), D(4) }, 2, 2, 1, 4, { { NULL, NULL } } },
+		{ "max-workers = 8: defaults fit", { D(4), W(8), D(1), D(4) },
+		  4, 8, 1, 4, { { NULL, NULL } } },
+		{ "min-spare = 6: max-spare follows", { W(1), W(9), W(6), D(4) },
+		  1, 9, 6, 6, { { NULL, NULL } } },
+		{ "max-spare = 3: min-spare fits", { W(1), W(9), D(5), W(3) },
+		  1, 9, 3, 3, { { NULL, NULL } } },
+		{ "min-spare default above max-workers",
+		  { W(1), W(2), D(5), D(10) }, 1, 2, 2, 2, { { NULL, NULL } } },
+		{ "max-workers default, max-spare written above it",
+		  { W(5), D(8), D(1), W(9) }, 5, 8, 1, 9,
+		  { { "max-spare", "max-spare (9) is greater than max-workers "
+		      "(8, the default)" } } },
+		{ "min-spare > max-spare, both written",
+		  { W(1), W(10), W(5), W(3) }, 1, 10, 5, 3,
+		  { { "min-spare", "min-spare (5) is greater than max-spare "
+		      "(3)" } } },
+		{ "max-spare > max-workers, both written",
+		  { W(1), W(8), D(1), W(9) }, 1, 8, 1, 9,
+		  { { "max-spare", "max-spare (9) is greater than max-workers "
+		      "(8)" } } },
+		{ "min-spare > max-workers, max-spare left out",
+		  { W(1), W(3), W(5), D(4) }, 1, 3, 5, 3,
+		  { { "min-spare", "min-spare (5) is greater than max-workers "
+		      "(3)" } } },
+		{ "both spares above max-workers",
+		  { W(1), W(3), W(5), W(4) }, 1, 3, 5, 4,
+		  { { "min-spare", "min-spare (5) is greater than max-spare "
+		      "(4)" },
+		    { "max-spare", "max-spare (4) is greater than max-workers "
+		      "(3)" } } },
+		{ "spares for a fixed pool, workers left out",
+		  { D(4), D(0), W(2), D(4) }, 4, 0, 2, 4,
+		  { { "min-spare", "min-spare and max-spare need max-workers "
+		      "greater than workers (4, the default)" } } },
+		{ "max-workers < workers, both written",
+		  { W(3), W(2), D(1), W(2) }, 3, 2, 1, 2,
+		  { { "max-spare", "min-spare and max-spare need max-workers "
+		      "greater than workers (3)" },
+		    { "max-workers", "max-workers (2) is less than workers "
+		      "(3)" } } },
+		{ "max-workers = 0 written, workers left out",
+		  { D(4), W(0), D(1), D(4) }, 4, 0, 1, 4,
+		  { { "max-workers", "max-workers (0) is less than workers "
+		      "(4, the default)" } } },
+		{ "out of range: already reported", { W(0), W(2), D(1), D(4) },
+		  0, 2, 1, 4, { { NULL, NULL } } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct conf_pool_error err[CONF_POOL_ERRORS_MAX];
+		struct server_conf s;
+		size_t nexp = 0, n;
+
+		memset(&s, 0, sizeof(s));
+		memset(err, 0, sizeof(err));
+		n = conf_pool_settle(&rows[i].in, &s, err);
+		while (nexp < CONF_POOL_ERRORS_MAX &&
+		       rows[i].err[nexp].option != NULL)
+			nexp++;
+		if (s.workers != rows[i].workers ||
+		    s.max_workers != rows[i].max_workers ||
+		    s.min_spare != rows[i].min_spare ||
+		    s.max_spare != rows[i].max_spare)
+			fail_msg("row %zu (%s): workers %d max-workers %d min-spare "
+				 "%d max-spare %d, expected %d %d %d %d", i,
+				 rows[i].name, s.workers, s.max_workers,
+				 s.min_spare, s.max_spare, rows[i].workers,
+				 rows[i].max_workers, rows[i].min_spare,
+				 rows[i].max_spare);
+		if (n != nexp)
+			fail_msg("row %zu (%s): %zu error(s), expected %zu; first: "
+				 "%s", i, rows[i].name, n, nexp,
+				 n ? err[0].message : "(none)");
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(err[k].option, rows[i].err[k].option) != 0 ||
+			    strcmp(err[k].message, rows[i].err[k].message) != 0)
+				fail_msg("row %zu (%s): error %zu is %s: '%s', "
+					 "expected %s: '%s'", i, rows[i].name, k,
+					 err[k].option, err[k].message,
+					 rows[i].err[k].option,
+					 rows[i].err[k].message);
+	}
+}
+
+#undef W
+#undef D
+
 static void
 test_paths(void **state)
 {
@@ -991,7 +1110,7 @@ test_errors_semantic(void **state)
 		  "  min-spare = 2\n"
 		  "}\n",
 		  { { 4, "min-spare and max-spare need max-workers greater "
-			 "than workers (4)" } } },
+			 "than workers (4, the default)" } } },
 		{ "max-spare without max-workers",
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
@@ -1032,9 +1151,28 @@ test_errors_semantic(void **state)
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
+		  "  workers = 3\n"
 		  "  max-workers = 2\n"
 		  "}\n",
-		  { { 4, "max-workers (2) is less than workers (4)" } } },
+		  { { 5, "max-workers (2) is less than workers (3)" } } },
+		{ "max-workers = 0 written",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  max-workers = 0\n"
+		  "}\n",
+		  { { 4, "max-workers (0) is less than workers (4, the "
+			 "default)" } } },
+		/* Only written values can disagree; the error names them. */
+		{ "min-spare > max-workers, max-spare left out",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  workers = 1\n"
+		  "  max-workers = 3\n"
+		  "  min-spare = 5\n"
+		  "}\n",
+		  { { 6, "min-spare (5) is greater than max-workers (3)" } } },
 	};
 
 	(void)state;
@@ -1247,6 +1385,7 @@ main(void)
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_pool_settle),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
