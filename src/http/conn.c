@@ -192,6 +192,9 @@ wait_next_request(struct conn_state *cs)
 
 		if (end <= now)
 			return 0;
+		/* Told to retire while its client idles: keep no file open. */
+		if (conn_stopping(cs->conn))
+			http_cache_release(cs->hc);
 		if (end > now + IDLE_SLICE_MS)
 			end = now + IDLE_SLICE_MS;
 		n = recv_once(cs, end);

@@ -18,13 +18,12 @@
 #include <unistd.h>
 
 #include "http/cond.h"
+#include "http/fcache.h"
 #include "http/http.h"
 #include "http/mime.h"
 #include "http/path.h"
 #include "log.h"
 
-/* Small bodies go out in the same writev() as the head. */
-#define INLINE_BODY_MAX 16384
 
 /*
  * Without openat2() (kernels before 5.6, some sandboxes, valgrind): open,
@@ -126,8 +125,7 @@ accepts_gzip(const struct http_str *ae)
 }
 
 struct file {
-	int fd;
-	struct stat st;
+	struct fcache_file f;
 	bool gzip;
 	bool vary;
 };
@@ -146,7 +144,7 @@ try_gzip(const struct http_exchange *ex, const char *rel, struct file *f)
 	if ((fd = open_beneath(ex->hc, gz, O_RDONLY | O_NONBLOCK)) == -1)
 		return;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_mtime < f->st.st_mtime) {
+	    st.st_mtime < f->f.st.st_mtime) {
 		close(fd);
 		return;
 	}
@@ -155,85 +153,139 @@ try_gzip(const struct http_exchange *ex, const char *rel, struct file *f)
 		close(fd);
 		return;
 	}
-	close(f->fd);
-	f->fd = fd;
-	f->st = st;
+	close(f->f.fd);
+	f->f.fd = fd;
+	f->f.st = st;
 	f->gzip = true;
 }
 
-static void
-send_file(struct http_exchange *ex, struct file *f, const char *name)
+void
+http_file_describe(const struct http_conf *hc, const char *name,
+		   struct fcache_file *f)
+{
+	http_etag_format((uint64_t)f->st.st_ino, (uint64_t)f->st.st_size,
+			 f->st.st_mtim.tv_sec, f->st.st_mtim.tv_nsec, f->etag,
+			 sizeof(f->etag));
+	http_date_format(f->st.st_mtime, f->modified);
+	f->type = mime_lookup(hc->mime, name, hc->default_type);
+}
+
+/* The headers of a 200 after Server:, as send_file() writes them. */
+void
+http_file_headers(struct http_headers *h, const struct fcache_file *f)
+{
+	http_headers_str(h, "Content-Type", f->type);
+	http_headers_num(h, "Content-Length", (uint64_t)f->st.st_size);
+	http_headers_str(h, "Last-Modified", f->modified);
+	http_headers_str(h, "ETag", f->etag);
+	http_headers_str(h, "Accept-Ranges", "bytes");
+}
+
+/* 304, 206 or 200 (with first..last), or -1 once a 416 has been sent. */
+static int
+choose_status(struct http_exchange *ex, const struct fcache_file *f,
+	      uint64_t *first, uint64_t *last)
 {
 	const struct http_request *req = ex->req;
-	uint64_t size = (uint64_t)f->st.st_size, first = 0, last = 0;
-	char etag[HTTP_ETAG_MAX], modified[HTTP_DATE_LEN + 1];
+	uint64_t size = (uint64_t)f->st.st_size;
 	enum http_range_result range = HTTP_RANGE_NONE;
-	struct http_headers h;
-	int status = 200;
 
-	http_etag_format((uint64_t)f->st.st_ino, size, f->st.st_mtim.tv_sec,
-			 f->st.st_mtim.tv_nsec, etag, sizeof(etag));
-	http_date_format(f->st.st_mtime, modified);
+	*first = 0;
+	*last = size - 1;
 	if (http_not_modified(req->if_none_match.p, req->if_none_match.len,
 			      req->if_modified_since.p,
-			      req->if_modified_since.len, etag,
+			      req->if_modified_since.len, f->etag,
 			      f->st.st_mtime))
-		status = 304;
-	else if (req->range.len > 0 &&
-		 (req->if_range.len == 0 ||
-		  http_if_range_holds(req->if_range.p, req->if_range.len, etag,
-				      f->st.st_mtime)))
+		return 304;
+	if (req->range.len > 0 &&
+	    (req->if_range.len == 0 ||
+	     http_if_range_holds(req->if_range.p, req->if_range.len, f->etag,
+				 f->st.st_mtime)))
 		range = http_range_parse(req->range.p, req->range.len, size,
-					 &first, &last);
+					 first, last);
 	if (range == HTTP_RANGE_UNSATISFIABLE) {
 		char cr[64];
 
 		snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n",
 			 (unsigned long long)size);
 		http_send_error(ex, 416, cr);
-		return;
+		return -1;
 	}
 	if (range == HTTP_RANGE_OK)
-		status = 206;
-	else
-		last = size - 1;
+		return 206;
+	*last = size - 1;
+	return 200;
+}
 
-	http_headers_start(&h, ex, status);
-	if (status != 304) {
-		http_headers_str(&h, "Content-Type",
-				 mime_lookup(ex->hc->mime, name,
-					     ex->hc->default_type));
-		http_headers_num(&h, "Content-Length",
-				 size == 0 ? 0 : last - first + 1);
-	}
-	http_headers_str(&h, "Last-Modified", modified);
-	http_headers_str(&h, "ETag", etag);
-	if (status != 304)
-		http_headers_str(&h, "Accept-Ranges", "bytes");
-	if (status == 206)
-		http_headers_add(&h, "Content-Range", "bytes %llu-%llu/%llu",
+static void
+build_head(struct http_exchange *ex, const struct file *f, int status,
+	   uint64_t first, uint64_t last, struct http_headers *h)
+{
+	uint64_t size = (uint64_t)f->f.st.st_size;
+
+	http_headers_start(h, ex, status);
+	if (status == 200 && f->f.head != NULL) {
+		http_headers_raw(h, f->f.head, f->f.head_len);
+	} else if (status == 200) {
+		http_file_headers(h, &f->f);
+	} else if (status == 206) {
+		http_headers_str(h, "Content-Type", f->f.type);
+		http_headers_num(h, "Content-Length", last - first + 1);
+		http_headers_str(h, "Last-Modified", f->f.modified);
+		http_headers_str(h, "ETag", f->f.etag);
+		http_headers_str(h, "Accept-Ranges", "bytes");
+		http_headers_add(h, "Content-Range", "bytes %llu-%llu/%llu",
 				 (unsigned long long)first,
 				 (unsigned long long)last,
 				 (unsigned long long)size);
+	} else {
+		http_headers_str(h, "Last-Modified", f->f.modified);
+		http_headers_str(h, "ETag", f->f.etag);
+	}
 	if (f->gzip)
-		http_headers_str(&h, "Content-Encoding", "gzip");
+		http_headers_str(h, "Content-Encoding", "gzip");
 	if (f->vary)
-		http_headers_str(&h, "Vary", "Accept-Encoding");
-	if (status == 304 || req->method == HTTP_HEAD || size == 0) {
-		http_send_head_and_body(ex, &h, NULL, 0);
-		return;
-	}
-	if (last - first + 1 <= INLINE_BODY_MAX) {
-		char body[INLINE_BODY_MAX];
-		ssize_t n = pread(f->fd, body, (size_t)(last - first + 1),
-				  (off_t)first);
+		http_headers_str(h, "Vary", "Accept-Encoding");
+}
 
-		if (n == (ssize_t)(last - first + 1)) {
-			http_send_head_and_body(ex, &h, body, (size_t)n);
-			return;
-		}
+/*
+ * Answers with the file; false, with nothing sent, if the file is no
+ * longer what f says (it shrank, or a cached descriptor's file changed):
+ * its head would not match its body.
+ */
+static bool
+send_file(struct http_exchange *ex, struct file *f, bool cached)
+{
+	uint64_t size = (uint64_t)f->f.st.st_size, first, last, len;
+	struct http_headers h;
+	char body[HTTP_INLINE_BODY_MAX];
+	const char *from = NULL;
+	struct stat now;
+	int status = choose_status(ex, &f->f, &first, &last);
+
+	if (status == -1)
+		return true;
+	len = size == 0 ? 0 : last - first + 1;
+	if (status == 304 || ex->req->method == HTTP_HEAD)
+		len = 0;
+	if (len > 0 && f->f.body != NULL) {
+		from = f->f.body + first;
+	} else if (len > 0 && len <= HTTP_INLINE_BODY_MAX) {
+		if (pread(f->f.fd, body, (size_t)len, (off_t)first) !=
+		    (ssize_t)len)
+			return false;
+		from = body;
+	} else if (len > 0 && cached &&
+		   (fstat(f->f.fd, &now) == -1 ||
+		    !fcache_same_file(&now, &f->f.st))) {
+		return false;
 	}
-	http_send_head_and_file(ex, &h, f->fd, first, last - first + 1);
+	build_head(ex, f, status, first, last, &h);
+	if (len == 0 || from != NULL)
+		http_send_head_and_body(ex, &h, from, (size_t)len);
+	else
+		http_send_head_and_file(ex, &h, f->f.fd, first, len);
+	return true;
 }
 
 /* Percent-encodes a decoded path into out, which holds 3 * strlen + 1. */
@@ -294,22 +346,53 @@ redirect_to_dir(struct http_exchange *ex)
 	free(extra);
 }
 
+/*
+ * Answers with the regular file open in f, through the cache when it may
+ * keep it (key is the request path, rel the file).  Takes f's descriptor.
+ */
+static void
+serve_file(struct http_exchange *ex, const char *key, const char *rel,
+	   const char *name, struct file *f)
+{
+	struct fcache_entry *e = NULL;
+
+	http_file_describe(ex->hc, name, &f->f);
+	if (!f->gzip && !f->vary)
+		e = http_cache_put(ex, key, rel, &f->f);
+	if (e != NULL) {
+		f->f = e->file;		/* the entry owns the descriptor now */
+		if (send_file(ex, f, true))
+			return;
+		http_cache_forget(ex, e);
+		http_send_error(ex, 503, NULL);
+		return;
+	}
+	/* It shrank as it was read: describe it again, as it is now. */
+	for (int tries = 1; !send_file(ex, f, false); tries++) {
+		if (tries == 3 || fstat(f->f.fd, &f->f.st) == -1) {
+			http_send_error(ex, 503, NULL);
+			break;
+		}
+		http_file_describe(ex->hc, name, &f->f);
+	}
+	close(f->f.fd);
+}
+
 static void
 serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 {
 	char index[PATH_MAX];
-	struct file f = { .fd = -1 };
+	struct file f = { .f.fd = -1 };
 
 	if (snprintf(index, sizeof(index), "%s%s", rel, ex->hc->index) <
 	    (int)sizeof(index) &&
-	    (f.fd = open_beneath(ex->hc, index, O_RDONLY | O_NONBLOCK)) != -1) {
-		if (fstat(f.fd, &f.st) == 0 && S_ISREG(f.st.st_mode)) {
+	    (f.f.fd = open_beneath(ex->hc, index, O_RDONLY | O_NONBLOCK)) != -1) {
+		if (fstat(f.f.fd, &f.f.st) == 0 && S_ISREG(f.f.st.st_mode)) {
 			try_gzip(ex, index, &f);
-			send_file(ex, &f, ex->hc->index);
-			close(f.fd);
+			serve_file(ex, ex->path, index, ex->hc->index, &f);
 			return;
 		}
-		close(f.fd);
+		close(f.f.fd);
 	}
 	if (ex->hc->autoindex)
 		http_send_listing(ex, dirfd);
@@ -317,31 +400,51 @@ serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 		http_send_error(ex, 403, NULL);
 }
 
+/* From the cache: true if answered. */
+static bool
+serve_cached(struct http_exchange *ex)
+{
+	struct fcache_entry *e = http_cache_get(ex);
+	struct file f = { .gzip = false };
+
+	if (e == NULL)
+		return false;
+	f.f = e->file;
+	if (send_file(ex, &f, true))
+		return true;
+	/* Changed under its cached stat: forget it, open it afresh. */
+	http_cache_forget(ex, e);
+	return false;
+}
+
 void
 http_serve_path(struct http_exchange *ex)
 {
 	const char *rel = ex->path + 1;
 	const char *name = strrchr(ex->path, '/') + 1;
-	struct file f = { .fd = -1 };
+	struct file f = { .f.fd = -1 };
 
-	f.fd = open_beneath(ex->hc, rel, O_RDONLY | O_NONBLOCK);
-	if (f.fd == -1) {
+	if (serve_cached(ex))
+		return;
+	f.f.fd = open_beneath(ex->hc, rel, O_RDONLY | O_NONBLOCK);
+	if (f.f.fd == -1) {
 		http_send_error(ex, status_for_errno(errno), NULL);
 		return;
 	}
-	if (fstat(f.fd, &f.st) == -1) {
+	if (fstat(f.f.fd, &f.f.st) == -1) {
 		http_send_error(ex, 500, NULL);
-	} else if (S_ISDIR(f.st.st_mode)) {
+	} else if (S_ISDIR(f.f.st.st_mode)) {
 		if (*name != '\0' && rel[0] != '\0')
 			redirect_to_dir(ex);
 		else
-			serve_directory(ex, rel, f.fd);
-	} else if (!S_ISREG(f.st.st_mode) || *name == '\0') {
+			serve_directory(ex, rel, f.f.fd);
+	} else if (!S_ISREG(f.f.st.st_mode) || *name == '\0') {
 		/* Devices, fifos, sockets: never; "file/" is not a file. */
 		http_send_error(ex, *name == '\0' ? 404 : 403, NULL);
 	} else {
 		try_gzip(ex, rel, &f);
-		send_file(ex, &f, name);
+		serve_file(ex, ex->path, rel, name, &f);
+		return;
 	}
-	close(f.fd);
+	close(f.f.fd);
 }

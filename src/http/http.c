@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "http/fcache.h"
 #include "http/http.h"
 #include "http/mime.h"
 #include "log.h"
@@ -29,6 +30,8 @@ static cfg_opt_t http_options[] = {
 	CFG_BOOL("server-tokens", cfg_true, CFGF_NONE),
 	CFG_STR("mime-types", NULL, CFGF_NODEFAULT),
 	CFG_STR("default-type", "application/octet-stream", CFGF_NONE),
+	CFG_INT("open-file-cache", 64, CFGF_NONE),
+	CFG_INT("open-file-cache-valid", 1, CFGF_NONE),
 	CFG_END()
 };
 
@@ -43,6 +46,7 @@ http_free(void *p)
 		close(hc->access_fd);
 	if (hc->root_fd != -1)
 		close(hc->root_fd);
+	fcache_free(hc->fcache);
 	mime_table_free(hc->mime);
 	free(hc->root);
 	free(hc->root_real);
@@ -76,6 +80,11 @@ http_configure_limits(cfg_t *sec, struct http_conf *hc)
 	hc->header_timeout = (int)v;
 	ok &= int_in(sec, "max-header-size", 1024, 1048576, &v);
 	hc->max_header_size = (size_t)v;
+	/* Each entry holds a descriptor: stay well inside RLIMIT_NOFILE. */
+	ok &= int_in(sec, "open-file-cache", 0, 65536, &v);
+	hc->open_file_cache = (int)v;
+	ok &= int_in(sec, "open-file-cache-valid", 0, 3600, &v);
+	hc->open_file_cache_valid = (int)v;
 	return ok;
 }
 
@@ -225,6 +234,18 @@ http_worker_init(void *p)
 	if (hc->root_fd == -1 || (hc->root_real = realpath(hc->root, NULL)) ==
 	    NULL) {
 		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->root);
+		return -1;
+	}
+	/*
+	 * Made in the worker, never in the master: a reload's new workers
+	 * start with an empty cache, and no descriptor outlives its
+	 * generation.  gzip-static answers depend on two files and are not
+	 * cached.
+	 */
+	if (hc->open_file_cache > 0 && hc->open_file_cache_valid > 0 &&
+	    !hc->gzip_static &&
+	    (hc->fcache = fcache_new((size_t)hc->open_file_cache)) == NULL) {
+		log_errno(LOG_LEVEL_ERROR, "open-file-cache");
 		return -1;
 	}
 	return 0;

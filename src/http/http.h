@@ -12,6 +12,12 @@
 #include "http/request.h"
 
 struct mime_table;
+struct fcache;
+struct fcache_entry;
+struct fcache_file;
+
+/* Small bodies go out in the same write as the head (and are cached). */
+#define HTTP_INLINE_BODY_MAX 16384
 
 struct http_conf {
 	char *root;
@@ -31,6 +37,9 @@ struct http_conf {
 	bool server_tokens;
 	char *default_type;
 	struct mime_table *mime;
+	int open_file_cache;		/* entries per worker; 0 = off */
+	int open_file_cache_valid;	/* seconds between checks */
+	struct fcache *fcache;		/* per worker; NULL = off */
 };
 
 /* What the connection loop hands to the file side, and gets back. */
@@ -54,6 +63,15 @@ void http_conn_serve(struct handler_conn *conn);
 /* file.c: answers a GET or HEAD for ex->path. */
 void http_serve_path(struct http_exchange *ex);
 
+/* cached.c: the open-file cache (see fcache.h). */
+struct fcache_entry *http_cache_get(struct http_exchange *ex);
+struct fcache_entry *http_cache_put(struct http_exchange *ex, const char *key,
+				    const char *rel,
+				    const struct fcache_file *f);
+void http_cache_forget(struct http_exchange *ex, struct fcache_entry *e);
+/* Closes every cached descriptor (the worker retires). */
+void http_cache_release(const struct http_conf *hc);
+
 /* listing.c: the autoindex page of an open directory. */
 void http_send_listing(struct http_exchange *ex, int dirfd);
 
@@ -70,6 +88,8 @@ void http_headers_str(struct http_headers *h, const char *name,
 		      const char *value);
 void http_headers_num(struct http_headers *h, const char *name,
 		      uint64_t value);
+/* Whole header lines, already formatted. */
+void http_headers_raw(struct http_headers *h, const char *lines, size_t len);
 /* For the rare formatted header; name NULL adds a raw line. */
 void http_headers_add(struct http_headers *h, const char *name,
 		      const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -85,6 +105,12 @@ void http_send_error(struct http_exchange *ex, int status,
 const char *http_reason(int status);
 /* Writes all of buf, waiting for the socket; 0 or -1 (client gone/slow). */
 int http_write_all(struct http_exchange *ex, const char *buf, size_t len);
+
+/* file.c: validators and type of f->st's file called name. */
+void http_file_describe(const struct http_conf *hc, const char *name,
+			struct fcache_file *f);
+/* The headers of a 200 for f, after Server:. */
+void http_file_headers(struct http_headers *h, const struct fcache_file *f);
 
 /* accesslog.c */
 void http_access_log(const struct http_exchange *ex, const char *peer,

@@ -110,6 +110,12 @@ http_headers_num(struct http_headers *h, const char *name, uint64_t value)
 }
 
 void
+http_headers_raw(struct http_headers *h, const char *lines, size_t len)
+{
+	put(h, lines, len);
+}
+
+void
 http_headers_start(struct http_headers *h, struct http_exchange *ex,
 		   int status)
 {
