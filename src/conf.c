@@ -207,10 +207,10 @@ server_options(void)
 		CFG_STR("listen", NULL, CFGF_NODEFAULT),
 		CFG_INT("backlog", 511, CFGF_NONE),
 		CFG_STR("handler", "http", CFGF_NONE),
-		CFG_INT("workers", 4, CFGF_NONE),
-		CFG_INT("min-spare", 1, CFGF_NONE),
-		CFG_INT("max-spare", 4, CFGF_NONE),
-		CFG_INT("max-workers", 0, CFGF_NONE),
+		CFG_INT("workers", CONF_DEFAULT_WORKERS, CFGF_NONE),
+		CFG_INT("min-spare", CONF_DEFAULT_MIN_SPARE, CFGF_NONE),
+		CFG_INT("max-spare", CONF_DEFAULT_MAX_SPARE, CFGF_NONE),
+		CFG_INT("max-workers", CONF_DEFAULT_MAX_WORKERS, CFGF_NONE),
 		CFG_INT("max-requests", 0, CFGF_NONE),
 		CFG_INT("timeout", 60, CFGF_NONE),
 	};
@@ -419,6 +419,13 @@ conf_pool_settle(const struct conf_pool_spec *in, struct server_conf *s,
 	s->max_spare = in->max_spare.value;
 	if (s->workers < 1 || s->max_workers < 0)
 		return 0;	/* already reported; more would only confuse */
+	/*
+	 * Unconfigured, a pool is dynamic and large enough for many
+	 * keep-alive clients; "workers" written alone keeps its meaning of
+	 * old, a fixed pool.
+	 */
+	if (!in->max_workers.written && in->workers.written)
+		s->max_workers = 0;
 	/* "max-workers = 2" alone: at most 2, not an error about 4. */
 	if (!in->workers.written && in->max_workers.written &&
 	    s->max_workers >= 1 && s->max_workers < s->workers)

@@ -15,6 +15,15 @@ struct handler;
 #define CONF_MAX_WORKERS 1024
 #define CONF_MAX_WORKERS_TOTAL (2 * CONF_MAX_WORKERS)
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
+/*
+ * The default pool, Apache prefork's: 5 started, 5..10 idle, up to 256.
+ * It serves 64 concurrent keep-alive clients without making any queue:
+ * the master grows it at once from the accept queue.
+ */
+#define CONF_DEFAULT_WORKERS 5
+#define CONF_DEFAULT_MIN_SPARE 5
+#define CONF_DEFAULT_MAX_SPARE 10
+#define CONF_DEFAULT_MAX_WORKERS 256
 
 struct server_conf {
 	char *name;

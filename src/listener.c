@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,4 +327,19 @@ listener_close_all(void)
 {
 	for (struct listener *l = listeners; l != NULL; l = l->next)
 		listener_shut(l);
+}
+
+int
+listener_queued(const struct listener *l)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	/* A unix listener has no such count (SIOCINQ refuses it): none. */
+	if (l->fd == -1 || l->addr.family == AF_UNIX)
+		return 0;
+	/* On a listening socket, tcpi_unacked is the accept queue's length. */
+	if (getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
+		return -1;
+	return (int)ti.tcpi_unacked;
 }

@@ -46,6 +46,7 @@ struct generation {
 	struct conf *conf;
 	struct listener **listeners;	/* one per server */
 	struct pool_server *pools;	/* one per server */
+	int *records;			/* scoreboard totals, one per server */
 	size_t nworkers;		/* alive */
 	struct generation *next;
 };
@@ -133,6 +134,9 @@ on_signal(int signo, siginfo_t *info, void *context)
 	case SIGCHLD:
 		sig_child = 1;
 		break;
+	case SIGURG:
+		/* Only wakes the loop: a worker took its server's last idle slot. */
+		break;
 	}
 }
 
@@ -153,6 +157,7 @@ generation_free(struct generation *g)
 	conf_free(g->conf);
 	free(g->listeners);
 	free(g->pools);
+	free(g->records);
 	free(g);
 }
 
@@ -187,7 +192,8 @@ generation_create(struct conf *conf, char *err, size_t errlen)
 	size_t n = conf->nservers;
 
 	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
-	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL) {
+	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
+	    (g->records = calloc(n, sizeof(*g->records))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -212,6 +218,8 @@ generation_create(struct conf *conf, char *err, size_t errlen)
 			goto fail;
 		}
 		pool_init(&g->pools[i], s);
+		g->records[i] = scoreboard_server_record(&m.sb, s->name, l->name,
+				g->id, pool_capacity(&g->pools[i]));
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);
 		else
@@ -228,6 +236,7 @@ fail:
 			listener_release(g->listeners[i]);
 		free(g->listeners);
 		free(g->pools);
+		free(g->records);
 		free(g);
 	}
 	return NULL;
@@ -266,6 +275,8 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		.conf = g->conf,
 		.server = &g->conf->servers[si],
 		.slot = slot,
+		.record = slot->record >= 0 ?
+			  &m.sb.master->servers[slot->record] : NULL,
 		.listen_fd = g->listeners[si]->fd,
 		.master_pid = master_pid,
 	};
@@ -319,6 +330,7 @@ worker_spawn(struct generation *g, size_t si)
 	}
 	slot->generation = g->id;
 	slot->server = (int)si;
+	slot->record = g->records[si];
 	if ((pid = fork()) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "fork() for server %s", s->name);
 		scoreboard_slot_release(&m.sb, slot);
@@ -412,6 +424,10 @@ worker_exited(struct worker *w, int st, int64_t now)
 	}
 	if (!expected || how == EXIT_FATAL)
 		pool_worker_exited(ps, how, now - w->slot->started_ms, now);
+	/* Killed in accept(): it counted itself idle there. */
+	if (w->slot->state == SLOT_IDLE && w->slot->record >= 0)
+		__atomic_sub_fetch(&m.sb.master->servers[w->slot->record].idle,
+				   1, __ATOMIC_ACQ_REL);
 	scoreboard_slot_release(&m.sb, w->slot);
 	w->gen->nworkers--;
 	*w = m.workers[--m.nworkers];
@@ -452,10 +468,39 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 			.retiring = w->retiring,
 			.last_activity_ms = w->slot->last_activity_ms,
 			.deadline_ms = w->slot->deadline_ms,
+			.state_since_ms = w->slot->state_since_ms,
+			.dropping = w->slot->drop_idle != 0,
 		};
 		map[n++] = w;
 	}
 	return n;
+}
+
+/* The accept queue: what the pool grows on (a read failure: none). */
+static int
+server_queued(struct generation *g, size_t si)
+{
+	int q = listener_queued(g->listeners[si]);
+
+	if (q == -1) {
+		log_errno(LOG_LEVEL_DEBUG, "getsockopt(%s, TCP_INFO)",
+			  g->listeners[si]->name);
+		return 0;
+	}
+	return q;
+}
+
+static void
+record_queue(struct generation *g, size_t si)
+{
+	struct sb_server *r;
+
+	if (g->records[si] < 0)
+		return;
+	r = &m.sb.master->servers[g->records[si]];
+	r->queue = g->pools[si].queued;
+	if (r->queue > r->queue_peak)
+		r->queue_peak = r->queue;
 }
 
 static void
@@ -475,12 +520,17 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 	struct worker **map = calloc(m.nworkers + 1, sizeof(*map));
 	pid_t *retire = calloc(m.nworkers + 1, sizeof(pid_t));
 	pid_t *kill_ = calloc(m.nworkers + 1, sizeof(pid_t));
-	struct pool_actions act = { .retire = retire, .kill = kill_ };
+	pid_t *drop = calloc(m.nworkers + 1, sizeof(pid_t));
+	struct pool_actions act = { .retire = retire, .kill = kill_,
+				    .drop = drop };
 	size_t n;
 
-	if (pw == NULL || map == NULL || retire == NULL || kill_ == NULL)
+	if (pw == NULL || map == NULL || retire == NULL || kill_ == NULL ||
+	    drop == NULL)
 		goto out;
 	n = server_workers(g, si, pw, map);
+	g->pools[si].queued = server_queued(g, si);
+	record_queue(g, si);
 	pool_decide(&g->pools[si], pw, n, now, &act);
 	/* Said once per episode, as Apache does for MaxRequestWorkers. */
 	if (act.capped && !g->pools[si].capped_logged)
@@ -495,6 +545,12 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 		for (size_t r = 0; r < act.nretire; r++)
 			if (act.retire[r] == pw[i].pid)
 				worker_retire(map[i], now);
+		for (size_t d = 0; d < act.ndrop; d++)
+			if (act.drop[d] == pw[i].pid) {
+				/* Read by the worker once the signal wakes it. */
+				map[i]->slot->drop_idle = 1;
+				worker_signal(map[i], SIGUSR2);
+			}
 	}
 	for (int i = 0; i < act.spawn; i++)
 		if (worker_spawn(g, si) == -1) {
@@ -506,6 +562,7 @@ out:
 	free(map);
 	free(retire);
 	free(kill_);
+	free(drop);
 }
 
 /* Workers on their way out: stuck ones and overdue ones are killed. */
@@ -915,11 +972,21 @@ startup_check(int64_t now)
 	}
 }
 
+/* While a worker serves, connections may queue: look every pass. */
+static bool
+workers_busy(void)
+{
+	for (size_t i = 0; i < m.nworkers; i++)
+		if (m.workers[i].slot->state > SLOT_IDLE)
+			return true;
+	return false;
+}
+
 static int
 sleep_ms(int64_t now)
 {
 	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
-		    m.mode != RUNNING;
+		    m.mode != RUNNING || workers_busy();
 	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);
 
 	for (struct generation *g = m.gens; g != NULL; g = g->next)

@@ -105,6 +105,9 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		out->spawn = ps->backoff_ms > 0 ? 1 : ps->workers - live;
 		return;
 	}
+	/* The rest is the spare rule, once a second. */
+	if (now_ms < ps->spare_at_ms)
+		return;
 	if (idle < ps->min_spare && live < ps->max_workers &&
 	    spawn_allowed(ps, now_ms)) {
 		int want = ps->min_spare - idle;
@@ -120,14 +123,88 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		out->spawn = want;
 		if (ps->spawn_rate < POOL_SPAWN_RATE_MAX)
 			ps->spawn_rate *= 2;
+		ps->spare_at_ms = now_ms + POOL_SPARE_PERIOD_MS;
 		return;
 	}
 	ps->spawn_rate = 1;
 	out->capped = idle < ps->min_spare && live >= ps->max_workers;
 	if (live > ps->max_workers)
 		retire_some(w, n, live - ps->max_workers, out);
-	else if (idle > ps->max_spare && live > ps->workers)
+	else if (idle > ps->max_spare && live > ps->workers &&
+		 ps->queued == 0) {
 		retire_some(w, n, 1, out);
+		ps->spare_at_ms = now_ms + POOL_SPARE_PERIOD_MS;
+	}
+}
+
+/* Workers that will take a queued connection soon: idle or starting. */
+static int
+count_ready(const struct pool_worker *w, size_t n)
+{
+	int ready = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!w[i].retiring &&
+		    (w[i].state == SLOT_IDLE || w[i].state == SLOT_STARTING))
+			ready++;
+	return ready;
+}
+
+/* The longest idle keep-alive worker not yet asked, or -1. */
+static int
+oldest_keepalive(const struct pool_worker *w, size_t n, int64_t now_ms,
+		 const struct pool_actions *out)
+{
+	int best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		bool taken = false;
+
+		if (w[i].retiring || w[i].dropping ||
+		    w[i].state != SLOT_KEEPALIVE ||
+		    now_ms - w[i].state_since_ms < POOL_DROP_IDLE_MS)
+			continue;
+		for (size_t k = 0; k < out->ndrop; k++)
+			taken |= out->drop[k] == w[i].pid;
+		if (!taken && (best == -1 ||
+			       w[i].state_since_ms < w[best].state_since_ms))
+			best = (int)i;
+	}
+	return best;
+}
+
+/*
+ * Connections wait in the accept queue with no idle worker to take them:
+ * spawn enough at once (the spare rule grows too slowly for a burst), and
+ * at the cap free workers held by idle keep-alive clients, whose client
+ * loses nothing and reconnects into the queue like everyone else.
+ */
+static void
+decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
+	     int live, int64_t now_ms, struct pool_actions *out)
+{
+	int waiting = ps->queued - count_ready(w, n) - out->spawn;
+	int room = pool_capacity(ps) - live - out->spawn;
+	int grow;
+
+	if (ps->queued <= 0 || waiting <= 0)
+		return;
+	grow = waiting < room ? waiting : room;
+	if (grow > 0 && spawn_allowed(ps, now_ms) && ps->backoff_ms == 0) {
+		out->spawn += grow;
+		waiting -= grow;
+		room -= grow;
+	}
+	if (waiting > 0 && room <= 0 && is_dynamic(ps))
+		out->capped = true;
+	while (waiting > 0 && room <= 0 && out->drop != NULL) {
+		int i = oldest_keepalive(w, n, now_ms, out);
+
+		if (i == -1)
+			break;
+		out->drop[out->ndrop++] = w[i].pid;
+		waiting--;
+	}
 }
 
 void
@@ -140,6 +217,7 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	out->capped = false;
 	out->nretire = 0;
 	out->nkill = 0;
+	out->ndrop = 0;
 	decide_timeouts(w, n, now_ms, ps->timeout_s, out);
 	for (size_t i = 0; i < n; i++)
 		if (!w[i].retiring)
@@ -148,6 +226,8 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		decide_dynamic(ps, w, n, live, now_ms, out);
 	else
 		decide_fixed(ps, w, n, live, now_ms, out);
+	if (out->nretire == 0)
+		decide_queue(ps, w, n, live, now_ms, out);
 }
 
 void

@@ -27,6 +27,14 @@ enum worker_exit {
 /* A worker that lived this long was not crash-looping. */
 #define POOL_HEALTHY_MS		2000
 #define POOL_SPAWN_RATE_MAX	32
+/*
+ * A keep-alive connection idle this long is not about to carry a next
+ * request (a client's next request follows its last answer within
+ * milliseconds): only such are closed for queued clients.
+ */
+#define POOL_DROP_IDLE_MS	500
+/* The spare-server rule runs once a second, as Apache's does. */
+#define POOL_SPARE_PERIOD_MS	1000
 
 struct pool_worker {
 	pid_t pid;
@@ -34,6 +42,8 @@ struct pool_worker {
 	bool retiring;			/* already told to stop, or leaving */
 	int64_t last_activity_ms;
 	int64_t deadline_ms;		/* the handler's own, 0 = none */
+	int64_t state_since_ms;
+	bool dropping;			/* already asked to drop its connection */
 };
 
 struct pool_server {
@@ -46,19 +56,26 @@ struct pool_server {
 	int64_t respawn_at_ms;		/* no spawn before this time */
 	int spawn_rate;			/* dynamic pool: grows while short */
 	bool capped_logged;		/* "reached max-workers" said once */
+	int64_t spare_at_ms;		/* the spare rule's next pass (1/s) */
+	int queued;			/* input: connections in the accept queue */
 };
 
 struct pool_actions {
 	int spawn;
 	bool capped;			/* short of idle workers at max-workers */
-	size_t nretire, nkill;
+	size_t nretire, nkill, ndrop;
 	pid_t *retire;			/* caller-provided, room for n workers */
 	pid_t *kill;
+	pid_t *drop;			/* close your idle keep-alive connection */
 };
 
 /*
  * One maintenance pass for one server: w[0..n) are its current-generation
- * workers (other generations are retired by the caller).
+ * workers (other generations are retired by the caller), ps->queued the
+ * connections waiting in its listener's accept queue.  Connections that
+ * wait with no idle worker get workers at once, within the cap; at the
+ * cap, workers idle between keep-alive requests are asked to drop that
+ * connection, oldest-idle first (out->drop may be NULL: none asked).
  */
 void pool_decide(struct pool_server *ps, const struct pool_worker *w,
 		 size_t n, int64_t now_ms, struct pool_actions *out);

@@ -132,17 +132,28 @@ scoreboard_slot_release(struct scoreboard *sb, struct slot *slot)
 }
 
 int
-scoreboard_server_record(struct scoreboard *sb, const char *name)
+scoreboard_server_record(struct scoreboard *sb, const char *name,
+			 const char *listen, unsigned gen, int max_workers)
 {
 	struct sb_master *m = sb->master;
+	struct sb_server *r = NULL;
 
-	for (uint32_t i = 0; i < m->nservers; i++)
-		if (strcmp(m->servers[i].name, name) == 0)
-			return (int)i;
-	if (m->nservers == SB_SERVERS_MAX)
-		return -1;
-	snprintf(m->servers[m->nservers].name, SB_NAME_MAX, "%s", name);
-	return (int)m->nservers++;
+	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
+		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
+			r = &m->servers[i];
+	if (r == NULL) {
+		if (m->nservers == SB_SERVERS_MAX)
+			return -1;
+		r = &m->servers[m->nservers++];
+		snprintf(r->name, SB_NAME_MAX, "%s", name);
+	}
+	/* A pending reload's generation is newer than the serving one. */
+	if (gen >= r->generation) {
+		snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);
+		r->generation = gen;
+		r->max_workers = max_workers;
+	}
+	return (int)(r - m->servers);
 }
 
 const char *

@@ -75,6 +75,8 @@ struct sb_server {
 	unsigned generation;		/* the newest using it */
 	volatile int queue, queue_peak;
 	int max_workers;
+	/* Workers in accept(); the one that takes the last wakes the master. */
+	volatile int idle;
 	/* Counts of workers that are gone; live slots add theirs. */
 	volatile uint64_t connections, requests, bytes_sent;
 	volatile uint64_t restarts[RESTART_NREASONS];
@@ -109,8 +111,12 @@ int scoreboard_attach(struct scoreboard *sb, int fd);
 struct slot *scoreboard_slot_claim(struct scoreboard *sb);
 /* Adds the slot's counts to its server's totals, then frees it. */
 void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
-/* The record of server name (made if new), or -1 when all are taken. */
-int scoreboard_server_record(struct scoreboard *sb, const char *name);
+/*
+ * The record of server name (made if new), now listening on listen for
+ * generation gen with up to max_workers; -1 when all are taken.
+ */
+int scoreboard_server_record(struct scoreboard *sb, const char *name,
+			     const char *listen, unsigned gen, int max_workers);
 const char *slot_state_name(int state);
 const char *restart_reason_name(int reason);
 

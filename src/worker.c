@@ -31,6 +31,8 @@ static int64_t idle_grace_ms;		/* keep-alive wait left to a retiree */
 static int listen_fd = -1;
 static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
 static struct slot *my_slot;
+static struct sb_server *my_record;
+static pid_t master;
 
 /*
  * Graceful stop.  Covering the listener with a socket that is not
@@ -133,6 +135,8 @@ static void
 worker_setup(const struct worker_args *a)
 {
 	my_slot = a->slot;
+	my_record = a->record;
+	master = a->master_pid;
 	listen_fd = a->listen_fd;
 	/*
 	 * A retiring worker still answers a request arriving on an idle
@@ -170,6 +174,20 @@ worker_reopen(const struct server_conf *server)
 		log_errno(LOG_LEVEL_ERROR, "worker: reopening the error log");
 	if (server->handler->reopen != NULL)
 		server->handler->reopen(server->hconf, (uid_t)-1, (gid_t)-1);
+}
+
+/*
+ * The server's workers in accept(), counted in shared memory: the one
+ * taking the last wakes the master at once, which otherwise looks only
+ * once a second while every worker is idle, so that a burst of clients
+ * gets workers spawned for it without waiting for that look.
+ */
+static int
+idle_count(int delta)
+{
+	if (my_record == NULL)
+		return -1;
+	return __atomic_add_fetch(&my_record->idle, delta, __ATOMIC_ACQ_REL);
 }
 
 static void
@@ -242,8 +260,11 @@ worker_main(const struct worker_args *a)
 		if (reopen_logs)
 			worker_reopen(server);
 		set_state(SLOT_IDLE, 0);
+		idle_count(+1);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
 			     SOCK_CLOEXEC);
+		if (idle_count(-1) == 0 && fd != -1)
+			kill(master, SIGURG);
 		if (fd == -1) {
 			int err = errno;
 

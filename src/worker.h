@@ -8,11 +8,13 @@
 struct conf;
 struct server_conf;
 struct slot;
+struct sb_server;
 
 struct worker_args {
 	const struct conf *conf;
 	const struct server_conf *server;
 	struct slot *slot;
+	struct sb_server *record;	/* its server's totals, or NULL */
 	int listen_fd;
 	pid_t master_pid;
 };

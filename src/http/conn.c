@@ -190,8 +190,16 @@ wait_next_request(struct conn_state *cs)
 		int64_t now = monotonic_ms();
 		ssize_t n;
 
-		if (end <= now)
-			return 0;
+		if (end <= now) {
+			/* A request that came meanwhile is answered, then close. */
+			n = recv(cs->conn->fd, cs->buf + cs->len,
+				 cs->cap - cs->len, MSG_DONTWAIT);
+			if (n <= 0)
+				return 0;
+			cs->len += (size_t)n;
+			conn_progress(cs->conn, 0);
+			return 1;
+		}
 		/* Told to retire while its client idles: keep no file open. */
 		if (conn_stopping(cs->conn))
 			http_cache_release(cs->hc);

@@ -177,11 +177,12 @@ test_minimal(void **state)
 	assert_string_equal(s->handler->name, "echo");
 	assert_ptr_equal(s->handler, handler_find("echo"));
 	assert_non_null(s->hconf);
-	assert_int_equal(s->workers, 4);
-	assert_int_equal(s->max_workers, 0);
-	assert_int_equal(s->min_spare, 1);
-	assert_int_equal(s->max_spare, 4);
-	assert_false(conf_pool_is_dynamic(s));
+	/* The default pool is dynamic, for 64 keep-alive clients and more. */
+	assert_int_equal(s->workers, 5);
+	assert_int_equal(s->max_workers, 256);
+	assert_int_equal(s->min_spare, 5);
+	assert_int_equal(s->max_spare, 10);
+	assert_true(conf_pool_is_dynamic(s));
 	assert_int_equal(s->max_requests, 0);
 	assert_int_equal(s->timeout, 60);
 	conf_free(conf);
@@ -314,11 +315,20 @@ test_good_values(void **state)
 		{ "", "max-workers = 2\n", "workers", 2 },
 		{ "", "max-workers = 2\n", "max_workers", 2 },
 		{ "", "workers = 1\nmax-workers = 2\n", "max_spare", 2 },
-		{ "", "workers = 1\nmax-workers = 2\n", "min_spare", 1 },
+		{ "", "workers = 1\nmax-workers = 2\n", "min_spare", 2 },
+		/* Unconfigured, the pool is dynamic; workers alone: fixed. */
+		{ "", "", "max_workers", 256 },
+		{ "", "workers = 7\n", "max_workers", 0 },
+		{ "", "min-spare = 2\n", "max_workers", 256 },
+		{ "", "max-spare = 30\n", "max_spare", 30 },
+		{ "", "max-workers = 8\n", "min_spare", 5 },
+		{ "", "max-workers = 8\n", "max_spare", 8 },
 		{ "", "workers = 1\nmax-workers = 9\nmin-spare = 6\n",
-		  "max_spare", 6 },
+		  "max_spare", 9 },
+		{ "", "workers = 1\nmax-workers = 20\nmin-spare = 12\n",
+		  "max_spare", 12 },
 		{ "", "workers = 1\nmax-workers = 9\nmax-spare = 3\n",
-		  "min_spare", 1 },
+		  "min_spare", 3 },
 		{ "", "echo {\nbuffer-size = 512\n}\n", "echo", 0 },
 		{ "", "echo {\nbuffer-size = 1048576\n}\n", "echo", 0 },
 		{ "", "echo {\n}\n", "echo", 0 },
@@ -397,34 +407,38 @@ test_pool_settle(void **state)
 			const char *option, *message;
 		} err[CONF_POOL_ERRORS_MAX];
 	} rows[] = {
-		{ "all defaults: fixed", { D(4), D(0), D(1), D(4) }, 4, 0, 1, 4,
-		  { { NULL, NULL } } },
-		{ "workers = 1, max-workers = 2", { W(1), W(2), D(1), D(4) },
-		  1, 2, 1, 2, { { NULL, NULL } } },
+		{ "all defaults: dynamic", { D(5), D(256), D(5), D(10) }, 5, 256,
+		  5, 10, { { NULL, NULL } } },
+		{ "workers alone: fixed", { W(4), D(256), D(5), D(10) }, 4, 0, 5,
+		  10, { { NULL, NULL } } },
+		{ "workers = 1, max-workers = 2", { W(1), W(2), D(5), D(10) },
+		  1, 2, 2, 2, { { NULL, NULL } } },
 		{ "max-workers = 2 alone: workers gives way",
-		  { D(4), W(2), D(1), D(4) }, 2, 2, 1, 4, { { NULL, NULL } } },
-		{ "max-workers = 8: defaults fit", { D(4), W(8), D(1), D(4) },
-		  4, 8, 1, 4, { { NULL, NULL } } },
-		{ "min-spare = 6: max-spare follows", { W(1), W(9), W(6), D(4) },
-		  1, 9, 6, 6, { { NULL, NULL } } },
+		  { D(5), W(2), D(5), D(10) }, 2, 2, 5, 10, { { NULL, NULL } } },
+		{ "max-workers = 8: defaults fit", { D(5), W(8), D(5), D(10) },
+		  5, 8, 5, 8, { { NULL, NULL } } },
+		{ "min-spare = 6: max-spare fits", { W(1), W(9), W(6), D(10) },
+		  1, 9, 6, 9, { { NULL, NULL } } },
+		{ "min-spare = 12: max-spare follows", { D(5), D(256), W(12),
+		  D(10) }, 5, 256, 12, 12, { { NULL, NULL } } },
 		{ "max-spare = 3: min-spare fits", { W(1), W(9), D(5), W(3) },
 		  1, 9, 3, 3, { { NULL, NULL } } },
 		{ "min-spare default above max-workers",
 		  { W(1), W(2), D(5), D(10) }, 1, 2, 2, 2, { { NULL, NULL } } },
 		{ "max-workers default, max-spare written above it",
-		  { W(5), D(8), D(1), W(9) }, 5, 8, 1, 9,
-		  { { "max-spare", "max-spare (9) is greater than max-workers "
-		      "(8, the default)" } } },
+		  { D(5), D(256), D(5), W(300) }, 5, 256, 5, 300,
+		  { { "max-spare", "max-spare (300) is greater than max-workers "
+		      "(256, the default)" } } },
 		{ "min-spare > max-spare, both written",
 		  { W(1), W(10), W(5), W(3) }, 1, 10, 5, 3,
 		  { { "min-spare", "min-spare (5) is greater than max-spare "
 		      "(3)" } } },
 		{ "max-spare > max-workers, both written",
-		  { W(1), W(8), D(1), W(9) }, 1, 8, 1, 9,
+		  { W(1), W(8), D(5), W(9) }, 1, 8, 5, 9,
 		  { { "max-spare", "max-spare (9) is greater than max-workers "
 		      "(8)" } } },
 		{ "min-spare > max-workers, max-spare left out",
-		  { W(1), W(3), W(5), D(4) }, 1, 3, 5, 3,
+		  { W(1), W(3), W(5), D(10) }, 1, 3, 5, 3,
 		  { { "min-spare", "min-spare (5) is greater than max-workers "
 		      "(3)" } } },
 		{ "both spares above max-workers",
@@ -433,22 +447,22 @@ test_pool_settle(void **state)
 		      "(4)" },
 		    { "max-spare", "max-spare (4) is greater than max-workers "
 		      "(3)" } } },
-		{ "spares for a fixed pool, workers left out",
-		  { D(4), D(0), W(2), D(4) }, 4, 0, 2, 4,
+		{ "spares for a fixed pool of workers written alone",
+		  { W(4), D(256), W(2), D(10) }, 4, 0, 2, 10,
 		  { { "min-spare", "min-spare and max-spare need max-workers "
-		      "greater than workers (4, the default)" } } },
+		      "greater than workers (4)" } } },
 		{ "max-workers < workers, both written",
-		  { W(3), W(2), D(1), W(2) }, 3, 2, 1, 2,
+		  { W(3), W(2), D(5), W(2) }, 3, 2, 5, 2,
 		  { { "max-spare", "min-spare and max-spare need max-workers "
 		      "greater than workers (3)" },
 		    { "max-workers", "max-workers (2) is less than workers "
 		      "(3)" } } },
 		{ "max-workers = 0 written, workers left out",
-		  { D(4), W(0), D(1), D(4) }, 4, 0, 1, 4,
+		  { D(5), W(0), D(5), D(10) }, 5, 0, 5, 10,
 		  { { "max-workers", "max-workers (0) is less than workers "
-		      "(4, the default)" } } },
-		{ "out of range: already reported", { W(0), W(2), D(1), D(4) },
-		  0, 2, 1, 4, { { NULL, NULL } } },
+		      "(5, the default)" } } },
+		{ "out of range: already reported", { W(0), W(2), D(5), D(10) },
+		  0, 2, 5, 10, { { NULL, NULL } } },
 	};
 
 	(void)state;
@@ -1103,14 +1117,15 @@ test_errors_semantic(void **state)
 		{ "empty file",
 		  "",
 		  { { 1, "no server section: nothing to serve" } } },
-		{ "min-spare without max-workers",
+		{ "min-spare with workers, without max-workers",
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
+		  "  workers = 4\n"
 		  "  min-spare = 2\n"
 		  "}\n",
-		  { { 4, "min-spare and max-spare need max-workers greater "
-			 "than workers (4, the default)" } } },
+		  { { 5, "min-spare and max-spare need max-workers greater "
+			 "than workers (4)" } } },
 		{ "max-spare without max-workers",
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
@@ -1161,7 +1176,7 @@ test_errors_semantic(void **state)
 		  "  handler = \"echo\"\n"
 		  "  max-workers = 0\n"
 		  "}\n",
-		  { { 4, "max-workers (0) is less than workers (4, the "
+		  { { 4, "max-workers (0) is less than workers (5, the "
 			 "default)" } } },
 		/* Only written values can disagree; the error names them. */
 		{ "min-spare > max-workers, max-spare left out",

@@ -125,6 +125,10 @@ run_decide_rows(const struct decide_row *rows, size_t nrows)
 
 /* ---- fixed pools --------------------------------------------------------- */
 
+/* A dynamic pool started at w, capped at max, with q queued; spare 0..64. */
+#define DYNQ(w, max, q) .workers = (w), .min_spare = 0, .max_spare = 64, \
+	.max_workers = (max), .queued = (q), .spawn_rate = 1, .timeout_s = 60
+
 #define FIXED4 .workers = 4, .min_spare = 1, .max_spare = 4, .timeout_s = 60
 
 static void
@@ -317,9 +321,10 @@ test_decide_dynamic_backoff_start_size(void **state)
 }
 
 /*
- * A dynamic pool short of idle workers for several passes: the spawn rate
- * doubles each pass up to POOL_SPAWN_RATE_MAX, and restarts at 1 once the
- * pool is not short.  Spawned workers come up busy, so idle stays 0.
+ * A dynamic pool short of idle workers for several passes a second apart:
+ * the spawn rate doubles each pass up to POOL_SPAWN_RATE_MAX, and restarts
+ * at 1 once the pool is not short.  Spawned workers come up busy, so idle
+ * stays 0.
  */
 static void
 test_dynamic_spawn_rate_sequence(void **state)
@@ -356,7 +361,8 @@ test_dynamic_spawn_rate_sequence(void **state)
 
 		for (size_t j = 0; j < n; j++)
 			w[j].state = steps[i].all_idle ? SLOT_IDLE : SLOT_WRITING;
-		pool_decide(&ps, w, n, NOW, &out);
+		pool_decide(&ps, w, n, NOW + (int64_t)i * POOL_SPARE_PERIOD_MS,
+			    &out);
 		if (out.spawn != steps[i].spawn || ps.spawn_rate != steps[i].rate_after)
 			fail_msg("row %zu (pass with %zu workers%s): spawn %d rate %d, "
 				 "expected spawn %d rate %d", i, n,
@@ -373,6 +379,115 @@ test_dynamic_spawn_rate_sequence(void **state)
 		}
 	}
 	assert_int_equal(n, 1 + 1 + 2 + 4 + 8 + 16 + 32 + 32 + 1 + 2);
+}
+
+/* The spare rule acts once a second however often the master passes. */
+static void
+test_spare_rule_once_a_second(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *workers;
+		int64_t at_ms;
+		int spawn;
+		size_t nretire;
+	} steps[] = {
+		{ "short: spawns", "BB", 0, 1, 0 },
+		{ "20 ms later: waits", "BB", 20, 0, 0 },
+		{ "999 ms later: waits", "BB", 999, 0, 0 },
+		{ "a second later: spawns more", "BB", 1000, 2, 0 },
+		{ "too idle at 2000: retires one", "IIIIIIB", 2000, 0, 1 },
+		{ "20 ms later: not another", "IIIIIIB", 2020, 0, 0 },
+		{ "a second later: one more", "IIIIIIB", 3020, 0, 1 },
+	};
+	struct pool_server ps = { .workers = 2, .min_spare = 3,
+				  .max_spare = 3, .max_workers = 10 };
+	pid_t retire[MAXW], kill[MAXW];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(steps); i++) {
+		struct pool_worker w[MAXW];
+		struct pool_actions out = { .retire = retire, .kill = kill };
+		size_t n = make_workers(steps[i].workers, NULL, w);
+
+		pool_decide(&ps, w, n, NOW + steps[i].at_ms, &out);
+		if (out.spawn != steps[i].spawn ||
+		    out.nretire != steps[i].nretire)
+			fail_msg("row %zu (%s): spawn %d retire %zu, expected %d "
+				 "%zu", i, steps[i].name, out.spawn, out.nretire,
+				 steps[i].spawn, steps[i].nretire);
+	}
+}
+
+/*
+ * Connections in the accept queue with no idle worker: spawn at once for
+ * all of them within the cap; at the cap, ask keep-alive workers to drop
+ * their idle connections, oldest-idle first.
+ */
+static void
+test_queue(void **state)
+{
+	static const struct {
+		const char *name;
+		struct pool_server ps;
+		const char *workers;	/* K: keep-alive, idle since age_ms */
+		int64_t since_ms[8];	/* now - state_since, per worker */
+		int spawn;
+		const char *drop;	/* worker indexes, oldest first */
+		bool capped;
+	} rows[] = {
+		{ "nothing queued", { DYNQ(4, 64, 0) }, "BBBB", { 0 }, 0, "",
+		  false },
+		{ "queued, as many idle: nothing", { DYNQ(4, 64, 2) }, "BBII",
+		  { 0 }, 0, "", false },
+		{ "59 queued, none idle: 59 at once", { DYNQ(5, 64, 59) },
+		  "BBBBB", { 0 }, 59, "", false },
+		{ "starting workers count as taking", { DYNQ(4, 64, 6) },
+		  "BBSS", { 0 }, 4, "", false },
+		{ "within the cap", { DYNQ(4, 8, 20) }, "BBBB", { 0 }, 4, "",
+		  true },
+		{ "at the cap: oldest keep-alive first",
+		  { DYNQ(2, 4, 2) }, "KBKK", { 3000, 0, 9000, 1000 }, 0, "20",
+		  true },
+		{ "at the cap: no more than queued wait",
+		  { DYNQ(2, 4, 1) }, "KKBB", { 1000, 5000 }, 0, "1", true },
+		{ "at the cap: all keep-alive, fewer than queued",
+		  { DYNQ(2, 4, 9) }, "KBBB", { 1000 }, 0, "0", true },
+		{ "at the cap: a connection idle < 500 ms is likely in use",
+		  { DYNQ(2, 4, 3) }, "KKKB", { 499, 500, 20 }, 0, "1", true },
+		{ "fixed pool at its size drops too", { .workers = 2,
+		  .min_spare = 1, .max_spare = 2, .queued = 3 }, "KK",
+		  { 1000, 2000 }, 0, "10", false },
+		{ "retiring keep-alive workers are not asked; the fixed pool "
+		  "replaces one", { DYNQ(2, 2, 2) }, "kK", { 9000, 1000 }, 1, "1",
+		  false },
+		{ "backing off: no growth", { DYNQ(2, 10, 5), .backoff_ms = 100,
+		  .respawn_at_ms = NOW + 50 }, "BB", { 0 }, 0, "", false },
+	};
+	pid_t retire[MAXW], kill[MAXW], drop[MAXW];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct pool_worker w[MAXW];
+		struct pool_server ps = rows[i].ps;
+		struct pool_actions out = { .retire = retire, .kill = kill,
+					    .drop = drop };
+		size_t n = make_workers(rows[i].workers, NULL, w);
+		char dbuf[MAXW + 1];
+
+		for (size_t k = 0; k < n; k++) {
+			w[k].state_since_ms = NOW - rows[i].since_ms[k];
+			w[k].deadline_ms = NOW + 5000;
+		}
+		pool_decide(&ps, w, n, NOW, &out);
+		pids_to_text(drop, out.ndrop, dbuf, sizeof(dbuf));
+		if (out.spawn != rows[i].spawn || strcmp(dbuf, rows[i].drop) ||
+		    out.capped != rows[i].capped)
+			fail_msg("row %zu (%s): spawn %d drop \"%s\" capped %d, "
+				 "expected %d \"%s\" %d", i, rows[i].name,
+				 out.spawn, dbuf, out.capped, rows[i].spawn,
+				 rows[i].drop, rows[i].capped);
+	}
 }
 
 /* ---- pool_timed_out ------------------------------------------------------ */
@@ -838,6 +953,8 @@ main(void)
 		cmocka_unit_test(test_decide_dynamic),
 		cmocka_unit_test(test_decide_dynamic_backoff_start_size),
 		cmocka_unit_test(test_dynamic_spawn_rate_sequence),
+		cmocka_unit_test(test_spare_rule_once_a_second),
+		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""A pool that never makes clients queue.  The default pool (no pool
+option written) serves 64 concurrent keep-alive clients, each answered
+within 200 ms of connecting: the master grows the pool at once from its
+listener's accept queue.  At max-workers, workers held by idle keep-alive
+clients are asked to close those connections, so queued clients get
+served long before keepalive-timeout."""
+import os
+import selectors
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, expect, wait_until, write_file
+from test_http_util import make_tree
+
+CLIENTS = 64
+FIRST_BYTE_MS = 200
+REQUEST = b'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n'
+
+
+def plain_conf(srv, server_body):
+    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
+               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
+               '%s  http {\n    root = "root"\n  }\n}\n'
+               % (srv.pidfile, srv.log, server_body))
+
+
+def burst(addr, n, timeout):
+    """n clients connect at once and each sends a request: the seconds
+    from each one's connect to the first byte of its answer."""
+    sel = selectors.DefaultSelector()
+    socks, started, first = [], {}, {}
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            started[s] = time.monotonic()
+            s.connect(addr)
+            s.sendall(REQUEST)
+            s.setblocking(False)
+            sel.register(s, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while len(first) < n and time.monotonic() < deadline:
+            for key, _ in sel.select(max(0.01, deadline - time.monotonic())):
+                s = key.fileobj
+                first[s] = time.monotonic() - started[s]
+                sel.unregister(s)
+        return socks, [first.get(s) for s in socks]
+    except BaseException:
+        for s in socks:
+            s.close()
+        raise
+
+
+def read_response(s, timeout):
+    s.setblocking(True)
+    s.settimeout(timeout)
+    data = b''
+    while b'alpha\n' not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def default_pool_64(t):
+    srv = t.server('default')
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
+    plain_conf(srv, '')
+    srv.start()
+    srv.parse_addrs()
+    addr = srv.addr('www')[1]
+    wait_until(lambda: len(srv.workers()) >= 5, T(10))
+    socks, times = burst(addr, CLIENTS, T(10))
+    try:
+        missing = [i for i, x in enumerate(times) if x is None]
+        expect(not missing, '%d of %d clients got no answer within %gs'
+               % (len(missing), CLIENTS, T(10)))
+        for s in socks:
+            expect(read_response(s, T(5)).startswith(b'HTTP/1.1 200'),
+                   'not a 200')
+        # Every client is kept alive, each on its own worker.
+        expect(len(srv.workers()) >= CLIENTS, 'only %d workers for %d '
+               'keep-alive clients' % (len(srv.workers()), CLIENTS))
+        # The pool is at full size now: a second round is answered at once.
+        for s in socks:
+            s.sendall(REQUEST)
+        for s in socks:
+            expect(b'200' in read_response(s, T(5))[:16],
+                   'no second answer on a kept-alive connection')
+    finally:
+        for s in socks:
+            s.close()
+    worst = max(times)
+    bound = FIRST_BYTE_MS / 1000.0 * T(1)
+    expect(worst <= bound, 'slowest first byte after %.0f ms (bound %.0f '
+           'ms); slowest five: %s' % (worst * 1000, bound * 1000,
+                                      ['%.0f' % (x * 1000) for x in
+                                       sorted(times)[-5:]]))
+    srv.stop()
+    return 'first byte: median %.0f ms, slowest %.0f ms, %d workers' % (
+        sorted(times)[CLIENTS // 2] * 1000, worst * 1000, len(srv.seen) - 1)
+
+
+def backpressure(t):
+    srv = t.server('capped')
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
+    keepalive = 10
+    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
+               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
+               '  workers = 2\n  max-workers = 4\n  min-spare = 1\n'
+               '  max-spare = 2\n  http {\n    root = "root"\n'
+               '    keepalive-timeout = %d\n  }\n}\n'
+               % (srv.pidfile, srv.log, keepalive))
+    srv.start()
+    srv.parse_addrs()
+    addr = srv.addr('www')[1]
+    start = time.monotonic()
+    socks, times = burst(addr, 16, T(keepalive))
+    try:
+        missing = [i for i, x in enumerate(times) if x is None]
+        expect(not missing, '%d of 16 clients got no answer within '
+               'keepalive-timeout (%ds)' % (len(missing), keepalive))
+        expect(len(srv.workers()) <= 4, 'more than max-workers: %s'
+               % srv.workers())
+    finally:
+        for s in socks:
+            s.close()
+    worst = max(times)
+    expect(worst < keepalive * 0.5, 'a client waited %.1fs: keep-alive '
+           'clients kept their workers' % worst)
+    srv.stop()
+    return '16 clients on 4 workers; slowest first byte %.2fs (%.1fs in ' \
+        'all)' % (worst, time.monotonic() - start)
+
+
+def main():
+    t = Test('test_queue')
+    t.check('default config: %d keep-alive clients each answered within '
+            '%d ms' % (CLIENTS, FIRST_BYTE_MS), default_pool_64, t)
+    t.check('max-workers = 4, 16 keep-alive clients: idle keep-alive '
+            'connections are closed for the queued ones', backpressure, t)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
