@@ -23,7 +23,8 @@
 #include "http/mime.h"
 #include "http/path.h"
 #include "log.h"
-
+#include "ratelimit.h"
+#include "scoreboard.h"
 
 /*
  * Without openat2() (kernels before 5.6, some sandboxes, valgrind): open,
@@ -99,6 +100,31 @@ status_for_errno(int err)
 		return 403;
 	}
 	return 500;
+}
+
+/*
+ * Out of descriptors (RLIMIT_NOFILE or the system's table) is temporary:
+ * 503 with Retry-After, and one line per interval, with a count, rather
+ * than one per request while it lasts.
+ */
+#define NOFILE_REPORT_MS	10000
+#define NOFILE_RETRY_AFTER	"Retry-After: 5\r\n"
+
+void
+http_send_open_error(struct http_exchange *ex, int err)
+{
+	static struct ratelimit nofile = RATELIMIT_INIT(NOFILE_REPORT_MS);
+	unsigned long held;
+
+	if (err != EMFILE && err != ENFILE) {
+		http_send_error(ex, status_for_errno(err), NULL);
+		return;
+	}
+	if (ratelimit_pass(&nofile, monotonic_ms(), &held))
+		log_error("open(%s%s): %s: answering 503 (%lu more since the "
+			  "last report)", ex->hc->root, ex->path, strerror(err),
+			  held);
+	http_send_error(ex, 503, NOFILE_RETRY_AFTER);
 }
 
 /* Does the client take gzip?  "gzip" listed without q=0. */
@@ -393,6 +419,10 @@ serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 			return;
 		}
 		close(f.f.fd);
+	} else if (errno == EMFILE || errno == ENFILE) {
+		/* Not "no index": the listing or 403 would be wrong. */
+		http_send_open_error(ex, errno);
+		return;
 	}
 	if (ex->hc->autoindex)
 		http_send_listing(ex, dirfd);
@@ -428,7 +458,7 @@ http_serve_path(struct http_exchange *ex)
 		return;
 	f.f.fd = open_beneath(ex->hc, rel, O_RDONLY | O_NONBLOCK);
 	if (f.f.fd == -1) {
-		http_send_error(ex, status_for_errno(errno), NULL);
+		http_send_open_error(ex, errno);
 		return;
 	}
 	if (fstat(f.f.fd, &f.f.st) == -1) {

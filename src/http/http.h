@@ -72,6 +72,12 @@ void http_cache_forget(struct http_exchange *ex, struct fcache_entry *e);
 /* Closes every cached descriptor (the worker retires). */
 void http_cache_release(const struct http_conf *hc);
 
+/*
+ * file.c: the answer to a failed open() (404, 403...); out of descriptors,
+ * 503 with Retry-After, logged once per interval with a count.
+ */
+void http_send_open_error(struct http_exchange *ex, int err);
+
 /* listing.c: the autoindex page of an open directory. */
 void http_send_listing(struct http_exchange *ex, int dirfd);
 

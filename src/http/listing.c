@@ -148,10 +148,13 @@ http_send_listing(struct http_exchange *ex, int dirfd)
 	size_t n = 0;
 	struct entry *list = read_entries(dirfd, &n);
 
-	if (list == NULL || http_html_escape(ex->path, title, sizeof(title)) < 0) {
+	if (list == NULL) {
+		http_send_open_error(ex, errno);
+		return;
+	}
+	if (http_html_escape(ex->path, title, sizeof(title)) < 0) {
 		free(list);
-		http_send_error(ex, list == NULL && errno == EACCES ? 403 : 500,
-				NULL);
+		http_send_error(ex, 500, NULL);
 		return;
 	}
 	page_add(&p, "<html>\r\n<head><title>Index of %s</title></head>\r\n"
