@@ -21,6 +21,8 @@ const struct signal_def signal_table[] = {
 	/* From the worker that took a server's last idle slot: look now. */
 	{ SIGURG,   "SIGURG",   NULL,     1 },
 	{ SIGPIPE,  "SIGPIPE",  NULL,     0 },
+	/* A write past RLIMIT_FSIZE then fails with EFBIG, logged. */
+	{ SIGXFSZ,  "SIGXFSZ",  NULL,     0 },
 	{ 0, NULL, NULL, 0 }
 };
 

@@ -83,8 +83,10 @@ set_handler(int signo, void (*fn)(int))
 static int
 worker_signals(void)
 {
+	/* SIGXFSZ: a log at its file-size limit fails a write (EFBIG),
+	 * it must not kill the worker. */
 	static const int ignored[] = { SIGHUP, SIGPIPE, SIGWINCH, SIGTTIN,
-				       SIGTTOU };
+				       SIGTTOU, SIGXFSZ };
 	static const int defaulted[] = { SIGTERM, SIGINT, SIGCHLD, SIGALRM };
 	sigset_t none;
 

@@ -6,6 +6,7 @@ nothing written when it is off.
 import datetime
 import os
 import re
+import resource
 import signal
 import socket
 import sys
@@ -350,6 +351,53 @@ def off_writes_nothing(t):
     srv.stop()
 
 
+def file_size_limit(t):
+    """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
+    is ignored, as Apache does): a worker whose access log is at its limit
+    serves on, a master whose error log is at its limit reloads."""
+    srv = http_server(t, 'fsize', [dict(name='www', workers=1, http=dict(
+        root='root', access_log='access.log'))])
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    srv.start()
+    worker = srv.workers()[0]
+    access = os.path.join(srv.dir, 'access.log')
+    # The limit is on every file the worker writes: the access log must be
+    # the larger, so that the error log can still say what failed.
+    while os.path.getsize(access) < os.path.getsize(srv.log) + 4096:
+        expect_status(get(srv, '/a.txt?' + 'x' * 2000), 200,
+                      'GET before the limit')
+    size = os.path.getsize(access)
+
+    def limit(pid, path):
+        hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)[1]
+        resource.prlimit(pid, resource.RLIMIT_FSIZE,
+                         (os.path.getsize(path), hard))
+    limit(worker, access)
+    mark = srv.mark()
+    for i in range(3):
+        r = get(srv, '/a.txt?%d' % i)
+        expect_status(r, 200, 'GET %d past the limit' % i)
+        expect(r.body == A_TXT, 'GET %d past the limit: wrong body' % i)
+    expect(os.path.getsize(access) == size, 'the access log grew past '
+           'its limit')
+    srv.wait_log(r'write\(\S*access\.log\): File too large', mark)
+    expect(len(srv.find(r'File too large', mark)) == 1, 'the failed '
+           'write is not logged once: %s' % srv.find(r'File too large',
+                                                    mark))
+    expect(srv.workers() == [worker], 'worker %d did not live on: workers '
+           '%s' % (worker, srv.workers()))
+    no_worker_trouble(srv, mark)
+    limit(srv.master, srv.log)
+    srv.signal(signal.SIGHUP)
+    # The master logs the reload it cannot write; its new worker serves.
+    fresh = wait_until(lambda: [w for w in srv.workers() if w != worker],
+                       T(10))
+    expect(srv.running(), 'the master died writing its error log')
+    expect(fresh, 'no worker of the reload within %gs' % T(10))
+    expect_status(get(srv, '/a.txt'), 200, 'GET after the reload')
+    srv.stop()
+
+
 def main():
     t = Test('test_http_log')
     srv = http_server(t, 'logs', [dict(name='www', workers=2, http=dict(
@@ -387,6 +435,8 @@ def main():
     t.check('the same workers serve on, none died', same_workers)
     t.check('access-log = "off" (and the default) write nothing',
             off_writes_nothing, t)
+    t.check('a log at its file-size limit kills neither worker nor master',
+            file_size_limit, t)
     t.finish()
 
 
