@@ -53,6 +53,7 @@ static const struct range ranges[] = {
 	{ "max-spare", 1, CONF_MAX_WORKERS },
 	{ "max-workers", 0, CONF_MAX_WORKERS },
 	{ "max-requests", 0, LONG_MAX },
+	{ "max-requests-jitter", 0, LONG_MAX },
 	{ "timeout", 0, 86400 },
 };
 
@@ -212,6 +213,8 @@ server_options(void)
 		CFG_INT("max-spare", CONF_DEFAULT_MAX_SPARE, CFGF_NONE),
 		CFG_INT("max-workers", CONF_DEFAULT_MAX_WORKERS, CFGF_NONE),
 		CFG_INT("max-requests", 0, CFGF_NONE),
+		CFG_INT("max-requests-jitter", 0, CFGF_NONE),
+		CFG_STR("max-memory", "0", CFGF_NONE),
 		CFG_INT("timeout", 60, CFGF_NONE),
 	};
 	size_t n = 0;
@@ -470,6 +473,11 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	s->name = strdup(cfg_title(sec));
 	s->backlog = (int)cfg_getint(sec, "backlog");
 	s->max_requests = cfg_getint(sec, "max-requests");
+	s->max_requests_jitter = cfg_getint(sec, "max-requests-jitter");
+	if (conf_parse_size(cfg_getstr(sec, "max-memory"), &s->max_memory) == -1)
+		conf_error(sec, "max-memory", "max-memory '%s' is not a size "
+			   "such as 0, 65536, 512K, 64M or 2G",
+			   cfg_getstr(sec, "max-memory"));
 	s->timeout = (int)cfg_getint(sec, "timeout");
 	conf_pool(sec, s);
 
@@ -772,6 +780,37 @@ conf_free(struct conf *conf)
 	free(conf->pidfile);
 	free(conf->error_log);
 	free(conf);
+}
+
+int
+conf_parse_size(const char *text, uint64_t *out)
+{
+	static const struct { char suffix; unsigned shift; } units[] = {
+		{ 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 },
+	};
+	uint64_t v = 0;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != '\0') {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if ((*p & ~0x20) == units[i].suffix)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) || p[1] != '\0' ||
+		    v > UINT64_MAX >> units[i].shift)
+			return -1;
+		v <<= units[i].shift;
+	}
+	*out = v;
+	return 0;
 }
 
 bool

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <confuse.h>
 
@@ -36,6 +37,8 @@ struct server_conf {
 	int min_spare, max_spare;	/* dynamic pool, when max_workers > workers */
 	int max_workers;
 	long max_requests;		/* 0 = never recycle */
+	long max_requests_jitter;	/* each worker's limit: + 0..this */
+	uint64_t max_memory;		/* bytes of RSS; 0 = no limit */
 	int timeout;			/* seconds without progress */
 };
 
@@ -93,6 +96,9 @@ void conf_schema_walk(void (*fn)(const char *section, const char *option,
 				 void *arg), void *arg);
 
 bool conf_pool_is_dynamic(const struct server_conf *s);
+
+/* "0", "65536", "512K", "64M", "2G" (binary units) -> bytes; 0 or -1. */
+int conf_parse_size(const char *text, uint64_t *out);
 
 /* A pool option: its value (the default if left out), and if written. */
 struct conf_pool_opt {

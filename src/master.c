@@ -58,6 +58,7 @@ struct worker {
 	struct slot *slot;
 	bool retiring;			/* sent SIGQUIT */
 	bool killed;			/* sent SIGTERM or SIGKILL */
+	bool timed_out;			/* killed by the watchdog */
 	int64_t kill_at_ms;		/* a graceful stop ends here */
 };
 
@@ -269,9 +270,10 @@ handlers_close_others(const struct generation *own, size_t own_si)
 
 static _Noreturn void
 worker_child(struct generation *g, size_t si, struct slot *slot,
-	     pid_t master_pid)
+	     pid_t master_pid, long max_requests)
 {
 	struct worker_args args = {
+		.max_requests = max_requests,
 		.conf = g->conf,
 		.server = &g->conf->servers[si],
 		.slot = slot,
@@ -309,6 +311,9 @@ worker_spawn(struct generation *g, size_t si)
 	const struct server_conf *s = &g->conf->servers[si];
 	struct slot *slot;
 	pid_t pid, master_pid = getpid();
+	/* Drawn here: children would all inherit the same random state. */
+	long limit = pool_request_limit(s->max_requests, s->max_requests_jitter,
+					(uint32_t)random());
 
 	if (m.nworkers == m.capacity) {
 		size_t cap = m.capacity ? m.capacity * 2 : 16;
@@ -337,7 +342,7 @@ worker_spawn(struct generation *g, size_t si)
 		return -1;
 	}
 	if (pid == 0)
-		worker_child(g, si, slot, master_pid);
+		worker_child(g, si, slot, master_pid, limit);
 	slot->pid = pid;
 	m.workers[m.nworkers++] = (struct worker){
 		.pid = pid, .gen = g, .server = si, .slot = slot,
@@ -398,6 +403,26 @@ describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 }
 
+/* Restarts by reason, in the scoreboard for the status page. */
+static void
+count_restart(const struct worker *w, enum worker_exit how, bool expected)
+{
+	int reason;
+
+	if (w->slot->record < 0)
+		return;
+	if (w->timed_out)
+		reason = RESTART_TIMEOUT;
+	else if (expected)
+		return;
+	else if (how == EXIT_NORMAL)
+		reason = w->slot->exit_reason;
+	else
+		reason = RESTART_CRASH;
+	if (reason >= 0 && reason < RESTART_NREASONS)
+		m.sb.master->servers[w->slot->record].restarts[reason]++;
+}
+
 static void
 worker_exited(struct worker *w, int st, int64_t now)
 {
@@ -416,14 +441,16 @@ worker_exited(struct worker *w, int st, int64_t now)
 	} else if (expected) {
 		log_debug("server %s: worker %d %s", name, (int)w->pid, what);
 	} else if (how == EXIT_NORMAL) {
-		log_info("server %s: worker %d recycled after %llu connections",
-			 name, (int)w->pid,
-			 (unsigned long long)w->slot->connections);
+		log_info("server %s: worker %d recycled after %llu connections "
+			 "(%s)", name, (int)w->pid,
+			 (unsigned long long)w->slot->connections,
+			 restart_reason_name(w->slot->exit_reason));
 	} else {
 		log_warning("server %s: worker %d %s", name, (int)w->pid, what);
 	}
 	if (!expected || how == EXIT_FATAL)
 		pool_worker_exited(ps, how, now - w->slot->started_ms, now);
+	count_restart(w, how, expected);
 	/* Killed in accept(): it counted itself idle there. */
 	if (w->slot->state == SLOT_IDLE && w->slot->record >= 0)
 		__atomic_sub_fetch(&m.sb.master->servers[w->slot->record].idle,
@@ -465,7 +492,8 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 			continue;
 		out[n] = (struct pool_worker){
 			.pid = w->pid, .state = w->slot->state,
-			.retiring = w->retiring,
+			/* One on its last connection is replaced already. */
+			.retiring = w->retiring || w->slot->leaving,
 			.last_activity_ms = w->slot->last_activity_ms,
 			.deadline_ms = w->slot->deadline_ms,
 			.state_since_ms = w->slot->state_since_ms,
@@ -511,6 +539,7 @@ worker_kill_stuck(struct worker *w, int64_t now)
 		    (long long)(now - w->slot->last_activity_ms) / 1000);
 	worker_signal(w, SIGKILL);
 	w->killed = true;
+	w->timed_out = true;
 }
 
 static void
@@ -1084,6 +1113,7 @@ master_start(struct conf *conf)
 		log_error("%s", err);
 		return -1;
 	}
+	srandom((unsigned)getpid() ^ (unsigned)monotonic_ms());
 	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
 		return -1;

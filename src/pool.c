@@ -2,6 +2,7 @@
 /* Pool decisions as pure functions: no system calls, tested directly. */
 #include "config.h"
 
+#include <limits.h>
 #include <sys/wait.h>
 
 #include "conf.h"
@@ -267,6 +268,21 @@ pool_classify_status(int wstatus)
 			return EXIT_FATAL;
 	}
 	return EXIT_CRASHED;
+}
+
+long
+pool_request_limit(long max_requests, long jitter, uint32_t r)
+{
+	long extra;
+
+	if (max_requests <= 0)
+		return 0;
+	if (jitter <= 0)
+		return max_requests;
+	extra = (long)(r % ((unsigned long)jitter + 1));
+	/* Saturates: a limit near LONG_MAX means "practically never". */
+	return max_requests > LONG_MAX - extra ? LONG_MAX :
+	       max_requests + extra;
 }
 
 void

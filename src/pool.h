@@ -91,6 +91,13 @@ void pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 /* Maps a waitpid() status to the exit classes above. */
 enum worker_exit pool_classify_status(int wstatus);
 
+/*
+ * A worker's connection limit: max_requests plus r (a random number)
+ * spread over 0..jitter, so a pool started together does not recycle
+ * together.  0 = none.
+ */
+long pool_request_limit(long max_requests, long jitter, uint32_t r);
+
 /* SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max. */
 void pool_resize(struct pool_server *ps, int delta);
 

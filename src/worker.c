@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -32,6 +33,7 @@ static int listen_fd = -1;
 static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
 static struct slot *my_slot;
 static struct sb_server *my_record;
+static int statm_fd = -1;	/* /proc/self/statm, when max-memory is set */
 static pid_t master;
 
 /*
@@ -163,6 +165,10 @@ worker_setup(const struct worker_args *a)
 		log_errno(LOG_LEVEL_WARNING, "prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != a->master_pid)
 		_exit(WORKER_EXIT_OK);
+	if (a->server->max_memory > 0 &&
+	    (statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)) == -1)
+		log_errno(LOG_LEVEL_WARNING, "open(/proc/self/statm): "
+			  "max-memory is not enforced");
 	if (a->server->handler->worker_init != NULL &&
 	    a->server->handler->worker_init(a->server->hconf) == -1)
 		_exit(WORKER_EXIT_FATAL);
@@ -246,15 +252,59 @@ accept_pause_resources(int err)
 	nanosleep(&pause, NULL);
 }
 
+/*
+ * This worker will leave after its current connection: the master
+ * replaces it now, so the pool does not dip while it finishes.
+ */
+static void
+leave(int reason)
+{
+	my_slot->exit_reason = reason;
+	my_slot->leaving = 1;
+	kill(master, SIGURG);
+}
+
+/* The resident set in bytes, or 0 if unknown. */
+static uint64_t
+resident_bytes(void)
+{
+	unsigned long long size, resident;
+	char buf[128];
+	ssize_t n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* After a connection: a worker grown past max-memory leaves. */
+static bool
+over_memory(const struct server_conf *server)
+{
+	uint64_t rss;
+
+	if (statm_fd == -1 || (rss = resident_bytes()) <= server->max_memory)
+		return false;
+	log_notice("server %s: worker %d resident set %lluK exceeds "
+		   "max-memory %lluK: recycling", server->name, (int)getpid(),
+		   (unsigned long long)(rss >> 10),
+		   (unsigned long long)(server->max_memory >> 10));
+	leave(RESTART_MAX_MEMORY);
+	return true;
+}
+
 _Noreturn void
 worker_main(const struct worker_args *a)
 {
 	const struct server_conf *server = a->server;
-	long served = 0;
+	long served = 0, limit = a->max_requests;
 
 	worker_setup(a);
 	while (!stopping && getppid() == a->master_pid &&
-	       (server->max_requests == 0 || served < server->max_requests)) {
+	       (limit == 0 || served < limit)) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
 		int fd;
@@ -281,8 +331,12 @@ worker_main(const struct worker_args *a)
 			log_errno(LOG_LEVEL_ERROR, "accept(%s)", server->listen_text);
 			_exit(WORKER_EXIT_CRASH);
 		}
+		if (limit > 0 && served + 1 >= limit)
+			leave(RESTART_MAX_REQUESTS);
 		worker_serve(server, fd, &peer, peerlen);
 		served++;
+		if (server->max_memory > 0 && over_memory(server))
+			break;
 	}
 	my_slot->state = SLOT_CLOSING;
 	_exit(WORKER_EXIT_OK);

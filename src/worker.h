@@ -17,6 +17,7 @@ struct worker_args {
 	struct sb_server *record;	/* its server's totals, or NULL */
 	int listen_fd;
 	pid_t master_pid;
+	long max_requests;		/* with its jitter; 0 = no limit */
 };
 
 /* Runs in the forked child; never returns. */

@@ -303,6 +303,10 @@ test_good_values(void **state)
 		{ "", "timeout = 86400\n", "timeout", 86400 },
 		{ "", "max-requests = 0\n", "max_requests", 0 },
 		{ "", "max-requests = 2000000000\n", "max_requests", 2000000000 },
+		{ "", "max-requests-jitter = 50\n", "max_requests_jitter", 50 },
+		{ "", "max-memory = \"64M\"\n", "max_memory", 64 << 20 },
+		{ "", "max-memory = \"0\"\n", "max_memory", 0 },
+		{ "", "", "max_memory", 0 },
 		{ "", "workers = 2\nmax-workers = 1024\n", "max_workers", 1024 },
 		{ "", "max-workers = 4\n", "max_workers", 4 },
 		{ "", "max-workers = 9\nmin-spare = 0\n", "min_spare", 0 },
@@ -364,6 +368,10 @@ test_good_values(void **state)
 			got = s->timeout;
 		else if (strcmp(rows[i].field, "max_requests") == 0)
 			got = s->max_requests;
+		else if (strcmp(rows[i].field, "max_requests_jitter") == 0)
+			got = s->max_requests_jitter;
+		else if (strcmp(rows[i].field, "max_memory") == 0)
+			got = (long)s->max_memory;
 		else if (strcmp(rows[i].field, "max_workers") == 0)
 			got = s->max_workers;
 		else if (strcmp(rows[i].field, "min_spare") == 0)
@@ -395,6 +403,48 @@ test_good_values(void **state)
 
 #define W(v) { v, true }	/* written */
 #define D(v) { v, false }	/* left out: the default */
+
+/* max-memory's sizes: binary units, nothing else accepted. */
+static void
+test_parse_size(void **state)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		uint64_t expected;
+	} rows[] = {
+		{ "0", 0, 0 },
+		{ "65536", 0, 65536 },
+		{ "1K", 0, 1024 },
+		{ "512k", 0, 512 * 1024 },
+		{ "64M", 0, 64 * 1024 * 1024 },
+		{ "2G", 0, 2ULL << 30 },
+		{ "1T", 0, 1ULL << 40 },
+		{ "18446744073709551615", 0, UINT64_MAX },
+		{ "18446744073709551616", -1, 0 },
+		{ "16777216T", -1, 0 },
+		{ "", -1, 0 },
+		{ "M", -1, 0 },
+		{ "-1", -1, 0 },
+		{ " 64M", -1, 0 },
+		{ "64 M", -1, 0 },
+		{ "64MB", -1, 0 },
+		{ "64X", -1, 0 },
+		{ "1.5G", -1, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		uint64_t got = 0;
+		int rc = conf_parse_size(rows[i].text, &got);
+
+		if (rc != rows[i].rc || (rc == 0 && got != rows[i].expected))
+			fail_msg("row %zu (\"%s\"): rc %d value %llu, expected %d "
+				 "%llu", i, rows[i].text, rc,
+				 (unsigned long long)got, rows[i].rc,
+				 (unsigned long long)rows[i].expected);
+	}
+}
 
 static void
 test_pool_settle(void **state)
@@ -862,6 +912,11 @@ test_errors_range(void **state)
 		  { { 3, "timeout must be 0..86400" } } },
 		{ "max-requests = -1", SRV("  max-requests = -1\n"),
 		  { { 3, "max-requests must be >= 0" } } },
+		{ "max-requests-jitter = -1", SRV("  max-requests-jitter = -1\n"),
+		  { { 3, "max-requests-jitter must be >= 0" } } },
+		{ "max-memory = \"64MB\"", SRV("  max-memory = \"64MB\"\n"),
+		  { { 3, "max-memory '64MB' is not a size such as 0, 65536, "
+			 "512K, 64M or 2G" } } },
 		{ "max-workers = 2000", SRV("  max-workers = 2000\n"),
 		  { { 3, "max-workers must be 0..1024" } } },
 		{ "min-spare = -1 (dynamic pool)",
@@ -1401,6 +1456,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_good_values),
 		cmocka_unit_test(test_pool_settle),
+		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),

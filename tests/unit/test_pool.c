@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -490,6 +491,39 @@ test_queue(void **state)
 	}
 }
 
+/* max-requests-jitter: the limit is max-requests plus 0..jitter. */
+static void
+test_request_limit(void **state)
+{
+	static const struct {
+		const char *name;
+		long max, jitter;
+		uint32_t r;
+		long expected;
+	} rows[] = {
+		{ "no limit", 0, 0, 7, 0 },
+		{ "no limit, jitter ignored", 0, 50, 7, 0 },
+		{ "no jitter", 100, 0, 123456, 100 },
+		{ "jitter, r 0", 100, 10, 0, 100 },
+		{ "jitter, r 10: the top", 100, 10, 10, 110 },
+		{ "jitter, r 11 wraps", 100, 10, 11, 100 },
+		{ "jitter, r 25", 100, 10, 25, 103 },
+		{ "jitter, largest r", 1, 4, UINT32_MAX, 1 + UINT32_MAX % 5 },
+		{ "near LONG_MAX saturates", LONG_MAX - 1, 10, 5, LONG_MAX },
+		{ "negative jitter: none", 10, -5, 3, 10 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		long got = pool_request_limit(rows[i].max, rows[i].jitter,
+					      rows[i].r);
+
+		if (got != rows[i].expected)
+			fail_msg("row %zu (%s): %ld, expected %ld", i, rows[i].name,
+				 got, rows[i].expected);
+	}
+}
+
 /* ---- pool_timed_out ------------------------------------------------------ */
 
 static void
@@ -955,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_dynamic_spawn_rate_sequence),
 		cmocka_unit_test(test_spare_rule_once_a_second),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_request_limit),
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Recycling workers: max-requests-jitter spreads the limits of a pool
+started together; a worker on its last connection is replaced before it
+leaves (no dip); max-memory recycles a worker whose resident set grew
+past it, logging its size."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, connect, echo_once, expect, wait_until
+
+RECYCLED_RE = r'worker (\d+) recycled after (\d+) connections \(([a-z-]+)\)'
+
+
+def jitter_spreads(srv):
+    srv.start()
+    for i in range(160):
+        echo_once(srv.addr(), b'x%d' % i)
+    found = srv.find(RECYCLED_RE)
+    counts = sorted(int(m.group(2)) for m in found)
+    expect(len(counts) >= 6, 'only %d workers recycled in 160 connections: '
+           '%s' % (len(counts), counts))
+    expect(all(2 <= c <= 2 + 20 for c in counts), 'limits outside '
+           'max-requests + 0..jitter (2..22): %s' % counts)
+    expect(len(set(counts)) > 1, 'every worker recycled after the same '
+           'number of connections: %s' % counts)
+    expect(all(m.group(3) == 'max-requests' for m in found),
+           'reasons: %s' % [m.group(0) for m in found])
+    srv.stop()
+    return 'recycled after %s connections' % counts
+
+
+def replaced_before_leaving(srv):
+    srv.start()
+    srv.wait_workers(2)
+    c = connect(srv.addr())
+    try:
+        c.sendall(b'hold')
+        expect(c.recv(4) == b'hold', 'no echo')
+        # Its worker is on its last connection (max-requests = 1): a
+        # replacement starts while it still serves.
+        ok = wait_until(lambda: len(srv.workers()) == 3, T(10))
+        expect(ok, 'no replacement while the last connection is served: '
+               '%s' % srv.workers())
+    finally:
+        c.close()
+    srv.wait_log(RECYCLED_RE)
+    srv.wait_workers(2)
+    srv.stop()
+    return 'three workers while the leaving one served its last client'
+
+
+def max_memory(srv):
+    srv.start()
+    srv.wait_workers(2)
+    before = set(srv.workers())
+    echo_once(srv.addr(), b'grow')
+    m = srv.wait_log(r'worker (\d+) resident set (\d+)K exceeds max-memory '
+                     r'1K: recycling')
+    pid, rss = int(m.group(1)), int(m.group(2))
+    expect(pid in before, 'the recycled worker %d was not ours' % pid)
+    srv.wait_log(r'worker %d recycled after 1 connections \(max-memory\)'
+                 % pid)
+    after = srv.wait_workers(2, gone=[pid])
+    echo_once(srv.addr(), b'after')
+    srv.stop()
+    return 'worker %d recycled at %dK, pool %s' % (pid, rss, after)
+
+
+def main():
+    t = Test('test_recycle')
+    t.check('max-requests-jitter spreads recycling',
+            jitter_spreads, t.server('jitter', servers=[dict(
+                workers=4, max_requests=2, max_requests_jitter=20)]))
+    t.check('a worker on its last connection is replaced before it leaves',
+            replaced_before_leaving, t.server('nodip', servers=[dict(
+                workers=2, max_requests=1)]))
+    t.check('max-memory recycles a worker, logging its resident set',
+            max_memory, t.server('memory', servers=[dict(
+                workers=2, max_memory='1K')]))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
