@@ -74,6 +74,12 @@ void conn_note_request(struct handler_conn *conn, const char *line,
  * connection up: the response in progress says Connection: close.
  */
 bool conn_stopping(const struct handler_conn *conn);
+/*
+ * True once the worker itself is to exit (graceful stop, reload), not
+ * merely asked to give a connection up: what it holds beyond the
+ * connection (cached files) may go now.
+ */
+bool conn_retiring(const struct handler_conn *conn);
 
 /* What a connection is doing, for the scoreboard and the watchdog. */
 enum conn_phase {

@@ -369,6 +369,13 @@ conn_stopping(const struct handler_conn *conn)
 	return stopping || my_slot->drop_idle;
 }
 
+bool
+conn_retiring(const struct handler_conn *conn)
+{
+	(void)conn;
+	return stopping != 0;
+}
+
 void
 conn_phase(struct handler_conn *conn, enum conn_phase phase,
 	   int64_t deadline_ms)

@@ -27,7 +27,7 @@ cache_of(const struct http_exchange *ex)
 	struct fcache *c = ex->hc->fcache;
 
 	/* A retiring worker keeps no descriptor of its generation's files. */
-	if (c != NULL && conn_stopping(ex->conn)) {
+	if (c != NULL && conn_retiring(ex->conn)) {
 		fcache_clear(c);
 		return NULL;
 	}

@@ -190,6 +190,9 @@ wait_next_request(struct conn_state *cs)
 		int64_t now = monotonic_ms();
 		ssize_t n;
 
+		/* Told to retire while its client idles: keep no file open. */
+		if (conn_retiring(cs->conn))
+			http_cache_release(cs->hc);
 		if (end <= now) {
 			/* A request that came meanwhile is answered, then close. */
 			n = recv(cs->conn->fd, cs->buf + cs->len,
@@ -200,9 +203,6 @@ wait_next_request(struct conn_state *cs)
 			conn_progress(cs->conn, 0);
 			return 1;
 		}
-		/* Told to retire while its client idles: keep no file open. */
-		if (conn_stopping(cs->conn))
-			http_cache_release(cs->hc);
 		if (end > now + IDLE_SLICE_MS)
 			end = now + IDLE_SLICE_MS;
 		n = recv_once(cs, end);

@@ -7,9 +7,10 @@ loop.  Every response must be one whole version of the file with the
 headers of that version, and a request made open-file-cache-valid after
 the change must get the newest one.  A reload leaves no cached file open.
 
-Server: www, 6 workers (one per concurrent client), open-file-cache 16,
-open-file-cache-valid 1, keepalive-timeout 10; shutdown-timeout 30, so
-that a retiring worker is not killed before the checks are done.
+Servers: www, 6 workers (one per concurrent client), open-file-cache 16,
+open-file-cache-valid 1, keepalive-timeout 10; one, a single worker with
+the defaults; shutdown-timeout 30, so that a retiring worker is not
+killed before the checks are done.
 """
 import calendar
 import email.utils
@@ -20,7 +21,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect, fd_targets, wait_until
+from harness import (T, Test, expect, fd_targets, listening_inodes,
+                     socket_inodes, wait_until)
 from test_http_util import (HttpClient, expect_status, http_server,
                             no_worker_trouble)
 
@@ -234,6 +236,32 @@ def reload_closes(srv, root):
                'last answer without Connection: close: %r' % r)
 
 
+def drop_keeps_cache(srv, root):
+    """A worker asked by the master to drop an idle keep-alive client
+    (connections queue and the pool is at its size) lives on: it keeps
+    its cached files."""
+    path = os.path.join(root, 'kept-one.txt')
+    write(path, b'kept by one\n')
+    wait_settled([path])
+    (worker,) = srv_workers_of(srv, 'one')
+    with HttpClient(srv, 'one') as idle:
+        expect_status(idle.request('/kept-one.txt'), 200, 'GET /kept-one.txt')
+        expect(wait_until(lambda: worker in held_open(srv, path), T(5)),
+               'the worker of "one" does not keep kept-one.txt open')
+        with HttpClient(srv, 'one') as queued:
+            # Waits in the accept queue until the idle client is dropped.
+            r = queued.request('/missing', timeout=T(20))
+            expect_status(r, 404, 'the queued client\'s request')
+        expect(idle.closed(T(5)), 'the idle client was not dropped')
+    expect(worker in held_open(srv, path), 'kept-one.txt no longer open in '
+           'worker %d after it dropped an idle client' % worker)
+
+
+def srv_workers_of(srv, name):
+    listening = listening_inodes(srv.port(name))
+    return [p for p in srv.workers() if socket_inodes(p) & listening]
+
+
 def main():
     t = Test('test_http_cache')
     root = os.path.join(t.dir, 'root')
@@ -244,13 +272,17 @@ def main():
         name='www', workers=len(SCENARIOS), timeout=30, http=dict(
             root=root, keepalive_timeout=KA_TIMEOUT, keepalive_requests=0,
             header_timeout=5, open_file_cache=16,
-            open_file_cache_valid=VALID))],
+            open_file_cache_valid=VALID)),
+        dict(name='one', workers=1, timeout=30, http=dict(
+            root=root, keepalive_timeout=KA_TIMEOUT))],
         shutdown_timeout=KA_TIMEOUT + 20)
     try:
         srv.start()
         t.check('files changed under a keep-alive client: each response '
                 'one whole version, the newest within %ds' % VALID,
                 under_change, srv, root, outside)
+        t.check('a worker that drops an idle client keeps its cache',
+                drop_keeps_cache, srv, root)
         t.check('no worker trouble', no_worker_trouble, srv)
         t.check('reload: a retiring worker closes its cached files',
                 reload_closes, srv, root)
