@@ -145,6 +145,112 @@ reload(pid_t pid)
 	return 1;
 }
 
+/* Gone, or a zombie: whoever reaps it is not our business. */
+static bool
+process_gone(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool zombie = false;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return errno == ENOENT;
+	if (fgets(buf, sizeof(buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
+		zombie = p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return zombie;
+}
+
+/*
+ * Polls, bounded, until the master pid holding path has exited: it lets
+ * go of the pidfile first, then ends.
+ */
+static bool
+master_gone(const char *path, pid_t pid, int timeout_ms)
+{
+	struct timespec start, now;
+	char err[512];
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec tick = { 0, 20 * 1000000L };
+
+		if (pidfile_running_pid(path, err, sizeof(err)) == -1 &&
+		    process_gone(pid))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= timeout_ms)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * The whole dance: USR2, the old master's word that the new one serves,
+ * then WINCH and QUIT to the old one, and a check that the new one is
+ * the master the pidfile names.
+ */
+static int
+upgrade(pid_t pid, const char *pidfile, int shutdown_timeout)
+{
+	char answer[1024], oldbin[4096], err[512];
+	int fd = reply_socket(), wait_ms = (shutdown_timeout + 15) * 1000;
+	pid_t newpid, now;
+
+	if (fd == -1) {
+		perror("preforkd: reply socket");
+		return 1;
+	}
+	if (kill(pid, SIGUSR2) == -1) {
+		fprintf(stderr, "preforkd: kill(%d, SIGUSR2): %s\n", (int)pid,
+			strerror(errno));
+		close(fd);
+		return 1;
+	}
+	if (reply_receive(fd, pid, answer, sizeof(answer)) == -1) {
+		fprintf(stderr, "preforkd: master %d sent no upgrade outcome "
+			"within %d s; see its error log\n", (int)pid,
+			RELOAD_WAIT_MS / 1000);
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	if (strncmp(answer, "ok ", 3) != 0) {
+		fprintf(stderr, "preforkd: upgrade failed: %s\n",
+			strncmp(answer, "failed ", 7) == 0 ? answer + 7 : answer);
+		return 1;
+	}
+	newpid = (pid_t)atoi(answer + 3);
+	printf("preforkd: upgrade: new master %d serving; retiring old "
+	       "master %d\n", (int)newpid, (int)pid);
+	fflush(stdout);
+	snprintf(oldbin, sizeof(oldbin), "%s.oldbin", pidfile);
+	if (kill(pid, SIGWINCH) == -1 || kill(pid, SIGQUIT) == -1) {
+		fprintf(stderr, "preforkd: signalling old master %d: %s\n",
+			(int)pid, strerror(errno));
+		return 1;
+	}
+	if (!master_gone(oldbin, pid, wait_ms)) {
+		fprintf(stderr, "preforkd: old master %d still runs %d s after "
+			"SIGQUIT; see its error log\n", (int)pid, wait_ms / 1000);
+		return 1;
+	}
+	/* Gone, or back under the pidfile if the new master died meanwhile. */
+	if ((now = pidfile_running_pid(pidfile, err, sizeof(err))) != newpid) {
+		fprintf(stderr, "preforkd: upgrade failed: %s names master %d, "
+			"not the new master %d; see the error log\n", pidfile,
+			(int)now, (int)newpid);
+		return 1;
+	}
+	printf("preforkd: upgrade: new master %d serves alone\n", (int)newpid);
+	return 0;
+}
+
 static void
 print_error(void *arg, const char *message)
 {
@@ -161,7 +267,7 @@ control_command(const char *command, const char *conf_path,
 	char *pidfile;
 	char err[512];
 	pid_t pid;
-	int rc = 1;
+	int rc = 1, shutdown_timeout;
 
 	if (signo == 0) {
 		fprintf(stderr, "preforkd: unknown signal '%s': use one of %s\n",
@@ -170,12 +276,15 @@ control_command(const char *command, const char *conf_path,
 	}
 	/* The config names the pidfile; a reload must not send a bad one. */
 	conf = conf_load(conf_path, print_error, NULL);
-	if (conf == NULL && (signo == SIGHUP || pidfile_override == NULL)) {
+	if (conf == NULL && (signo == SIGHUP || signo == SIGUSR2 ||
+			     pidfile_override == NULL)) {
 		fprintf(stderr, "preforkd: configuration %s has errors%s\n",
-			conf_path, signo == SIGHUP ? ": not reloading" : "");
+			conf_path, signo == SIGHUP ? ": not reloading" :
+			signo == SIGUSR2 ? ": not upgrading" : "");
 		return 1;
 	}
 	pidfile = strdup(pidfile_override ? pidfile_override : conf->pidfile);
+	shutdown_timeout = conf ? conf->shutdown_timeout : 0;
 	conf_free(conf);
 	if (pidfile == NULL)
 		return 1;
@@ -185,6 +294,10 @@ control_command(const char *command, const char *conf_path,
 	}
 	if (signo == SIGHUP) {
 		rc = reload(pid);
+		goto out;
+	}
+	if (signo == SIGUSR2) {
+		rc = upgrade(pid, pidfile, shutdown_timeout);
 		goto out;
 	}
 	if (kill(pid, signo) == -1) {

@@ -236,6 +236,17 @@ listener_inherited_settle(char *err, size_t errlen)
 	return rc;
 }
 
+size_t
+listener_all(struct listener **out, size_t max)
+{
+	size_t n = 0;
+
+	for (struct listener *l = listeners; l != NULL; l = l->next)
+		if (l->fd != -1 && n < max)
+			out[n++] = l;
+	return n;
+}
+
 void
 listener_keep_paths(bool keep)
 {

@@ -41,6 +41,8 @@ int listener_inherit(int fd, const char *owner, const char *origin,
  * the first named in err: -1.  Returns 0 otherwise.
  */
 int listener_inherited_settle(char *err, size_t errlen);
+/* The open listening sockets (at most max), for an upgrade to pass on. */
+size_t listener_all(struct listener **out, size_t max);
 /*
  * While another master (the new one of an upgrade) serves on the same
  * sockets, closing them must not remove their unix socket files.

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "control.h"
 #include "master.h"
+#include "upgrade.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -25,7 +26,7 @@ usage(FILE *out)
 		"  -n          stay in the foreground; errors go to stderr\n"
 		"  -t          check the configuration and exit\n"
 		"  -p PIDFILE  pidfile, overriding the configuration\n"
-		"  -s SIGNAL   send stop, quit, reload or reopen to the master\n"
+		"  -s SIGNAL   send stop, quit, reload, reopen or upgrade to the master\n"
 		"  -V          print the version and exit\n"
 		"  -h          print this help and exit\n",
 		SYSCONFDIR);
@@ -58,6 +59,7 @@ absolute_path(const char *path)
 int
 main(int argc, char **argv)
 {
+	static char start_dir[PATH_MAX];
 	struct master_options opts = { .foreground = false };
 	const char *conf_arg = SYSCONFDIR "/preforkd.conf";
 	const char *command = NULL;
@@ -118,6 +120,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	free(conf_path);
+	/* A binary upgrade runs argv[0] again, from where we were started. */
+	upgrade_init(argv[0], argv, getcwd(start_dir, sizeof(start_dir)));
 	rc = master_run(conf, &opts);
 	free(pidfile);
 	return rc;

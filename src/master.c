@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "scoreboard.h"
 #include "signals.h"
+#include "upgrade.h"
 #include "worker.h"
 
 /* Room for two full generations (old and new) at the largest total. */
@@ -98,6 +99,7 @@ static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
 	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
 static volatile sig_atomic_t hup_senders[MAX_REQUESTERS];
 static volatile sig_atomic_t nhup_senders;
+static volatile sig_atomic_t usr2_sender;
 
 static void
 on_signal(int signo, siginfo_t *info, void *context)
@@ -122,6 +124,7 @@ on_signal(int signo, siginfo_t *info, void *context)
 		break;
 	case SIGUSR2:
 		sig_upgrade = 1;
+		usr2_sender = info->si_code == SI_USER ? info->si_pid : 0;
 		break;
 	case SIGWINCH:
 		sig_winch = 1;
@@ -471,6 +474,8 @@ reap_children(int64_t now)
 
 		if (w != NULL)
 			worker_exited(w, st, now);
+		else if (upgrade_reaped(pid, st, &m.pidfile))
+			m.winched = false;	/* serve alone again */
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_errno(LOG_LEVEL_ERROR, "waitpid()");
@@ -960,7 +965,7 @@ master_shutdown(enum master_mode mode, int64_t now)
 	if (m.mode == STOPPING_FAST || m.mode == mode)
 		return;
 	log_notice("%s shutdown", mode == STOPPING_FAST ? "fast" : "graceful");
-	notify_stopping();
+	upgrade_shutdown();
 	if (m.pending != NULL)
 		pending_abort("the master is shutting down", now);
 	requesters_reply(&m.confirm_req, false, "the master is shutting down");
@@ -1015,7 +1020,7 @@ static int
 sleep_ms(int64_t now)
 {
 	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
-		    m.mode != RUNNING || workers_busy();
+		    upgrade_pending() || m.mode != RUNNING || workers_busy();
 	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);
 
 	for (struct generation *g = m.gens; g != NULL; g = g->next)
@@ -1061,8 +1066,7 @@ master_loop(void)
 		}
 		if (sig_upgrade) {
 			sig_upgrade = 0;
-			log_warning("SIGUSR2: binary upgrade is not supported by "
-				    "this version; ignored");
+			upgrade_start(&m.pidfile, usr2_sender, m.mode == RUNNING);
 		}
 		if (sig_winch) {
 			sig_winch = 0;
@@ -1076,6 +1080,7 @@ master_loop(void)
 		if (m.mode != RUNNING && m.nworkers == 0)
 			return;
 		maintain(now);
+		upgrade_check();
 		pending_check(now);
 		confirm_check(now);
 		if (m.mode == RUNNING)
@@ -1144,15 +1149,18 @@ master_run(struct conf *conf, const struct master_options *o)
 		fprintf(stderr, "preforkd: out of memory\n");
 		return 1;
 	}
-	/* systemd's sockets, before the fork changes our pid. */
-	if ((nactivated = activation_adopt(err, sizeof(err))) == -1) {
+	/* An old master's sockets, or systemd's before a fork changes our pid. */
+	if ((m.ready_fd = upgrade_adopt(err, sizeof(err))) == -2 ||
+	    (nactivated = activation_adopt(err, sizeof(err))) == -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
+		m.ready_fd = -1;
 		conf_free(conf);
 		master_cleanup();
 		return 1;
 	}
-	if (!m.foreground && (m.ready_fd = daemon_detach(ACTIVATION_FIRST_FD +
-							 nactivated)) == -1) {
+	/* Upgraded: the old master, our parent, waits for the outcome. */
+	if (m.ready_fd == -1 && !m.foreground &&
+	    (m.ready_fd = daemon_detach(ACTIVATION_FIRST_FD + nactivated)) == -1) {
 		perror("preforkd: detaching");
 		return 1;
 	}

@@ -13,7 +13,7 @@ const struct signal_def signal_table[] = {
 	{ SIGINT,   "SIGINT",   NULL,     1 },
 	{ SIGQUIT,  "SIGQUIT",  "quit",   1 },
 	{ SIGUSR1,  "SIGUSR1",  "reopen", 1 },
-	{ SIGUSR2,  "SIGUSR2",  NULL,     1 },
+	{ SIGUSR2,  "SIGUSR2",  "upgrade", 1 },
 	{ SIGWINCH, "SIGWINCH", NULL,     1 },
 	{ SIGTTIN,  "SIGTTIN",  NULL,     1 },
 	{ SIGTTOU,  "SIGTTOU",  NULL,     1 },
@@ -26,7 +26,7 @@ const struct signal_def signal_table[] = {
 	{ 0, NULL, NULL, 0 }
 };
 
-const char *const signal_commands = "stop, quit, reload, reopen";
+const char *const signal_commands = "stop, quit, reload, reopen, upgrade";
 
 int
 signals_install(void (*handler)(int, siginfo_t *, void *), sigset_t *old)

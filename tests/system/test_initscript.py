@@ -403,6 +403,44 @@ def upgrade(t):
     t.check('stop after the binary was replaced (package upgrade) -> 0, '
             'all gone', replace_and_stop)
 
+    def binary_upgrade():
+        rc, text = init.run('upgrade')
+        expect(rc == 7, 'upgrade of a stopped daemon exited %s, not 7: %r'
+               % (rc, text.strip()))
+        start(init)
+        old = init.pid_from_file()
+        new_file = daemon + '.dpkg-new'
+        shutil.copy2(BINARY, new_file)
+        os.replace(new_file, daemon)
+        rc, text = init.run('upgrade')
+        expect(rc == 0, 'upgrade exited %s: %r' % (rc, text.strip()))
+        new = init.pid_from_file()
+        expect(new != old and alive(new) and not alive(old),
+               'after upgrade: pidfile %d, old master %d %s' % (
+                   new, old, 'alive' if alive(old) else 'gone'))
+        exe = os.readlink('/proc/%d/exe' % new)
+        expect(exe == daemon, 'the new master runs %r, not %s' % (exe,
+                                                                 daemon))
+        init.serves('upgraded')
+        # A new binary that checks the config but cannot start as a
+        # master: 1 with the reason, the old master serves on.
+        write_file(new_file, '#!/bin/sh\nfor a; do case "$a" in -t|-s) '
+                   'exec %s "$@" ;; esac; done\nexit 3\n' % BINARY)
+        os.chmod(new_file, 0o755)
+        os.replace(new_file, daemon)
+        rc, text = init.run('upgrade')
+        expect(rc == 1 and 'exited with status 3' in text,
+               'upgrade to a failing binary: %s %r' % (rc, text.strip()))
+        expect(init.pid_from_file() == new and alive(new),
+               'the pidfile no longer names the serving master %d' % new)
+        init.serves('after a failed upgrade')
+        shutil.copy2(BINARY, new_file)
+        os.replace(new_file, daemon)
+        stop(init)
+    t.check('upgrade: 7 when stopped; 0 once the installed binary serves '
+            'alone; 1 with the reason when it cannot start, old serves',
+            binary_upgrade)
+
 
 def pipe_holders(inode):
     out = []

@@ -14,7 +14,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import NotifySocket, T, Test, echo_once, expect
+from harness import NotifySocket, T, Test, echo_once, expect, read_file
 
 
 def with_manager(address, env_value, fn):
@@ -73,6 +73,30 @@ def lifecycle(srv, manager):
            'READY=1 after STOPPING=1: %s' % manager.messages[s + 1:])
 
 
+def upgrade(srv, manager):
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    i = manager.wait('READY', '1')
+    old = srv.master
+    rc, out, err = srv.ctl('upgrade', timeout=T(90))
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err))
+    new = int(read_file(srv.pidfile))
+    srv.master = new
+    srv.seen.add(new)
+    # The new master is ready, without claiming the main pid yet...
+    r = manager.wait('READY', '1', after=i + 1)
+    expect('MAINPID' not in manager.messages[r], 'the new master claimed '
+           'MAINPID while the old one ran: %s' % manager.messages[r])
+    # ...which the old master hands it as it leaves, instead of STOPPING.
+    h = manager.wait('MAINPID', str(new), after=r + 1)
+    between = manager.messages[i + 1:h + 1]
+    expect(not [m for m in between if 'STOPPING' in m], 'STOPPING=1 during '
+           'the upgrade from %d to %d: %s' % (old, new, between))
+    echo_once(srv.addr(), b'upgraded')
+    srv.stop(signal.SIGQUIT)
+    manager.wait('STOPPING', '1', after=h + 1)
+
+
 def abstract(srv):
     name = '\0preforkd-test-notify-%d' % os.getpid()
     return with_manager(name, '@' + name[1:], lambda m: _foreground(srv, m))
@@ -109,18 +133,26 @@ def silent(srv):
     srv.stop()
 
 
+def address(srv):
+    """(bind address, NOTIFY_SOCKET value) of a socket in srv's dir."""
+    path = os.path.join(srv.dir, 'notify.sock')
+    if len(path) < 100:
+        return path, path
+    # sun_path holds 108 bytes: a deep build dir gets an abstract name.
+    path = '\0preforkd-test-notify-%s-%d' % (srv.name, os.getpid())
+    return path, '@' + path[1:]
+
+
 def main():
     t = Test('test_notify')
     srv = t.server('daemon')
-    path = os.path.join(srv.dir, 'notify.sock')
-    env = path
-    if len(path) >= 100:
-        # sun_path holds 108 bytes: a deep build dir gets an abstract name.
-        path = '\0preforkd-test-notify-path-%d' % os.getpid()
-        env = '@' + path[1:]
     t.check('READY+MAINPID, RELOADING+MONOTONIC_USEC, READY, failed '
             'reload READY+STATUS, STOPPING, in order',
-            with_manager, path, env, lambda m: lifecycle(srv, m))
+            with_manager, *address(srv), lambda m: lifecycle(srv, m))
+    up = t.server('upgrade')
+    t.check('-s upgrade: the new master says READY=1 without MAINPID=, '
+            'the old one hands it MAINPID= instead of STOPPING=1',
+            with_manager, *address(up), lambda m: upgrade(up, m))
     t.check('an abstract NOTIFY_SOCKET (@name), in the foreground',
             abstract, t.server('abstract'))
     t.check('an unreachable NOTIFY_SOCKET is logged once, serving goes on',

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Binary upgrade (SIGUSR2) and `preforkd -s upgrade`.
+
+The master runs from a copy of the binary in the test's dir; before an
+upgrade a different copy is renamed over that path, as a package upgrade
+does, so /proc/PID/exe tells which file a master runs.  Eight client
+threads keep the http server busy throughout (new connections and
+keep-alive requests): no request may fail and no connection may be
+refused or cut, through USR2, WINCH and QUIT, through `-s upgrade`, and
+through a roll back (HUP to the old master, QUIT to the new one).
+
+Upgrades to a binary that exits at once, to one that cannot read its
+configuration and to a file that cannot be executed leave the old master
+serving with its pidfile restored, and `-s upgrade` exits non-zero with
+the reason.  A second USR2 while one is pending is refused with a log
+line.  Ten upgrades in a row leave the same descriptors and the same
+number of processes."""
+import os
+import re
+import shutil
+import signal
+import stat
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (BINARY, T, Test, alive, children, expect, fd_targets,
+                     read_file, run, wait_until, write_file)
+from test_http_util import HttpClient, http_server, make_tree
+
+BODY = b'upgrade me\n' * 100
+CLIENTS = 8
+
+
+def setup(t, name):
+    srv = http_server(t, name, [dict(name='www', workers=3, http=dict(
+        root=os.path.join(t.dir, name, 'root')))])
+    make_tree(os.path.join(srv.dir, 'root'), {'index.html': BODY})
+    srv.bin = os.path.join(srv.dir, 'bin', 'preforkd')
+    os.makedirs(os.path.dirname(srv.bin))
+    shutil.copy2(BINARY, srv.bin)
+    return srv
+
+
+def install(srv, text=None, mode=0o755):
+    """Renames a new file over srv.bin (a copy of the binary, or a script):
+    its inode, by which /proc/PID/exe tells it apart."""
+    tmp = srv.bin + '.new'
+    if text is None:
+        shutil.copy2(BINARY, tmp)
+    else:
+        write_file(tmp, text)
+        os.chmod(tmp, mode)
+    os.rename(tmp, srv.bin)
+    return os.stat(srv.bin).st_ino
+
+
+def exe_inode(pid):
+    return os.stat('/proc/%d/exe' % pid).st_ino
+
+
+def start(srv):
+    srv.start_mark = srv.mark()
+    rc, out, err = run([srv.bin, '-f', srv.conf], cwd=srv.dir)
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    srv.master = int(read_file(srv.pidfile))
+    srv.seen.add(srv.master)
+    srv.parse_addrs()
+    return srv.master
+
+
+def pidfile_pid(path):
+    text = read_file(path)
+    return int(text) if text and text.strip().isdigit() else None
+
+
+def upgrade_ctl(srv):
+    return run([BINARY, '-s', 'upgrade', '-f', srv.conf], timeout=T(90))
+
+
+class Load:
+    """CLIENTS threads: each opens a connection, makes a few keep-alive
+    requests on it (reconnecting when told `Connection: close`), again and
+    again.  Every error is kept; none is expected."""
+
+    def __init__(self, srv):
+        self.srv = srv
+        self.stop_ = threading.Event()
+        self.ok = 0
+        self.errors = []
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.run, daemon=True)
+                        for _ in range(CLIENTS)]
+        for th in self.threads:
+            th.start()
+
+    def run(self):
+        while not self.stop_.is_set():
+            try:
+                with HttpClient(self.srv, 'www', timeout=T(10)) as c:
+                    for i in range(3):
+                        r = c.request('/index.html', timeout=T(10))
+                        if r is None:
+                            raise AssertionError('connection closed '
+                                                 'before a response')
+                        if r.status != 200 or r.body != BODY:
+                            raise AssertionError('%r' % r)
+                        with self.lock:
+                            self.ok += 1
+                        if r.has_token('connection', 'close'):
+                            break
+            except Exception as e:
+                with self.lock:
+                    self.errors.append('%s: %s' % (type(e).__name__, e))
+                time.sleep(0.01)
+
+    def served(self):
+        with self.lock:
+            return self.ok
+
+    def more(self, n=50):
+        """Waits until n more requests succeeded."""
+        base = self.served()
+        expect(wait_until(lambda: self.served() >= base + n, T(20)),
+               'the load made %d requests in %gs, not %d'
+               % (self.served() - base, T(20), n))
+
+    def finish(self):
+        self.stop_.set()
+        for th in self.threads:
+            th.join(T(20))
+        expect(not self.errors, '%d failed requests of %d: %s'
+               % (len(self.errors), self.ok + len(self.errors),
+                  self.errors[:3]))
+        return '%d requests, none failed' % self.ok
+
+
+def new_master_serving(srv, since):
+    m = srv.wait_log(r'upgrade: new master (\d+) serving', since, T(30))
+    return int(m.group(1))
+
+
+def by_signals(srv):
+    old = start(srv)
+    load = Load(srv)
+    try:
+        load.more()
+        new_ino = install(srv)
+        expect(exe_inode(old) != new_ino, 'the old master runs the new file')
+        mark = srv.mark()
+        os.kill(old, signal.SIGUSR2)
+        new = new_master_serving(srv, mark)
+        srv.seen.add(new)
+        expect(pidfile_pid(srv.pidfile) == new, 'pidfile names %s, not the '
+               'new master %d' % (pidfile_pid(srv.pidfile), new))
+        expect(pidfile_pid(srv.pidfile + '.oldbin') == old, '.oldbin names '
+               '%s, not %d' % (pidfile_pid(srv.pidfile + '.oldbin'), old))
+        expect(exe_inode(new) == new_ino, 'the new master does not run the '
+               'new file')
+        load.more()
+        os.kill(old, signal.SIGWINCH)
+        expect(wait_until(lambda: children(old) == [new], T(15)),
+               'old workers still run after WINCH: %s' % children(old))
+        load.more()
+        os.kill(old, signal.SIGQUIT)
+        expect(wait_until(lambda: not alive(old), T(15)), 'the old master '
+               'still runs after QUIT')
+        expect(not os.path.exists(srv.pidfile + '.oldbin'), '.oldbin left')
+        expect(pidfile_pid(srv.pidfile) == new, 'pidfile names %s after '
+               'the old master left' % pidfile_pid(srv.pidfile))
+        srv.master = new
+        load.more()
+    finally:
+        note = load.finish()
+    srv.stop(signal.SIGQUIT)
+    return note
+
+
+def by_ctl(srv):
+    old = start(srv)
+    load = Load(srv)
+    try:
+        load.more()
+        new_ino = install(srv)
+        rc, out, err = upgrade_ctl(srv)
+        expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err.strip()))
+        new = pidfile_pid(srv.pidfile)
+        srv.seen.add(new)
+        expect(new != old and alive(new) and not alive(old),
+               'after -s upgrade: pidfile %s, old %d alive %s'
+               % (new, old, alive(old)))
+        expect('new master %d serves alone' % new in out, 'stdout: %r' % out)
+        expect(exe_inode(new) == new_ino, 'the new master does not run the '
+               'new file')
+        srv.master = new
+        load.more()
+    finally:
+        note = load.finish()
+    srv.stop(signal.SIGQUIT)
+    return note
+
+
+def failing(srv, name, text, reason, mode=0o755):
+    old = srv.master
+    workers = srv.workers()
+    install(srv, text, mode)
+    mark = srv.mark()
+    rc, out, err = upgrade_ctl(srv)
+    expect(rc != 0, '-s upgrade to %s exited 0' % name)
+    expect('upgrade failed' in err and reason in err,
+           '-s upgrade to %s: stderr %r lacks "%s"' % (name, err, reason))
+    srv.wait_log(r'upgrade failed: new master \d+ .*pidfile .* restored',
+                 mark)
+    expect(pidfile_pid(srv.pidfile) == old, 'pidfile names %s, not the old '
+           'master %d' % (pidfile_pid(srv.pidfile), old))
+    expect(not os.path.exists(srv.pidfile + '.oldbin'), '.oldbin left')
+    expect(alive(old) and srv.workers() == workers, 'the old master or its '
+           'workers changed')
+
+
+def failures(srv):
+    start(srv)
+    load = Load(srv)
+    try:
+        load.more()
+        failing(srv, 'a binary that exits at once',
+                '#!/bin/sh\nexit 3\n', 'exited with status 3')
+        load.more()
+        failing(srv, 'a binary that cannot read its configuration',
+                '#!/bin/sh\nexec %s "$@" -f %s/missing.conf\n'
+                % (BINARY, srv.dir), 'exited with status 1')
+        load.more()
+        failing(srv, 'a file that cannot be executed',
+                'not a program\n', 'exited with status 127')
+        failing(srv, 'a file without execute permission',
+                '#!/bin/sh\nexit 0\n', 'exited with status 127', 0o644)
+        load.more()
+    finally:
+        note = load.finish()
+    srv.stop(signal.SIGQUIT)
+    return note
+
+
+def roll_back(srv):
+    old = start(srv)
+    load = Load(srv)
+    go = os.path.join(srv.dir, 'go')
+    try:
+        load.more()
+        # A new binary that waits for a go: the upgrade stays pending.
+        install(srv, '#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n'
+                'exec %s "$@"\n' % (go, BINARY))
+        mark = srv.mark()
+        os.kill(old, signal.SIGUSR2)
+        srv.wait_log(r'SIGUSR2: upgrade: new master \d+ started', mark)
+        os.kill(old, signal.SIGUSR2)
+        srv.wait_log(r'SIGUSR2 refused: an upgrade is in progress', mark)
+        write_file(go, '')
+        new = new_master_serving(srv, mark)
+        srv.seen.add(new)
+        load.more()
+        os.kill(old, signal.SIGWINCH)
+        expect(wait_until(lambda: children(old) == [new], T(15)),
+               'old workers still run after WINCH: %s' % children(old))
+        load.more()
+        # Roll back: the old master's workers return, the new master ends.
+        mark = srv.mark()
+        os.kill(old, signal.SIGHUP)
+        srv.wait_log(r'reload: generation 2 serving', mark)
+        os.kill(new, signal.SIGQUIT)
+        srv.wait_log(r'upgrade: new master %d exited with status 0; '
+                     r'pidfile .* restored' % new, mark)
+        expect(not alive(new), 'the new master still runs')
+        expect(pidfile_pid(srv.pidfile) == old, 'pidfile names %s, not the '
+               'old master %d' % (pidfile_pid(srv.pidfile), old))
+        expect(not os.path.exists(srv.pidfile + '.oldbin'), '.oldbin left')
+        expect(wait_until(lambda: len(srv.workers()) == 3, T(10)),
+               'old master has workers %s' % srv.workers())
+        load.more()
+    finally:
+        note = load.finish()
+    srv.stop(signal.SIGQUIT)
+    return note
+
+
+def snapshot(pid):
+    """The master's descriptors by kind, and its process count."""
+    kinds = sorted(re.sub(r'\[\d+\]', '', t) for t in fd_targets(pid))
+    return kinds, len(children(pid))
+
+
+def repeated(srv):
+    start(srv)
+    expect(wait_until(lambda: len(srv.workers()) == 3, T(10)), 'workers')
+    first = snapshot(srv.master)
+    seen = [srv.master]
+    for i in range(10):
+        install(srv)
+        rc, out, err = upgrade_ctl(srv)
+        expect(rc == 0, 'upgrade %d: -s upgrade exited %s: %s'
+               % (i + 1, rc, err.strip()))
+        srv.master = pidfile_pid(srv.pidfile)
+        seen.append(srv.master)
+        srv.seen.add(srv.master)
+        expect(wait_until(lambda: len(srv.workers()) == 3, T(10)),
+               'upgrade %d: workers %s' % (i + 1, srv.workers()))
+        now = snapshot(srv.master)
+        expect(now == first, 'upgrade %d: master has %s, the first had %s'
+               % (i + 1, now, first))
+    gone = [p for p in seen[:-1] if alive(p)]
+    expect(not gone, 'earlier masters still run: %s' % gone)
+    left = [p for p in srv.leftovers()
+            if p != srv.master and p not in srv.workers()]
+    expect(not left, 'processes of earlier masters left: %s' % left)
+    srv.stop(signal.SIGQUIT)
+    return '%d fds, %d workers after 10 upgrades' % (len(first[0]),
+                                                    first[1])
+
+
+def main():
+    t = Test('test_upgrade')
+    t.check('USR2, WINCH, QUIT under load: nothing failed or refused, the '
+            'new file serves', by_signals, setup(t, 'signals'))
+    t.check('-s upgrade under load: exit 0 once the new master serves '
+            'alone', by_ctl, setup(t, 'ctl'))
+    t.check('failed upgrades (exits at once, bad config, not executable): '
+            'old master serves, pidfile restored, -s upgrade says why',
+            failures, setup(t, 'failures'))
+    t.check('a second USR2 while pending is refused; roll back (HUP old, '
+            'QUIT new) under load', roll_back, setup(t, 'rollback'))
+    t.check('10 upgrades in a row: same descriptors, same processes, no '
+            'leftovers', repeated, setup(t, 'repeated'))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
