@@ -348,3 +348,89 @@ addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
 	}
 	return 0;
 }
+
+int
+addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
+		size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t hlen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned long bits;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(text, "unix") == 0) {
+		out->family = AF_UNIX;
+		return 0;
+	}
+	if (hlen == 0 || hlen >= sizeof(host)) {
+		snprintf(err, errlen, "'%s' is not an address or prefix", text);
+		return -1;
+	}
+	memcpy(host, text, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, out->bytes) == 1) {
+		out->family = AF_INET;
+		out->bits = 32;
+	} else if (inet_pton(AF_INET6, host, out->bytes) == 1) {
+		out->family = AF_INET6;
+		out->bits = 128;
+	} else {
+		snprintf(err, errlen, "'%s' is not a numeric IPv4 or IPv6 "
+			 "address", host);
+		return -1;
+	}
+	if (slash == NULL)
+		return 0;
+	errno = 0;
+	bits = strtoul(slash + 1, &end, 10);
+	if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+	    bits > out->bits) {
+		snprintf(err, errlen, "'%s': the prefix length must be 0..%u",
+			 text, out->bits);
+		return -1;
+	}
+	out->bits = (unsigned)bits;
+	return 0;
+}
+
+static bool
+prefix_equal(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	return rest == 0 ||
+	       ((a[whole] ^ b[whole]) & (unsigned char)(0xff << (8 - rest))) == 0;
+}
+
+bool
+addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
+		socklen_t salen)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (sa->sa_family == AF_UNIX)
+		return c->family == AF_UNIX;
+	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const void *)sa;
+
+		return c->family == AF_INET &&
+		       prefix_equal((const unsigned char *)&in->sin_addr,
+				    c->bytes, c->bits);
+	}
+	if (sa->sa_family == AF_INET6 && salen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		const unsigned char *b = in6->sin6_addr.s6_addr;
+
+		if (c->family == AF_INET6)
+			return prefix_equal(b, c->bytes, c->bits);
+		/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d. */
+		return c->family == AF_INET && memcmp(b, mapped, 12) == 0 &&
+		       prefix_equal(b + 12, c->bytes, c->bits);
+	}
+	return false;
+}

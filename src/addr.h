@@ -48,6 +48,23 @@ void addr_format_host(const struct sockaddr *sa, socklen_t salen, char *buf,
 int addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
 		       bool v6only, struct addr *out);
 
+/* An address prefix, for access lists: "127.0.0.1", "10.0.0.0/8", "::1",
+ * "fd00::/8", or "unix" (peers on a unix socket). */
+struct addr_cidr {
+	int family;			/* AF_INET, AF_INET6 or AF_UNIX */
+	unsigned char bytes[16];
+	unsigned bits;
+};
+
+/* Returns 0, or -1 with a message in err. */
+int addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
+		    size_t errlen);
+
+/* Whether the peer is in the prefix; an IPv4-mapped IPv6 peer counts as
+ * its IPv4 address. */
+bool addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
+		     socklen_t salen);
+
 int addr_port(const struct addr *a);
 void addr_set_port(struct addr *a, int port);
 

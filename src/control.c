@@ -17,6 +17,7 @@
 #include "control.h"
 #include "pidfile.h"
 #include "signals.h"
+#include "statusctl.h"
 
 /* A reload answers once new workers accept; this bounds a stuck one. */
 #define RELOAD_WAIT_MS 60000
@@ -262,16 +263,17 @@ int
 control_command(const char *command, const char *conf_path,
 		const char *pidfile_override)
 {
-	int signo = signal_for_command(command);
+	bool status = strcmp(command, "status") == 0;
+	int signo = status ? 0 : signal_for_command(command);
 	struct conf *conf = NULL;
 	char *pidfile;
 	char err[512];
 	pid_t pid;
 	int rc = 1, shutdown_timeout;
 
-	if (signo == 0) {
-		fprintf(stderr, "preforkd: unknown signal '%s': use one of %s\n",
-			command, signal_commands);
+	if (signo == 0 && !status) {
+		fprintf(stderr, "preforkd: unknown signal '%s': use one of %s, "
+			"status\n", command, signal_commands);
 		return 1;
 	}
 	/* The config names the pidfile; a reload must not send a bad one. */
@@ -298,6 +300,10 @@ control_command(const char *command, const char *conf_path,
 	}
 	if (signo == SIGUSR2) {
 		rc = upgrade(pid, pidfile, shutdown_timeout);
+		goto out;
+	}
+	if (status) {
+		rc = statusctl_print(pid, stdout) == 0 ? 0 : 1;
 		goto out;
 	}
 	if (kill(pid, signo) == -1) {

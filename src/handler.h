@@ -98,6 +98,15 @@ void conn_phase(struct handler_conn *conn, enum conn_phase phase,
 		int64_t deadline_ms);
 
 /*
+ * The status page: the scoreboard of every server rendered as format
+ * (format[0..flen): "text", "json" or "prometheus"; empty = text) into
+ * *out (malloc'd: free() it) of *len bytes, its media type in *type.
+ * 0; -1 with errno EINVAL for an unknown format, else out of memory.
+ */
+int conn_status(const struct handler_conn *conn, const char *format,
+		size_t flen, char **out, size_t *len, const char **type);
+
+/*
  * When a wait for the next request on an idle connection must end at the
  * latest: now when the master asked for the worker back (connections
  * queue), the graceful stop's limit when told to stop, else INT64_MAX.

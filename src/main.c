@@ -26,7 +26,8 @@ usage(FILE *out)
 		"  -n          stay in the foreground; errors go to stderr\n"
 		"  -t          check the configuration and exit\n"
 		"  -p PIDFILE  pidfile, overriding the configuration\n"
-		"  -s SIGNAL   send stop, quit, reload, reopen or upgrade to the master\n"
+		"  -s SIGNAL   send stop, quit, reload, reopen or upgrade to the master,\n"
+		"              or print its status table (status)\n"
 		"  -V          print the version and exit\n"
 		"  -h          print this help and exit\n",
 		SYSCONFDIR);

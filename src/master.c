@@ -277,6 +277,7 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 {
 	struct worker_args args = {
 		.max_requests = max_requests,
+		.sb = &m.sb,
 		.conf = g->conf,
 		.server = &g->conf->servers[si],
 		.slot = slot,
@@ -567,6 +568,8 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 	record_queue(g, si);
 	pool_decide(&g->pools[si], pw, n, now, &act);
 	/* Said once per episode, as Apache does for MaxRequestWorkers. */
+	if (act.capped && !g->pools[si].capped_logged && g->records[si] >= 0)
+		m.sb.master->servers[g->records[si]].max_workers_reached++;
 	if (act.capped && !g->pools[si].capped_logged)
 		log_warning("server %s: reached max-workers (%d): every worker "
 			    "is busy; consider raising it",
@@ -674,6 +677,7 @@ generation_failed(struct generation *g)
 static void
 generation_serving(struct generation *g)
 {
+	m.sb.master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++)
 		g->pools[si].serving = true;
 }
@@ -841,6 +845,7 @@ pending_check(int64_t now)
 	m.current = m.pending;
 	m.pending = NULL;
 	generation_serving(m.current);
+	m.sb.master->reloads++;
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
 	log_notice("reload: generation %u serving", m.current->id);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "scoreboard.h"
+#include "status.h"
 
 static size_t
 layout_size(size_t nslots)
@@ -154,6 +156,94 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 		r->max_workers = max_workers;
 	}
 	return (int)(r - m->servers);
+}
+
+static void
+snapshot_servers(const struct sb_master *m, struct status_snapshot *snap)
+{
+	snap->nservers = m->nservers < SB_SERVERS_MAX ? m->nservers :
+			 SB_SERVERS_MAX;
+	for (size_t i = 0; i < snap->nservers; i++) {
+		const struct sb_server *r = &m->servers[i];
+		struct status_server *v = &snap->servers[i];
+
+		memset(v, 0, sizeof(*v));
+		memcpy(v->name, r->name, sizeof(v->name) - 1);
+		memcpy(v->listen, r->listen, sizeof(v->listen) - 1);
+		v->generation = r->generation;
+		v->queue = r->queue;
+		v->queue_peak = r->queue_peak;
+		v->max_workers = r->max_workers;
+		v->connections = r->connections;
+		v->requests = r->requests;
+		v->bytes_sent = r->bytes_sent;
+		for (int k = 0; k < RESTART_NREASONS; k++)
+			v->restarts[k] = r->restarts[k];
+		v->max_workers_reached = r->max_workers_reached;
+	}
+}
+
+static void
+snapshot_worker(const struct slot *sl, size_t i, int64_t now_ms,
+		struct status_snapshot *snap)
+{
+	struct status_worker *w = &snap->workers[snap->nworkers++];
+	int state = sl->state;
+
+	memset(w, 0, sizeof(*w));
+	w->slot = (int)i;
+	w->pid = sl->pid;
+	w->generation = sl->generation;
+	w->server = sl->record >= 0 && (size_t)sl->record < snap->nservers ?
+		    sl->record : -1;
+	w->state = state >= 0 && state < SLOT_NSTATES ? state : SLOT_CLOSING;
+	w->seconds = (now_ms - sl->state_since_ms) / 1000;
+	w->connections = sl->connections;
+	w->requests = sl->requests;
+	w->bytes_sent = sl->bytes_sent;
+	memcpy(w->client, sl->client, sizeof(w->client) - 1);
+	memcpy(w->request, sl->request, sizeof(w->request) - 1);
+	if (w->server >= 0) {
+		struct status_server *v = &snap->servers[w->server];
+
+		v->workers[w->state]++;
+		v->connections += w->connections;
+		v->requests += w->requests;
+		v->bytes_sent += w->bytes_sent;
+	}
+}
+
+int
+scoreboard_snapshot(const struct scoreboard *sb, int64_t now_ms,
+		    struct status_snapshot *snap)
+{
+	const struct sb_master *m = sb->master;
+
+	memset(snap, 0, sizeof(*snap));
+	if ((snap->workers = calloc(sb->nslots, sizeof(*snap->workers))) == NULL)
+		return -1;
+	/* A fold (seq odd, or moved meanwhile) would count a worker twice. */
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
+
+		if (seq & 1)
+			continue;
+		snap->master_pid = m->pid;
+		snap->uptime_s = (now_ms - m->started_ms) / 1000;
+		snap->generation = m->generation;
+		snap->reloads = m->reloads;
+		snapshot_servers(m, snap);
+		snap->nworkers = 0;
+		for (size_t i = 0; i < sb->nslots; i++)
+			if (sb->slots[i].state != SLOT_FREE &&
+			    sb->slots[i].pid != 0)
+				snapshot_worker(&sb->slots[i], i, now_ms, snap);
+		if (__atomic_load_n(&m->seq, __ATOMIC_ACQUIRE) == seq)
+			return 0;
+	}
+	free(snap->workers);
+	snap->workers = NULL;
+	return -1;
 }
 
 const char *

@@ -117,6 +117,15 @@ void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
  */
 int scoreboard_server_record(struct scoreboard *sb, const char *name,
 			     const char *listen, unsigned gen, int max_workers);
+struct status_snapshot;
+/*
+ * Copies the scoreboard into snap (workers malloc'd; free them with
+ * free(snap->workers)) as of now_ms: servers' totals include their live
+ * workers' counts, consistently (never lower than a snapshot before).
+ * 0, or -1 (out of memory, or the master kept folding slots).
+ */
+int scoreboard_snapshot(const struct scoreboard *sb, int64_t now_ms,
+			struct status_snapshot *snap);
 const char *slot_state_name(int state);
 const char *restart_reason_name(int reason);
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pool.h"
 #include "scoreboard.h"
+#include "status.h"
 #include "worker.h"
 
 #define WORKER_EXIT_CRASH 1
@@ -33,6 +34,7 @@ static int listen_fd = -1;
 static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
 static struct slot *my_slot;
 static struct sb_server *my_record;
+static const struct scoreboard *scoreboard;
 static int statm_fd = -1;	/* /proc/self/statm, when max-memory is set */
 static pid_t master;
 
@@ -140,6 +142,7 @@ worker_setup(const struct worker_args *a)
 {
 	my_slot = a->slot;
 	my_record = a->record;
+	scoreboard = a->sb;
 	master = a->master_pid;
 	listen_fd = a->listen_fd;
 	/*
@@ -400,4 +403,35 @@ conn_idle_limit_ms(const struct handler_conn *conn)
 	if (stopping)
 		return stop_ms + idle_grace_ms;
 	return INT64_MAX;
+}
+
+int
+conn_status(const struct handler_conn *conn, const char *format, size_t flen,
+	    char **out, size_t *len, const char **type)
+{
+	struct status_snapshot snap;
+	struct status_buf buf = { .p = NULL };
+	int f = status_format_parse(format, flen);
+
+	(void)conn;
+	if (f == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (scoreboard == NULL ||
+	    scoreboard_snapshot(scoreboard, monotonic_ms(), &snap) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (status_render(&snap, (enum status_format)f, &buf) == -1) {
+		free(snap.workers);
+		status_buf_free(&buf);
+		errno = ENOMEM;
+		return -1;
+	}
+	free(snap.workers);
+	*out = buf.p;
+	*len = buf.len;
+	*type = status_content_type((enum status_format)f);
+	return 0;
 }

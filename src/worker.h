@@ -9,6 +9,7 @@ struct conf;
 struct server_conf;
 struct slot;
 struct sb_server;
+struct scoreboard;
 
 struct worker_args {
 	const struct conf *conf;
@@ -18,6 +19,7 @@ struct worker_args {
 	int listen_fd;
 	pid_t master_pid;
 	long max_requests;		/* with its jitter; 0 = no limit */
+	const struct scoreboard *sb;	/* every worker's, for the status page */
 };
 
 /* Runs in the forked child; never returns. */

@@ -328,7 +328,10 @@ dispatch(struct http_exchange *ex, const struct http_request *req)
 		return;
 	}
 	ex->path = path;
-	http_serve_path(ex);
+	if (http_status_match(ex->hc, path))
+		http_serve_status(ex);
+	else
+		http_serve_path(ex);
 }
 
 /* One request: answer, log, skip its body.  false = close the connection. */

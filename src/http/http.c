@@ -32,6 +32,8 @@ static cfg_opt_t http_options[] = {
 	CFG_STR("default-type", "application/octet-stream", CFGF_NONE),
 	CFG_INT("open-file-cache", 64, CFGF_NONE),
 	CFG_INT("open-file-cache-valid", 1, CFGF_NONE),
+	CFG_STR("status-path", "", CFGF_NONE),
+	CFG_STR_LIST("status-allow", "{127.0.0.1, ::1}", CFGF_NONE),
 	CFG_END()
 };
 
@@ -53,6 +55,8 @@ http_free(void *p)
 	free(hc->index);
 	free(hc->access_log);
 	free(hc->default_type);
+	free(hc->status_path);
+	free(hc->status_allow);
 	free(hc);
 }
 
@@ -183,6 +187,7 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	ok &= http_configure_root(sec, server, hc);
 	ok &= http_configure_header_values(sec);
 	ok = ok && http_configure_files(sec, hc);
+	ok &= http_status_configure(sec, hc);
 	if (!ok || hc->default_type == NULL || hc->index == NULL) {
 		http_free(hc);
 		return -1;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "addr.h"
 #include "handler.h"
 #include "http/request.h"
 
@@ -36,6 +37,9 @@ struct http_conf {
 	bool gzip_static;
 	bool server_tokens;
 	char *default_type;
+	char *status_path;		/* NULL: no status page */
+	struct addr_cidr *status_allow;
+	size_t nstatus_allow;
 	struct mime_table *mime;
 	int open_file_cache;		/* entries per worker; 0 = off */
 	int open_file_cache_valid;	/* seconds between checks */
@@ -56,6 +60,11 @@ struct http_exchange {
 	bool failed;			/* the client went away mid-response */
 	bool *nonblocking;		/* the socket's O_NONBLOCK, set once */
 };
+
+/* statuspage.c: status-path and status-allow, and the page itself. */
+bool http_status_configure(cfg_t *sec, struct http_conf *hc);
+bool http_status_match(const struct http_conf *hc, const char *path);
+void http_serve_status(struct http_exchange *ex);
 
 /* conn.c: the handler's serve entry point. */
 void http_conn_serve(struct handler_conn *conn);

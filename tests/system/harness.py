@@ -610,6 +610,8 @@ def conf_value(v):
         return 'true' if v else 'false'
     if isinstance(v, int):
         return str(v)
+    if isinstance(v, (list, tuple)):
+        return '{%s}' % ', '.join(conf_value(x) for x in v)
     return '"%s"' % v
 
 

@@ -687,11 +687,94 @@ test_from_sockaddr_refused(void **state)
 		fail_msg("a truncated AF_INET address was accepted");
 }
 
+/* status-allow: prefixes parsed, and peers matched against them. */
+static void
+test_cidr(void **state)
+{
+	static const struct {
+		const char *cidr;
+		const char *peer;	/* "4:a.b.c.d", "6:addr", "unix" */
+		int rc;
+		bool match;
+	} rows[] = {
+		{ "127.0.0.1", "4:127.0.0.1", 0, true },
+		{ "127.0.0.1", "4:127.0.0.2", 0, false },
+		{ "127.0.0.0/8", "4:127.1.2.3", 0, true },
+		{ "10.0.0.0/8", "4:11.0.0.1", 0, false },
+		{ "192.168.1.128/25", "4:192.168.1.200", 0, true },
+		{ "192.168.1.128/25", "4:192.168.1.127", 0, false },
+		{ "0.0.0.0/0", "4:8.8.8.8", 0, true },
+		{ "127.0.0.1", "6:::ffff:127.0.0.1", 0, true },
+		{ "10.0.0.0/8", "6:::ffff:10.9.8.7", 0, true },
+		{ "127.0.0.1", "6:::1", 0, false },
+		{ "::1", "6:::1", 0, true },
+		{ "::1", "4:127.0.0.1", 0, false },
+		{ "fd00::/8", "6:fd12::1", 0, true },
+		{ "fd00::/8", "6:fe80::1", 0, false },
+		{ "2001:db8::/33", "6:2001:db8:7fff::1", 0, true },
+		{ "2001:db8::/33", "6:2001:db8:8000::1", 0, false },
+		{ "unix", "unix", 0, true },
+		{ "127.0.0.1", "unix", 0, false },
+		{ "127.0.0.1/33", "", -1, false },
+		{ "::1/129", "", -1, false },
+		{ "127.0.0.1/", "", -1, false },
+		{ "127.0.0.1/-1", "", -1, false },
+		{ "127.0.0.1/8x", "", -1, false },
+		{ "localhost", "", -1, false },
+		{ "", "", -1, false },
+		{ "/8", "", -1, false },
+		{ "1.2.3", "", -1, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct addr_cidr c;
+		struct sockaddr_storage ss;
+		socklen_t len = 0;
+		char err[128];
+		int rc = addr_cidr_parse(rows[i].cidr, &c, err, sizeof(err));
+		bool got;
+
+		if (rc != rows[i].rc)
+			fail_msg("row %zu (%s): rc %d, expected %d", i,
+				 rows[i].cidr, rc, rows[i].rc);
+		if (rc == -1) {
+			if (err[0] == '\0')
+				fail_msg("row %zu (%s): no message", i, rows[i].cidr);
+			continue;
+		}
+		memset(&ss, 0, sizeof(ss));
+		if (rows[i].peer[0] == '4') {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			in->sin_family = AF_INET;
+			assert_int_equal(inet_pton(AF_INET, rows[i].peer + 2,
+						   &in->sin_addr), 1);
+			len = sizeof(*in);
+		} else if (rows[i].peer[0] == '6') {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+			in6->sin6_family = AF_INET6;
+			assert_int_equal(inet_pton(AF_INET6, rows[i].peer + 2,
+						   &in6->sin6_addr), 1);
+			len = sizeof(*in6);
+		} else {
+			ss.ss_family = AF_UNIX;
+			len = sizeof(sa_family_t);
+		}
+		got = addr_cidr_match(&c, (struct sockaddr *)&ss, len);
+		if (got != rows[i].match)
+			fail_msg("row %zu (%s vs %s): %d, expected %d", i,
+				 rows[i].cidr, rows[i].peer, got, rows[i].match);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_parse_unix_longest),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_error_truncated),

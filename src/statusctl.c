@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * preforkd -s status: maps the running master's scoreboard (a memfd it
+ * holds open, found through /proc/PID/fd) read-only and prints the text
+ * status table.  No http server is needed.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scoreboard.h"
+#include "status.h"
+#include "statusctl.h"
+
+#define MEMFD_NAME "/memfd:preforkd-scoreboard"
+
+/* Opens the master's scoreboard memfd, or -1 (errno set). */
+static int
+open_scoreboard(pid_t pid)
+{
+	char dir[64], path[64 + 256], target[PATH_MAX];
+	struct dirent *e;
+	int fd = -1, saved = ENOENT;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while (fd == -1 && (e = readdir(d)) != NULL) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (strncmp(target, MEMFD_NAME, strlen(MEMFD_NAME)) != 0)
+			continue;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			saved = errno;
+	}
+	closedir(d);
+	if (fd == -1)
+		errno = saved;
+	return fd;
+}
+
+int
+statusctl_print(pid_t pid, FILE *out)
+{
+	struct scoreboard sb = { .fd = -1 };
+	struct status_snapshot snap;
+	struct status_buf buf = { .p = NULL };
+	int fd = open_scoreboard(pid), rc = -1;
+
+	if (fd == -1) {
+		fprintf(stderr, "preforkd: the scoreboard of master %d: %s\n",
+			(int)pid, strerror(errno));
+		return -1;
+	}
+	if (scoreboard_attach(&sb, fd) == -1) {
+		fprintf(stderr, "preforkd: the scoreboard of master %d: %s\n",
+			(int)pid, errno == EPROTO ? "not this version's" :
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (scoreboard_snapshot(&sb, monotonic_ms(), &snap) == 0) {
+		if (status_render(&snap, STATUS_TEXT, &buf) == 0 &&
+		    fwrite(buf.p, 1, buf.len, out) == buf.len &&
+		    fflush(out) == 0)
+			rc = 0;
+		free(snap.workers);
+	}
+	if (rc == -1)
+		fprintf(stderr, "preforkd: cannot print the status of master "
+			"%d\n", (int)pid);
+	status_buf_free(&buf);
+	scoreboard_destroy(&sb);
+	return rc;
+}

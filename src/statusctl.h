@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* preforkd -s status: the running master's status table, printed. */
+#ifndef PREFORKD_STATUSCTL_H
+#define PREFORKD_STATUSCTL_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Prints the text status of master pid to out; 0, or -1 (said why). */
+int statusctl_print(pid_t pid, FILE *out);
+
+#endif

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""The status page and metrics: status-path answers allowed clients (text,
+?format=json, ?format=prometheus; the Prometheus text checked by a strict
+parser), refuses others with 403; counters never go backwards across
+recycled workers and reloads; `preforkd -s status` prints the table from
+the command line, for an echo-only configuration too."""
+import json
+import os
+import re
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, echo_once, expect
+from test_http_util import expect_status, get, http_server, make_tree
+
+NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE_RE = re.compile(r'^(%s)(?:\{(%s(?:,%s)*)\})? (\S+)$'
+                       % (NAME, LABEL, LABEL))
+LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_prometheus(text):
+    """A strict reader of the text exposition format (0.0.4): HELP and
+    TYPE before a metric's samples, known types, counters named _total,
+    float values, no series twice.  {(name, labels): value}."""
+    expect(text.endswith('\n'), 'the exposition does not end in a newline')
+    types, helps, series = {}, set(), {}
+    for n, line in enumerate(text.split('\n')[:-1], 1):
+        m = re.match(r'^# (HELP|TYPE) (%s) (.+)$' % NAME, line)
+        if m:
+            kind, name, rest = m.groups()
+            if kind == 'HELP':
+                expect(name not in helps, 'line %d: HELP %s twice' % (n, name))
+                helps.add(name)
+            else:
+                expect(rest in ('counter', 'gauge', 'histogram', 'summary',
+                                'untyped'), 'line %d: type %r' % (n, rest))
+                expect(name not in types, 'line %d: TYPE %s twice' % (n, name))
+                types[name] = rest
+            continue
+        expect(not line.startswith('#'), 'line %d: bad comment %r' % (n, line))
+        m = SAMPLE_RE.match(line)
+        expect(m, 'line %d: not a sample: %r' % (n, line))
+        name, labels, value = m.group(1), m.group(2) or '', m.group(3)
+        expect(name in types and name in helps, 'line %d: %s without HELP '
+               'and TYPE before it' % (n, name))
+        expect(types[name] != 'counter' or name.endswith('_total'),
+               'line %d: counter %s not named _total' % (n, name))
+        key = (name, tuple(sorted(LABEL_RE.findall(labels))))
+        expect(key not in series, 'line %d: series twice: %r' % (n, key))
+        series[key] = float(value)
+    return series
+
+
+def metric(series, name, **labels):
+    key = (name, tuple(sorted(labels.items())))
+    expect(key in series, 'no %s%s in the metrics' % (name, labels))
+    return series[key]
+
+
+def servers(root):
+    return [dict(name='www', workers=2, max_requests=1,
+                 http=dict(root=root, status_path='/server-status')),
+            dict(name='locked', workers=1,
+                 http=dict(root=root, status_path='/server-status',
+                           status_allow=['10.0.0.0/8', 'unix']))]
+
+
+def formats(srv):
+    r = get(srv, '/server-status')
+    expect_status(r, 200, 'status page from 127.0.0.1')
+    expect(r.header('content-type').startswith('text/plain'), 'text: %r'
+           % r.header('content-type'))
+    text = r.body.decode()
+    expect(re.search(r'^server www: listen 127\.0\.0\.1:\d+', text, re.M) and
+           re.search(r'^server locked: listen', text, re.M),
+           'servers missing from the text page:\n%s' % text)
+    expect(re.search(r'^\s+\d+\s+\d+\s+1 www\s+writing .* GET '
+                     r'/server-status HTTP/1\.1$', text, re.M),
+           'no row for the serving worker:\n%s' % text)
+    r = get(srv, '/server-status?format=json')
+    expect_status(r, 200, 'json')
+    expect(r.header('content-type') == 'application/json', 'json type %r'
+           % r.header('content-type'))
+    doc = json.loads(r.body)
+    names = [s['name'] for s in doc['servers']]
+    expect(names == ['www', 'locked'], 'json servers %s' % names)
+    expect(doc['master']['generation'] == 1, 'json master %s' % doc['master'])
+    expect(all(set(w) >= {'pid', 'state', 'server', 'requests'}
+               for w in doc['workers']), 'json workers %s' % doc['workers'])
+    r = get(srv, '/server-status?format=prometheus')
+    expect_status(r, 200, 'prometheus')
+    expect(r.header('content-type').startswith('text/plain; version=0.0.4'),
+           'prometheus type %r' % r.header('content-type'))
+    series = parse_prometheus(r.body.decode())
+    for name in ('preforkd_workers', 'preforkd_listen_queue',
+                 'preforkd_connections_total', 'preforkd_requests_total',
+                 'preforkd_sent_bytes_total', 'preforkd_worker_restarts_total',
+                 'preforkd_reloads_total', 'preforkd_max_workers_reached_total'):
+        expect(any(k[0] == name for k in series), 'no %s' % name)
+    expect_status(get(srv, '/server-status?format=xml'), 400, 'unknown format')
+    r = get(srv, '/server-status', method='HEAD')
+    expect_status(r, 200, 'HEAD')
+    return '%d series' % len(series)
+
+
+def refused(srv):
+    r = get(srv, '/server-status', name='locked')
+    expect_status(r, 403, 'status page from 127.0.0.1, allowed 10.0.0.0/8')
+    expect(b'preforkd' not in r.body or b'master' not in r.body,
+           'the 403 shows the status')
+
+
+def never_backwards(srv):
+    """Every request recycles its worker (max-requests = 1), and a reload
+    retires them all: the totals only grow."""
+    def sample():
+        r = get(srv, '/server-status?format=prometheus')
+        expect_status(r, 200, 'metrics')
+        s = parse_prometheus(r.body.decode())
+        return (metric(s, 'preforkd_connections_total', server='www'),
+                metric(s, 'preforkd_requests_total', server='www'),
+                metric(s, 'preforkd_sent_bytes_total', server='www'),
+                metric(s, 'preforkd_worker_restarts_total', server='www',
+                       reason='max-requests'),
+                metric(s, 'preforkd_reloads_total'))
+    last = sample()
+    seen = [last]
+    for i in range(24):
+        expect_status(get(srv, '/a.txt'), 200, 'GET %d' % i)
+        if i == 12:
+            mark = srv.mark()
+            srv.signal(signal.SIGHUP)
+            srv.wait_log(r'reload: generation 2 serving', mark)
+        now = sample()
+        expect(all(a >= b for a, b in zip(now, last)), 'a counter went '
+               'backwards: %s -> %s (connections, requests, bytes, '
+               'max-requests restarts, reloads)' % (last, now))
+        last = now
+        seen.append(now)
+    first = seen[0]
+    expect(last[0] - first[0] >= 48, 'connections grew by %d for 48'
+           % (last[0] - first[0]))
+    expect(last[3] > first[3], 'max-requests restarts did not grow')
+    expect(last[4] == first[4] + 1, 'reloads %s -> %s' % (first[4], last[4]))
+    return 'connections %d -> %d, restarts %d -> %d' % (first[0], last[0],
+                                                        first[3], last[3])
+
+
+def status_command(t):
+    srv = t.server('echoonly', servers=[dict(workers=2)])
+    srv.start()
+    echo_once(srv.addr(), b'hello')
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+    expect(re.search(r'^preforkd: master %d, up \d+ s, generation 1'
+                     % srv.master, out, re.M), 'no master line:\n%s' % out)
+    expect(re.search(r'^server echo: listen 127\.0\.0\.1:%d'
+                     % srv.port(), out, re.M), 'no server line:\n%s' % out)
+    expect(re.search(r'totals: connections 1,', out), 'totals:\n%s' % out)
+    for pid in srv.workers():
+        expect(re.search(r'^\s+\d+\s+%d\s+1 echo\s' % pid, out, re.M),
+               'no row for worker %d:\n%s' % (pid, out))
+    srv.stop()
+    rc, out, err = srv.ctl('status')
+    expect(rc == 1 and err, '-s status with no master: exit %d, %r'
+           % (rc, err))
+    return out.split('\n')[0] if out else 'refused without a master'
+
+
+def main():
+    t = Test('test_status')
+    srv = http_server(t, 'status', servers('root'))
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
+    if not t.check('server starts', srv.start):
+        t.finish()
+    t.check('status page: text, ?format=json, ?format=prometheus (strict '
+            'parser)', formats, srv)
+    t.check('status page refused (403) outside status-allow', refused, srv)
+    t.check('counters never go backwards across recycling and a reload',
+            never_backwards, srv)
+    t.check('preforkd -s status prints the table (echo only)',
+            status_command, t)
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Unit tests for src/status.c: the text, JSON and Prometheus renderings
+ * of a fixed scoreboard snapshot, golden text, and their escaping.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "status.h"
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct status_worker workers[] = {
+	{ .slot = 0, .pid = 101, .generation = 2, .server = 0,
+	  .state = SLOT_KEEPALIVE, .seconds = 3, .connections = 7,
+	  .requests = 20, .bytes_sent = 4096, .client = "127.0.0.1:5000",
+	  .request = "GET /a.txt HTTP/1.1" },
+	{ .slot = 3, .pid = 102, .generation = 2, .server = 1,
+	  .state = SLOT_IDLE, .seconds = 12 },
+};
+
+static void
+fill(struct status_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->master_pid = 100;
+	s->uptime_s = 3600;
+	s->generation = 2;
+	s->reloads = 1;
+	s->nservers = 2;
+	strcpy(s->servers[0].name, "www");
+	strcpy(s->servers[0].listen, "127.0.0.1:8080");
+	s->servers[0].generation = 2;
+	s->servers[0].queue = 1;
+	s->servers[0].queue_peak = 9;
+	s->servers[0].max_workers = 256;
+	s->servers[0].workers[SLOT_KEEPALIVE] = 1;
+	s->servers[0].connections = 50;
+	s->servers[0].requests = 120;
+	s->servers[0].bytes_sent = 65536;
+	s->servers[0].restarts[RESTART_CRASH] = 1;
+	s->servers[0].restarts[RESTART_MAX_REQUESTS] = 4;
+	s->servers[0].max_workers_reached = 2;
+	strcpy(s->servers[1].name, "echo");
+	strcpy(s->servers[1].listen, "unix:/run/e.sock");
+	s->servers[1].generation = 2;
+	s->servers[1].max_workers = 2;
+	s->servers[1].workers[SLOT_IDLE] = 1;
+	s->servers[1].restarts[RESTART_TIMEOUT] = 3;
+	s->nworkers = NROWS(workers);
+	s->workers = workers;
+}
+
+static char *
+render(const struct status_snapshot *s, enum status_format f)
+{
+	struct status_buf b = { .p = NULL };
+
+	assert_int_equal(status_render(s, f, &b), 0);
+	assert_non_null(b.p);
+	assert_int_equal(strlen(b.p), b.len);
+	return b.p;
+}
+
+/* On a mismatch, the first differing line is named. */
+static void
+expect_text(const char *got, const char *want, const char *what)
+{
+	size_t line = 1, i = 0;
+
+	if (strcmp(got, want) == 0)
+		return;
+	while (got[i] != '\0' && got[i] == want[i]) {
+		if (got[i] == '\n')
+			line++;
+		i++;
+	}
+	fail_msg("%s: line %zu differs:\n--- got from there:\n%.160s\n--- "
+		 "expected:\n%.160s", what, line, got + i, want + i);
+}
+
+static void
+test_text(void **state)
+{
+	static const char want[] =
+		"preforkd: master 100, up 3600 s, generation 2, reloads 1\n"
+		"\n"
+		"server www: listen 127.0.0.1:8080, generation 2, max-workers 256\n"
+		"  queue 1 now, 9 peak; reached max-workers 2 times\n"
+		"  workers: starting 0, idle 0, reading 0, writing 0, keep-alive 1, "
+		"closing 0\n"
+		"  totals: connections 50, requests 120, bytes 65536\n"
+		"  restarts: crash 1, timeout 0, max-requests 4, max-memory 0\n"
+		"\n"
+		"server echo: listen unix:/run/e.sock, generation 2, max-workers 2\n"
+		"  queue 0 now, 0 peak; reached max-workers 0 times\n"
+		"  workers: starting 0, idle 1, reading 0, writing 0, keep-alive 0, "
+		"closing 0\n"
+		"  totals: connections 0, requests 0, bytes 0\n"
+		"  restarts: crash 0, timeout 3, max-requests 0, max-memory 0\n"
+		"\n"
+		"slot     pid  gen server       state        secs    conns     reqs"
+		"        bytes client request\n"
+		"   0     101    2 www          keep-alive      3        7       20"
+		"         4096 127.0.0.1:5000 GET /a.txt HTTP/1.1\n"
+		"   3     102    2 echo         idle           12        0        0"
+		"            0 - -\n";
+	struct status_snapshot s;
+	char *got;
+
+	(void)state;
+	fill(&s);
+	got = render(&s, STATUS_TEXT);
+	expect_text(got, want, "text");
+	free(got);
+}
+
+static void
+test_json(void **state)
+{
+	static const char want[] =
+		"{\"master\":{\"pid\":100,\"uptime\":3600,\"generation\":2,"
+		"\"reloads\":1},\"servers\":["
+		"{\"name\":\"www\",\"listen\":\"127.0.0.1:8080\",\"generation\":2,"
+		"\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
+		"\"max_workers_reached\":2,\"workers\":{\"starting\":0,\"idle\":0,"
+		"\"reading\":0,\"writing\":0,\"keep-alive\":1,\"closing\":0},"
+		"\"connections\":50,\"requests\":120,\"sent_bytes\":65536,"
+		"\"restarts\":{\"crash\":1,\"timeout\":0,\"max-requests\":4,"
+		"\"max-memory\":0}},"
+		"{\"name\":\"echo\",\"listen\":\"unix:/run/e.sock\",\"generation\":2,"
+		"\"queue\":0,\"queue_peak\":0,\"max_workers\":2,"
+		"\"max_workers_reached\":0,\"workers\":{\"starting\":0,\"idle\":1,"
+		"\"reading\":0,\"writing\":0,\"keep-alive\":0,\"closing\":0},"
+		"\"connections\":0,\"requests\":0,\"sent_bytes\":0,"
+		"\"restarts\":{\"crash\":0,\"timeout\":3,\"max-requests\":0,"
+		"\"max-memory\":0}}],\"workers\":["
+		"{\"slot\":0,\"pid\":101,\"generation\":2,\"server\":\"www\","
+		"\"state\":\"keep-alive\",\"seconds\":3,\"connections\":7,"
+		"\"requests\":20,\"sent_bytes\":4096,\"client\":\"127.0.0.1:5000\","
+		"\"request\":\"GET /a.txt HTTP/1.1\"},"
+		"{\"slot\":3,\"pid\":102,\"generation\":2,\"server\":\"echo\","
+		"\"state\":\"idle\",\"seconds\":12,\"connections\":0,"
+		"\"requests\":0,\"sent_bytes\":0,\"client\":\"\",\"request\":\"\"}"
+		"]}\n";
+	struct status_snapshot s;
+	char *got;
+
+	(void)state;
+	fill(&s);
+	got = render(&s, STATUS_JSON);
+	expect_text(got, want, "json");
+	free(got);
+}
+
+static void
+test_prometheus(void **state)
+{
+	static const char want[] =
+		"# HELP preforkd_workers Workers by state.\n"
+		"# TYPE preforkd_workers gauge\n"
+		"preforkd_workers{server=\"www\",state=\"starting\"} 0\n"
+		"preforkd_workers{server=\"www\",state=\"idle\"} 0\n"
+		"preforkd_workers{server=\"www\",state=\"reading\"} 0\n"
+		"preforkd_workers{server=\"www\",state=\"writing\"} 0\n"
+		"preforkd_workers{server=\"www\",state=\"keep-alive\"} 1\n"
+		"preforkd_workers{server=\"www\",state=\"closing\"} 0\n"
+		"preforkd_workers{server=\"echo\",state=\"starting\"} 0\n"
+		"preforkd_workers{server=\"echo\",state=\"idle\"} 1\n"
+		"preforkd_workers{server=\"echo\",state=\"reading\"} 0\n"
+		"preforkd_workers{server=\"echo\",state=\"writing\"} 0\n"
+		"preforkd_workers{server=\"echo\",state=\"keep-alive\"} 0\n"
+		"preforkd_workers{server=\"echo\",state=\"closing\"} 0\n"
+		"# HELP preforkd_listen_queue Connections waiting in the "
+		"listener's accept queue.\n"
+		"# TYPE preforkd_listen_queue gauge\n"
+		"preforkd_listen_queue{server=\"www\"} 1\n"
+		"preforkd_listen_queue{server=\"echo\"} 0\n"
+		"# HELP preforkd_connections_total Connections accepted.\n"
+		"# TYPE preforkd_connections_total counter\n"
+		"preforkd_connections_total{server=\"www\"} 50\n"
+		"preforkd_connections_total{server=\"echo\"} 0\n"
+		"# HELP preforkd_requests_total Requests served.\n"
+		"# TYPE preforkd_requests_total counter\n"
+		"preforkd_requests_total{server=\"www\"} 120\n"
+		"preforkd_requests_total{server=\"echo\"} 0\n"
+		"# HELP preforkd_sent_bytes_total Bytes sent to clients.\n"
+		"# TYPE preforkd_sent_bytes_total counter\n"
+		"preforkd_sent_bytes_total{server=\"www\"} 65536\n"
+		"preforkd_sent_bytes_total{server=\"echo\"} 0\n"
+		"# HELP preforkd_worker_restarts_total Workers replaced, by "
+		"reason.\n"
+		"# TYPE preforkd_worker_restarts_total counter\n"
+		"preforkd_worker_restarts_total{server=\"www\",reason=\"crash\"} 1\n"
+		"preforkd_worker_restarts_total{server=\"www\",reason=\"timeout\"} "
+		"0\n"
+		"preforkd_worker_restarts_total{server=\"www\",reason=\""
+		"max-requests\"} 4\n"
+		"preforkd_worker_restarts_total{server=\"www\",reason=\""
+		"max-memory\"} 0\n"
+		"preforkd_worker_restarts_total{server=\"echo\",reason=\"crash\"} "
+		"0\n"
+		"preforkd_worker_restarts_total{server=\"echo\",reason=\"timeout\"} "
+		"3\n"
+		"preforkd_worker_restarts_total{server=\"echo\",reason=\""
+		"max-requests\"} 0\n"
+		"preforkd_worker_restarts_total{server=\"echo\",reason=\""
+		"max-memory\"} 0\n"
+		"# HELP preforkd_max_workers_reached_total Times a pool was short "
+		"of workers at max-workers.\n"
+		"# TYPE preforkd_max_workers_reached_total counter\n"
+		"preforkd_max_workers_reached_total{server=\"www\"} 2\n"
+		"preforkd_max_workers_reached_total{server=\"echo\"} 0\n"
+		"# HELP preforkd_reloads_total Configuration reloads.\n"
+		"# TYPE preforkd_reloads_total counter\n"
+		"preforkd_reloads_total 1\n"
+		"# HELP preforkd_uptime_seconds Seconds since the master started.\n"
+		"# TYPE preforkd_uptime_seconds gauge\n"
+		"preforkd_uptime_seconds 3600\n";
+	struct status_snapshot s;
+	char *got;
+
+	(void)state;
+	fill(&s);
+	got = render(&s, STATUS_PROMETHEUS);
+	expect_text(got, want, "prometheus");
+	free(got);
+}
+
+/* Names and request lines come from outside: each format escapes them. */
+static void
+test_escaping(void **state)
+{
+	static const struct {
+		const char *name;
+		enum status_format format;
+		const char *server, *request;
+		const char *needle;
+	} rows[] = {
+		{ "prometheus: quote and backslash", STATUS_PROMETHEUS,
+		  "a\"b\\c", "", "preforkd_listen_queue{server=\"a\\\"b\\\\c\"} 0\n" },
+		{ "prometheus: newline", STATUS_PROMETHEUS, "a\nb", "",
+		  "preforkd_listen_queue{server=\"a\\nb\"} 0\n" },
+		{ "json: quote, backslash, control", STATUS_JSON, "s",
+		  "GET /\"\\\x01 HTTP/1.1", "\"request\":\"GET /\\\"\\\\\\u0001 "
+		  "HTTP/1.1\"" },
+		{ "json: a byte above 0x7f", STATUS_JSON, "s", "GET /\xe9",
+		  "\"request\":\"GET /\\u00e9\"" },
+		{ "json: server name", STATUS_JSON, "a\"b", "",
+		  "{\"name\":\"a\\\"b\"," },
+		{ "text: control and high bytes shown as ?", STATUS_TEXT, "s",
+		  "GET /\x1b[2J\xe9", "GET /?[2J?\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct status_snapshot s;
+		struct status_worker w = { .pid = 7, .server = 0,
+					   .state = SLOT_WRITING };
+		char *got;
+
+		memset(&s, 0, sizeof(s));
+		s.nservers = 1;
+		snprintf(s.servers[0].name, sizeof(s.servers[0].name), "%s",
+			 rows[i].server);
+		snprintf(w.request, sizeof(w.request), "%s", rows[i].request);
+		s.workers = &w;
+		s.nworkers = 1;
+		got = render(&s, rows[i].format);
+		if (strstr(got, rows[i].needle) == NULL)
+			fail_msg("row %zu (%s): no \"%s\" in:\n%s", i, rows[i].name,
+				 rows[i].needle, got);
+		free(got);
+	}
+}
+
+static void
+test_format_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		int expected;
+	} rows[] = {
+		{ "", STATUS_TEXT },
+		{ "text", STATUS_TEXT },
+		{ "json", STATUS_JSON },
+		{ "prometheus", STATUS_PROMETHEUS },
+		{ "JSON", -1 },
+		{ "jso", -1 },
+		{ "jsonx", -1 },
+		{ "xml", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		int got = status_format_parse(rows[i].text, strlen(rows[i].text));
+
+		if (got != rows[i].expected)
+			fail_msg("row %zu (\"%s\"): %d, expected %d", i,
+				 rows[i].text, got, rows[i].expected);
+	}
+	assert_int_equal(status_format_parse(NULL, 0), STATUS_TEXT);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_format_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
