@@ -114,7 +114,8 @@ def _foreground(srv, manager):
 
 def silent(srv):
     """A NOTIFY_SOCKET nobody listens on costs one log line, no more."""
-    path = os.path.join(srv.dir, 'nobody.sock')
+    # Nobody binds it: a path (or, in a deep build dir, an abstract name).
+    path = address(srv)[1]
     old = os.environ.get('NOTIFY_SOCKET')
     os.environ['NOTIFY_SOCKET'] = path
     try:
