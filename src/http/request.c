@@ -389,70 +389,88 @@ read_connection(struct http_str value, bool *conn_close, bool *conn_keep)
 	}
 }
 
-static struct http_str
-header_or_empty(const struct http_request *req, const char *name)
-{
-	const struct http_str *v = http_request_header(req, name);
+/* A header name is one of ours: the length first, it differs mostly. */
+#define NAME_IS(s, lit) ((s).len == sizeof(lit) - 1 && http_str_eq((s), (lit)))
 
-	return v != NULL ? *v : slice("", 0);
+/*
+ * Where the handler wants the value of a header called name, the first
+ * of that name; NULL if not wanted or already had.  Indexed by the name's
+ * length, so each header is compared with one name at most.
+ */
+static struct http_str *
+wanted_value(struct http_request *req, struct http_str name, uint32_t *seen)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} by_len[18] = {
+		[5] = { "Range", offsetof(struct http_request, range) },
+		[7] = { "Referer", offsetof(struct http_request, referer) },
+		[8] = { "If-Range", offsetof(struct http_request, if_range) },
+		[10] = { "User-Agent", offsetof(struct http_request, user_agent) },
+		[13] = { "If-None-Match",
+			 offsetof(struct http_request, if_none_match) },
+		[15] = { "Accept-Encoding",
+			 offsetof(struct http_request, accept_encoding) },
+		[17] = { "If-Modified-Since",
+			 offsetof(struct http_request, if_modified_since) },
+	};
+
+	if (name.len >= 18 || by_len[name.len].name == NULL ||
+	    (*seen & (1u << name.len)) ||
+	    !http_str_eq(name, by_len[name.len].name))
+		return NULL;
+	*seen |= 1u << name.len;
+	return (struct http_str *)(void *)((char *)req +
+					   by_len[name.len].offset);
 }
 
-/* Host, RFC 9112 section 3.2: exactly one in 1.1, at most one in 1.0. */
-static int
-read_host(struct http_request *req)
-{
-	const struct http_str *host = NULL;
-	size_t i;
-
-	for (i = 0; i < req->nheaders; i++) {
-		if (!http_str_eq(req->headers[i].name, "Host"))
-			continue;
-		if (host != NULL || !valid_host(req->headers[i].value))
-			return 400;
-		host = &req->headers[i].value;
-	}
-	if (host == NULL)
-		return req->minor >= 1 ? 400 : 0;
-	/* An absolute-form authority, already in host, wins (3.2.2). */
-	if (req->host.len == 0)
-		req->host = *host;
-	return 0;
-}
-
-/* Framing and connection headers, then the slices the handler reads. */
+/*
+ * Host (RFC 9112 section 3.2: exactly one in 1.1, at most one in 1.0),
+ * framing and connection headers, and the slices the handler reads, in
+ * one pass.  A bad Host is answered before a bad framing header.
+ */
 static int
 interpret_headers(struct http_request *req)
 {
 	const struct http_header *h;
+	const struct http_str *host = NULL;
 	bool te = false, chunked = false, conn_close = false, conn_keep = false;
+	bool bad_host = false;
+	uint32_t seen = 0;
 	int rc = 0;
 
-	if ((rc = read_host(req)) != 0)
-		return rc;
 	for (h = req->headers; h < req->headers + req->nheaders; h++) {
-		if (http_str_eq(h->name, "Content-Length"))
+		struct http_str *want;
+
+		if (NAME_IS(h->name, "Host")) {
+			bad_host |= host != NULL || !valid_host(h->value);
+			host = &h->value;
+		} else if (rc != 0) {
+			continue;	/* the first framing error stands */
+		} else if (NAME_IS(h->name, "Content-Length")) {
 			rc = read_content_length(req, h->value);
-		else if (http_str_eq(h->name, "Transfer-Encoding")) {
+		} else if (NAME_IS(h->name, "Transfer-Encoding")) {
 			te = true;
 			rc = read_transfer_encoding(h->value, &chunked);
-		} else if (http_str_eq(h->name, "Connection"))
+		} else if (NAME_IS(h->name, "Connection")) {
 			read_connection(h->value, &conn_close, &conn_keep);
-		if (rc != 0)
-			return rc;
+		} else if ((want = wanted_value(req, h->name, &seen)) != NULL) {
+			*want = h->value;
+		}
 	}
+	if (bad_host || (host == NULL && req->minor >= 1))
+		return 400;
+	/* An absolute-form authority, already in host, wins (3.2.2). */
+	if (host != NULL && req->host.len == 0)
+		req->host = *host;
+	if (rc != 0)
+		return rc;
 	/* RFC 9112 sections 6.1 and 6.3: no other framing is safe. */
 	if (te && (req->has_content_length || req->minor == 0 || !chunked))
 		return 400;
 	req->chunked = chunked;
 	req->keep_alive = !conn_close && (req->minor >= 1 || conn_keep);
-
-	req->if_none_match = header_or_empty(req, "If-None-Match");
-	req->if_modified_since = header_or_empty(req, "If-Modified-Since");
-	req->if_range = header_or_empty(req, "If-Range");
-	req->range = header_or_empty(req, "Range");
-	req->accept_encoding = header_or_empty(req, "Accept-Encoding");
-	req->user_agent = header_or_empty(req, "User-Agent");
-	req->referer = header_or_empty(req, "Referer");
 	return 0;
 }
 
@@ -484,7 +502,13 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 	struct http_str line;
 	int rc;
 
-	*req = blank_request;
+	/*
+	 * All but the header array (3 KiB, read only as far as nheaders
+	 * says): copying it was a fifth of a small request's instructions.
+	 */
+	memcpy(req, &blank_request, offsetof(struct http_request, headers));
+	memcpy(&req->keep_alive, &blank_request.keep_alive,
+	       sizeof(*req) - offsetof(struct http_request, keep_alive));
 	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
 	do {
 		if (!find_line(buf, lim, pos, &line, &next))

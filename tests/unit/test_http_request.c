@@ -642,6 +642,12 @@ test_slices(void **state)
 		  "If-None-Match: \"b\"\r\n", SLICE(if_none_match), "\"a\"" },
 		{ "first Range wins", "Range: bytes=1-\r\nRange: bytes=2-\r\n",
 		  SLICE(range), "bytes=1-" },
+		{ "an empty first Referer wins", "Referer:\r\n"
+		  "Referer: http://r/\r\n", SLICE(referer), "" },
+		{ "a name as long as User-Agent", "X-Agents-1: no\r\n",
+		  SLICE(user_agent), "" },
+		{ "a name as long as If-Range", "If-Rangx: no\r\n"
+		  "if-range: yes\r\n", SLICE(if_range), "yes" },
 		{ "absent Range", "X: y\r\n", SLICE(range), "" },
 		{ "absent Referer", "", SLICE(referer), "" },
 		{ "absent User-Agent", "", SLICE(user_agent), "" },
