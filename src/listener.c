@@ -325,6 +325,56 @@ listener_release(struct listener *l)
 	free(l);
 }
 
+/*
+ * Closing a socket with unread bytes resets the connection: read what
+ * arrived (bounded), so the close is an orderly end for the client.
+ */
+static void
+conn_close_orderly(int fd)
+{
+	char buf[4096];
+
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n == 0 || (n == -1 && errno != EINTR))
+			break;
+	}
+	close(fd);
+}
+
+void
+listener_retire(struct listener *l)
+{
+	int flags, fd, n = 0;
+
+	if (l->fd == -1)
+		return;
+	/*
+	 * The last close of a listening socket resets what is queued on
+	 * it: take each queued connection first.  Bounded, so a flood
+	 * cannot hold the master here.
+	 */
+	flags = fcntl(l->fd, F_GETFL);
+	if (flags != -1 && fcntl(l->fd, F_SETFL, flags | O_NONBLOCK) != -1)
+		while (n < LISTENER_RETIRE_MAX) {
+			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd == -1 && (errno == EINTR || errno == ECONNABORTED))
+				continue;
+			if (fd == -1)
+				break;
+			conn_close_orderly(fd);
+			n++;
+		}
+	if (n > 0)
+		log_notice("closed listener %s, no longer configured, and %d "
+			   "connection%s queued on it", l->name, n,
+			   n == 1 ? "" : "s");
+	else
+		log_notice("closed listener %s, no longer configured", l->name);
+	listener_shut(l);
+}
+
 void
 listener_close_others(int keep_fd)
 {

@@ -62,6 +62,15 @@ struct listener *listener_acquire(const struct addr *addr, const char *owner,
 				  size_t errlen);
 /* Drops a reference; the last one closes it (and unlinks a unix path). */
 void listener_release(struct listener *l);
+/* At most this many queued connections are closed by listener_retire. */
+#define LISTENER_RETIRE_MAX	4096
+/*
+ * Closes a listener the configuration dropped, once no worker accepts on
+ * it any more: the port refuses new connections, and each connection
+ * still queued is accepted and closed in order rather than reset.
+ * References stay valid.
+ */
+void listener_retire(struct listener *l);
 /* In a worker: closes every listener but keep. */
 void listener_close_others(int keep_fd);
 /*

@@ -87,6 +87,7 @@ static struct {
 	struct requesters pending_req;
 	struct requesters confirm_req;	/* answered once old workers stop accepting */
 	int64_t confirm_deadline_ms;
+	bool dropped_pending;		/* listeners the reload dropped to close */
 	unsigned last_gen_id;
 	struct worker *workers;
 	size_t nworkers, capacity;
@@ -852,6 +853,7 @@ pending_check(int64_t now)
 	notify_outcome(true, NULL);
 	requesters_add(&m.confirm_req, &m.pending_req);
 	m.confirm_deadline_ms = now + START_TIMEOUT_MS;
+	m.dropped_pending = true;
 }
 
 static bool
@@ -862,6 +864,38 @@ old_workers_accepting(void)
 		    m.workers[i].slot->accepting && !m.workers[i].killed)
 			return true;
 	return false;
+}
+
+static bool
+generation_uses(const struct generation *g, const struct listener *l)
+{
+	for (size_t i = 0; g != NULL && i < g->conf->nservers; i++)
+		if (g->listeners[i] == l)
+			return true;
+	return false;
+}
+
+/*
+ * A listener the serving configuration dropped is closed as soon as no
+ * old worker accepts on it, not when its last old worker has finished:
+ * meanwhile the kernel would queue connections that nobody accepts.
+ */
+static void
+dropped_check(int64_t now)
+{
+	if (!m.dropped_pending)
+		return;
+	if (old_workers_accepting() && now < m.confirm_deadline_ms)
+		return;
+	m.dropped_pending = false;
+	for (struct generation *g = m.gens; g != NULL; g = g->next) {
+		if (g == m.current || g == m.pending)
+			continue;
+		for (size_t i = 0; i < g->conf->nservers; i++)
+			if (!generation_uses(m.current, g->listeners[i]) &&
+			    !generation_uses(m.pending, g->listeners[i]))
+				listener_retire(g->listeners[i]);
+	}
 }
 
 /* A reload is done for -s reload once no old worker can accept. */
@@ -1025,7 +1059,8 @@ static int
 sleep_ms(int64_t now)
 {
 	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
-		    upgrade_pending() || m.mode != RUNNING || workers_busy();
+		    m.dropped_pending || upgrade_pending() || m.mode != RUNNING ||
+		    workers_busy();
 	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);
 
 	for (struct generation *g = m.gens; g != NULL; g = g->next)
@@ -1087,6 +1122,7 @@ master_loop(void)
 		maintain(now);
 		upgrade_check();
 		pending_check(now);
+		dropped_check(now);
 		confirm_check(now);
 		if (m.mode == RUNNING)
 			startup_check(now);
