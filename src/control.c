@@ -22,8 +22,10 @@
 /* A reload answers once new workers accept; this bounds a stuck one. */
 #define RELOAD_WAIT_MS 60000
 
+#define REQUEST_RELOAD "reload"
+
 static socklen_t
-reply_address(pid_t pid, struct sockaddr_un *sun)
+abstract_address(const char *what, pid_t pid, struct sockaddr_un *sun)
 {
 	int len;
 
@@ -31,8 +33,90 @@ reply_address(pid_t pid, struct sockaddr_un *sun)
 	sun->sun_family = AF_UNIX;
 	/* Abstract namespace: sun_path[0] == '\0', nothing on disk to clean. */
 	len = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1,
-		       "preforkd-reload-%d", (int)pid);
+		       "preforkd-%s-%d", what, (int)pid);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+}
+
+static socklen_t
+reply_address(pid_t pid, struct sockaddr_un *sun)
+{
+	return abstract_address("reload", pid, sun);
+}
+
+static socklen_t
+control_address(pid_t master, struct sockaddr_un *sun)
+{
+	return abstract_address("control", master, sun);
+}
+
+int
+control_open(pid_t master)
+{
+	struct sockaddr_un sun;
+	socklen_t len = control_address(master, &sun);
+	int fd, on = 1;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, len) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Anyone may write to an abstract socket: take requests only from those
+ * who could signal the master (root, or the master's own user).
+ */
+static bool
+control_sender_allowed(const struct ucred *cred)
+{
+	return cred->uid == 0 || cred->uid == getuid() ||
+	       cred->uid == geteuid();
+}
+
+pid_t
+control_next_request(int fd, uid_t *refused_uid)
+{
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+		} control;
+		char buf[sizeof(REQUEST_RELOAD)];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control.buf,
+			.msg_controllen = sizeof(control.buf),
+		};
+		struct cmsghdr *c;
+		struct ucred cred;
+		ssize_t n;
+
+		if ((n = recvmsg(fd, &msg, MSG_DONTWAIT)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		c = CMSG_FIRSTHDR(&msg);
+		if (c == NULL || c->cmsg_type != SCM_CREDENTIALS ||
+		    n != (ssize_t)strlen(REQUEST_RELOAD) ||
+		    memcmp(buf, REQUEST_RELOAD, (size_t)n) != 0)
+			continue;
+		memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+		if (!control_sender_allowed(&cred)) {
+			*refused_uid = cred.uid;
+			continue;
+		}
+		return cred.pid;
+	}
 }
 
 void
@@ -113,6 +197,24 @@ reply_receive(int fd, pid_t pid, char *buf, size_t buflen)
 	}
 }
 
+/*
+ * Tells the master who asks: a datagram per requester, where signals
+ * sent close together would merge into one and lose all senders but one.
+ */
+static int
+announce(int fd, pid_t pid)
+{
+	struct sockaddr_un sun;
+	socklen_t len = control_address(pid, &sun);
+	ssize_t n;
+
+	do
+		n = sendto(fd, REQUEST_RELOAD, strlen(REQUEST_RELOAD),
+			   MSG_DONTWAIT, (struct sockaddr *)&sun, len);
+	while (n == -1 && errno == EINTR);
+	return n == -1 ? -1 : 0;
+}
+
 static int
 reload(pid_t pid)
 {
@@ -123,7 +225,8 @@ reload(pid_t pid)
 		perror("preforkd: reply socket");
 		return 1;
 	}
-	if (kill(pid, SIGHUP) == -1) {
+	/* A master without the control socket still reloads on SIGHUP. */
+	if (announce(fd, pid) == -1 && kill(pid, SIGHUP) == -1) {
 		fprintf(stderr, "preforkd: kill(%d, SIGHUP): %s\n", (int)pid,
 			strerror(errno));
 		close(fd);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * -s: signals a running master, and for reload waits for its verdict.
- * The verdict travels as one datagram to an abstract unix socket named
- * after the requesting process; the receiver checks the sender's pid.
+ * A reload requester announces itself with one datagram to the master's
+ * abstract unix socket (the kernel vouches for its pid and uid); the
+ * verdict travels back as one datagram to an abstract socket named after
+ * the requester, which checks that the master's pid sent it.
  */
 #ifndef PREFORKD_CONTROL_H
 #define PREFORKD_CONTROL_H
@@ -10,7 +12,18 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* In the master: tells the process that sent a SIGHUP how the reload went. */
+/*
+ * In the master: binds the control socket -s reload announces itself on
+ * (abstract, named after the master's pid); -1 with errno on failure.
+ */
+int control_open(pid_t master);
+/*
+ * In the master: the pid of the next reload requester queued on fd, or 0
+ * when none is left.  A request from a user who may not signal the
+ * master is dropped, its uid left in refused_uid.
+ */
+pid_t control_next_request(int fd, uid_t *refused_uid);
+/* In the master: tells a reload requester how the reload went. */
 void control_reply(pid_t requester, bool ok, const char *message);
 
 /* main's -s path; returns the process exit status. */

@@ -39,8 +39,9 @@
 #define FAST_STOP_KILL_MS	5000
 #define TICK_MS			1000
 #define TICK_BUSY_MS		20
-#define MAX_REQUESTERS		8
 #define STATUS_EVERY_MS		5000
+/* SIGHUP senders remembered between two passes of the loop. */
+#define MAX_HUP_SENDERS		8
 
 struct generation {
 	unsigned id;
@@ -63,9 +64,10 @@ struct worker {
 	int64_t kill_at_ms;		/* a graceful stop ends here */
 };
 
+/* Processes waiting for a reload's outcome, each once. */
 struct requesters {
-	pid_t pid[MAX_REQUESTERS];
-	size_t n;
+	pid_t *pid;
+	size_t n, cap;
 };
 
 enum master_mode { RUNNING, STOPPING_FAST, STOPPING_GRACEFUL };
@@ -76,6 +78,8 @@ static struct {
 	char *pidfile;
 	int pidfile_fd;
 	int ready_fd;			/* daemon readiness pipe, -1 when told */
+	int control_fd;			/* -s reload requests, -1 if none */
+	bool control_refused_logged;
 	bool ready;
 	int64_t start_deadline_ms;
 	sigset_t sleep_mask;
@@ -94,11 +98,12 @@ static struct {
 	enum master_mode mode;
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
-} m = { .pidfile_fd = -1, .ready_fd = -1, .sb = { .fd = -1 } };
+} m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1,
+	.sb = { .fd = -1 } };
 
 static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
 	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
-static volatile sig_atomic_t hup_senders[MAX_REQUESTERS];
+static volatile sig_atomic_t hup_senders[MAX_HUP_SENDERS];
 static volatile sig_atomic_t nhup_senders;
 static volatile sig_atomic_t usr2_sender;
 
@@ -110,7 +115,7 @@ on_signal(int signo, siginfo_t *info, void *context)
 	case SIGHUP:
 		sig_reload = 1;
 		/* Whoever asked (e.g. -s reload) gets the outcome. */
-		if (info->si_code == SI_USER && nhup_senders < MAX_REQUESTERS)
+		if (info->si_code == SI_USER && nhup_senders < MAX_HUP_SENDERS)
 			hup_senders[nhup_senders++] = info->si_pid;
 		break;
 	case SIGTERM:
@@ -302,6 +307,8 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.ready_fd);
 	if (m.sb.fd != -1)
 		close(m.sb.fd);
+	if (m.control_fd != -1)
+		close(m.control_fd);
 	listener_close_others(args.listen_fd);
 	handlers_close_others(g, si);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
@@ -725,6 +732,26 @@ notify_tick(int64_t now)
 /* ---- reload ---- */
 
 static void
+requesters_push(struct requesters *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->pid[i] == pid)
+			return;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		pid_t *p = realloc(r->pid, cap * sizeof(*p));
+
+		if (p == NULL) {
+			control_reply(pid, false, "the master is out of memory");
+			return;
+		}
+		r->pid = p;
+		r->cap = cap;
+	}
+	r->pid[r->n++] = pid;
+}
+
+static void
 requesters_reply(struct requesters *r, bool ok, const char *message)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -735,9 +762,43 @@ requesters_reply(struct requesters *r, bool ok, const char *message)
 static void
 requesters_add(struct requesters *to, struct requesters *from)
 {
-	for (size_t i = 0; i < from->n && to->n < MAX_REQUESTERS; i++)
-		to->pid[to->n++] = from->pid[i];
+	for (size_t i = 0; i < from->n; i++)
+		requesters_push(to, from->pid[i]);
 	from->n = 0;
+}
+
+static void
+requesters_free(struct requesters *r)
+{
+	free(r->pid);
+	*r = (struct requesters){ .pid = NULL };
+}
+
+/*
+ * Everyone who asked since the last reload: announced on the control
+ * socket (one datagram each, so none is lost), or known only as the
+ * sender of a SIGHUP (two signals sent close together merge into one).
+ */
+static void
+requesters_collect(struct requesters *r)
+{
+	uid_t refused = 0;
+	pid_t pid;
+
+	for (sig_atomic_t i = 0; i < nhup_senders; i++)
+		requesters_push(r, (pid_t)hup_senders[i]);
+	nhup_senders = 0;
+	if (m.control_fd == -1)
+		return;
+	/* Bounded: what a flood leaves queued starts the next reload. */
+	for (int i = 0; i < 4096 &&
+	     (pid = control_next_request(m.control_fd, &refused)) > 0; i++)
+		requesters_push(r, pid);
+	if (refused != 0 && !m.control_refused_logged) {
+		log_warning("reload request from uid %d ignored: only root and "
+			    "the master's user may ask", (int)refused);
+		m.control_refused_logged = true;
+	}
 }
 
 static void
@@ -772,20 +833,38 @@ log_conf_error(void *arg, const char *message)
 	log_error("%s", message);
 }
 
+/*
+ * A newer reload read the same file: its outcome is the answer for the
+ * older one's requesters too, who stay in pending_req.
+ */
 static void
-master_reload(int64_t now)
+pending_supersede(const struct generation *newer, int64_t now)
 {
-	struct requesters req = { .n = 0 };
+	struct generation *g = m.pending;
+
+	m.pending = NULL;
+	log_notice("reload: generation %u superseded by generation %u", g->id,
+		   newer->id);
+	generation_retire(g, now);
+	if (g->nworkers == 0)
+		generation_free(g);
+}
+
+/* hup: SIGHUP came; else only the control socket had something. */
+static void
+master_reload(int64_t now, bool hup)
+{
+	struct requesters req = { .pid = NULL };
 	struct conf *conf;
 	struct generation *g;
 	char err[512];
 
-	for (sig_atomic_t i = 0; i < nhup_senders; i++)
-		req.pid[req.n++] = hup_senders[i];
-	nhup_senders = 0;
+	requesters_collect(&req);
+	if (!hup && req.n == 0)
+		goto out;		/* only requests that were refused */
 	if (m.mode != RUNNING) {
 		requesters_reply(&req, false, "the master is shutting down");
-		return;
+		goto out;
 	}
 	log_notice("reloading configuration %s", m.conf_path);
 	notify_reloading();
@@ -793,15 +872,16 @@ master_reload(int64_t now)
 		snprintf(err, sizeof(err), "configuration %s has errors",
 			 m.conf_path);
 		reload_failed(&req, err);
-		return;
+		goto out;
 	}
-	if (m.pending != NULL)
-		pending_abort("superseded by a newer reload", now);
+	/* A reload still starting keeps going if this one cannot. */
 	if ((g = generation_create(conf, err, sizeof(err))) == NULL) {
 		conf_free(conf);
 		reload_failed(&req, err);
-		return;
+		goto out;
 	}
+	if (m.pending != NULL)
+		pending_supersede(g, now);
 	if (strcmp(conf->pidfile, m.pidfile) != 0)
 		log_warning("a new pidfile takes a restart: keeping %s",
 			    m.pidfile);
@@ -809,6 +889,8 @@ master_reload(int64_t now)
 	m.pending_deadline_ms = now + START_TIMEOUT_MS;
 	requesters_add(&m.pending_req, &req);
 	m.winched = false;
+out:
+	requesters_free(&req);
 }
 
 static int
@@ -1079,8 +1161,16 @@ master_loop(void)
 		int ms = sleep_ms(now);
 		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
-		if (ppoll(NULL, 0, &ts, &m.sleep_mask) == -1 && errno != EINTR)
-			log_errno(LOG_LEVEL_ERROR, "ppoll()");
+		struct pollfd pfd = { .fd = m.control_fd, .events = POLLIN };
+		bool requested;
+
+		/* A negative fd is ignored by ppoll(). */
+		if (ppoll(&pfd, 1, &ts, &m.sleep_mask) == -1) {
+			if (errno != EINTR)
+				log_errno(LOG_LEVEL_ERROR, "ppoll()");
+			pfd.revents = 0;
+		}
+		requested = (pfd.revents & POLLIN) != 0;
 		now = monotonic_ms();
 
 		/* A stop first: workers it ended are then reaped as such. */
@@ -1096,9 +1186,11 @@ master_loop(void)
 			sig_child = 0;
 			reap_children(now);
 		}
-		if (sig_reload) {
+		if (sig_reload || requested) {
+			bool hup = sig_reload;
+
 			sig_reload = 0;
-			master_reload(now);
+			master_reload(now, hup);
 		}
 		if (sig_reopen) {
 			sig_reopen = 0;
@@ -1141,6 +1233,11 @@ master_cleanup(void)
 	pidfile_remove(m.pidfile, m.pidfile_fd);
 	m.pidfile_fd = -1;
 	scoreboard_destroy(&m.sb);
+	if (m.control_fd != -1)
+		close(m.control_fd);
+	m.control_fd = -1;
+	requesters_free(&m.pending_req);
+	requesters_free(&m.confirm_req);
 	free(m.workers);
 	free(m.pidfile);
 	free(m.conf_path);
@@ -1169,6 +1266,9 @@ master_start(struct conf *conf)
 		log_error("%s", err);
 		return -1;
 	}
+	/* Without it, -s reload falls back to SIGHUP: a warning, no more. */
+	if ((m.control_fd = control_open(getpid())) == -1)
+		log_errno(LOG_LEVEL_WARNING, "control socket for -s reload");
 	m.start_deadline_ms = monotonic_ms() + START_TIMEOUT_MS;
 	log_notice("master %d started (config %s, pidfile %s)", (int)getpid(),
 		   m.conf_path, m.pidfile);
