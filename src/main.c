@@ -36,8 +36,12 @@ usage(FILE *out)
 static void
 print_error(void *arg, const char *message)
 {
-	(void)arg;
+	char *first = arg;
+
 	fprintf(stderr, "%s\n", message);
+	/* The first error, for the old master of an upgrade to pass on. */
+	if (first != NULL && first[0] == '\0')
+		snprintf(first, 256, "%s", message);
 }
 
 /*
@@ -60,7 +64,7 @@ absolute_path(const char *path)
 int
 main(int argc, char **argv)
 {
-	static char start_dir[PATH_MAX];
+	static char start_dir[PATH_MAX], first_error[256];
 	struct master_options opts = { .foreground = false };
 	const char *conf_arg = SYSCONFDIR "/preforkd.conf";
 	const char *command = NULL;
@@ -105,10 +109,11 @@ main(int argc, char **argv)
 		free(pidfile);
 		return rc;
 	}
-	conf = conf_load(conf_path, print_error, NULL);
+	conf = conf_load(conf_path, print_error, first_error);
 	if (conf == NULL) {
 		fprintf(stderr, "preforkd: configuration %s has errors\n",
 			conf_path);
+		upgrade_report_failure(first_error);
 		free(conf_path);
 		free(pidfile);
 		return 1;

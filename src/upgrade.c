@@ -30,6 +30,7 @@ static struct {
 	int ready_fd;			/* its readiness pipe, -1 once read */
 	bool child_ready;
 	pid_t requester;		/* -s upgrade, waiting for the outcome */
+	char reason[256];		/* what the new master said of its failure */
 	/* The new master's side. */
 	pid_t parent;			/* the old master, 0 if not upgraded */
 } u = { .ready_fd = -1 };
@@ -236,6 +237,25 @@ upgrade_adopt(char *err, size_t errlen)
 	return (int)fd;
 }
 
+void
+upgrade_report_failure(const char *reason)
+{
+	const char *ready = getenv(UPGRADE_ENV_READY_FD);
+	char buf[1 + 256];
+	int fd, n;
+	ssize_t w;
+
+	if (ready == NULL || (fd = atoi(ready)) < 3)
+		return;
+	/* One write, under PIPE_BUF: the old master reads it at once. */
+	n = snprintf(buf, sizeof(buf), "1%s", reason);
+	if (n >= (int)sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	do
+		w = write(fd, buf, (size_t)n);
+	while (w == -1 && errno == EINTR);
+}
+
 /* ---- the old master ---- */
 
 static void
@@ -407,18 +427,23 @@ fail:
 void
 upgrade_check(void)
 {
-	char status = '1', msg[128];
+	char buf[1 + sizeof(u.reason)], status, msg[128];
 	ssize_t n;
 
 	if (u.ready_fd == -1)
 		return;
-	n = read(u.ready_fd, &status, 1);
+	n = read(u.ready_fd, buf, sizeof(buf) - 1);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	status = n >= 1 ? buf[0] : '1';
+	if (n > 1) {
+		buf[n] = '\0';
+		snprintf(u.reason, sizeof(u.reason), "%s", buf + 1);
+	}
 	/* EOF or '1': it failed; its exit, reaped next, says how. */
 	close(u.ready_fd);
 	u.ready_fd = -1;
-	if (n != 1 || status != '0')
+	if (n < 1 || status != '0')
 		return;
 	u.child_ready = true;
 	log_notice("upgrade: new master %d serving; WINCH and QUIT this "
@@ -436,6 +461,8 @@ upgrade_reaped(pid_t pid, int status, char **pidfile)
 
 	if (u.child == 0 || pid != u.child)
 		return false;
+	/* What it wrote before it exited: its reason, or that it served. */
+	upgrade_check();
 	describe(status, how, sizeof(how));
 	u.child = 0;
 	listener_keep_paths(false);
@@ -451,10 +478,12 @@ upgrade_reaped(pid_t pid, int status, char **pidfile)
 		free(*pidfile);
 		*pidfile = base;
 	}
-	snprintf(msg, sizeof(msg), "new master %d %s%s; pidfile %s restored, "
-		 "master %d serves", (int)pid, how, u.child_ready ? "" :
-		 " before it was ready (see its errors in the log)", *pidfile,
-		 (int)getpid());
+	snprintf(msg, sizeof(msg), "new master %d %s%s%s%s; pidfile %s "
+		 "restored, master %d serves", (int)pid, how, u.child_ready ?
+		 "" : " before it was ready", u.reason[0] ? ": " : "",
+		 u.child_ready || u.reason[0] ? u.reason :
+		 " (see its errors in the log)", *pidfile, (int)getpid());
+	u.reason[0] = '\0';
 	if (u.child_ready)
 		log_notice("upgrade: %s", msg);
 	else

@@ -55,6 +55,12 @@ void upgrade_init(const char *exec_path, char *const *argv, const char *cwd);
 int upgrade_adopt(char *err, size_t errlen);
 
 /*
+ * In a master started by an upgrade that fails before it runs (a bad
+ * configuration): tells the old master why, for -s upgrade to print.
+ */
+void upgrade_report_failure(const char *reason);
+
+/*
  * SIGUSR2, in the old master: starts the new one, or refuses (logged,
  * and told to requester, the -s upgrade process, if not 0).  *pidfile is
  * replaced by the .oldbin path.

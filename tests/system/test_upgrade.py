@@ -228,9 +228,18 @@ def failures(srv):
         failing(srv, 'a binary that exits at once',
                 '#!/bin/sh\nexit 3\n', 'exited with status 3')
         load.more()
+        # The new binary reads a config it finds wrong (here: another file
+        # with an error): the old master passes its first error on.
+        bad = os.path.join(srv.dir, 'bad.conf')
+        write_file(bad, read_file(srv.conf).replace('workers = 3',
+                                                    'workers = 0'))
         failing(srv, 'a binary that cannot read its configuration',
+                '#!/bin/sh\nexec %s "$@" -f %s\n' % (BINARY, bad),
+                'exited with status 1 before it was ready: %s:' % bad)
+        load.more()
+        failing(srv, 'a binary that cannot find its configuration',
                 '#!/bin/sh\nexec %s "$@" -f %s/missing.conf\n'
-                % (BINARY, srv.dir), 'exited with status 1')
+                % (BINARY, srv.dir), 'missing.conf')
         load.more()
         failing(srv, 'a file that cannot be executed',
                 'not a program\n', 'exited with status 127')
