@@ -415,26 +415,6 @@ describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 }
 
-/* Restarts by reason, in the scoreboard for the status page. */
-static void
-count_restart(const struct worker *w, enum worker_exit how, bool expected)
-{
-	int reason;
-
-	if (w->slot->record < 0)
-		return;
-	if (w->timed_out)
-		reason = RESTART_TIMEOUT;
-	else if (expected)
-		return;
-	else if (how == EXIT_NORMAL)
-		reason = w->slot->exit_reason;
-	else
-		reason = RESTART_CRASH;
-	if (reason >= 0 && reason < RESTART_NREASONS)
-		m.sb.master->servers[w->slot->record].restarts[reason]++;
-}
-
 static void
 worker_exited(struct worker *w, int st, int64_t now)
 {
@@ -462,11 +442,11 @@ worker_exited(struct worker *w, int st, int64_t now)
 	}
 	if (!expected || how == EXIT_FATAL)
 		pool_worker_exited(ps, how, now - w->slot->started_ms, now);
-	count_restart(w, how, expected);
-	/* Killed in accept(): it counted itself idle there. */
-	if (w->slot->state == SLOT_IDLE && w->slot->record >= 0)
-		__atomic_sub_fetch(&m.sb.master->servers[w->slot->record].idle,
-				   1, __ATOMIC_ACQ_REL);
+	/* A fatal exit while its generation starts is not retried. */
+	scoreboard_count_restart(&m.sb, w->slot->record, pool_restart_reason(
+		how, expected || (how == EXIT_FATAL && !ps->serving),
+		w->timed_out, w->slot->exit_reason));
+	scoreboard_slot_gone(&m.sb, w->slot);
 	scoreboard_slot_release(&m.sb, w->slot);
 	w->gen->nworkers--;
 	*w = m.workers[--m.nworkers];
@@ -533,19 +513,6 @@ server_queued(struct generation *g, size_t si)
 }
 
 static void
-record_queue(struct generation *g, size_t si)
-{
-	struct sb_server *r;
-
-	if (g->records[si] < 0)
-		return;
-	r = &m.sb.master->servers[g->records[si]];
-	r->queue = g->pools[si].queued;
-	if (r->queue > r->queue_peak)
-		r->queue_peak = r->queue;
-}
-
-static void
 worker_kill_stuck(struct worker *w, int64_t now)
 {
 	log_warning("server %s: worker %d busy for %llds without progress: "
@@ -573,15 +540,15 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 		goto out;
 	n = server_workers(g, si, pw, map);
 	g->pools[si].queued = server_queued(g, si);
-	record_queue(g, si);
+	scoreboard_note_queue(&m.sb, g->records[si], g->pools[si].queued);
 	pool_decide(&g->pools[si], pw, n, now, &act);
 	/* Said once per episode, as Apache does for MaxRequestWorkers. */
-	if (act.capped && !g->pools[si].capped_logged && g->records[si] >= 0)
-		m.sb.master->servers[g->records[si]].max_workers_reached++;
-	if (act.capped && !g->pools[si].capped_logged)
+	if (act.capped && !g->pools[si].capped_logged) {
+		scoreboard_note_capped(&m.sb, g->records[si]);
 		log_warning("server %s: reached max-workers (%d): every worker "
 			    "is busy; consider raising it",
 			    g->conf->servers[si].name, g->pools[si].max_workers);
+	}
 	g->pools[si].capped_logged = act.capped;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < act.nkill; k++)

@@ -258,6 +258,21 @@ pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 	ps->respawn_at_ms = now_ms + ps->backoff_ms;
 }
 
+int
+pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,
+		    int worker_reason)
+{
+	if (timed_out)
+		return RESTART_TIMEOUT;
+	if (expected)
+		return -1;
+	if (how == EXIT_NORMAL)
+		return worker_reason == RESTART_MAX_MEMORY ? RESTART_MAX_MEMORY :
+		       RESTART_MAX_REQUESTS;
+	/* A fatal exit of a serving generation is retried as a crash. */
+	return RESTART_CRASH;
+}
+
 enum worker_exit
 pool_classify_status(int wstatus)
 {

@@ -88,6 +88,15 @@ bool pool_timed_out(const struct pool_worker *w, int64_t now_ms,
 void pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 			int64_t lived_ms, int64_t now_ms);
 
+/*
+ * Why an exited worker counts as replaced (enum restart_reason), or -1
+ * when it does not (told to stop): the watchdog's kill is a timeout, a
+ * normal exit on its own the reason the worker gave (worker_reason),
+ * anything else a crash.
+ */
+int pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,
+			int worker_reason);
+
 /* Maps a waitpid() status to the exit classes above. */
 enum worker_exit pool_classify_status(int wstatus);
 

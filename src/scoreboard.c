@@ -158,6 +158,53 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 	return (int)(r - m->servers);
 }
 
+static struct sb_server *
+record_of(struct scoreboard *sb, int record)
+{
+	if (record < 0 || (uint32_t)record >= sb->master->nservers)
+		return NULL;
+	return &sb->master->servers[record];
+}
+
+void
+scoreboard_note_queue(struct scoreboard *sb, int record, int queued)
+{
+	struct sb_server *r = record_of(sb, record);
+
+	if (r == NULL)
+		return;
+	r->queue = queued;
+	if (queued > r->queue_peak)
+		r->queue_peak = queued;
+}
+
+void
+scoreboard_note_capped(struct scoreboard *sb, int record)
+{
+	struct sb_server *r = record_of(sb, record);
+
+	if (r != NULL)
+		r->max_workers_reached++;
+}
+
+void
+scoreboard_count_restart(struct scoreboard *sb, int record, int reason)
+{
+	struct sb_server *r = record_of(sb, record);
+
+	if (r != NULL && reason >= 0 && reason < RESTART_NREASONS)
+		r->restarts[reason]++;
+}
+
+void
+scoreboard_slot_gone(struct scoreboard *sb, const struct slot *slot)
+{
+	struct sb_server *r = record_of(sb, slot->record);
+
+	if (r != NULL && slot->state == SLOT_IDLE)
+		__atomic_sub_fetch(&r->idle, 1, __ATOMIC_ACQ_REL);
+}
+
 static void
 snapshot_servers(const struct sb_master *m, struct status_snapshot *snap)
 {

@@ -126,6 +126,13 @@ struct status_snapshot;
  */
 int scoreboard_snapshot(const struct scoreboard *sb, int64_t now_ms,
 			struct status_snapshot *snap);
+/* Bookkeeping of a server's record; record -1 (none) is ignored. */
+void scoreboard_note_queue(struct scoreboard *sb, int record, int queued);
+void scoreboard_note_capped(struct scoreboard *sb, int record);
+/* reason: enum restart_reason, or -1 for none. */
+void scoreboard_count_restart(struct scoreboard *sb, int record, int reason);
+/* The slot's worker is reaped: one killed in accept() was counted idle. */
+void scoreboard_slot_gone(struct scoreboard *sb, const struct slot *slot);
 const char *slot_state_name(int state);
 const char *restart_reason_name(int reason);
 

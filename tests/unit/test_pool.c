@@ -524,6 +524,42 @@ test_request_limit(void **state)
 	}
 }
 
+/* Restarts by reason, for the status counters. */
+static void
+test_restart_reason(void **state)
+{
+	static const struct {
+		const char *name;
+		enum worker_exit how;
+		bool expected, timed_out;
+		int worker_reason, reason;
+	} rows[] = {
+		{ "watchdog kill", EXIT_CRASHED, true, true, 0, RESTART_TIMEOUT },
+		{ "told to stop", EXIT_NORMAL, true, false, 0, -1 },
+		{ "terminated", EXIT_CRASHED, true, false, 0, -1 },
+		{ "max-requests", EXIT_NORMAL, false, false, RESTART_MAX_REQUESTS,
+		  RESTART_MAX_REQUESTS },
+		{ "max-memory", EXIT_NORMAL, false, false, RESTART_MAX_MEMORY,
+		  RESTART_MAX_MEMORY },
+		{ "normal exit, no reason given", EXIT_NORMAL, false, false, 0,
+		  RESTART_MAX_REQUESTS },
+		{ "crash", EXIT_CRASHED, false, false, 0, RESTART_CRASH },
+		{ "fatal while serving", EXIT_FATAL, false, false, 0,
+		  RESTART_CRASH },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		int got = pool_restart_reason(rows[i].how, rows[i].expected,
+					      rows[i].timed_out,
+					      rows[i].worker_reason);
+
+		if (got != rows[i].reason)
+			fail_msg("row %zu (%s): %d, expected %d", i, rows[i].name,
+				 got, rows[i].reason);
+	}
+}
+
 /* ---- pool_timed_out ------------------------------------------------------ */
 
 static void
@@ -990,6 +1026,7 @@ main(void)
 		cmocka_unit_test(test_spare_rule_once_a_second),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_request_limit),
+		cmocka_unit_test(test_restart_reason),
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),
