@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-2-Clause
-"""The watchdog knows the handler's own deadlines: `timeout` ends a worker
+"""Supervision.  The watchdog knows the handler's own deadlines: `timeout` ends a worker
 busy on a response that makes no progress, while waits for a request
 (keepalive-timeout, header-timeout) are the handler's and may be longer.
 A retiring worker ends an idle keep-alive wait itself, so a short
 shutdown-timeout kills nobody; and a generation that serves survives
-workers that fail their start (a docroot briefly missing)."""
+workers that fail their start (a docroot briefly missing).  TTIN is
+capped by the total of all pools."""
 import os
 import signal
 import socket
@@ -180,6 +181,28 @@ def root_renamed(t):
         time.monotonic() - start)
 
 
+def ttin_total_cap(t):
+    """The scoreboard holds two generations of at most 2048 workers: a
+    TTIN that would take the servers past that together is refused."""
+    srv = t.server('ttin', servers=[
+        dict(name='big', workers=1, max_workers=1024, min_spare=0,
+             max_spare=1),
+        dict(name='big2', workers=1, max_workers=1023, min_spare=0,
+             max_spare=1),
+        dict(name='small', workers=1)])
+    srv.start()
+    mark = srv.mark()
+    srv.signal(signal.SIGTTIN)
+    srv.wait_log(r'SIGTTIN refused: the servers together may have at most '
+                 r'2048 workers', mark)
+    expect(not srv.find(r'server small: pool size 2', mark),
+           'the fixed pool grew past the total')
+    mark = srv.mark()
+    srv.signal(signal.SIGTTOU)
+    srv.wait_log(r'server big: idle workers', mark)
+    srv.stop()
+
+
 def main():
     t = Test('test_watchdog')
     t.check('timeout = 2 alone: valid; a stalled download ends after '
@@ -190,6 +213,8 @@ def main():
             retiring_keepalive, t)
     t.check('a docroot renamed away and back: workers come back without '
             'a reload', root_renamed, t)
+    t.check('SIGTTIN past 2048 workers in all is refused and logged',
+            ttin_total_cap, t)
     t.finish()
 
 
