@@ -306,6 +306,39 @@ resolve_log_target(const char *conf_path, const char *target)
 	return conf_path_resolve(conf_path, target);
 }
 
+/*
+ * The user's supplementary groups, looked up here in the master: with
+ * initgroups() each worker would load the NSS modules itself (with
+ * libnss_systemd, some 180 KiB of private memory in every worker).
+ */
+static void
+conf_groups(cfg_t *cfg, struct conf *conf)
+{
+	int n = 32;
+
+	for (;;) {
+		gid_t *g = realloc(conf->groups, (size_t)n * sizeof(*g));
+		int want = n;
+
+		if (g == NULL) {
+			conf_error(cfg, "user", "groups of '%s': out of memory",
+				   conf->user);
+			return;
+		}
+		conf->groups = g;
+		if (getgrouplist(conf->user, conf->gid, g, &want) != -1) {
+			conf->ngroups = want;
+			return;
+		}
+		if (n >= 65536) {
+			conf_error(cfg, "user", "user '%s' is in too many groups",
+				   conf->user);
+			return;
+		}
+		n = want > n ? want : 2 * n;
+	}
+}
+
 static void
 conf_identity(cfg_t *cfg, struct conf *conf)
 {
@@ -337,6 +370,8 @@ conf_identity(cfg_t *cfg, struct conf *conf)
 		else
 			conf->gid = gr->gr_gid;
 	}
+	if (conf->uid != (uid_t)-1 && conf->gid != (gid_t)-1)
+		conf_groups(cfg, conf);
 }
 
 static void pool_error(struct conf_pool_error *, const char *, const char *,
@@ -777,6 +812,7 @@ conf_free(struct conf *conf)
 	free(conf->path);
 	free(conf->user);
 	free(conf->group);
+	free(conf->groups);
 	free(conf->pidfile);
 	free(conf->error_log);
 	free(conf);

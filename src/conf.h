@@ -47,6 +47,8 @@ struct conf {
 	char *user, *group;		/* NULL: keep the master's identity */
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups;			/* the user's groups, for setgroups() */
+	int ngroups;
 	char *pidfile;
 	char *error_log;		/* NULL: stderr with -n, else syslog */
 	int log_level;

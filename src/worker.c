@@ -114,9 +114,10 @@ drop_privileges(const struct conf *conf)
 {
 	if (geteuid() != 0 || conf->user == NULL)
 		return 0;
-	if (initgroups(conf->user, conf->gid) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "initgroups(%s, %d)", conf->user,
-			  (int)conf->gid);
+	/* The groups were looked up by the master: no NSS module here. */
+	if (setgroups((size_t)conf->ngroups, conf->groups) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "setgroups(%s, %d groups)",
+			  conf->user, conf->ngroups);
 		return -1;
 	}
 	if (setgid(conf->gid) == -1) {

@@ -3,7 +3,7 @@
 
 As root with `user = "nobody"` the workers run as nobody while the master
 stays root.  Under `unshare --map-root-user` the master is root in a user
-namespace where nobody's ids are unmapped, so initgroups() fails in every
+namespace where nobody's ids are unmapped, so setgroups() fails in every
 worker: a real condition of containers.  The workers then exit with the
 fatal status, and the master neither respawns them in a loop nor serves:
 start-up fails with the reason, and a reload to such a config fails and
@@ -48,6 +48,44 @@ def workers_drop_to_nobody(t):
     srv.stop()
 
 
+def groups_of(pid):
+    for line in open('/proc/%d/status' % pid):
+        if line.startswith('Groups:'):
+            return sorted(int(x) for x in line.split()[1:])
+    return None
+
+
+def mapped_files(pid):
+    """The files pid maps (libraries, the binary)."""
+    out = set()
+    for line in open('/proc/%d/maps' % pid):
+        f = line.split(None, 5)
+        if len(f) == 6 and f[5].startswith('/'):
+            out.add(f[5].strip())
+    return out
+
+
+def workers_groups_from_master(t):
+    """A worker takes nobody's supplementary groups from the list the
+    master looked up: it loads no NSS module (libnss_systemd and the
+    like: their private pages in every worker) after the fork."""
+    if os.geteuid() != 0:
+        return skipped('not root: no privilege drop to test')
+    srv = t.server('groups', user='nobody')
+    srv.start()
+    workers = srv.wait_workers(2)
+    want = sorted(set(os.getgrouplist('nobody', NOBODY.pw_gid)))
+    master_maps = mapped_files(srv.master)
+    for w in workers:
+        expect(groups_of(w) == want, 'worker %d has groups %s, nobody\'s '
+               'are %s' % (w, groups_of(w), want))
+        extra = mapped_files(w) - master_maps
+        expect(not extra, 'worker %d mapped %s after the fork'
+               % (w, sorted(extra)))
+    srv.stop()
+    return 'groups %s' % want
+
+
 def dropped_workers_follow_master(t):
     """Changing ids clears a process's parent-death signal: it must be set
     after the drop, or workers of a killed master live on as orphans."""
@@ -77,7 +115,7 @@ def fatal_start_fails(t):
                         srv.conf], timeout=T(30))
     expect(rc == 1, 'start-up with unusable workers exited %s, not 1' % rc)
     log = srv.log_text()
-    for needle in ('initgroups(nobody', 'status 78 (fatal)',
+    for needle in ('setgroups(nobody', 'status 78 (fatal)',
                    'start-up failed: workers exited fatally'):
         expect(needle in log + err, '%r not reported; stderr: %s'
                % (needle, err[-600:]))
@@ -112,6 +150,8 @@ def main():
     t = Test('test_privileges')
     t.check('workers drop to user nobody, master stays root',
             workers_drop_to_nobody, t)
+    t.check('workers take their groups from the master, load no library',
+            workers_groups_from_master, t)
     t.check('workers running as nobody exit when the master is killed',
             dropped_workers_follow_master, t)
     t.check('fatal workers fail start-up without respawning',
