@@ -72,7 +72,8 @@ upgrade_encode(const struct upgrade_socket *v, size_t n, char *buf,
 		return -1;
 	*p = '\0';
 	for (size_t i = 0; i < n; i++) {
-		snprintf(fd, sizeof(fd), "=%d", v[i].fd);
+		snprintf(fd, sizeof(fd), "=%d%s", v[i].fd,
+			 v[i].managed ? "m" : "");
 		if ((i > 0 && put(";", false, &p, end) == -1) ||
 		    put(v[i].owner, true, &p, end) == -1 ||
 		    put("@", false, &p, end) == -1 ||
@@ -122,7 +123,7 @@ unescape(const char *s, const char *e, char *out, size_t outlen)
 
 static int
 decode_entry(const char *s, const char *e, char *owner, size_t ownerlen,
-	     char *addr, size_t addrlen, int *fd)
+	     char *addr, size_t addrlen, int *fd, bool *managed)
 {
 	const char *at = memchr(s, '@', (size_t)(e - s));
 	const char *eq = at ? memchr(at, '=', (size_t)(e - at)) : NULL;
@@ -131,6 +132,10 @@ decode_entry(const char *s, const char *e, char *owner, size_t ownerlen,
 	if (eq == NULL || eq + 1 == e ||
 	    unescape(s, at, owner, ownerlen) == -1 ||
 	    unescape(at + 1, eq, addr, addrlen) == -1 || addr[0] == '\0')
+		return -1;
+	if ((*managed = e[-1] == 'm'))
+		e--;
+	if (eq + 1 == e)
 		return -1;
 	for (const char *d = eq + 1; d < e; d++) {
 		if (*d < '0' || *d > '9' || v > 100000000)
@@ -152,13 +157,13 @@ upgrade_decode(const char *text,
 	for (;;) {
 		const char *e = strchr(s, ';');
 		char owner[64], addr[ADDR_TEXT_MAX];
-		struct upgrade_socket us = { owner, addr, -1 };
+		struct upgrade_socket us = { owner, addr, -1, false };
 		int rc;
 
 		if (e == NULL)
 			e = s + strlen(s);
 		if (decode_entry(s, e, owner, sizeof(owner), addr, sizeof(addr),
-				 &us.fd) == -1)
+				 &us.fd, &us.managed) == -1)
 			return -1;
 		if ((rc = fn(arg, &us)) != 0)
 			return rc;
@@ -191,7 +196,8 @@ adopt_one(void *arg, const struct upgrade_socket *s)
 	char origin[ADDR_TEXT_MAX + 64];
 
 	snprintf(origin, sizeof(origin), "the old master (fd %d)", s->fd);
-	if (listener_inherit(s->fd, s->owner, origin, false, c->err,
+	/* systemd's socket stays systemd's: its file is never ours. */
+	if (listener_inherit(s->fd, s->owner, origin, s->managed, c->err,
 			     c->errlen) == -1)
 		return -1;
 	c->n++;
@@ -297,7 +303,7 @@ listeners_env(char *buf, size_t len)
 
 	for (size_t i = 0; i < n; i++)
 		v[i] = (struct upgrade_socket){ ls[i]->owner, ls[i]->name,
-						ls[i]->fd };
+						ls[i]->fd, ls[i]->managed };
 	return upgrade_encode(v, n, buf, len);
 }
 

@@ -25,11 +25,13 @@ struct upgrade_socket {
 	const char *owner;		/* the server it serves */
 	const char *addr;		/* its bound address, as logged */
 	int fd;
+	bool managed;			/* the service manager's (activation) */
 };
 
 /*
  * PURE: "owner@addr=fd;..." with '%', '@', '=' and ';' in names escaped
- * as %XX.  Returns 0, or -1 when buf is too small.
+ * as %XX, and an 'm' after the fd of a managed socket.  Returns 0, or -1
+ * when buf is too small.
  */
 int upgrade_encode(const struct upgrade_socket *v, size_t n, char *buf,
 		   size_t len);

@@ -148,6 +148,29 @@ def mismatch(srv):
            'the log and on stderr: %s' % (want, srv.stderr()[-400:]))
 
 
+def upgraded(srv):
+    """An activated unix socket passed on by an upgrade is still systemd's:
+    the new master leaves its file in place when it stops."""
+    tool_present()
+    sock = unix_path(srv, 'up.sock')
+    srv.write_conf(servers=[dict(name='uds', listen='unix:' + sock)])
+    srv.start(ready=False, wrapper=activate_argv([sock], ['u']))
+    wait_listening(socket.AF_UNIX, sock)
+    srv.wait_ready()
+    old = srv.master
+    rc, out, err = srv.ctl('upgrade', timeout=T(90))
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err))
+    new = int(read_file(srv.pidfile))
+    srv.seen.add(new)
+    expect(new != old and srv.wait_exit(T(15)) is not None, 'the old '
+           'master %d still runs' % old)
+    srv.proc, srv.master = None, new
+    echo_once((socket.AF_UNIX, sock), b'after the upgrade')
+    srv.stop()
+    expect(os.path.exists(sock), 'the new master removed systemd\'s unix '
+           'socket file %s' % sock)
+
+
 def main():
     t = Test('test_activation')
     t.check('TCP and unix sockets adopted by address, one bound, '
@@ -157,6 +180,8 @@ def main():
             dual_stack_daemon, t.server('daemon'))
     t.check('a passed socket no server uses: exit 1, naming it', mismatch,
             t.server('mismatch'))
+    t.check('after an upgrade the new master still leaves systemd\'s '
+            'socket file', upgraded, t.server('upgraded'))
     t.finish()
 
 

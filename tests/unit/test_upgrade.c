@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct list {
 	char owner[MAXN][64];
 	char addr[MAXN][128];
 	int fd[MAXN];
+	bool managed[MAXN];
 };
 
 static int
@@ -32,6 +34,7 @@ collect(void *arg, const struct upgrade_socket *s)
 		return 7;
 	snprintf(l->owner[l->n], sizeof(l->owner[0]), "%s", s->owner);
 	snprintf(l->addr[l->n], sizeof(l->addr[0]), "%s", s->addr);
+	l->managed[l->n] = s->managed;
 	l->fd[l->n++] = s->fd;
 	return 0;
 }
@@ -45,14 +48,18 @@ test_round_trip(void **state)
 		size_t n;
 		const char *text;
 	} rows[] = {
-		{ { { "www", "*:80", 5 } }, 1, "www@*:80=5" },
-		{ { { "www", "127.0.0.1:8080", 3 }, { "echo", "[::1]:7", 4 } },
+		{ { { "www", "*:80", 5, false } }, 1, "www@*:80=5" },
+		{ { { "www", "127.0.0.1:8080", 3, false },
+		    { "echo", "[::1]:7", 4, false } },
 		  2, "www@127.0.0.1:8080=3;echo@[::1]:7=4" },
-		{ { { "u", "unix:/run/a;b=c@d%e.sock", 9 } }, 1,
+		{ { { "u", "unix:/run/a;b=c@d%e.sock", 9, false } }, 1,
 		  "u@unix:/run/a%3Bb%3Dc%40d%25e.sock=9" },
-		{ { { "odd@name;x", "0.0.0.0:1", 12 } }, 1,
+		{ { { "odd@name;x", "0.0.0.0:1", 12, false } }, 1,
 		  "odd%40name%3Bx@0.0.0.0:1=12" },
-		{ { { "", "[::]:443", 6 } }, 1, "@[::]:443=6" },
+		{ { { "", "[::]:443", 6, false } }, 1, "@[::]:443=6" },
+		{ { { "www", "*:80", 3, true },
+		    { "u", "unix:/run/m", 4, false } }, 2,
+		  "www@*:80=3m;u@unix:/run/m=4" },
 		{ { { 0 } }, 0, "" },
 	};
 
@@ -72,7 +79,8 @@ test_round_trip(void **state)
 		for (size_t k = 0; k < l.n; k++)
 			if (strcmp(l.owner[k], rows[i].v[k].owner) != 0 ||
 			    strcmp(l.addr[k], rows[i].v[k].addr) != 0 ||
-			    l.fd[k] != rows[i].v[k].fd)
+			    l.fd[k] != rows[i].v[k].fd ||
+			    l.managed[k] != rows[i].v[k].managed)
 				fail_msg("row %zu entry %zu: %s@%s=%d", i, k,
 					 l.owner[k], l.addr[k], l.fd[k]);
 	}
@@ -81,7 +89,9 @@ test_round_trip(void **state)
 static void
 test_encode_too_small(void **state)
 {
-	const struct upgrade_socket v[] = { { "www", "127.0.0.1:80", 3 } };
+	const struct upgrade_socket v[] = {
+		{ "www", "127.0.0.1:80", 3, false },
+	};
 	char buf[64];
 
 	(void)state;
@@ -111,6 +121,9 @@ test_decode_malformed(void **state)
 		"w=w@*:80=3",		/* unescaped separator in a name */
 		"www@*:80=3=4",
 		"www@*:80=99999999999",
+		"www@*:80=m",		/* a flag without an fd */
+		"www@*:80=3mm",
+		"www@*:80=m3",
 	};
 
 	(void)state;
