@@ -294,6 +294,31 @@ def roll_back(srv):
     return note
 
 
+def new_master_dies(srv):
+    """The new master dies after WINCH emptied the old one: the old master
+    takes its pidfile back and starts workers again by itself."""
+    old = start(srv)
+    install(srv)
+    mark = srv.mark()
+    os.kill(old, signal.SIGUSR2)
+    new = new_master_serving(srv, mark)
+    srv.seen.add(new)
+    os.kill(old, signal.SIGWINCH)
+    expect(wait_until(lambda: children(old) == [new], T(15)),
+           'old workers still run after WINCH: %s' % children(old))
+    os.kill(new, signal.SIGKILL)
+    srv.wait_log(r'upgrade: new master %d was killed by signal 9 .*'
+                 r'pidfile .* restored' % new, mark)
+    expect(pidfile_pid(srv.pidfile) == old, 'pidfile names %s, not the old '
+           'master %d' % (pidfile_pid(srv.pidfile), old))
+    expect(wait_until(lambda: len(srv.workers()) == 3, T(10)),
+           'the old master has workers %s' % srv.workers())
+    with HttpClient(srv, 'www') as c:
+        r = c.request('/index.html')
+        expect(r is not None and r.status == 200, 'GET after: %r' % r)
+    srv.stop(signal.SIGQUIT)
+
+
 def snapshot(pid):
     """The master's descriptors by kind, and its process count."""
     kinds = sorted(re.sub(r'\[\d+\]', '', t) for t in fd_targets(pid))
@@ -339,6 +364,9 @@ def main():
             failures, setup(t, 'failures'))
     t.check('a second USR2 while pending is refused; roll back (HUP old, '
             'QUIT new) under load', roll_back, setup(t, 'rollback'))
+    t.check('the new master dies after WINCH: the old one takes the '
+            'pidfile back and starts workers again', new_master_dies,
+            setup(t, 'dies'))
     t.check('10 upgrades in a row: same descriptors, same processes, no '
             'leftovers', repeated, setup(t, 'repeated'))
     t.finish()
