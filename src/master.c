@@ -379,6 +379,8 @@ worker_retire(struct worker *w, int64_t now)
 		return;
 	w->retiring = true;
 	w->kill_at_ms = now + (int64_t)m.current->conf->shutdown_timeout * 1000;
+	/* An idle keep-alive client is let go well before the kill. */
+	w->slot->idle_until_ms = now + (w->kill_at_ms - now) / 2;
 	worker_signal(w, SIGQUIT);
 }
 

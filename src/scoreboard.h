@@ -56,6 +56,8 @@ struct slot {
 	volatile sig_atomic_t exit_reason;	/* enum restart_reason */
 	/* Set by the master: close the connection once it is idle. */
 	volatile sig_atomic_t drop_idle;
+	/* Set by the master with SIGQUIT: no idle keep-alive wait past it. */
+	volatile int64_t idle_until_ms;
 	volatile int64_t started_ms;	/* CLOCK_MONOTONIC */
 	volatile int64_t state_since_ms;
 	volatile int64_t last_activity_ms;

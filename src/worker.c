@@ -28,7 +28,7 @@
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t reopen_logs;
-static volatile int64_t stop_ms;	/* when told to stop (monotonic) */
+static int64_t stop_seen_ms;		/* when the handler first saw the stop */
 static int64_t idle_grace_ms;		/* keep-alive wait left to a retiree */
 static int listen_fd = -1;
 static int dead_fd = -1;	/* an unconnected socket: accept() on it fails */
@@ -50,8 +50,6 @@ on_quit(int signo)
 	int saved = errno;
 
 	(void)signo;
-	if (!stopping)
-		stop_ms = monotonic_ms();	/* clock_gettime() is safe here */
 	stopping = 1;
 	if (dead_fd != -1)
 		dup2(dead_fd, listen_fd);
@@ -401,9 +399,14 @@ conn_idle_limit_ms(const struct handler_conn *conn)
 	(void)conn;
 	if (my_slot->drop_idle)
 		return 0;
-	if (stopping)
-		return stop_ms + idle_grace_ms;
-	return INT64_MAX;
+	if (!stopping)
+		return INT64_MAX;
+	/* The master said until when; not so when it died (PDEATHSIG). */
+	if (my_slot->idle_until_ms > 0)
+		return my_slot->idle_until_ms;
+	if (stop_seen_ms == 0)
+		stop_seen_ms = monotonic_ms();
+	return stop_seen_ms + idle_grace_ms;
 }
 
 int
