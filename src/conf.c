@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "handler.h"
 #include "log.h"
+#include "proxy.h"
 
 #ifndef PIDFILE_DEFAULT
 #define PIDFILE_DEFAULT "/run/preforkd.pid"
@@ -216,6 +217,8 @@ server_options(void)
 		CFG_INT("max-requests-jitter", 0, CFGF_NONE),
 		CFG_STR("max-memory", "0", CFGF_NONE),
 		CFG_INT("timeout", 60, CFGF_NONE),
+		CFG_STR("proxy-protocol", "off", CFGF_NONE),
+		CFG_STR_LIST("proxy-allow", "{127.0.0.0/8, ::1, unix}", CFGF_NONE),
 	};
 	size_t n = 0;
 
@@ -496,6 +499,31 @@ conf_pool(cfg_t *sec, struct server_conf *s)
 		conf_error(sec, err[i].option, "%s", err[i].message);
 }
 
+static void
+conf_proxy(cfg_t *sec, struct server_conf *s)
+{
+	const char *mode = cfg_getstr(sec, "proxy-protocol");
+	unsigned n = cfg_size(sec, "proxy-allow");
+	char err[256];
+
+	if ((s->proxy_mode = proxy_mode_parse(mode)) == -1) {
+		s->proxy_mode = PROXY_OFF;
+		conf_error(sec, "proxy-protocol", "proxy-protocol '%s' is not "
+			   "one of off, v1, v2, any", mode);
+	}
+	if (n == 0)
+		return;
+	if ((s->proxy_allow = calloc(n, sizeof(*s->proxy_allow))) == NULL) {
+		conf_error(sec, "proxy-allow", "out of memory");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (addr_cidr_parse(cfg_getnstr(sec, "proxy-allow", i),
+				    &s->proxy_allow[i], err, sizeof(err)) == -1)
+			conf_error(sec, "proxy-allow", "proxy-allow: %s", err);
+	s->nproxy_allow = n;
+}
+
 /* prev[0..nprev) are the servers before this one, for duplicate checks. */
 static void
 conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
@@ -515,6 +543,7 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 			   cfg_getstr(sec, "max-memory"));
 	s->timeout = (int)cfg_getint(sec, "timeout");
 	conf_pool(sec, s);
+	conf_proxy(sec, s);
 
 	if (listen == NULL)
 		conf_error(sec, NULL, "server '%s' has no listen address",
@@ -807,6 +836,7 @@ conf_free(struct conf *conf)
 			s->handler->free_conf(s->hconf);
 		free(s->name);
 		free(s->listen_text);
+		free(s->proxy_allow);
 	}
 	free(conf->servers);
 	free(conf->path);

@@ -40,6 +40,9 @@ struct server_conf {
 	long max_requests_jitter;	/* each worker's limit: + 0..this */
 	uint64_t max_memory;		/* bytes of RSS; 0 = no limit */
 	int timeout;			/* seconds without progress */
+	int proxy_mode;			/* enum proxy_mode: PROXY header */
+	struct addr_cidr *proxy_allow;	/* peers that must send it */
+	size_t nproxy_allow;
 };
 
 struct conf {

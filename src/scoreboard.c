@@ -227,6 +227,7 @@ snapshot_servers(const struct sb_master *m, struct status_snapshot *snap)
 		for (int k = 0; k < RESTART_NREASONS; k++)
 			v->restarts[k] = r->restarts[k];
 		v->max_workers_reached = r->max_workers_reached;
+		v->proxy_refused = r->proxy_refused;
 	}
 }
 

@@ -41,7 +41,7 @@ enum restart_reason {
 #define SB_LISTEN_MAX 128
 #define SB_SERVERS_MAX 64
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 1u
+#define SB_VERSION 2u
 
 struct slot {
 	volatile pid_t pid;
@@ -83,6 +83,8 @@ struct sb_server {
 	volatile uint64_t connections, requests, bytes_sent;
 	volatile uint64_t restarts[RESTART_NREASONS];
 	volatile uint64_t max_workers_reached;
+	/* Connections refused for their PROXY header, or for having none. */
+	volatile uint64_t proxy_refused;
 };
 
 struct sb_master {

@@ -134,6 +134,9 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 		buf_printf(b, "  queue %d now, %d peak; reached max-workers %"
 			   PRIu64 " times\n", v->queue, v->queue_peak,
 			   v->max_workers_reached);
+		if (v->proxy_refused > 0)
+			buf_printf(b, "  PROXY header refused %" PRIu64
+				   " connections\n", v->proxy_refused);
 		buf_printf(b, "  workers:");
 		for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++)
 			buf_printf(b, " %s %d%s", slot_state_name(st),
@@ -193,8 +196,9 @@ json_server(const struct status_server *v, struct status_buf *b)
 	json_string(b, v->listen);
 	buf_printf(b, ",\"generation\":%u,\"queue\":%d,\"queue_peak\":%d,"
 		   "\"max_workers\":%d,\"max_workers_reached\":%" PRIu64
-		   ",\"workers\":{", v->generation, v->queue, v->queue_peak,
-		   v->max_workers, v->max_workers_reached);
+		   ",\"proxy_refused\":%" PRIu64 ",\"workers\":{",
+		   v->generation, v->queue, v->queue_peak, v->max_workers,
+		   v->max_workers_reached, v->proxy_refused);
 	for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++)
 		buf_printf(b, "%s\"%s\":%d", st > SLOT_STARTING ? "," : "",
 			   slot_state_name(st), v->workers[st]);
@@ -326,6 +330,10 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 		  "Times a pool was short of workers at max-workers.");
 	prom_per_server(s, b, "max_workers_reached_total",
 			offsetof(struct status_server, max_workers_reached));
+	prom_head(b, "proxy_refused_total", "counter",
+		  "Connections closed for a missing or bad PROXY header.");
+	prom_per_server(s, b, "proxy_refused_total",
+			offsetof(struct status_server, proxy_refused));
 	prom_head(b, "reloads_total", "counter", "Configuration reloads.");
 	buf_printf(b, "preforkd_reloads_total %" PRIu64 "\n", s->reloads);
 	prom_head(b, "uptime_seconds", "gauge", "Seconds since the master "

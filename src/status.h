@@ -27,6 +27,7 @@ struct status_server {
 	uint64_t connections, requests, bytes_sent;
 	uint64_t restarts[RESTART_NREASONS];
 	uint64_t max_workers_reached;
+	uint64_t proxy_refused;
 };
 
 struct status_worker {

@@ -20,11 +20,20 @@
 #include "handler.h"
 #include "log.h"
 #include "pool.h"
+#include "proxy.h"
+#include "proxyio.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 #include "status.h"
 #include "worker.h"
 
 #define WORKER_EXIT_CRASH 1
+/*
+ * A balancer sends the PROXY header at once; the specification asks a
+ * receiver to wait at least 3 s, to cover a TCP retransmission.
+ */
+#define PROXY_HEADER_MS 5000
+#define PROXY_REPORT_MS 60000
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t reopen_logs;
@@ -211,6 +220,42 @@ set_state(int state, int64_t deadline_ms)
 	my_slot->state = state;
 }
 
+/*
+ * With proxy-protocol on, the header comes first and its source becomes
+ * the peer.  A peer outside proxy-allow, or one whose header is missing,
+ * partial or malformed, is refused: counted, and logged now and then.
+ */
+static bool
+proxy_header_taken(const struct server_conf *server, struct handler_conn *conn)
+{
+	static struct ratelimit refusals = RATELIMIT_INIT(PROXY_REPORT_MS);
+	int64_t deadline = monotonic_ms() + PROXY_HEADER_MS;
+	const char *why = NULL;
+	unsigned long held;
+	char peer[SLOT_CLIENT_MAX];
+
+	if (server->proxy_mode == PROXY_OFF)
+		return true;
+	if (proxyio_peer_allowed(server, &conn->peer, conn->peerlen)) {
+		conn_phase(conn, CONN_READING, deadline);
+		if (proxyio_read_header(conn->fd, server->proxy_mode, deadline,
+					&conn->peer, &conn->peerlen, &why) == 0)
+			return true;
+	}
+	if (my_record != NULL)
+		__atomic_add_fetch(&my_record->proxy_refused, 1,
+				   __ATOMIC_RELAXED);
+	if (ratelimit_pass(&refusals, monotonic_ms(), &held)) {
+		addr_format_sockaddr((const struct sockaddr *)&conn->peer,
+				     conn->peerlen, peer, sizeof(peer));
+		log_notice("server %s: connection from %s closed: %s%s "
+			   "(%lu more refused before)", server->name, peer,
+			   why != NULL ? "PROXY header " : "not in proxy-allow",
+			   why != NULL ? why : "", held);
+	}
+	return false;
+}
+
 static void
 worker_serve(const struct server_conf *server, int fd,
 	     const struct sockaddr_storage *peer, socklen_t peerlen)
@@ -226,6 +271,17 @@ worker_serve(const struct server_conf *server, int fd,
 	my_slot->drop_idle = 0;
 	conn_phase(&conn, CONN_WRITING, 0);
 	my_slot->connections++;
+	if (!proxy_header_taken(server, &conn)) {
+		my_slot->state = SLOT_CLOSING;
+		close(fd);
+		return;
+	}
+	if (conn.peerlen != peerlen ||
+	    memcmp(&conn.peer, peer, peerlen) != 0)
+		addr_format_sockaddr((const struct sockaddr *)&conn.peer,
+				     conn.peerlen, my_slot->client,
+				     sizeof(my_slot->client));
+	conn_phase(&conn, CONN_WRITING, 0);
 	server->handler->serve(&conn);
 	my_slot->state = SLOT_CLOSING;
 	close(fd);

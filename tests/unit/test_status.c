@@ -50,6 +50,7 @@ fill(struct status_snapshot *s)
 	s->servers[0].restarts[RESTART_CRASH] = 1;
 	s->servers[0].restarts[RESTART_MAX_REQUESTS] = 4;
 	s->servers[0].max_workers_reached = 2;
+	s->servers[0].proxy_refused = 7;
 	strcpy(s->servers[1].name, "echo");
 	strcpy(s->servers[1].listen, "unix:/run/e.sock");
 	s->servers[1].generation = 2;
@@ -96,6 +97,7 @@ test_text(void **state)
 		"\n"
 		"server www: listen 127.0.0.1:8080, generation 2, max-workers 256\n"
 		"  queue 1 now, 9 peak; reached max-workers 2 times\n"
+		"  PROXY header refused 7 connections\n"
 		"  workers: starting 0, idle 0, reading 0, writing 0, keep-alive 1, "
 		"closing 0\n"
 		"  totals: connections 50, requests 120, bytes 65536\n"
@@ -132,14 +134,14 @@ test_json(void **state)
 		"\"reloads\":1},\"servers\":["
 		"{\"name\":\"www\",\"listen\":\"127.0.0.1:8080\",\"generation\":2,"
 		"\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
-		"\"max_workers_reached\":2,\"workers\":{\"starting\":0,\"idle\":0,"
+		"\"max_workers_reached\":2,\"proxy_refused\":7,\"workers\":{\"starting\":0,\"idle\":0,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":1,\"closing\":0},"
 		"\"connections\":50,\"requests\":120,\"sent_bytes\":65536,"
 		"\"restarts\":{\"crash\":1,\"timeout\":0,\"max-requests\":4,"
 		"\"max-memory\":0}},"
 		"{\"name\":\"echo\",\"listen\":\"unix:/run/e.sock\",\"generation\":2,"
 		"\"queue\":0,\"queue_peak\":0,\"max_workers\":2,"
-		"\"max_workers_reached\":0,\"workers\":{\"starting\":0,\"idle\":1,"
+		"\"max_workers_reached\":0,\"proxy_refused\":0,\"workers\":{\"starting\":0,\"idle\":1,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":0,\"closing\":0},"
 		"\"connections\":0,\"requests\":0,\"sent_bytes\":0,"
 		"\"restarts\":{\"crash\":0,\"timeout\":3,\"max-requests\":0,"
@@ -220,6 +222,11 @@ test_prometheus(void **state)
 		"# TYPE preforkd_max_workers_reached_total counter\n"
 		"preforkd_max_workers_reached_total{server=\"www\"} 2\n"
 		"preforkd_max_workers_reached_total{server=\"echo\"} 0\n"
+		"# HELP preforkd_proxy_refused_total Connections closed for a "
+		"missing or bad PROXY header.\n"
+		"# TYPE preforkd_proxy_refused_total counter\n"
+		"preforkd_proxy_refused_total{server=\"www\"} 7\n"
+		"preforkd_proxy_refused_total{server=\"echo\"} 0\n"
 		"# HELP preforkd_reloads_total Configuration reloads.\n"
 		"# TYPE preforkd_reloads_total counter\n"
 		"preforkd_reloads_total 1\n"
