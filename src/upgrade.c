@@ -215,6 +215,7 @@ upgrade_adopt(char *err, size_t errlen)
 
 	if (list == NULL && ready == NULL)
 		return -1;
+	err[0] = '\0';
 	fd = ready ? strtol(ready, &end, 10) : -1;
 	if (list == NULL || ready == NULL || *end != '\0' || fd < 3 ||
 	    fcntl((int)fd, F_GETFD) == -1) {

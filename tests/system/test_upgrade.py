@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -319,6 +320,26 @@ def new_master_dies(srv):
     srv.stop(signal.SIGQUIT)
 
 
+def bad_environment(srv):
+    """A master given a malformed hand-over refuses to start, naming it."""
+    r, w = os.pipe()
+    try:
+        for value, says in (('www@127.0.0.1:1', 'is malformed'),
+                            ('www@127.0.0.1:1=%d' % r, 'not a socket')):
+            env = dict(os.environ, PREFORKD_LISTENERS=value,
+                       PREFORKD_UPGRADE_FD=str(w))
+            p = subprocess.run([BINARY, '-n', '-f', srv.conf], env=env,
+                               stdin=subprocess.DEVNULL, pass_fds=(r, w),
+                               capture_output=True, timeout=T(30))
+            err = p.stderr.decode(errors='replace')
+            expect(p.returncode == 1 and says in err,
+                   'PREFORKD_LISTENERS=%s: exit %s, stderr %r'
+                   % (value, p.returncode, err))
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def snapshot(pid):
     """The master's descriptors by kind, and its process count."""
     kinds = sorted(re.sub(r'\[\d+\]', '', t) for t in fd_targets(pid))
@@ -367,6 +388,8 @@ def main():
     t.check('the new master dies after WINCH: the old one takes the '
             'pidfile back and starts workers again', new_master_dies,
             setup(t, 'dies'))
+    t.check('a malformed hand-over in the environment: exit 1, naming it',
+            bad_environment, setup(t, 'badenv'))
     t.check('10 upgrades in a row: same descriptors, same processes, no '
             'leftovers', repeated, setup(t, 'repeated'))
     t.finish()
