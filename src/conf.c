@@ -48,6 +48,7 @@ struct range {
 
 static const struct range ranges[] = {
 	{ "shutdown-timeout", 0, 3600 },
+	{ "drain-delay", 0, 3600 },
 	{ "backlog", 1, 65535 },
 	{ "workers", 1, CONF_MAX_WORKERS },
 	{ "min-spare", 0, CONF_MAX_WORKERS },
@@ -245,6 +246,7 @@ schema_init(void)
 		CFG_STR("error-log", NULL, CFGF_NODEFAULT),
 		CFG_STR("log-level", "info", CFGF_NONE),
 		CFG_INT("shutdown-timeout", 30, CFGF_NONE),
+		CFG_INT("drain-delay", 0, CFGF_NONE),
 		CFG_SEC("server", server_options(),
 			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
@@ -589,6 +591,7 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	conf->pidfile = conf_path_resolve(path, cfg_getstr(cfg, "pidfile"));
 	conf->error_log = resolve_log_target(path, cfg_getstr(cfg, "error-log"));
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
+	conf->drain_delay = (int)cfg_getint(cfg, "drain-delay");
 	if ((conf->log_level = log_level_parse(level)) == -1) {
 		conf->log_level = LOG_LEVEL_INFO;
 		conf_error(cfg, "log-level", "log-level '%s' is not one of "

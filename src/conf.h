@@ -56,6 +56,7 @@ struct conf {
 	char *error_log;		/* NULL: stderr with -n, else syslog */
 	int log_level;
 	int shutdown_timeout;
+	int drain_delay;		/* seconds of serving after QUIT/WINCH */
 	size_t nservers;
 	struct server_conf *servers;
 };

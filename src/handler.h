@@ -80,6 +80,11 @@ bool conn_stopping(const struct handler_conn *conn);
  * connection (cached files) may go now.
  */
 bool conn_retiring(const struct handler_conn *conn);
+/*
+ * True once the instance drains: a graceful stop or an upgrade's
+ * retirement has begun, though the worker may serve on for drain-delay.
+ */
+bool conn_draining(const struct handler_conn *conn);
 
 /* What a connection is doing, for the scoreboard and the watchdog. */
 enum conn_phase {

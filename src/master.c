@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "control.h"
 #include "daemon.h"
+#include "drain.h"
 #include "handler.h"
 #include "listener.h"
 #include "log.h"
@@ -858,6 +859,7 @@ master_reload(int64_t now, bool hup)
 	m.pending_deadline_ms = now + START_TIMEOUT_MS;
 	requesters_add(&m.pending_req, &req);
 	m.winched = false;
+	drain_cancel_retire(m.sb.master);
 out:
 	requesters_free(&req);
 }
@@ -1044,6 +1046,15 @@ master_winch(int64_t now)
 		log_info("SIGWINCH ignored in the foreground");
 		return;
 	}
+	drain_begin(m.sb.master, DRAIN_RETIRE, m.current->conf->drain_delay,
+		    now);
+}
+
+static void
+master_winch_retire(int64_t now)
+{
+	if (m.mode != RUNNING)
+		return;
 	log_notice("SIGWINCH: retiring all workers until the next reload");
 	m.winched = true;
 	generation_retire(m.current, now);
@@ -1068,6 +1079,17 @@ master_shutdown(enum master_mode mode, int64_t now)
 	}
 	for (size_t i = 0; i < m.nworkers; i++)
 		worker_retire(&m.workers[i], now);
+}
+
+/* QUIT: drain first, when drain-delay asks for it, then stop gracefully. */
+static void
+master_quit(int64_t now)
+{
+	if (m.mode != RUNNING) {
+		master_shutdown(STOPPING_GRACEFUL, now);
+		return;
+	}
+	drain_begin(m.sb.master, DRAIN_STOP, m.current->conf->drain_delay, now);
 }
 
 /* ---- start-up and the loop ---- */
@@ -1111,6 +1133,7 @@ sleep_ms(int64_t now)
 {
 	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
 		    m.dropped_pending || upgrade_pending() || m.mode != RUNNING ||
+		    drain_waiting() ||
 		    workers_busy();
 	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);
 
@@ -1149,7 +1172,7 @@ master_loop(void)
 		}
 		if (sig_quit) {
 			sig_quit = 0;
-			master_shutdown(STOPPING_GRACEFUL, now);
+			master_quit(now);
 		}
 		if (sig_child) {
 			sig_child = 0;
@@ -1172,6 +1195,16 @@ master_loop(void)
 		if (sig_winch) {
 			sig_winch = 0;
 			master_winch(now);
+		}
+		switch (drain_due(now)) {
+		case DRAIN_STOP:
+			master_shutdown(STOPPING_GRACEFUL, now);
+			break;
+		case DRAIN_RETIRE:
+			master_winch_retire(now);
+			break;
+		case DRAIN_NONE:
+			break;
 		}
 		for (; sig_ttin > 0; sig_ttin--)
 			master_resize(+1);

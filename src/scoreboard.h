@@ -41,7 +41,7 @@ enum restart_reason {
 #define SB_LISTEN_MAX 128
 #define SB_SERVERS_MAX 64
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 2u
+#define SB_VERSION 3u
 
 struct slot {
 	volatile pid_t pid;
@@ -96,6 +96,8 @@ struct sb_master {
 	int64_t started_ms;
 	volatile unsigned generation;
 	volatile uint64_t reloads;
+	/* Set by the master once a graceful stop or WINCH begins. */
+	volatile sig_atomic_t draining;
 	struct sb_server servers[SB_SERVERS_MAX];
 };
 

@@ -449,6 +449,13 @@ conn_phase(struct handler_conn *conn, enum conn_phase phase,
 	set_state(states[phase], deadline_ms);
 }
 
+bool
+conn_draining(const struct handler_conn *conn)
+{
+	(void)conn;
+	return scoreboard != NULL && scoreboard->master->draining;
+}
+
 int64_t
 conn_idle_limit_ms(const struct handler_conn *conn)
 {

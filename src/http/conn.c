@@ -330,6 +330,8 @@ dispatch(struct http_exchange *ex, const struct http_request *req)
 	ex->path = path;
 	if (http_status_match(ex->hc, path))
 		http_serve_status(ex);
+	else if (http_health_match(ex->hc, path))
+		http_serve_health(ex);
 	else
 		http_serve_path(ex);
 }

@@ -33,6 +33,7 @@ static cfg_opt_t http_options[] = {
 	CFG_INT("open-file-cache", 64, CFGF_NONE),
 	CFG_INT("open-file-cache-valid", 1, CFGF_NONE),
 	CFG_STR("status-path", "", CFGF_NONE),
+	CFG_STR("health-path", "", CFGF_NONE),
 	CFG_STR_LIST("status-allow", "{127.0.0.1, ::1}", CFGF_NONE),
 	CFG_END()
 };
@@ -56,6 +57,7 @@ http_free(void *p)
 	free(hc->access_log);
 	free(hc->default_type);
 	free(hc->status_path);
+	free(hc->health_path);
 	free(hc->status_allow);
 	free(hc);
 }
@@ -188,6 +190,7 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	ok &= http_configure_header_values(sec);
 	ok = ok && http_configure_files(sec, hc);
 	ok &= http_status_configure(sec, hc);
+	ok = ok && http_health_configure(sec, hc);
 	if (!ok || hc->default_type == NULL || hc->index == NULL) {
 		http_free(hc);
 		return -1;

@@ -38,6 +38,7 @@ struct http_conf {
 	bool server_tokens;
 	char *default_type;
 	char *status_path;		/* NULL: no status page */
+	char *health_path;		/* NULL: no health check */
 	struct addr_cidr *status_allow;
 	size_t nstatus_allow;
 	struct mime_table *mime;
@@ -65,6 +66,11 @@ struct http_exchange {
 bool http_status_configure(cfg_t *sec, struct http_conf *hc);
 bool http_status_match(const struct http_conf *hc, const char *path);
 void http_serve_status(struct http_exchange *ex);
+
+/* health.c: health-path, 200 while serving, 503 while draining. */
+bool http_health_configure(cfg_t *sec, struct http_conf *hc);
+bool http_health_match(const struct http_conf *hc, const char *path);
+void http_serve_health(struct http_exchange *ex);
 
 /* conn.c: the handler's serve entry point. */
 void http_conn_serve(struct handler_conn *conn);
