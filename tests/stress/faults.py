@@ -15,18 +15,22 @@ import time
 from harness import T, alive, expect, proc_stat, read_file, socket_inodes, \
     wait_until
 from load import LOST, RESET_FILE, Fail, recv_some
+import sockdiag
 
 # ---------------------------------------------------------------- /proc
 
-def tcp_rows():
-    """(local port, remote port, inode) of every TCP socket a process
-    holds (the load leaves thousands in TIME_WAIT, with inode 0: skipped
-    before the costly part)."""
+def tcp_rows(states=sockdiag.NOT_TIME_WAIT):
+    """(local port, remote port, inode) of the TCP sockets in `states`:
+    through sock_diag, else (slowly) /proc/net/tcp."""
+    try:
+        return [r[:3] for r in sockdiag.tcp_sockets(states)]
+    except OSError:
+        pass
     rows = []
     for name in ('/proc/net/tcp', '/proc/net/tcp6'):
         for line in (read_file(name) or '').split('\n')[1:]:
             f = line.split()
-            if len(f) >= 10 and f[9] != '0':
+            if len(f) >= 10 and states & (1 << int(f[3], 16)):
                 rows.append((int(f[1].rsplit(':', 1)[1], 16),
                              int(f[2].rsplit(':', 1)[1], 16), int(f[9])))
     return rows
@@ -40,11 +44,7 @@ def client_ports(pid, server_ports, rows=None):
 
 
 def listening(port):
-    text = ''.join(read_file(n) or '' for n in ('/proc/net/tcp',
-                                                '/proc/net/tcp6'))
-    return any(len(f) > 3 and f[3] == '0A' and
-               int(f[1].rsplit(':', 1)[1], 16) == port
-               for f in (line.split() for line in text.split('\n')[1:]))
+    return any(r[0] == port for r in tcp_rows(1 << sockdiag.LISTEN))
 
 
 def rss_kib(pid):
