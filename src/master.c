@@ -1089,7 +1089,9 @@ master_quit(int64_t now)
 		master_shutdown(STOPPING_GRACEFUL, now);
 		return;
 	}
-	drain_begin(m.sb.master, DRAIN_STOP, m.current->conf->drain_delay, now);
+	/* After WINCH the workers are gone: nothing is left to drain. */
+	drain_begin(m.sb.master, DRAIN_STOP, m.winched ? 0 :
+		    m.current->conf->drain_delay, now);
 }
 
 /* ---- start-up and the loop ---- */
