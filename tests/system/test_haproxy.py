@@ -28,6 +28,7 @@ from test_http_util import http_server, make_tree
 BODY = b'served through haproxy\n' * 20
 DRAIN = 5               # drain-delay: longer than HAProxy takes to notice
 CLIENTS = 3
+WORKERS = 5             # a fixed pool: the workers present are all there is
 CLIENT_ADDR = '127.0.0.2'
 
 
@@ -193,7 +194,8 @@ class Load:
 
 def instance(t, name, port, root):
     srv = http_server(t, name, [dict(
-        name='www', listen='127.0.0.1:%d' % port, workers=5,
+        name='www', listen='127.0.0.1:%d' % port, workers=WORKERS,
+        max_workers=WORKERS,
         proxy_protocol='v2',
         http=dict(root=root, health_path='/healthz',
                   access_log=os.path.join(t.dir, name + '-access.log')))],
@@ -272,6 +274,10 @@ def main():
             rc, out, err = b.ctl('reload')
             expect(rc == 0, '-s reload: %s %s' % (rc, err))
             load.more()
+            # The old generation finishes its connections and leaves.
+            expect(wait_until(lambda: len(children(b.master)) == WORKERS,
+                              T(20)), 'B has workers %s, not %d'
+                   % (children(b.master), WORKERS))
         t.check('B reloaded', reload_b)
         t.check('B stopped gracefully (down during its drain) and started '
                 'again', stop_start, hap, load, b, 'b')
