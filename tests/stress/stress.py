@@ -67,7 +67,8 @@ class Stress:
         self.root = os.path.join(self.dir, 'www')
         self.logs = os.path.join(self.dir, 'logs')
         self.mounted = []
-        self.figures = []       # (phase, sent, correct, doomed, failed)
+        self.figures = []       # (phase, sent, correct, doomed, failed,
+        #                          unanswered)
         self.known = 0
         os.makedirs(self.logs)
         # STRESS_NO_MOUNT=1 runs the substitutes used where mount fails.
@@ -404,13 +405,15 @@ def run_faults(run):
 
 
 def figures_table(run):
-    print('# %-36s %8s %8s %7s %7s' % ('phase', 'sent', 'correct',
-                                       'doomed', 'failed'))
-    for name, sent, correct, doomed, failed, _ in run.figures:
-        print('# %-36s %8d %8d %7d %7d' % (name[:36], sent, correct,
-                                           doomed, failed))
-    tot = [sum(f[i] for f in run.figures) for i in range(1, 5)]
-    print('# %-36s %8d %8d %7d %7d' % ('total', *tot))
+    """Every phase's requests: sent = correct + doomed + failed + those
+    pipelined behind a Connection: close, never answered (unanswered)."""
+    row = '# %-34s %8s %8s %7s %7s %7s'
+    print(row % ('phase', 'sent', 'correct', 'doomed', 'failed',
+                 'unansw.'))
+    for f in run.figures:
+        print(row % ((f[0][:34],) + f[1:]))
+    print(row % (('total',) + tuple(sum(f[i] for f in run.figures)
+                                    for i in range(1, 6))))
 
 
 def main():
@@ -426,9 +429,9 @@ def main():
         return ok
     t.check = counted
     run = Stress(t)
-    print('# mode %s (seed %d): %ds of fault cycles (at least one), %ds '
-          'of load per phase; logs on %s' % (
-              MODE, run.seed, run.total, run.phase_seconds,
+    print('# mode %s (seed %d): %s, %ds of load per phase; logs on %s' % (
+              MODE, run.seed, 'cycles of faults for %ds' % run.total
+              if run.total else 'one cycle of faults', run.phase_seconds,
               'a 48 MiB tmpfs' if run.tmpfs else 'the build dir (no tmpfs: '
               'the full disk is an RLIMIT_FSIZE)'))
     sys.stdout.flush()
