@@ -34,9 +34,8 @@ def kill_newest(srv, known):
     return new[0]
 
 
-def delays_grow(srv):
+def delays_grow(srv, known):
     srv.start()
-    known = set()
     killed = [kill_newest(srv, known) for _ in range(5)]
     kill_newest(srv, known)
     starts = start_times(srv)
@@ -53,9 +52,11 @@ def delays_grow(srv):
     return 'gaps ' + ' '.join('%.2f' % g for g in gaps)
 
 
-def delay_resets(srv):
-    # The last worker of delays_grow lives: after 2 s, a death is healthy.
-    w = srv.wait_workers(1)
+def delay_resets(srv, known):
+    # The worker after delays_grow's last victim lives: after 2 s, a death
+    # is healthy.  A victim may still show for a moment after its SIGKILL:
+    # wait for none of them, or the one timed would already be dead.
+    w = srv.wait_workers(1, gone=sorted(known))
     time.sleep(2.2)  # the behaviour under test is a span of life
     t0 = time.monotonic()
     kill(w[0], signal.SIGKILL)
@@ -70,9 +71,11 @@ def delay_resets(srv):
 def main():
     t = Test('test_backoff')
     srv = t.server('backoff', servers=[{'workers': 1}])
-    if t.check('respawn delays double after quick deaths', delays_grow, srv):
+    killed = set()
+    if t.check('respawn delays double after quick deaths', delays_grow, srv,
+               killed):
         t.check('the delay resets once a worker has lived', delay_resets,
-                srv)
+                srv, killed)
     t.finish()
 
 
