@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "http/http.h"
+#include "http/path.h"
 
 bool
 http_health_configure(cfg_t *sec, struct http_conf *hc)
@@ -20,8 +21,7 @@ http_health_configure(cfg_t *sec, struct http_conf *hc)
 
 	if (path[0] == '\0')
 		return true;
-	if (path[0] != '/' || strpbrk(path, "?%#") || strstr(path, "//") ||
-	    strstr(path, "/.")) {
+	if (!http_path_plain(path)) {
 		conf_error(sec, "health-path", "health-path '%s' must be a "
 			   "plain path such as /healthz", path);
 		return false;

@@ -192,6 +192,13 @@ http_url_escape(const char *src, char *dst, size_t dstlen)
 }
 
 bool
+http_path_plain(const char *path)
+{
+	return path[0] == '/' && strpbrk(path, "?%#") == NULL &&
+	       strstr(path, "//") == NULL && strstr(path, "/.") == NULL;
+}
+
+bool
 http_path_beneath(const char *path, size_t len, const char *root)
 {
 	size_t rlen = strlen(root);

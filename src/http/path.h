@@ -45,4 +45,12 @@ long http_url_escape(const char *src, char *dst, size_t dstlen);
  */
 bool http_path_beneath(const char *path, size_t len, const char *root);
 
+/*
+ * Can path, from the configuration (status-path, health-path), ever equal
+ * a normalised request path?  It starts with '/' and holds no query,
+ * escape or fragment, no "//" and no "." or ".." segment (nor a name
+ * starting with '.', as before).
+ */
+bool http_path_plain(const char *path);
+
 #endif

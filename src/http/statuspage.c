@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "http/http.h"
+#include "http/path.h"
 
 bool
 http_status_configure(cfg_t *sec, struct http_conf *hc)
@@ -23,8 +24,7 @@ http_status_configure(cfg_t *sec, struct http_conf *hc)
 	bool ok = true;
 	char err[256];
 
-	if (path[0] != '\0' && (path[0] != '/' || strpbrk(path, "?%#") ||
-				strstr(path, "//") || strstr(path, "/."))) {
+	if (path[0] != '\0' && !http_path_plain(path)) {
 		conf_error(sec, "status-path", "status-path '%s' must be a "
 			   "plain path such as /server-status", path);
 		return false;

@@ -427,6 +427,37 @@ test_beneath(void **state)
 	}
 }
 
+static void
+test_plain(void **state)
+{
+	static const struct {
+		const char *path;
+		bool expected;
+	} rows[] = {
+		{ "/server-status", true },
+		{ "/", true },
+		{ "/a/b/", true },
+		{ "/a.b", true },
+		{ "", false },
+		{ "server-status", false },
+		{ "/status?x=1", false },
+		{ "/st%61tus", false },
+		{ "/status#top", false },
+		{ "//status", false },
+		{ "/a//b", false },
+		{ "/./status", false },
+		{ "/a/../status", false },
+		{ "/.well-known", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++)
+		if (http_path_plain(rows[i].path) != rows[i].expected)
+			fail_msg("row %zu (%s): %d, expected %d", i,
+				 rows[i].path, !rows[i].expected,
+				 rows[i].expected);
+}
+
 int
 main(void)
 {
@@ -440,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_escape_zero_dstlen),
 		cmocka_unit_test(test_url_escape_round_trip),
 		cmocka_unit_test(test_beneath),
+		cmocka_unit_test(test_plain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
