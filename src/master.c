@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "pidfile.h"
 #include "pool.h"
+#include "requesters.h"
 #include "scoreboard.h"
 #include "signals.h"
 #include "upgrade.h"
@@ -63,12 +64,6 @@ struct worker {
 	bool killed;			/* sent SIGTERM or SIGKILL */
 	bool timed_out;			/* killed by the watchdog */
 	int64_t kill_at_ms;		/* a graceful stop ends here */
-};
-
-/* Processes waiting for a reload's outcome, each once. */
-struct requesters {
-	pid_t *pid;
-	size_t n, cap;
 };
 
 enum master_mode { RUNNING, STOPPING_FAST, STOPPING_GRACEFUL };
@@ -702,76 +697,6 @@ notify_tick(int64_t now)
 /* ---- reload ---- */
 
 static void
-requesters_push(struct requesters *r, pid_t pid)
-{
-	for (size_t i = 0; i < r->n; i++)
-		if (r->pid[i] == pid)
-			return;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		pid_t *p = realloc(r->pid, cap * sizeof(*p));
-
-		if (p == NULL) {
-			control_reply(pid, false, "the master is out of memory");
-			return;
-		}
-		r->pid = p;
-		r->cap = cap;
-	}
-	r->pid[r->n++] = pid;
-}
-
-static void
-requesters_reply(struct requesters *r, bool ok, const char *message)
-{
-	for (size_t i = 0; i < r->n; i++)
-		control_reply(r->pid[i], ok, message);
-	r->n = 0;
-}
-
-static void
-requesters_add(struct requesters *to, struct requesters *from)
-{
-	for (size_t i = 0; i < from->n; i++)
-		requesters_push(to, from->pid[i]);
-	from->n = 0;
-}
-
-static void
-requesters_free(struct requesters *r)
-{
-	free(r->pid);
-	*r = (struct requesters){ .pid = NULL };
-}
-
-/*
- * Everyone who asked since the last reload: announced on the control
- * socket (one datagram each, so none is lost), or known only as the
- * sender of a SIGHUP (two signals sent close together merge into one).
- */
-static void
-requesters_collect(struct requesters *r)
-{
-	uid_t refused = 0;
-	pid_t pid;
-
-	for (sig_atomic_t i = 0; i < nhup_senders; i++)
-		requesters_push(r, (pid_t)hup_senders[i]);
-	nhup_senders = 0;
-	if (m.control_fd == -1)
-		return;
-	/* Bounded: what a flood leaves queued starts the next reload. */
-	for (int i = 0; i < 4096 &&
-	     (pid = control_next_request(m.control_fd, &refused)) > 0; i++)
-		requesters_push(r, pid);
-	if (refused != 0 && !m.control_refused_logged) {
-		log_warning("reload request from uid %d ignored: only root and "
-			    "the master's user may ask", (int)refused);
-		m.control_refused_logged = true;
-	}
-}
-
-static void
 reload_failed(struct requesters *r, const char *reason)
 {
 	char msg[768];
@@ -829,7 +754,8 @@ master_reload(int64_t now, bool hup)
 	struct generation *g;
 	char err[512];
 
-	requesters_collect(&req);
+	requesters_collect(&req, hup_senders, &nhup_senders, m.control_fd,
+			   &m.control_refused_logged);
 	if (!hup && req.n == 0)
 		goto out;		/* only requests that were refused */
 	if (m.mode != RUNNING) {
