@@ -21,6 +21,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "drain.h"
+#include "generation.h"
 #include "handler.h"
 #include "listener.h"
 #include "log.h"
@@ -44,16 +45,6 @@
 #define STATUS_EVERY_MS		5000
 /* SIGHUP senders remembered between two passes of the loop. */
 #define MAX_HUP_SENDERS		8
-
-struct generation {
-	unsigned id;
-	struct conf *conf;
-	struct listener **listeners;	/* one per server */
-	struct pool_server *pools;	/* one per server */
-	int *records;			/* scoreboard totals, one per server */
-	size_t nworkers;		/* alive */
-	struct generation *next;
-};
 
 struct worker {
 	pid_t pid;
@@ -144,108 +135,6 @@ on_signal(int signo, siginfo_t *info, void *context)
 		/* Only wakes the loop: a worker took its server's last idle slot. */
 		break;
 	}
-}
-
-/* ---- generations ---- */
-
-static void
-generation_free(struct generation *g)
-{
-	struct generation **pp;
-
-	for (pp = &m.gens; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
-	for (size_t i = 0; i < g->conf->nservers; i++)
-		listener_release(g->listeners[i]);
-	conf_free(g->conf);
-	free(g->listeners);
-	free(g->pools);
-	free(g->records);
-	free(g);
-}
-
-static void
-pool_init(struct pool_server *ps, const struct server_conf *s)
-{
-	memset(ps, 0, sizeof(*ps));
-	ps->workers = s->workers;
-	ps->min_spare = s->min_spare;
-	ps->max_spare = s->max_spare;
-	ps->max_workers = s->max_workers;
-	ps->timeout_s = s->timeout;
-	ps->spawn_rate = 1;
-}
-
-static int
-handler_prepare(const struct conf *conf, const struct server_conf *s)
-{
-	bool give = geteuid() == 0 && conf->user != NULL;
-
-	if (s->handler->prepare == NULL)
-		return 0;
-	return s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
-				   give ? conf->gid : (gid_t)-1);
-}
-
-/* Binds what is new, keeps what is unchanged; all or nothing. */
-static struct generation *
-generation_create(struct conf *conf, char *err, size_t errlen)
-{
-	struct generation *g = calloc(1, sizeof(*g));
-	size_t n = conf->nservers;
-
-	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
-	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
-	    (g->records = calloc(n, sizeof(*g->records))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	/*
-	 * Ids are never reused, even by a generation that fails here: the
-	 * listeners it claimed remember its id.
-	 */
-	g->id = ++m.last_gen_id;
-	for (size_t i = 0; i < n; i++) {
-		const struct server_conf *s = &conf->servers[i];
-		struct listener *l = listener_acquire(&s->listen, s->name,
-						      s->backlog, g->id, err,
-						      errlen);
-
-		if (l == NULL)
-			goto fail;
-		g->listeners[i] = l;
-		if (handler_prepare(conf, s) == -1) {
-			snprintf(err, errlen, "server %s: handler %s could not "
-				 "set up (see the error log)", s->name,
-				 s->handler->name);
-			goto fail;
-		}
-		pool_init(&g->pools[i], s);
-		g->records[i] = scoreboard_server_record(&m.sb, s->name, l->name,
-				g->id, pool_capacity(&g->pools[i]));
-		if (l->refs == 1)
-			log_notice("server %s: listening on %s", s->name, l->name);
-		else
-			log_info("server %s: keeps listening on %s", s->name,
-				 l->name);
-	}
-	g->conf = conf;
-	g->next = m.gens;
-	m.gens = g;
-	return g;
-fail:
-	if (g != NULL) {
-		for (size_t i = 0; g->listeners != NULL && i < n; i++)
-			listener_release(g->listeners[i]);
-		free(g->listeners);
-		free(g->pools);
-		free(g->records);
-		free(g);
-	}
-	return NULL;
 }
 
 /* ---- workers ---- */
@@ -637,24 +526,6 @@ generation_ready(struct generation *g)
 	return true;
 }
 
-static bool
-generation_failed(struct generation *g)
-{
-	for (size_t si = 0; si < g->conf->nservers; si++)
-		if (g->pools[si].fatal)
-			return true;
-	return false;
-}
-
-/* From now on a worker's fatal exit is retried, not final. */
-static void
-generation_serving(struct generation *g)
-{
-	m.sb.master->generation = g->id;
-	for (size_t si = 0; si < g->conf->nservers; si++)
-		g->pools[si].serving = true;
-}
-
 /* ---- the service manager ---- */
 
 /* STATUS= for systemctl status: what serves, and how much it did. */
@@ -718,7 +589,7 @@ pending_abort(const char *reason, int64_t now)
 	generation_retire(g, now);
 	reload_failed(&m.pending_req, reason);
 	if (g->nworkers == 0)
-		generation_free(g);
+		generation_free(&m.gens, g);
 }
 
 static void
@@ -742,7 +613,7 @@ pending_supersede(const struct generation *newer, int64_t now)
 		   newer->id);
 	generation_retire(g, now);
 	if (g->nworkers == 0)
-		generation_free(g);
+		generation_free(&m.gens, g);
 }
 
 /* hup: SIGHUP came; else only the control socket had something. */
@@ -771,7 +642,8 @@ master_reload(int64_t now, bool hup)
 		goto out;
 	}
 	/* A reload still starting keeps going if this one cannot. */
-	if ((g = generation_create(conf, err, sizeof(err))) == NULL) {
+	if ((g = generation_create(conf, &m.gens, &m.last_gen_id, &m.sb, err,
+				   sizeof(err))) == NULL) {
 		conf_free(conf);
 		reload_failed(&req, err);
 		goto out;
@@ -824,7 +696,7 @@ pending_check(int64_t now)
 	}
 	m.current = m.pending;
 	m.pending = NULL;
-	generation_serving(m.current);
+	generation_serving(m.current, m.sb.master);
 	m.sb.master->reloads++;
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
@@ -841,15 +713,6 @@ old_workers_accepting(void)
 	for (size_t i = 0; i < m.nworkers; i++)
 		if (m.workers[i].gen != m.current &&
 		    m.workers[i].slot->accepting && !m.workers[i].killed)
-			return true;
-	return false;
-}
-
-static bool
-generation_uses(const struct generation *g, const struct listener *l)
-{
-	for (size_t i = 0; g != NULL && i < g->conf->nservers; i++)
-		if (g->listeners[i] == l)
 			return true;
 	return false;
 }
@@ -891,18 +754,6 @@ confirm_check(int64_t now)
 	snprintf(msg, sizeof(msg), "reload: generation %u serving",
 		 m.current->id);
 	requesters_reply(&m.confirm_req, true, msg);
-}
-
-static void
-generations_collect(void)
-{
-	struct generation *g = m.gens, *next;
-
-	for (; g != NULL; g = next) {
-		next = g->next;
-		if (g != m.current && g != m.pending && g->nworkers == 0)
-			generation_free(g);
-	}
 }
 
 /* ---- the other signals ---- */
@@ -1029,7 +880,7 @@ startup_check(int64_t now)
 		return;
 	if (generation_ready(m.current)) {
 		m.ready = true;
-		generation_serving(m.current);
+		generation_serving(m.current, m.sb.master);
 		log_notice("ready: generation %u, %zu workers", m.current->id,
 			   m.current->nworkers);
 		log_set_stderr_copy(false);
@@ -1148,7 +999,7 @@ master_loop(void)
 		confirm_check(now);
 		if (m.mode == RUNNING)
 			startup_check(now);
-		generations_collect();
+		generations_collect(&m.gens, m.current, m.pending);
 		notify_tick(now);
 	}
 }
@@ -1157,7 +1008,7 @@ static void
 master_cleanup(void)
 {
 	while (m.gens != NULL)
-		generation_free(m.gens);
+		generation_free(&m.gens, m.gens);
 	m.current = m.pending = NULL;
 	listener_close_all();
 	pidfile_remove(m.pidfile, m.pidfile_fd);
@@ -1191,7 +1042,8 @@ master_start(struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
 		return -1;
 	}
-	if ((m.current = generation_create(conf, err, sizeof(err))) == NULL ||
+	if ((m.current = generation_create(conf, &m.gens, &m.last_gen_id,
+					   &m.sb, err, sizeof(err))) == NULL ||
 	    listener_inherited_settle(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "generation.h"
+#include "handler.h"
+#include "log.h"
+
+void
+generation_free(struct generation **gens, struct generation *g)
+{
+	struct generation **pp;
+
+	for (pp = gens; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	for (size_t i = 0; i < g->conf->nservers; i++)
+		listener_release(g->listeners[i]);
+	conf_free(g->conf);
+	free(g->listeners);
+	free(g->pools);
+	free(g->records);
+	free(g);
+}
+
+static void
+pool_init(struct pool_server *ps, const struct server_conf *s)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->workers = s->workers;
+	ps->min_spare = s->min_spare;
+	ps->max_spare = s->max_spare;
+	ps->max_workers = s->max_workers;
+	ps->timeout_s = s->timeout;
+	ps->spawn_rate = 1;
+}
+
+static int
+handler_prepare(const struct conf *conf, const struct server_conf *s)
+{
+	bool give = geteuid() == 0 && conf->user != NULL;
+
+	if (s->handler->prepare == NULL)
+		return 0;
+	return s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
+				   give ? conf->gid : (gid_t)-1);
+}
+
+/* Binds what is new, keeps what is unchanged; all or nothing. */
+struct generation *
+generation_create(struct conf *conf, struct generation **gens,
+		  unsigned *last_id, struct scoreboard *sb, char *err,
+		  size_t errlen)
+{
+	struct generation *g = calloc(1, sizeof(*g));
+	size_t n = conf->nservers;
+
+	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
+	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
+	    (g->records = calloc(n, sizeof(*g->records))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/*
+	 * Ids are never reused, even by a generation that fails here: the
+	 * listeners it claimed remember its id.
+	 */
+	g->id = ++*last_id;
+	for (size_t i = 0; i < n; i++) {
+		const struct server_conf *s = &conf->servers[i];
+		struct listener *l = listener_acquire(&s->listen, s->name,
+						      s->backlog, g->id, err,
+						      errlen);
+
+		if (l == NULL)
+			goto fail;
+		g->listeners[i] = l;
+		if (handler_prepare(conf, s) == -1) {
+			snprintf(err, errlen, "server %s: handler %s could not "
+				 "set up (see the error log)", s->name,
+				 s->handler->name);
+			goto fail;
+		}
+		pool_init(&g->pools[i], s);
+		g->records[i] = scoreboard_server_record(sb, s->name, l->name,
+				g->id, pool_capacity(&g->pools[i]));
+		if (l->refs == 1)
+			log_notice("server %s: listening on %s", s->name, l->name);
+		else
+			log_info("server %s: keeps listening on %s", s->name,
+				 l->name);
+	}
+	g->conf = conf;
+	g->next = *gens;
+	*gens = g;
+	return g;
+fail:
+	if (g != NULL) {
+		for (size_t i = 0; g->listeners != NULL && i < n; i++)
+			listener_release(g->listeners[i]);
+		free(g->listeners);
+		free(g->pools);
+		free(g->records);
+		free(g);
+	}
+	return NULL;
+}
+
+void
+generations_collect(struct generation **gens, const struct generation *current,
+		    const struct generation *pending)
+{
+	struct generation *g = *gens, *next;
+
+	for (; g != NULL; g = next) {
+		next = g->next;
+		if (g != current && g != pending && g->nworkers == 0)
+			generation_free(gens, g);
+	}
+}
+
+bool
+generation_uses(const struct generation *g, const struct listener *l)
+{
+	for (size_t i = 0; g != NULL && i < g->conf->nservers; i++)
+		if (g->listeners[i] == l)
+			return true;
+	return false;
+}
+
+bool
+generation_failed(const struct generation *g)
+{
+	for (size_t si = 0; si < g->conf->nservers; si++)
+		if (g->pools[si].fatal)
+			return true;
+	return false;
+}
+
+/* From now on a worker's fatal exit is retried, not final. */
+void
+generation_serving(struct generation *g, struct sb_master *sbm)
+{
+	sbm->generation = g->id;
+	for (size_t si = 0; si < g->conf->nservers; si++)
+		g->pools[si].serving = true;
+}

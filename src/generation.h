@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A generation: one configuration with the listeners it holds, the pool
+ * of each of its servers and their scoreboard records.  The master keeps
+ * every generation with a use left on one list, the serving one and a
+ * reload's pending one among them.
+ */
+#ifndef PREFORKD_GENERATION_H
+#define PREFORKD_GENERATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+#include "listener.h"
+#include "pool.h"
+#include "scoreboard.h"
+
+struct generation {
+	unsigned id;
+	struct conf *conf;
+	struct listener **listeners;	/* one per server */
+	struct pool_server *pools;	/* one per server */
+	int *records;			/* scoreboard totals, one per server */
+	size_t nworkers;		/* alive */
+	struct generation *next;
+};
+
+/*
+ * Binds what is new, keeps what is unchanged; all or nothing.  The new
+ * generation takes the id after *last_id, owns conf on success and is
+ * put on *gens; NULL with err filled on failure.
+ */
+struct generation *generation_create(struct conf *conf,
+				     struct generation **gens,
+				     unsigned *last_id, struct scoreboard *sb,
+				     char *err, size_t errlen);
+/* Takes g off *gens and frees it, its conf and its hold on listeners. */
+void generation_free(struct generation **gens, struct generation *g);
+/* Frees every generation on *gens but current and pending with no worker. */
+void generations_collect(struct generation **gens,
+			 const struct generation *current,
+			 const struct generation *pending);
+/* Whether g (may be NULL) holds l for one of its servers. */
+bool generation_uses(const struct generation *g, const struct listener *l);
+/* Whether a server of g failed for good before it served. */
+bool generation_failed(const struct generation *g);
+/* From now on a worker's fatal exit is retried, not final. */
+void generation_serving(struct generation *g, struct sb_master *sbm);
+
+#endif
