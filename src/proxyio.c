@@ -8,11 +8,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "addr.h"
+#include "netio.h"
 #include "proxy.h"
 #include "proxyio.h"
 #include "scoreboard.h"
@@ -26,27 +26,6 @@ proxyio_peer_allowed(const struct server_conf *server,
 				    (const struct sockaddr *)peer, peerlen))
 			return true;
 	return false;
-}
-
-/* 0 once fd has bytes to read; -1 at the deadline, on error or hangup. */
-static int
-wait_readable(int fd, int64_t deadline_ms)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline_ms - monotonic_ms();
-		int n;
-
-		if (left <= 0)
-			return -1;
-		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 1)
-			return (pfd.revents & POLLIN) ? 0 : -1;
-	}
 }
 
 /* Consumes exactly len bytes already seen by a peek. */
@@ -80,7 +59,7 @@ proxyio_read_header(int fd, int mode, int64_t deadline_ms,
 		ssize_t n;
 
 		*why = have == 0 ? "missing (timeout)" : "partial (timeout)";
-		if (wait_readable(fd, deadline_ms) == -1)
+		if (netio_wait_readable(fd, deadline_ms) == -1)
 			return -1;
 		n = recv(fd, buf + have, sizeof(buf) - have, MSG_PEEK);
 		if (n == -1 && errno == EINTR)

@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -24,6 +23,7 @@
 #include "http/path.h"
 #include "scoreboard.h"
 #include "log.h"
+#include "netio.h"
 
 struct conn_state {
 	struct handler_conn *conn;
@@ -43,29 +43,6 @@ struct conn_state {
 #define IDLE_SLICE_MS		1000
 /* A receive timeout this much longer than the time left is kept as is. */
 #define RCVTIMEO_SLACK_MS	10
-
-enum wait_result { WAIT_READY, WAIT_TIMEOUT, WAIT_CLOSED };
-
-static enum wait_result
-wait_readable(int fd, int64_t deadline_ms)
-{
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline_ms - monotonic_ms();
-		int n;
-
-		if (left <= 0)
-			return WAIT_TIMEOUT;
-		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return WAIT_CLOSED;
-		if (n == 1)
-			return (pfd.revents & (POLLIN | POLLHUP)) ? WAIT_READY :
-			       WAIT_CLOSED;
-	}
-}
 
 /*
  * A blocking read gives up when SO_RCVTIMEO runs out.  It is set only when
@@ -102,10 +79,8 @@ recv_once(struct conn_state *cs, int64_t deadline_ms)
 		return -1;
 	}
 	if (cs->nonblocking) {
-		if (wait_readable(cs->conn->fd, deadline_ms) != WAIT_READY) {
-			errno = ETIMEDOUT;
+		if (netio_wait_readable(cs->conn->fd, deadline_ms) == -1)
 			return -1;
-		}
 		return recv(cs->conn->fd, cs->buf + cs->len, cs->cap - cs->len,
 			    MSG_DONTWAIT);
 	}
@@ -383,7 +358,7 @@ linger_close(struct handler_conn *conn)
 		return;
 	conn_phase(conn, CONN_CLOSING, deadline);
 	while (dropped < LINGER_MAX_BYTES &&
-	       wait_readable(fd, deadline) == WAIT_READY) {
+	       netio_wait_readable(fd, deadline) == 0) {
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
