@@ -220,17 +220,23 @@ def kill(pid, sig=signal.SIGKILL):
 
 # ---------------------------------------------------------------- clients
 
+def recv_to_eof(sock):
+    """Everything the peer sends until it closes (the socket's timeout
+    bounds each read)."""
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b''.join(chunks)
+        chunks.append(chunk)
+
+
 def http_get(addr, path='/'):
     """One HTTP/1.0 request: (status, body)."""
     with connect(addr) as s:
         s.sendall(('GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n'
                    % path).encode())
-        data = b''
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_to_eof(s)
     head, _, body = data.partition(b'\r\n\r\n')
     parts = head.split(b' ', 2)
     expect(len(parts) >= 2 and parts[1].isdigit(),

@@ -22,7 +22,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, children, expect, kill,
-                     read_file, run, skipped, wait_until)
+                     read_file, recv_to_eof, run, skipped, wait_until)
 from test_http_util import http_server, make_tree
 
 BODY = b'served through haproxy\n' * 20
@@ -88,12 +88,7 @@ class HAProxy:
             s.settimeout(T(5))
             s.connect(('127.0.0.1', self.stats_port))
             s.sendall(b'show stat\n')
-            data = b''
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = recv_to_eof(s)
         except OSError:
             return {}
         finally:
@@ -152,12 +147,7 @@ class Load:
         try:
             s.sendall(b'GET /a.txt HTTP/1.1\r\nHost: scale\r\n'
                       b'Connection: close\r\n\r\n')
-            data = b''
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
+            data = recv_to_eof(s)
         finally:
             s.close()
         head, _, body = data.partition(b'\r\n\r\n')
