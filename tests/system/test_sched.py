@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
+"""Scheduling policy: workers of a master under the default policy run
+under SCHED_BATCH (a woken worker does not preempt one mid-response),
+the master keeps its own; a master started under another policy passes
+that one on unchanged, and the nice value is kept either way."""
+import os
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import T, Test, echo_once, expect, wait_until
+
+
+def policy_name(p):
+    for name in ('SCHED_OTHER', 'SCHED_BATCH', 'SCHED_IDLE', 'SCHED_FIFO',
+                 'SCHED_RR'):
+        if getattr(os, name, None) == p:
+            return name
+    return str(p)
+
+
+def policies(srv, n):
+    workers = srv.wait_workers(n)
+    return (os.sched_getscheduler(srv.master),
+            {w: os.sched_getscheduler(w) for w in workers})
+
+
+def batch_workers(srv):
+    srv.start()
+    master, workers = policies(srv, 2)
+    expect(master == os.SCHED_OTHER, 'master runs under %s'
+           % policy_name(master))
+    wrong = {w: policy_name(p) for w, p in workers.items()
+             if p != os.SCHED_BATCH}
+    expect(not wrong, 'workers not under SCHED_BATCH: %s' % wrong)
+    echo_once(srv.addr(), b'batch')
+    # A replacement worker takes the policy too.
+    victim = sorted(workers)[0]
+    os.kill(victim, 9)
+    expect(wait_until(lambda: victim not in srv.workers() and
+                      len(srv.workers()) == 2, T(10)),
+           'worker %d not replaced' % victim)
+    _, workers = policies(srv, 2)
+    wrong = {w: policy_name(p) for w, p in workers.items()
+             if p != os.SCHED_BATCH}
+    expect(not wrong, 'replacement workers not under SCHED_BATCH: %s'
+           % wrong)
+    srv.stop()
+
+
+def idle_master(srv):
+    # chrt --idle 0 preforkd ...: the policy the administrator chose.
+    srv.start(wrapper=['chrt', '--idle', '0'])
+    master, workers = policies(srv, 2)
+    expect(master == os.SCHED_IDLE, 'master runs under %s'
+           % policy_name(master))
+    wrong = {w: policy_name(p) for w, p in workers.items()
+             if p != os.SCHED_IDLE}
+    expect(not wrong, 'workers did not keep SCHED_IDLE: %s' % wrong)
+    echo_once(srv.addr(), b'idle')
+    srv.stop()
+
+
+def nice_kept(srv):
+    srv.start(wrapper=['nice', '-n', '7'])
+    master, workers = policies(srv, 2)
+    base = os.getpriority(os.PRIO_PROCESS, srv.master)
+    expect(base >= 7, 'master nice %d, wanted at least 7' % base)
+    wrong = {w: os.getpriority(os.PRIO_PROCESS, w) for w in workers
+             if os.getpriority(os.PRIO_PROCESS, w) != base}
+    expect(not wrong, 'workers changed nice from %d: %s' % (base, wrong))
+    expect(all(p == os.SCHED_BATCH for p in workers.values()),
+           'workers not under SCHED_BATCH: %s'
+           % {w: policy_name(p) for w, p in workers.items()})
+    srv.stop()
+
+
+def main():
+    t = Test('test_sched')
+    t.check('workers run under SCHED_BATCH, the master under its own',
+            batch_workers, t.server('batch'))
+    t.check('a master under SCHED_IDLE passes it on to its workers',
+            idle_master, t.server('idle'))
+    t.check('the nice value is kept', nice_kept, t.server('nice'))
+    t.finish()
+
+
+if __name__ == '__main__':
+    main()
