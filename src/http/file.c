@@ -282,9 +282,15 @@ build_head(struct http_exchange *ex, const struct file *f, int status,
 static bool
 send_file(struct http_exchange *ex, struct file *f, bool cached)
 {
+	/*
+	 * Static, not on the stack: every call would otherwise push the
+	 * frames below it 16 KiB deeper, and each stack page a worker ever
+	 * touches stays its own for life.  Used only for a small file not
+	 * (yet) cached.
+	 */
+	static char body[HTTP_INLINE_BODY_MAX];
 	uint64_t size = (uint64_t)f->f.st.st_size, first, last, len;
 	struct http_headers h;
-	char body[HTTP_INLINE_BODY_MAX];
 	const char *from = NULL;
 	struct stat now;
 	int status = choose_status(ex, &f->f, &first, &last);
