@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ static struct {
 	int pidfile_fd;
 	int ready_fd;			/* daemon readiness pipe, -1 when told */
 	int control_fd;			/* -s reload requests, -1 if none */
+	int wake_fd;			/* eventfd: a worker took the last idle place */
 	bool control_refused_logged;
 	bool ready;
 	int64_t start_deadline_ms;
@@ -85,7 +87,7 @@ static struct {
 	enum master_mode mode;
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
-} m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1,
+} m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1, .wake_fd = -1,
 	.sb = { .fd = -1 } };
 
 static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
@@ -131,9 +133,6 @@ on_signal(int signo, siginfo_t *info, void *context)
 	case SIGCHLD:
 		sig_child = 1;
 		break;
-	case SIGURG:
-		/* Only wakes the loop: a worker took its server's last idle slot. */
-		break;
 	}
 }
 
@@ -176,6 +175,7 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 			  &m.sb.master->servers[slot->record] : NULL,
 		.listen_fd = g->listeners[si]->fd,
 		.master_pid = master_pid,
+		.wake_fd = m.wake_fd,
 	};
 
 	/*
@@ -185,7 +185,10 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	 */
 	if (setpgid(0, 0) == -1)
 		log_errno(LOG_LEVEL_WARNING, "worker: setpgid()");
-	/* Nothing of the master's stays open in a worker but its listener. */
+	/*
+	 * Nothing of the master's stays open in a worker but its listener
+	 * and the wake-up eventfd.
+	 */
 	if (m.pidfile_fd != -1)
 		close(m.pidfile_fd);
 	if (m.ready_fd != -1)
@@ -924,6 +927,21 @@ sleep_ms(int64_t now)
 	return (int)(wake - now);
 }
 
+/*
+ * Workers wake the master through an eventfd, not a signal: once they
+ * run as another user, kill() of the root master fails with EPERM.  The
+ * count itself means nothing; only that the loop looks now.
+ */
+static void
+wake_drain(void)
+{
+	uint64_t count;
+
+	if (read(m.wake_fd, &count, sizeof(count)) == -1 &&
+	    errno != EAGAIN && errno != EINTR)
+		log_errno(LOG_LEVEL_ERROR, "read() of the worker wake-up eventfd");
+}
+
 static void
 master_loop(void)
 {
@@ -932,16 +950,21 @@ master_loop(void)
 		int ms = sleep_ms(now);
 		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
 
-		struct pollfd pfd = { .fd = m.control_fd, .events = POLLIN };
+		struct pollfd pfd[2] = {
+			{ .fd = m.control_fd, .events = POLLIN },
+			{ .fd = m.wake_fd, .events = POLLIN },
+		};
 		bool requested;
 
 		/* A negative fd is ignored by ppoll(). */
-		if (ppoll(&pfd, 1, &ts, &m.sleep_mask) == -1) {
+		if (ppoll(pfd, 2, &ts, &m.sleep_mask) == -1) {
 			if (errno != EINTR)
 				log_errno(LOG_LEVEL_ERROR, "ppoll()");
-			pfd.revents = 0;
+			pfd[0].revents = pfd[1].revents = 0;
 		}
-		requested = (pfd.revents & POLLIN) != 0;
+		requested = (pfd[0].revents & POLLIN) != 0;
+		if (pfd[1].revents & POLLIN)
+			wake_drain();
 		now = monotonic_ms();
 
 		/* A stop first: workers it ended are then reaped as such. */
@@ -1017,6 +1040,9 @@ master_cleanup(void)
 	if (m.control_fd != -1)
 		close(m.control_fd);
 	m.control_fd = -1;
+	if (m.wake_fd != -1)
+		close(m.wake_fd);
+	m.wake_fd = -1;
 	requesters_free(&m.pending_req);
 	requesters_free(&m.confirm_req);
 	free(m.workers);
@@ -1048,6 +1074,9 @@ master_start(struct conf *conf)
 		log_error("%s", err);
 		return -1;
 	}
+	if ((m.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		log_errno(LOG_LEVEL_WARNING, "eventfd(): pools grow only at the "
+			  "master's next pass");
 	/* Without it, -s reload falls back to SIGHUP: a warning, no more. */
 	if ((m.control_fd = control_open(getpid())) == -1)
 		log_errno(LOG_LEVEL_WARNING, "control socket for -s reload");

@@ -18,8 +18,6 @@ const struct signal_def signal_table[] = {
 	{ SIGTTIN,  "SIGTTIN",  NULL,     1 },
 	{ SIGTTOU,  "SIGTTOU",  NULL,     1 },
 	{ SIGCHLD,  "SIGCHLD",  NULL,     1 },
-	/* From the worker that took a server's last idle slot: look now. */
-	{ SIGURG,   "SIGURG",   NULL,     1 },
 	{ SIGPIPE,  "SIGPIPE",  NULL,     0 },
 	/* A write past RLIMIT_FSIZE then fails with EFBIG, logged. */
 	{ SIGXFSZ,  "SIGXFSZ",  NULL,     0 },

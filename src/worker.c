@@ -46,7 +46,7 @@ static struct slot *my_slot;
 static struct sb_server *my_record;
 static const struct scoreboard *scoreboard;
 static int statm_fd = -1;	/* /proc/self/statm, when max-memory is set */
-static pid_t master;
+static int wake_fd = -1;		/* the master's eventfd */
 
 /*
  * Graceful stop.  Covering the listener with a socket that is not
@@ -172,7 +172,7 @@ worker_setup(const struct worker_args *a)
 	my_slot = a->slot;
 	my_record = a->record;
 	scoreboard = a->sb;
-	master = a->master_pid;
+	wake_fd = a->wake_fd;
 	listen_fd = a->listen_fd;
 	/*
 	 * A retiring worker still answers a request arriving on an idle
@@ -333,6 +333,21 @@ accept_pause_resources(int err)
 }
 
 /*
+ * An eventfd write, not a signal: this worker may run as another user
+ * than the master, which kill() would then refuse.  A full counter
+ * (EAGAIN) means a wake-up is pending already.
+ */
+static void
+wake_master(void)
+{
+	uint64_t one = 1;
+
+	if (wake_fd != -1 && write(wake_fd, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		log_errno(LOG_LEVEL_WARNING, "waking the master");
+}
+
+/*
  * This worker will leave after its current connection: the master
  * replaces it now, so the pool does not dip while it finishes.
  */
@@ -341,7 +356,7 @@ leave(int reason)
 {
 	my_slot->exit_reason = reason;
 	my_slot->leaving = 1;
-	kill(master, SIGURG);
+	wake_master();
 }
 
 /* The resident set in bytes, or 0 if unknown. */
@@ -396,7 +411,7 @@ worker_main(const struct worker_args *a)
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
 			     SOCK_CLOEXEC);
 		if (idle_count(-1) == 0 && fd != -1)
-			kill(master, SIGURG);
+			wake_master();
 		if (fd == -1) {
 			int err = errno;
 

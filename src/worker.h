@@ -18,6 +18,7 @@ struct worker_args {
 	struct sb_server *record;	/* its server's totals, or NULL */
 	int listen_fd;
 	pid_t master_pid;
+	int wake_fd;			/* the master's eventfd, -1 if none */
 	long max_requests;		/* with its jitter; 0 = no limit */
 	const struct scoreboard *sb;	/* every worker's, for the status page */
 };

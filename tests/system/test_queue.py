@@ -5,7 +5,8 @@ option written) serves 64 concurrent keep-alive clients, each answered
 within 200 ms of connecting: the master grows the pool at once from its
 listener's accept queue.  At max-workers, workers held by idle keep-alive
 clients are asked to close those connections, so queued clients get
-served long before keepalive-timeout."""
+served long before keepalive-timeout.  Workers running as another user
+than the master still wake it the moment they take the last idle place."""
 import os
 import selectors
 import socket
@@ -13,7 +14,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect, wait_until, write_file
+from harness import (T, Test, connect, expect, roundtrip, wait_until,
+                     write_file)
 from test_http_util import make_tree
 
 CLIENTS = 64
@@ -156,12 +158,66 @@ def backpressure(t):
         'all)' % (worst, time.monotonic() - start)
 
 
+def queued_client_wait(srv, addr):
+    """Both workers taken, one at a time, then a third client at once:
+    the seconds until its echo.  Only the master's wake-up by the worker
+    that took the last idle place makes it short: otherwise the master,
+    all idle before, looks again only at its next one-second pass."""
+    held = []
+    try:
+        for i in range(2):
+            s = connect(addr)
+            held.append(s)
+            expect(roundtrip(s, b'hold %d' % i, T(5)) == b'hold %d' % i,
+                   'no echo for a holding client')
+        start = time.monotonic()
+        s = connect(addr)
+        held.append(s)
+        got = roundtrip(s, b'queued', T(5))
+        expect(got == b'queued', 'the queued client got %r' % got)
+        return time.monotonic() - start
+    finally:
+        for s in held:
+            s.close()
+
+
+def wake_as_other_user(t):
+    """As root the workers run as nobody: a signal from them to the
+    master would be refused (EPERM), so they wake it otherwise.  Five
+    rounds, each from an all-idle pool the master has stopped watching
+    closely: without the wake-up each waits for a pass anywhere in the
+    next second, and five all under the bound would be luck (< 0.1%)."""
+    user = {'user': 'nobody'} if os.geteuid() == 0 else {}
+    srv = t.server('wake', servers=[dict(workers=2, max_workers=4,
+                                         min_spare=0, max_spare=2)],
+                   log_level='info', **user)
+    srv.start()
+    srv.parse_addrs()
+    addr = srv.addr()
+    bound = 0.25 * T(1)
+    waits = []
+    for _ in range(5):
+        expect(wait_until(lambda: len(srv.workers()) == 2, T(10)),
+               'pool did not settle at 2 workers: %s' % srv.workers())
+        # Idle for over a second: the master sleeps its long pass now.
+        time.sleep(1.3)
+        waits.append(queued_client_wait(srv, addr))
+    srv.stop()
+    expect(max(waits) <= bound, 'a queued client waited %s ms (bound %.0f '
+           'ms)' % (['%.0f' % (w * 1000) for w in waits], bound * 1000))
+    return 'queued client answered after %s ms%s' % (
+        ', '.join('%.0f' % (w * 1000) for w in waits),
+        '' if user else ' (not root: workers run as the master\'s user)')
+
+
 def main():
     t = Test('test_queue')
     t.check('default config: %d keep-alive clients each answered within '
             '%d ms' % (CLIENTS, FIRST_BYTE_MS), default_pool_64, t)
     t.check('max-workers = 4, 16 keep-alive clients: idle keep-alive '
             'connections are closed for the queued ones', backpressure, t)
+    t.check('workers running as nobody wake the master for a queued client',
+            wake_as_other_user, t)
     t.finish()
 
 
