@@ -900,13 +900,24 @@ startup_check(int64_t now)
 	}
 }
 
-/* While a worker serves, connections may queue: look every pass. */
+/*
+ * While a worker serves, connections may queue: look every pass.  The
+ * flag is cleared before the look and a worker marks itself busy before
+ * reading it (both sequentially consistent): either the look sees that
+ * worker busy, or the worker sees the flag clear and wakes the master.
+ */
 static bool
 workers_busy(void)
 {
+	uint32_t *watching = (uint32_t *)&m.sb.master->watching;
+
+	__atomic_store_n(watching, 0, __ATOMIC_SEQ_CST);
 	for (size_t i = 0; i < m.nworkers; i++)
-		if (m.workers[i].slot->state > SLOT_IDLE)
+		if (__atomic_load_n(&m.workers[i].slot->state,
+				    __ATOMIC_SEQ_CST) > SLOT_IDLE) {
+			__atomic_store_n(watching, 1, __ATOMIC_SEQ_CST);
 			return true;
+		}
 	return false;
 }
 

@@ -41,7 +41,7 @@ enum restart_reason {
 #define SB_LISTEN_MAX 128
 #define SB_SERVERS_MAX 64
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 3u
+#define SB_VERSION 4u
 
 struct slot {
 	volatile pid_t pid;
@@ -98,6 +98,12 @@ struct sb_master {
 	volatile uint64_t reloads;
 	/* Set by the master once a graceful stop or WINCH begins. */
 	volatile sig_atomic_t draining;
+	/*
+	 * Set while the master looks at its pools every TICK_BUSY_MS; clear
+	 * while it sleeps its long pass, when the worker that takes a
+	 * server's last idle place must wake it.
+	 */
+	volatile uint32_t watching;
 	struct sb_server servers[SB_SERVERS_MAX];
 };
 

@@ -348,6 +348,22 @@ wake_master(void)
 }
 
 /*
+ * Called by the worker that took its server's last idle place.  A master
+ * that looks every TICK_BUSY_MS anyway is left alone: under a steady
+ * load that would otherwise be a wake-up for nearly every connection.
+ * Busy first, then the look at the flag (see workers_busy in master.c).
+ */
+static void
+wake_master_if_asleep(void)
+{
+	__atomic_store_n(&my_slot->state, SLOT_READING, __ATOMIC_SEQ_CST);
+	if (scoreboard == NULL ||
+	    __atomic_load_n((uint32_t *)&scoreboard->master->watching,
+			    __ATOMIC_SEQ_CST) == 0)
+		wake_master();
+}
+
+/*
  * This worker will leave after its current connection: the master
  * replaces it now, so the pool does not dip while it finishes.
  */
@@ -411,7 +427,7 @@ worker_main(const struct worker_args *a)
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
 			     SOCK_CLOEXEC);
 		if (idle_count(-1) == 0 && fd != -1)
-			wake_master();
+			wake_master_if_asleep();
 		if (fd == -1) {
 			int err = errno;
 
