@@ -3,9 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +12,7 @@
 
 #include "conf.h"
 #include "handler.h"
+#include "identity.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -312,71 +311,50 @@ resolve_log_target(const char *conf_path, const char *target)
 }
 
 /*
- * The user's supplementary groups, looked up here in the master: with
- * initgroups() each worker would load the NSS modules itself (with
- * libnss_systemd, some 180 KiB of private memory in every worker).
+ * The workers' identity.  The lookups run in a child process: NSS modules
+ * (libnss_systemd and the libraries it pulls in) would otherwise stay
+ * mapped in the master and in every worker, and with initgroups() each
+ * worker would load them itself after the fork.
  */
-static void
-conf_groups(cfg_t *cfg, struct conf *conf)
-{
-	int n = 32;
-
-	for (;;) {
-		gid_t *g = realloc(conf->groups, (size_t)n * sizeof(*g));
-		int want = n;
-
-		if (g == NULL) {
-			conf_error(cfg, "user", "groups of '%s': out of memory",
-				   conf->user);
-			return;
-		}
-		conf->groups = g;
-		if (getgrouplist(conf->user, conf->gid, g, &want) != -1) {
-			conf->ngroups = want;
-			return;
-		}
-		if (n >= 65536) {
-			conf_error(cfg, "user", "user '%s' is in too many groups",
-				   conf->user);
-			return;
-		}
-		n = want > n ? want : 2 * n;
-	}
-}
-
 static void
 conf_identity(cfg_t *cfg, struct conf *conf)
 {
 	const char *user = cfg_getstr(cfg, "user");
 	const char *group = cfg_getstr(cfg, "group");
+	struct identity id;
+	char err[256];
 
 	conf->uid = (uid_t)-1;
 	conf->gid = (gid_t)-1;
-	if (user != NULL) {
-		struct passwd *pw = getpwnam(user);
-
+	if (user != NULL)
 		conf->user = strdup(user);
-		if (pw == NULL)
-			conf_error(cfg, "user", "user '%s' does not exist", user);
-		else {
-			conf->uid = pw->pw_uid;
-			conf->gid = pw->pw_gid;
-		}
-	}
+	if (group != NULL)
+		conf->group = strdup(group);
 	if (group != NULL && user == NULL)
 		conf_error(cfg, "group", "group needs user: workers change "
 			   "identity only when both are known");
-	if (group != NULL) {
-		struct group *gr = getgrnam(group);
-
-		conf->group = strdup(group);
-		if (gr == NULL)
-			conf_error(cfg, "group", "group '%s' does not exist", group);
-		else
-			conf->gid = gr->gr_gid;
+	if (user == NULL && group == NULL)
+		return;
+	if (identity_lookup(user, group, &id, err, sizeof(err)) == -1) {
+		conf_error(cfg, user ? "user" : "group", "cannot look up %s "
+			   "'%s': %s", user ? "user" : "group",
+			   user ? user : group, err);
+		return;
 	}
-	if (conf->uid != (uid_t)-1 && conf->gid != (gid_t)-1)
-		conf_groups(cfg, conf);
+	if (user != NULL && !id.user_found)
+		conf_error(cfg, "user", "user '%s' does not exist", user);
+	if (group != NULL && !id.group_found)
+		conf_error(cfg, "group", "group '%s' does not exist", group);
+	if (id.user_found)
+		conf->uid = id.uid;
+	if (id.user_found || id.group_found)
+		conf->gid = id.gid;
+	if (id.groups_status == IDENTITY_GROUPS_NO_MEMORY)
+		conf_error(cfg, "user", "groups of '%s': out of memory", user);
+	else if (id.groups_status == IDENTITY_GROUPS_TOO_MANY)
+		conf_error(cfg, "user", "user '%s' is in too many groups", user);
+	conf->groups = id.groups;
+	conf->ngroups = id.ngroups;
 }
 
 static void pool_error(struct conf_pool_error *, const char *, const char *,

@@ -122,7 +122,7 @@ drop_privileges(const struct conf *conf)
 {
 	if (geteuid() != 0 || conf->user == NULL)
 		return 0;
-	/* The groups were looked up by the master: no NSS module here. */
+	/* The groups came with the config (see identity.h): no NSS module. */
 	if (setgroups((size_t)conf->ngroups, conf->groups) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "setgroups(%s, %d groups)",
 			  conf->user, conf->ngroups);

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The workers' identity, looked up in a child so no NSS module loads here. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "identity.h"
+
+/* The reply carries ids as 32-bit words, as Linux defines them. */
+_Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4,
+	       "uid_t and gid_t are 32 bits");
+
+enum { FOUND_USER = 1, FOUND_GROUP = 2 };
+
+void
+identity_free(struct identity *id)
+{
+	free(id->groups);
+	id->groups = NULL;
+	id->ngroups = 0;
+}
+
+static void
+put_word(unsigned char *p, uint32_t w)
+{
+	memcpy(p, &w, sizeof(w));
+}
+
+static uint32_t
+get_word(const unsigned char *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+void
+identity_encode_head(const struct identity *id,
+		     unsigned char head[IDENTITY_HEAD_SIZE])
+{
+	bool listed = id->groups_status == IDENTITY_GROUPS_OK;
+
+	put_word(head, (id->user_found ? FOUND_USER : 0) |
+		 (id->group_found ? FOUND_GROUP : 0));
+	put_word(head + 4, (uint32_t)id->groups_status);
+	put_word(head + 8, (uint32_t)id->uid);
+	put_word(head + 12, (uint32_t)id->gid);
+	put_word(head + 16, listed ? (uint32_t)id->ngroups : 0);
+}
+
+int
+identity_decode(const unsigned char *buf, size_t len, struct identity *out)
+{
+	uint32_t flags, status, n;
+
+	if (len < IDENTITY_HEAD_SIZE)
+		return -1;
+	flags = get_word(buf);
+	status = get_word(buf + 4);
+	n = get_word(buf + 16);
+	if ((flags & ~(uint32_t)(FOUND_USER | FOUND_GROUP)) != 0 ||
+	    status > IDENTITY_GROUPS_TOO_MANY || n > IDENTITY_MAX_GROUPS ||
+	    (n != 0 && status != IDENTITY_GROUPS_OK) ||
+	    len != IDENTITY_HEAD_SIZE + 4 * (size_t)n)
+		return -1;
+	/* The groups are looked up exactly when the user was found. */
+	if ((status != IDENTITY_GROUPS_NONE) != ((flags & FOUND_USER) != 0))
+		return -1;
+	*out = (struct identity){
+		.user_found = (flags & FOUND_USER) != 0,
+		.group_found = (flags & FOUND_GROUP) != 0,
+		.uid = (uid_t)get_word(buf + 8),
+		.gid = (gid_t)get_word(buf + 12),
+		.groups_status = (enum identity_groups)status,
+	};
+	if (n == 0)
+		return 0;
+	if ((out->groups = malloc(n * sizeof(gid_t))) == NULL) {
+		out->groups_status = IDENTITY_GROUPS_NO_MEMORY;
+		return 0;
+	}
+	memcpy(out->groups, buf + IDENTITY_HEAD_SIZE, n * sizeof(gid_t));
+	out->ngroups = (int)n;
+	return 0;
+}
+
+/* ---- the child ---- */
+
+/* A list that grows until getgrouplist() fits, up to the kernel's cap. */
+static void
+child_groups(const char *user, struct identity *id)
+{
+	int n = 32;
+
+	for (;;) {
+		gid_t *g = realloc(id->groups, (size_t)n * sizeof(*g));
+		int want = n;
+
+		if (g == NULL) {
+			id->groups_status = IDENTITY_GROUPS_NO_MEMORY;
+			return;
+		}
+		id->groups = g;
+		if (getgrouplist(user, id->gid, g, &want) != -1) {
+			id->groups_status = IDENTITY_GROUPS_OK;
+			id->ngroups = want;
+			return;
+		}
+		if (n >= IDENTITY_MAX_GROUPS || want > IDENTITY_MAX_GROUPS) {
+			id->groups_status = IDENTITY_GROUPS_TOO_MANY;
+			return;
+		}
+		n = want > n ? want : 2 * n;
+		if (n > IDENTITY_MAX_GROUPS)
+			n = IDENTITY_MAX_GROUPS;
+	}
+}
+
+static void
+child_resolve(const char *user, const char *group, struct identity *id)
+{
+	if (user != NULL) {
+		struct passwd *pw = getpwnam(user);
+
+		if (pw != NULL) {
+			id->user_found = true;
+			id->uid = pw->pw_uid;
+			id->gid = pw->pw_gid;
+		}
+	}
+	if (group != NULL) {
+		struct group *gr = getgrnam(group);
+
+		if (gr != NULL) {
+			id->group_found = true;
+			id->gid = gr->gr_gid;
+		}
+	}
+	if (id->user_found)
+		child_groups(user, id);
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Handlers reset as exec would: the master's only set flags nobody here
+ * reads, and with its signals unblocked a stop or a kill reaches this
+ * child.  A handler left in place is harmless, so failures are ignored.
+ */
+static void
+child_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+
+		if (sigaction(s, NULL, &sa) == -1 || sa.sa_handler == SIG_IGN ||
+		    sa.sa_handler == SIG_DFL)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(s, &sa, NULL);
+	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Never returns: _exit() runs no atexit handler and flushes no stdio
+ * buffer of the parent's.  The parent's other descriptors are left
+ * alone; the reply pipe is the only one written.
+ */
+static void __attribute__((noreturn))
+child_run(int fd, const char *user, const char *group)
+{
+	struct identity id = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	unsigned char head[IDENTITY_HEAD_SIZE];
+
+	child_signals();
+	child_resolve(user, group, &id);
+	identity_encode_head(&id, head);
+	if (write_all(fd, head, sizeof(head)) == -1 ||
+	    (id.groups_status == IDENTITY_GROUPS_OK && id.ngroups > 0 &&
+	     write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
+		_exit(1);
+	_exit(0);
+}
+
+/* ---- the parent ---- */
+
+/* Until EOF or cap bytes; -1 on a read error. */
+static ssize_t
+read_reply(int fd, unsigned char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+/*
+ * 1 with *status, 0 if the child was reaped already (SIGCHLD ignored by
+ * whoever started us: the kernel reaps), -1 on error.  By pid, never -1:
+ * the master's workers are the master's to reap.
+ */
+static int
+reap_child(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) == -1) {
+		if (errno == EINTR)
+			continue;
+		return errno == ECHILD ? 0 : -1;
+	}
+	return 1;
+}
+
+static void
+describe_failure(int reaped, int status, ssize_t len, char *err,
+		 size_t errlen)
+{
+	if (reaped == 1 && WIFSIGNALED(status))
+		snprintf(err, errlen, "the lookup process was killed by "
+			 "signal %d", WTERMSIG(status));
+	else if (reaped == 1 && WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		snprintf(err, errlen, "the lookup process exited with "
+			 "status %d", WEXITSTATUS(status));
+	else
+		snprintf(err, errlen, "the lookup process sent a malformed "
+			 "reply (%zd bytes)", len);
+}
+
+int
+identity_lookup(const char *user, const char *group, struct identity *out,
+		char *err, size_t errlen)
+{
+	int fds[2] = { -1, -1 };
+	int status = 0, reaped, read_errno;
+	unsigned char *buf;
+	ssize_t len;
+	pid_t pid;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((buf = malloc(IDENTITY_REPLY_MAX + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe(): %s", strerror(errno));
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork(): %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_run(fds[1], user, group);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	len = read_reply(fds[0], buf, IDENTITY_REPLY_MAX + 1);
+	read_errno = errno;
+	/* Closed first: a child still writing gets EPIPE and ends. */
+	close(fds[0]);
+	fds[0] = -1;
+	reaped = reap_child(pid, &status);
+	if (len == -1)
+		snprintf(err, errlen, "read() from the lookup process: %s",
+			 strerror(read_errno));
+	else if (reaped == -1)
+		snprintf(err, errlen, "waitpid(%d): %s", (int)pid,
+			 strerror(errno));
+	else if (identity_decode(buf, (size_t)len, out) == -1)
+		describe_failure(reaped, status, len, err, errlen);
+	else
+		rc = 0;
+out:
+	if (fds[0] != -1)
+		close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+	free(buf);
+	return rc;
+}
