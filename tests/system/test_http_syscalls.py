@@ -4,7 +4,9 @@
 request waits in one read (no poll, no fcntl, no setsockopt per request),
 a small file in the open-file cache costs no file system call (at most 3
 calls a request in all; the aim is 2, a read and a write), and the header
-and keep-alive timeouts stay exact all the same.
+and keep-alive timeouts stay exact all the same.  A large file goes out
+with sendfile() after a head sent with MSG_MORE: no TCP_CORK on and off,
+no setsockopt() per response.
 
 Servers (one instance, one worker each, so strace follows the one that
 serves):
@@ -27,7 +29,9 @@ from test_http_util import (HttpClient, expect_status, http_server,
                             make_tree, no_worker_trouble)
 
 SMALL = b'x' * 1000 + b'\n'
+LARGE = bytes(range(256)) * 400		# 100 KiB: past the inline body
 REQUESTS = 200
+LARGE_REQUESTS = 40
 SYSCALL_RE = re.compile(r'^(?:\d+\s+)?([a-z_0-9]+)\(')
 # Calls that say the loop still waits or sets up per request.
 PER_CONNECTION = ('poll', 'ppoll', 'select', 'pselect6', 'epoll_wait',
@@ -83,16 +87,17 @@ class Strace:
             self.proc.kill()
             self.proc.wait()
         calls = Counter()
-        for line in (read_file(self.out) or '').splitlines():
+        self.lines = (read_file(self.out) or '').splitlines()
+        for line in self.lines:
             m = SYSCALL_RE.match(line)
             if m:
                 calls[m.group(1)] += 1
         return calls
 
 
-def count_calls(srv, target, requests=REQUESTS):
+def count_calls(srv, target, requests=REQUESTS, body=SMALL, lines=None):
     """Warms up, then counts the worker's calls over `requests` keep-alive
-    GETs of target on one connection."""
+    GETs of target on one connection (their strace lines into `lines`)."""
     pid = worker_of(srv, 'www')
     with HttpClient(srv) as c:
         for _ in range(3):
@@ -103,10 +108,12 @@ def count_calls(srv, target, requests=REQUESTS):
             for i in range(requests):
                 r = c.request(target)
                 expect_status(r, 200, 'GET %s number %d' % (target, i + 1))
-                expect(r.body == SMALL, 'GET %s: wrong body %r'
+                expect(r.body == body, 'GET %s: wrong body %r'
                        % (target, r.body[:60]))
         finally:
             calls = tracer.stop()
+            if lines is not None:
+                lines.extend(tracer.lines)
     return calls
 
 
@@ -147,6 +154,23 @@ def one_read_per_request(srv):
     return 'per request: %s' % desc
 
 
+def large_file_no_cork(srv):
+    lines = []
+    calls = count_calls(srv, '/large.bin', LARGE_REQUESTS, LARGE, lines)
+    desc = format_calls(calls, LARGE_REQUESTS)
+    # A call or two at the edges (attaching, detaching) is not per request.
+    expect(calls['setsockopt'] <= 2, '%d setsockopt() over %d responses of '
+           'a large file: per response (%s)' % (calls['setsockopt'],
+                                               LARGE_REQUESTS, desc))
+    heads = [l for l in lines if re.match(r'^(?:\d+\s+)?sendmsg\(', l)]
+    more = [l for l in heads if 'MSG_MORE' in l]
+    expect(len(more) >= LARGE_REQUESTS, 'only %d of %d heads sent with '
+           'MSG_MORE (%s)' % (len(more), LARGE_REQUESTS, desc))
+    expect(calls['sendfile'] >= LARGE_REQUESTS, 'bodies not sent with '
+           'sendfile(): %s' % desc)
+    return 'per response: %s' % desc
+
+
 def idle_close_exact(srv):
     """keepalive-timeout 1 while header-timeout is 8: the idle connection
     closes after 1 s, not after the longer receive timeout of a head."""
@@ -180,7 +204,7 @@ def head_timeout_exact(srv, second):
 def main():
     t = Test('test_http_syscalls')
     root = os.path.join(t.dir, 'root')
-    make_tree(root, {'small.txt': SMALL})
+    make_tree(root, {'small.txt': SMALL, 'large.bin': LARGE})
     srv = http_server(t, 'srv', servers(root))
     try:
         srv.start()
@@ -188,6 +212,8 @@ def main():
                 cached_small_file, srv, root)
         t.check('a keep-alive request waits in one read: no poll, fcntl '
                 'or setsockopt per request', one_read_per_request, srv)
+        t.check('a large file: head with MSG_MORE, then sendfile(), no '
+                'setsockopt per response', large_file_no_cork, srv)
         t.check('keep-alive timeout exact with a longer header-timeout',
                 idle_close_exact, srv)
         t.check('header-timeout exact on a new connection',
