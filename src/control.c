@@ -215,38 +215,55 @@ announce(int fd, pid_t pid)
 	return n == -1 ? -1 : 0;
 }
 
+/*
+ * Asks the master for a reload or an upgrade (what), by datagram first
+ * if announced, else by signo, and waits for its outcome: 0 with the
+ * text after "ok " in answer, or 1 once it has said why not.
+ */
 static int
-reload(pid_t pid)
+request_outcome(pid_t pid, const char *what, bool announced, int signo,
+		char *answer, size_t len)
 {
-	char answer[1024];
 	int fd = reply_socket();
 
 	if (fd == -1) {
 		perror("preforkd: reply socket");
 		return 1;
 	}
-	/* A master without the control socket still reloads on SIGHUP. */
-	if (announce(fd, pid) == -1 && kill(pid, SIGHUP) == -1) {
-		fprintf(stderr, "preforkd: kill(%d, SIGHUP): %s\n", (int)pid,
-			strerror(errno));
+	if ((!announced || announce(fd, pid) == -1) && kill(pid, signo) == -1) {
+		fprintf(stderr, "preforkd: kill(%d, %s): %s\n", (int)pid,
+			signal_name(signo), strerror(errno));
 		close(fd);
 		return 1;
 	}
-	if (reply_receive(fd, pid, answer, sizeof(answer)) == -1) {
-		fprintf(stderr, "preforkd: master %d sent no reload outcome "
-			"within %d s; see its error log\n", (int)pid,
+	if (reply_receive(fd, pid, answer, len) == -1) {
+		fprintf(stderr, "preforkd: master %d sent no %s outcome "
+			"within %d s; see its error log\n", (int)pid, what,
 			RELOAD_WAIT_MS / 1000);
 		close(fd);
 		return 1;
 	}
 	close(fd);
-	if (strncmp(answer, "ok ", 3) == 0) {
-		printf("preforkd: %s\n", answer + 3);
-		return 0;
+	if (strncmp(answer, "ok ", 3) != 0) {
+		fprintf(stderr, "preforkd: %s failed: %s\n", what,
+			strncmp(answer, "failed ", 7) == 0 ? answer + 7 : answer);
+		return 1;
 	}
-	fprintf(stderr, "preforkd: reload failed: %s\n",
-		strncmp(answer, "failed ", 7) == 0 ? answer + 7 : answer);
-	return 1;
+	memmove(answer, answer + 3, strlen(answer + 3) + 1);
+	return 0;
+}
+
+static int
+reload(pid_t pid)
+{
+	char answer[1024];
+
+	/* A master without the control socket still reloads on SIGHUP. */
+	if (request_outcome(pid, "reload", true, SIGHUP, answer,
+			    sizeof(answer)) != 0)
+		return 1;
+	printf("preforkd: %s\n", answer);
+	return 0;
 }
 
 /* Gone, or a zombie: whoever reaps it is not our business. */
@@ -303,33 +320,13 @@ static int
 upgrade(pid_t pid, const char *pidfile, int shutdown_timeout)
 {
 	char answer[1024], oldbin[4096], err[512];
-	int fd = reply_socket(), wait_ms = (shutdown_timeout + 15) * 1000;
+	int wait_ms = (shutdown_timeout + 15) * 1000;
 	pid_t newpid, now;
 
-	if (fd == -1) {
-		perror("preforkd: reply socket");
+	if (request_outcome(pid, "upgrade", false, SIGUSR2, answer,
+			    sizeof(answer)) != 0)
 		return 1;
-	}
-	if (kill(pid, SIGUSR2) == -1) {
-		fprintf(stderr, "preforkd: kill(%d, SIGUSR2): %s\n", (int)pid,
-			strerror(errno));
-		close(fd);
-		return 1;
-	}
-	if (reply_receive(fd, pid, answer, sizeof(answer)) == -1) {
-		fprintf(stderr, "preforkd: master %d sent no upgrade outcome "
-			"within %d s; see its error log\n", (int)pid,
-			RELOAD_WAIT_MS / 1000);
-		close(fd);
-		return 1;
-	}
-	close(fd);
-	if (strncmp(answer, "ok ", 3) != 0) {
-		fprintf(stderr, "preforkd: upgrade failed: %s\n",
-			strncmp(answer, "failed ", 7) == 0 ? answer + 7 : answer);
-		return 1;
-	}
-	newpid = (pid_t)atoi(answer + 3);
+	newpid = (pid_t)atoi(answer);
 	printf("preforkd: upgrade: new master %d serving; retiring old "
 	       "master %d\n", (int)newpid, (int)pid);
 	fflush(stdout);
