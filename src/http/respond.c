@@ -273,11 +273,12 @@ static int send_file_range(struct http_exchange *, struct http_headers *,
 			   int, off_t, uint64_t);
 
 /*
- * An accepted socket has no other status flag that F_SETFL could clear,
- * so no F_GETFL first.  It stays non-blocking for the connection's life.
+ * Once per connection, before its first sendfile(): non-blocking (an
+ * accepted socket has no other status flag that F_SETFL could clear, so
+ * no F_GETFL first), for the connection's life.
  *
- * Its first file body also caps what may wait unsent in the socket: left
- * alone, sendfile() queues as much as the send buffer grows to (4 MiB by
+ * It also caps what may wait unsent in the socket: left alone,
+ * sendfile() queues as much as the send buffer grows to (4 MiB by
  * default) at once, and the rest of the file then leaves as the client's
  * acknowledgements come back, sent by whichever CPU processes them.
  * Capped, the worker refills the socket as it drains, from its own CPU:
@@ -288,7 +289,7 @@ static int send_file_range(struct http_exchange *, struct http_headers *,
 #define NOTSENT_LOWAT	(256 * 1024)
 
 static int
-set_nonblocking(struct http_exchange *ex)
+sendfile_prepare(struct http_exchange *ex)
 {
 	int lowat = NOTSENT_LOWAT;
 
@@ -309,7 +310,7 @@ int
 http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
 			int fd, uint64_t offset, uint64_t len)
 {
-	if (set_nonblocking(ex) == -1)
+	if (sendfile_prepare(ex) == -1)
 		return -1;
 	return send_file_range(ex, h, fd, (off_t)offset, len);
 }
