@@ -26,53 +26,50 @@ def policies(srv, n):
             {w: os.sched_getscheduler(w) for w in workers})
 
 
-def batch_workers(srv):
-    srv.start()
+def expect_policies(srv, master_policy, worker_policy, what):
+    """The master under master_policy, every one of 2 workers under
+    worker_policy; the workers' pids."""
     master, workers = policies(srv, 2)
-    expect(master == os.SCHED_OTHER, 'master runs under %s'
+    expect(master == master_policy, 'master runs under %s'
            % policy_name(master))
     wrong = {w: policy_name(p) for w, p in workers.items()
-             if p != os.SCHED_BATCH}
-    expect(not wrong, 'workers not under SCHED_BATCH: %s' % wrong)
+             if p != worker_policy}
+    expect(not wrong, '%s not under %s: %s'
+           % (what, policy_name(worker_policy), wrong))
+    return sorted(workers)
+
+
+def batch_workers(srv):
+    srv.start()
+    workers = expect_policies(srv, os.SCHED_OTHER, os.SCHED_BATCH, 'workers')
     echo_once(srv.addr(), b'batch')
     # A replacement worker takes the policy too.
-    victim = sorted(workers)[0]
+    victim = workers[0]
     os.kill(victim, 9)
     expect(wait_until(lambda: victim not in srv.workers() and
                       len(srv.workers()) == 2, T(10)),
            'worker %d not replaced' % victim)
-    _, workers = policies(srv, 2)
-    wrong = {w: policy_name(p) for w, p in workers.items()
-             if p != os.SCHED_BATCH}
-    expect(not wrong, 'replacement workers not under SCHED_BATCH: %s'
-           % wrong)
+    expect_policies(srv, os.SCHED_OTHER, os.SCHED_BATCH,
+                    'replacement workers')
     srv.stop()
 
 
 def idle_master(srv):
     # chrt --idle 0 preforkd ...: the policy the administrator chose.
     srv.start(wrapper=['chrt', '--idle', '0'])
-    master, workers = policies(srv, 2)
-    expect(master == os.SCHED_IDLE, 'master runs under %s'
-           % policy_name(master))
-    wrong = {w: policy_name(p) for w, p in workers.items()
-             if p != os.SCHED_IDLE}
-    expect(not wrong, 'workers did not keep SCHED_IDLE: %s' % wrong)
+    expect_policies(srv, os.SCHED_IDLE, os.SCHED_IDLE, 'workers')
     echo_once(srv.addr(), b'idle')
     srv.stop()
 
 
 def nice_kept(srv):
     srv.start(wrapper=['nice', '-n', '7'])
-    master, workers = policies(srv, 2)
+    workers = expect_policies(srv, os.SCHED_OTHER, os.SCHED_BATCH, 'workers')
     base = os.getpriority(os.PRIO_PROCESS, srv.master)
     expect(base >= 7, 'master nice %d, wanted at least 7' % base)
     wrong = {w: os.getpriority(os.PRIO_PROCESS, w) for w in workers
              if os.getpriority(os.PRIO_PROCESS, w) != base}
     expect(not wrong, 'workers changed nice from %d: %s' % (base, wrong))
-    expect(all(p == os.SCHED_BATCH for p in workers.values()),
-           'workers not under SCHED_BATCH: %s'
-           % {w: policy_name(p) for w, p in workers.items()})
     srv.stop()
 
 
