@@ -253,6 +253,26 @@ listener_keep_paths(bool keep)
 	keep_paths = keep;
 }
 
+/*
+ * Accepted TCP sockets inherit TCP_NODELAY from their listener: set here
+ * once, it spares every connection a setsockopt().  Responses go out whole
+ * (head and body in one write, or the head held with MSG_MORE), so Nagle
+ * could only delay them.  Set on adopted sockets too: whoever bound them
+ * may not have.
+ */
+static int
+listener_nodelay(const struct listener *l, char *err, size_t errlen)
+{
+	int on = 1;
+
+	if (l->bound.family == AF_UNIX ||
+	    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
+		return 0;
+	snprintf(err, errlen, "setsockopt(%s, TCP_NODELAY): %s", l->name,
+		 strerror(errno));
+	return -1;
+}
+
 struct listener *
 listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		 unsigned gen, char *err, size_t errlen)
@@ -286,6 +306,11 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 	if (l->fd == -1 &&
 	    (l->fd = socket_bind(addr, backlog, &l->bound, l->name,
 				 sizeof(l->name), err, errlen)) == -1) {
+		free(l);
+		return NULL;
+	}
+	if (listener_nodelay(l, err, errlen) == -1) {
+		close(l->fd);
 		free(l);
 		return NULL;
 	}

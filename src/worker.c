@@ -414,8 +414,8 @@ worker_main(const struct worker_args *a)
 	long served = 0, limit = a->max_requests;
 
 	worker_setup(a);
-	while (!stopping && getppid() == a->master_pid &&
-	       (limit == 0 || served < limit)) {
+	/* A master's death is seen as SIGQUIT (PDEATHSIG): no check per loop. */
+	while (!stopping && (limit == 0 || served < limit)) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
 		int fd;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -33,6 +32,7 @@ struct conn_state {
 	long served;
 	int rcvtimeo_ms;		/* SO_RCVTIMEO as set; 0 = none */
 	bool nonblocking;		/* O_NONBLOCK set, for sendfile */
+	bool client_done;		/* it asked to close, sent nothing more */
 	char peer[SLOT_CLIENT_MAX];
 };
 
@@ -333,6 +333,11 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	http_access_log(&ex, cs->peer, time(NULL));
 	/* The head's slices point into buf: drop it only once logged. */
 	consume(cs, req->head_len);
+	/*
+	 * A client that asked to close sends no further request (RFC 9112
+	 * 9.6): with no body and nothing left over, no input can be unread.
+	 */
+	cs->client_done = !req->keep_alive && !has_body && cs->len == 0;
 	if (ex.failed || ex.close)
 		return false;
 	return !has_body || skip_body(cs, req) == 0;
@@ -374,21 +379,17 @@ http_conn_serve(struct handler_conn *conn)
 	const struct http_conf *hc = conn->hconf;
 	struct conn_state cs = { .conn = conn, .hc = hc };
 	struct http_request *req = malloc(sizeof(*req));
-	int one = 1;
 
 	cs.cap = hc->max_header_size + 4096;
 	cs.buf = malloc(cs.cap);
 	if (req == NULL || cs.buf == NULL)
 		goto out;
-	/* Heads go out whole with their body (writev/cork): no Nagle delay. */
-	if (conn->peer.ss_family != AF_UNIX)
-		(void)setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one,
-				 sizeof(one));
 	addr_format_host((const struct sockaddr *)&conn->peer, conn->peerlen,
 			 cs.peer, sizeof(cs.peer));
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
-	linger_close(conn);
+	if (!cs.client_done)
+		linger_close(conn);
 out:
 	free(req);
 	free(cs.buf);

@@ -6,16 +6,21 @@ a small file in the open-file cache costs no file system call (at most 3
 calls a request in all; the aim is 2, a read and a write), and the header
 and keep-alive timeouts stay exact all the same.  A large file goes out
 with sendfile() after a head sent with MSG_MORE: no TCP_CORK on and off,
-no setsockopt() per response.
+no setsockopt() per response.  A connection the client closes costs
+accept, read, write and close: TCP_NODELAY comes from the listener (and
+is checked on the worker's own socket), no parent check, no look for
+unread input.
 
 Servers (one instance, one worker each, so strace follows the one that
 serves):
   www    keepalive-timeout 1, header-timeout 8, keepalive-requests 0
   slow   keepalive-timeout 8, header-timeout 1
 """
+import ctypes
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,12 +28,14 @@ from collections import Counter
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Test, expect, listening_inodes, read_file,
-                     socket_inodes, wait_until)
+from harness import (T, Test, conn_inode, expect, listening_inodes,
+                     read_file, socket_inodes, wait_until)
 from test_http_util import (HttpClient, expect_status, http_server,
                             make_tree, no_worker_trouble)
 
 SMALL = b'x' * 1000 + b'\n'
+CLOSE_CONNECTIONS = 100
+SYS_PIDFD_GETFD = 438		# the same number on every Linux architecture
 LARGE = bytes(range(256)) * 400		# 100 KiB: past the inline body
 REQUESTS = 200
 LARGE_REQUESTS = 40
@@ -171,6 +178,94 @@ def large_file_no_cork(srv):
     return 'per response: %s' % desc
 
 
+def close_connections(srv):
+    """Counts the worker's calls over connections that each carry one
+    request saying Connection: close."""
+    pid = worker_of(srv, 'www')
+    req = b'GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    tracer = Strace(srv.dir, pid)
+    try:
+        tracer.wait_attached()
+        for i in range(CLOSE_CONNECTIONS):
+            with HttpClient(srv) as c:
+                c.send(req)
+                r = c.response()
+                expect_status(r, 200, 'connection %d' % (i + 1))
+                expect(r.body == SMALL and c.closed(T(10)), 'connection '
+                       '%d: wrong body or not closed' % (i + 1))
+    finally:
+        calls = tracer.stop()
+    return calls, tracer.lines
+
+
+def close_connection_calls(srv):
+    calls, lines = close_connections(srv)
+    desc = format_calls(calls, CLOSE_CONNECTIONS)
+    nodelay = [l for l in lines if 'TCP_NODELAY' in l]
+    expect(calls['accept4'] + calls['accept'] >= CLOSE_CONNECTIONS,
+           'the traced worker took %d of %d connections: %s'
+           % (calls['accept4'], CLOSE_CONNECTIONS, desc))
+    expect(not nodelay, 'TCP_NODELAY set per connection (%d times): %s'
+           % (len(nodelay), desc))
+    expect(calls['getppid'] <= 1, '%d getppid() over %d connections: %s'
+           % (calls['getppid'], CLOSE_CONNECTIONS, desc))
+    expect(calls['ioctl'] <= 1, '%d ioctl() over %d connections the '
+           'client closed: %s' % (calls['ioctl'], CLOSE_CONNECTIONS, desc))
+    return 'per connection: %s' % desc
+
+
+def pidfd_getfd(pid, fd):
+    """A duplicate of process pid's descriptor fd (pidfd_getfd(2))."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    try:
+        dup = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+        if dup == -1:
+            err = ctypes.get_errno()
+            raise OSError(err, 'pidfd_getfd(%d, %d): %s'
+                          % (pid, fd, os.strerror(err)))
+        return dup
+    finally:
+        os.close(pidfd)
+
+
+def worker_conn_fd(pid, inode):
+    """The descriptor number under which process pid holds socket inode."""
+    target = 'socket:[%d]' % inode
+    for name in os.listdir('/proc/%d/fd' % pid):
+        try:
+            if os.readlink('/proc/%d/fd/%s' % (pid, name)) == target:
+                return int(name)
+        except OSError:
+            pass
+    return None
+
+
+def accepted_nodelay(srv):
+    """Nagle is off on the worker's side of an accepted connection, though
+    only the listener had TCP_NODELAY set."""
+    pid = worker_of(srv, 'www')
+    with HttpClient(srv) as c:
+        expect_status(c.request('/small.txt'), 200, 'GET /small.txt')
+        inode = conn_inode(srv.port('www'), c.sock.getsockname()[1])
+        expect(inode is not None, 'no server side of the connection')
+        fd = worker_conn_fd(pid, inode)
+        expect(fd is not None, 'worker %d does not hold socket %d'
+               % (pid, inode))
+        dup = pidfd_getfd(pid, fd)
+        try:
+            s = socket.socket(fileno=dup)
+            try:
+                on = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            finally:
+                s.detach()
+        finally:
+            os.close(dup)
+    expect(on != 0, 'TCP_NODELAY off on the accepted socket (fd %d of '
+           'worker %d)' % (fd, pid))
+    return 'TCP_NODELAY %d on fd %d of worker %d' % (on, fd, pid)
+
+
 def idle_close_exact(srv):
     """keepalive-timeout 1 while header-timeout is 8: the idle connection
     closes after 1 s, not after the longer receive timeout of a head."""
@@ -214,6 +309,11 @@ def main():
                 'or setsockopt per request', one_read_per_request, srv)
         t.check('a large file: head with MSG_MORE, then sendfile(), no '
                 'setsockopt per response', large_file_no_cork, srv)
+        t.check('a connection the client closes: accept, read, write, '
+                'close; no per-connection setsockopt, getppid or ioctl',
+                close_connection_calls, srv)
+        t.check('accepted connections have TCP_NODELAY (set on the '
+                'listener)', accepted_nodelay, srv)
         t.check('keep-alive timeout exact with a longer header-timeout',
                 idle_close_exact, srv)
         t.check('header-timeout exact on a new connection',
