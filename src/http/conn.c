@@ -373,24 +373,45 @@ linger_close(struct handler_conn *conn)
 	}
 }
 
+/*
+ * A worker serves one connection at a time, and one server for life: its
+ * head buffer and parsed request are made once, not per connection.
+ */
+static int
+conn_buffers(struct conn_state *cs, struct http_request **req)
+{
+	static struct http_request *req_store;
+	static char *buf_store;
+	static size_t buf_cap;
+	size_t want = cs->hc->max_header_size + 4096;
+
+	if (req_store == NULL && (req_store = malloc(sizeof(*req_store))) == NULL)
+		return -1;
+	if (buf_cap < want) {
+		free(buf_store);
+		buf_cap = 0;
+		if ((buf_store = malloc(want)) == NULL)
+			return -1;
+		buf_cap = want;
+	}
+	*req = req_store;
+	cs->buf = buf_store;
+	cs->cap = want;
+	return 0;
+}
+
 void
 http_conn_serve(struct handler_conn *conn)
 {
-	const struct http_conf *hc = conn->hconf;
-	struct conn_state cs = { .conn = conn, .hc = hc };
-	struct http_request *req = malloc(sizeof(*req));
+	struct conn_state cs = { .conn = conn, .hc = conn->hconf };
+	struct http_request *req;
 
-	cs.cap = hc->max_header_size + 4096;
-	cs.buf = malloc(cs.cap);
-	if (req == NULL || cs.buf == NULL)
-		goto out;
+	if (conn_buffers(&cs, &req) == -1)
+		return;
 	addr_format_host((const struct sockaddr *)&conn->peer, conn->peerlen,
 			 cs.peer, sizeof(cs.peer));
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
 	if (!cs.client_done)
 		linger_close(conn);
-out:
-	free(req);
-	free(cs.buf);
 }
