@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "identity.h"
+#include "netio.h"
+#include "scoreboard.h"
 
 /* The reply carries ids as 32-bit words, as Linux defines them. */
 _Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4,
@@ -218,14 +221,18 @@ child_run(int fd, const char *user, const char *group)
 
 /* ---- the parent ---- */
 
-/* Until EOF or cap bytes; -1 on a read error. */
+/* Until EOF or cap bytes; -1 on a read error, or ETIMEDOUT at deadline. */
 static ssize_t
-read_reply(int fd, unsigned char *buf, size_t cap)
+read_reply(int fd, unsigned char *buf, size_t cap, int64_t deadline_ms)
 {
 	size_t len = 0;
 
 	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
+		ssize_t n;
+
+		if (netio_wait_readable(fd, deadline_ms) == -1)
+			return -1;
+		n = read(fd, buf + len, cap - len);
 
 		if (n == 0)
 			break;
@@ -253,6 +260,28 @@ reap_child(pid_t pid, int *status)
 		return errno == ECHILD ? 0 : -1;
 	}
 	return 1;
+}
+
+/*
+ * A lookup past its time is killed.  It is waited for only briefly: one
+ * stuck in the kernel (a hung NFS home, say) dies only when that call
+ * returns, and the master reaps it then, as any unknown child.
+ */
+static int
+kill_child(pid_t pid, int *status)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	pid_t got;
+
+	(void)kill(pid, SIGKILL);
+	for (int i = 0; i < 100; i++) {
+		if ((got = waitpid(pid, status, WNOHANG)) == pid)
+			return 1;
+		if (got == -1 && errno != EINTR)
+			return errno == ECHILD ? 0 : -1;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
 }
 
 static void
@@ -300,11 +329,19 @@ identity_lookup(const char *user, const char *group, struct identity *out,
 	}
 	close(fds[1]);
 	fds[1] = -1;
-	len = read_reply(fds[0], buf, IDENTITY_REPLY_MAX + 1);
+	len = read_reply(fds[0], buf, IDENTITY_REPLY_MAX + 1,
+			 monotonic_ms() + IDENTITY_TIMEOUT_MS);
 	read_errno = errno;
 	/* Closed first: a child still writing gets EPIPE and ends. */
 	close(fds[0]);
 	fds[0] = -1;
+	if (len == -1 && read_errno == ETIMEDOUT) {
+		(void)kill_child(pid, &status);
+		snprintf(err, errlen, "no answer within %d s (a name service "
+			 "that does not respond?); the lookup process was "
+			 "killed", IDENTITY_TIMEOUT_MS / 1000);
+		goto out;
+	}
 	reaped = reap_child(pid, &status);
 	if (len == -1)
 		snprintf(err, errlen, "read() from the lookup process: %s",

@@ -31,6 +31,13 @@ struct identity {
 	int ngroups;
 };
 
+/*
+ * A lookup that hangs (a name service that does not answer) would hang
+ * the master with it, unable to supervise or to take signals: the child
+ * is killed after this long and the lookup fails.
+ */
+#define IDENTITY_TIMEOUT_MS 10000
+
 /* The reply's fixed part: flags, groups status, uid, gid, ngroups. */
 #define IDENTITY_HEAD_SIZE (5 * 4)
 #define IDENTITY_REPLY_MAX (IDENTITY_HEAD_SIZE + 4 * IDENTITY_MAX_GROUPS)
@@ -39,10 +46,12 @@ struct identity {
  * Looks up user and group (either may be NULL) in a child process, as
  * getpwnam(), getgrnam() and getgrouplist() would here; the group, when
  * given, overrides the user's primary group, and the supplementary groups
- * are the user's for that gid.  The child is reaped before this returns.
- * Returns 0 with *out filled (identity_free() it), or -1 with the reason
- * in err when the lookup could not be made (pipe, fork, a child that
- * died).
+ * are the user's for that gid.  The child is reaped before this returns
+ * (but for one killed at the timeout and stuck in the kernel: the
+ * caller's waitpid(-1) gets it later).  Returns 0 with *out filled
+ * (identity_free() it), or -1 with the reason in err when the lookup
+ * could not be made (pipe, fork, a child that died or did not answer
+ * within IDENTITY_TIMEOUT_MS).
  */
 int identity_lookup(const char *user, const char *group,
 		    struct identity *out, char *err, size_t errlen);

@@ -7,19 +7,24 @@ the master they would stay mapped there and in every worker.  Neither
 the master nor a worker may map any libnss_ library, while the workers
 still run with the configured user, group and supplementary groups.  A
 reload to a user that does not exist, or one whose lookup cannot be made
-at all, fails with FILE:LINE and the old generation keeps serving.
+at all, fails with FILE:LINE and the old generation keeps serving.  So
+does one that hangs (a name service that never answers: here /etc/passwd
+is a FIFO nobody writes, in a private mount namespace): the lookup child
+is killed after 10 s, and the master goes on supervising and reloading.
 """
 import grp
 import os
 import pwd
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Test, echo_once, expect, line_of, skipped,
-                     wait_until)
+from harness import (T, Test, children, echo_once, expect, line_of,
+                     proc_stat, skipped, wait_until)
 
 NO_USER = 'preforkd-test-no-such-user'
 NOBODY = pwd.getpwnam('nobody')
@@ -165,6 +170,50 @@ def reload_without_lookup_fails(t):
     srv.stop()
 
 
+# In its own mount namespace, /etc/passwd becomes a FIFO: opening it to
+# read blocks until a writer comes, and none does.
+HANG_PASSWD = ('mkfifo "$1" && mount --bind "$1" /etc/passwd || exit 90; '
+               'shift; exec "$@"')
+LOOKUP_TIMEOUT = 10
+
+
+def reload_hung_lookup_fails(t):
+    unshare = shutil.which('unshare')
+    expect(unshare, 'unshare (util-linux) not found')
+    srv = t.server('hung')
+    fifo = os.path.join(srv.dir, 'passwd.fifo')
+    srv.start(wrapper=[unshare, '--mount', '--map-root-user', 'sh', '-c',
+                       HANG_PASSWD, 'sh', fifo])
+    old = srv.wait_workers(2)
+    good = srv.conf_text()
+    text = srv.conf_text(user='nobody')
+    srv.write_conf(text)
+    error = ("%s:%d: cannot look up user 'nobody': no answer within %d s"
+             % (srv.conf, line_of(text, 'user = '), LOOKUP_TIMEOUT))
+    mark = srv.mark()
+    start = time.monotonic()
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload failed: .*generation 1 keeps serving', since=mark,
+                 timeout=LOOKUP_TIMEOUT + T(20))
+    took = time.monotonic() - start
+    expect_old_serves(srv, old, mark, error)
+    expect(LOOKUP_TIMEOUT - 0.5 <= took <= LOOKUP_TIMEOUT + T(5),
+           'the reload failed after %.1f s' % took)
+    # The killed lookup is reaped, and the master still reloads.
+    def zombies():
+        return [p for p in children(srv.master)
+                if (proc_stat(p) or ('?',))[0] == 'Z']
+    expect(wait_until(lambda: not zombies(), T(5)), 'unreaped children %s'
+           % zombies())
+    srv.write_conf(good)
+    mark = srv.mark()
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload: generation 2 serving', since=mark)
+    echo_once(srv.addr(), b'the new generation')
+    srv.stop()
+    return 'reload failed after %.1f s; the next one served' % took
+
+
 def main():
     t = Test('test_identity')
     t.check('neither master nor workers map an NSS module; workers run '
@@ -174,6 +223,8 @@ def main():
             'serves', reload_missing_user_fails, t)
     t.check('reload whose lookup cannot run fails, old generation serves',
             reload_without_lookup_fails, t)
+    t.check('reload whose lookup hangs fails after %d s, the master goes '
+            'on' % LOOKUP_TIMEOUT, reload_hung_lookup_fails, t)
     t.finish()
 
 
