@@ -418,7 +418,7 @@ worker_main(const struct worker_args *a)
 	while (!stopping && (limit == 0 || served < limit)) {
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
-		int fd;
+		int fd, idle;
 
 		if (reopen_logs)
 			worker_reopen(server);
@@ -426,7 +426,14 @@ worker_main(const struct worker_args *a)
 		idle_count(+1);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &peerlen,
 			     SOCK_CLOEXEC);
-		if (idle_count(-1) == 0 && fd != -1)
+		/*
+		 * <= 0, not == 0: a worker killed between SLOT_IDLE and its
+		 * increment leaves the count one low for good (see
+		 * scoreboard_slot_gone), and the last idle place must still
+		 * wake the master; one wake-up too many costs nothing.
+		 */
+		idle = idle_count(-1);
+		if (fd != -1 && my_record != NULL && idle <= 0)
 			wake_master_if_asleep();
 		if (fd == -1) {
 			int err = errno;
