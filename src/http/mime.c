@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "http/mime.h"
+#include "http/request.h"
 
 struct mime_entry {
 	const char *ext;		/* lower case */
@@ -188,16 +189,6 @@ next_word(char **cursor)
 	return word;
 }
 
-/* RFC 9110 tchar. */
-static int
-is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* "token/token", as Content-Type needs it, in s[0..len). */
 static int
 is_media_type_n(const char *s, size_t len)
@@ -207,7 +198,7 @@ is_media_type_n(const char *s, size_t len)
 	if (slash == NULL || slash == s || slash == s + len - 1)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (s + i != slash && !is_tchar((unsigned char)s[i]))
+		if (s + i != slash && !http_is_tchar((unsigned char)s[i]))
 			return 0;
 	return 1;
 }

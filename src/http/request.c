@@ -44,15 +44,16 @@ lower(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* tchar, RFC 9110 section 5.6.2. */
-static bool
-is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+/*
+ * A table, not comparisons and a strchr(): every byte of a method and of
+ * each header name goes through it.
+ */
+const bool http_tchar[256] = {
+	['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+	['!'] = true, ['#'] = true, ['$'] = true, ['%'] = true, ['&'] = true,
+	['\''] = true, ['*'] = true, ['+'] = true, ['-'] = true, ['.'] = true,
+	['^'] = true, ['_'] = true, ['`'] = true, ['|'] = true, ['~'] = true,
+};
 
 static bool
 is_ctl(unsigned char c)
@@ -92,7 +93,7 @@ is_token(struct http_str s)
 	size_t i;
 
 	for (i = 0; i < s.len; i++)
-		if (!is_tchar(s.p[i]))
+		if (!http_is_tchar((unsigned char)s.p[i]))
 			return false;
 	return s.len > 0;
 }
@@ -303,7 +304,7 @@ parse_header_line(struct http_str line, struct http_header *h)
 {
 	size_t i = 0;
 
-	while (i < line.len && is_tchar(line.p[i]))
+	while (i < line.len && http_is_tchar((unsigned char)line.p[i]))
 		i++;
 	if (i == 0 || i == line.len || line.p[i] != ':')
 		return 400;

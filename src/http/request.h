@@ -92,6 +92,15 @@ enum http_parse_result http_request_parse(const char *buf, size_t len,
 const struct http_str *http_request_header(const struct http_request *req,
 					   const char *name);
 
+/* tchar (RFC 9110 section 5.6.2), by byte: the chars of a token. */
+extern const bool http_tchar[256];
+
+static inline bool
+http_is_tchar(unsigned char c)
+{
+	return http_tchar[c];
+}
+
 /* Case-insensitive comparison of a slice with a C string. */
 bool http_str_eq(struct http_str s, const char *c);
 

@@ -674,6 +674,27 @@ test_slices(void **state)
 	}
 }
 
+/* The table against RFC 9110's definition, byte by byte. */
+static void
+test_tchar(void **state)
+{
+	static const char specials[] = "!#$%&'*+-.^_`|~";
+	int c;
+
+	(void)state;
+	for (c = 0; c < 256; c++) {
+		bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+			     (c >= 'a' && c <= 'z');
+		bool special = c != 0 && memchr(specials, c,
+						 sizeof(specials) - 1) != NULL;
+
+		if (http_is_tchar((unsigned char)c) != (alnum || special))
+			fail_msg("byte 0x%02x: tchar %d, RFC 9110 says %d", c,
+				 http_is_tchar((unsigned char)c),
+				 alnum || special);
+	}
+}
+
 static void
 test_str_eq(void **state)
 {
@@ -1068,6 +1089,7 @@ main(void)
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_header_lookup),
 		cmocka_unit_test(test_slices),
+		cmocka_unit_test(test_tchar),
 		cmocka_unit_test(test_str_eq),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_pipelined),
