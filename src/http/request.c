@@ -111,8 +111,10 @@ http_str_eq(struct http_str s, const char *c)
 {
 	size_t i;
 
+	/* Names come mostly in the case we spell them: equal bytes first. */
 	for (i = 0; i < s.len; i++)
-		if (c[i] == '\0' || lower(s.p[i]) != lower(c[i]))
+		if (c[i] == '\0' ||
+		    (s.p[i] != c[i] && lower(s.p[i]) != lower(c[i])))
 			return false;
 	return c[s.len] == '\0';
 }
