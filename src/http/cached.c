@@ -19,6 +19,7 @@
 
 #include "http/fcache.h"
 #include "http/http.h"
+#include "http/root.h"
 #include "scoreboard.h"
 
 static struct fcache *
@@ -35,20 +36,18 @@ cache_of(const struct http_exchange *ex)
 }
 
 struct fcache_entry *
-http_cache_get(struct http_exchange *ex)
+http_cache_get(struct http_exchange *ex, int64_t now)
 {
 	struct fcache *c = cache_of(ex);
 	struct fcache_entry *e;
 	struct stat st;
-	int64_t now;
 
 	if (c == NULL || (e = fcache_find(c, ex->path)) == NULL)
 		return NULL;
-	now = monotonic_ms();
 	if (!fcache_due(e, now, ex->hc->open_file_cache_valid))
 		return e;
 	/* The path may lead to another file now: fstatat() follows it. */
-	if (fstatat(ex->hc->root_fd, e->rel, &st, 0) == -1 ||
+	if (fstatat(ex->hc->root_dir->fd, e->rel, &st, 0) == -1 ||
 	    !fcache_same_file(&st, &e->file.st)) {
 		fcache_drop(c, e);
 		return NULL;

@@ -21,6 +21,7 @@
 #include "http/fcache.h"
 #include "http/http.h"
 #include "http/mime.h"
+#include "http/root.h"
 #include "http/path.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -36,7 +37,7 @@ static int
 open_checked(const struct http_conf *hc, const char *rel, int flags)
 {
 	char link[32], real[PATH_MAX];
-	int fd = openat(hc->root_fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(hc->root_dir->fd, rel, flags | O_CLOEXEC | O_NOCTTY);
 	ssize_t n;
 
 	if (fd == -1)
@@ -44,7 +45,7 @@ open_checked(const struct http_conf *hc, const char *rel, int flags)
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, real, sizeof(real));
 	if (n <= 0 || n >= (ssize_t)sizeof(real) ||
-	    !http_path_beneath(real, (size_t)n, hc->root_real)) {
+	    !http_path_beneath(real, (size_t)n, hc->root_dir->real)) {
 		close(fd);
 		errno = EXDEV;
 		return -1;
@@ -70,11 +71,11 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 	if (*rel == '\0')
 		rel = ".";
 	if (hc->follow_symlinks)
-		return openat(hc->root_fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+		return openat(hc->root_dir->fd, rel, flags | O_CLOEXEC | O_NOCTTY);
 	if (no_openat2)
 		return open_checked(hc, rel, flags);
 	do
-		fd = (int)syscall(SYS_openat2, hc->root_fd, rel, &how, sizeof(how));
+		fd = (int)syscall(SYS_openat2, hc->root_dir->fd, rel, &how, sizeof(how));
 	while (fd == -1 && errno == EINTR);
 	if (fd == -1 && errno == ENOSYS) {
 		no_openat2 = true;
@@ -438,9 +439,9 @@ serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 
 /* From the cache: true if answered. */
 static bool
-serve_cached(struct http_exchange *ex)
+serve_cached(struct http_exchange *ex, int64_t now)
 {
-	struct fcache_entry *e = http_cache_get(ex);
+	struct fcache_entry *e = http_cache_get(ex, now);
 	struct file f = { .gzip = false };
 
 	if (e == NULL)
@@ -459,8 +460,13 @@ http_serve_path(struct http_exchange *ex)
 	const char *rel = ex->path + 1;
 	const char *name = strrchr(ex->path, '/') + 1;
 	struct file f = { .f.fd = -1 };
+	int64_t now = monotonic_ms();
 
-	if (serve_cached(ex))
+	/* The cached files lie in the old root: none may be served now. */
+	if (http_root_follow(ex->hc->root_dir, ex->hc->root, now,
+			     (int64_t)ex->hc->open_file_cache_valid * 1000))
+		http_cache_release(ex->hc);
+	if (serve_cached(ex, now))
 		return;
 	f.f.fd = open_beneath(ex->hc, rel, O_RDONLY | O_NONBLOCK);
 	if (f.f.fd == -1) {

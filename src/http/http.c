@@ -14,7 +14,9 @@
 #include "http/fcache.h"
 #include "http/http.h"
 #include "http/mime.h"
+#include "http/root.h"
 #include "log.h"
+#include "scoreboard.h"
 
 static cfg_opt_t http_options[] = {
 	CFG_STR("root", NULL, CFGF_NODEFAULT),
@@ -47,12 +49,12 @@ http_free(void *p)
 		return;
 	if (hc->access_fd != -1)
 		close(hc->access_fd);
-	if (hc->root_fd != -1)
-		close(hc->root_fd);
+	if (hc->root_dir != NULL)
+		http_root_close(hc->root_dir);
+	free(hc->root_dir);
 	fcache_free(hc->fcache);
 	mime_table_free(hc->mime);
 	free(hc->root);
-	free(hc->root_real);
 	free(hc->index);
 	free(hc->access_log);
 	free(hc->default_type);
@@ -178,7 +180,6 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	if (hc == NULL)
 		return -1;
 	hc->access_fd = -1;
-	hc->root_fd = -1;
 	hc->autoindex = cfg_getbool(sec, "autoindex");
 	hc->follow_symlinks = cfg_getbool(sec, "follow-symlinks");
 	hc->gzip_static = cfg_getbool(sec, "gzip-static");
@@ -238,9 +239,13 @@ http_worker_init(void *p)
 {
 	struct http_conf *hc = p;
 
-	hc->root_fd = open(hc->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (hc->root_fd == -1 || (hc->root_real = realpath(hc->root, NULL)) ==
-	    NULL) {
+	if ((hc->root_dir = malloc(sizeof(*hc->root_dir))) == NULL) {
+		log_errno(LOG_LEVEL_ERROR, "root %s", hc->root);
+		return -1;
+	}
+	hc->root_dir->fd = -1;
+	hc->root_dir->real = NULL;
+	if (http_root_open(hc->root_dir, hc->root, monotonic_ms()) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->root);
 		return -1;
 	}

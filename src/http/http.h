@@ -13,6 +13,7 @@
 #include "http/request.h"
 
 struct mime_table;
+struct http_root;
 struct fcache;
 struct fcache_entry;
 struct fcache_file;
@@ -22,8 +23,7 @@ struct fcache_file;
 
 struct http_conf {
 	char *root;
-	char *root_real;		/* canonical, per worker */
-	int root_fd;			/* opened per worker, O_PATH */
+	struct http_root *root_dir;	/* per worker; NULL in the master */
 	char *index;
 	char *access_log;		/* NULL = off */
 	int access_fd;
@@ -79,12 +79,13 @@ void http_conn_serve(struct handler_conn *conn);
 void http_serve_path(struct http_exchange *ex);
 
 /* cached.c: the open-file cache (see fcache.h). */
-struct fcache_entry *http_cache_get(struct http_exchange *ex);
+struct fcache_entry *http_cache_get(struct http_exchange *ex,
+				    int64_t now_ms);
 struct fcache_entry *http_cache_put(struct http_exchange *ex, const char *key,
 				    const char *rel,
 				    const struct fcache_file *f);
 void http_cache_forget(struct http_exchange *ex, struct fcache_entry *e);
-/* Closes every cached descriptor (the worker retires). */
+/* Closes every cached descriptor (the worker retires, the root moved). */
 void http_cache_release(const struct http_conf *hc);
 
 /*

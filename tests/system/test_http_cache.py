@@ -100,17 +100,18 @@ class Fetcher(threading.Thread):
     """Fetches one path on one keep-alive connection until told to stop;
     records (time sent, response)."""
 
-    def __init__(self, srv, target):
+    def __init__(self, srv, target, name='www'):
         super().__init__(daemon=True)
         self.srv = srv
         self.target = target
+        self.server_name = name
         self.seen = []
         self.stop = threading.Event()
         self.error = None
 
     def run(self):
         try:
-            with HttpClient(self.srv) as c:
+            with HttpClient(self.srv, self.server_name) as c:
                 while not self.stop.is_set():
                     sent = time.monotonic()
                     r = c.request(self.target)
