@@ -38,6 +38,7 @@ static struct {
 	int errors;
 	struct option_line *lines;
 	size_t nlines, capacity;
+	int default_max_workers;	/* for pools left at the defaults */
 } load;
 
 struct range {
@@ -463,6 +464,47 @@ pool_opt(cfg_t *sec, const char *name)
 				       option_line(sec, name) != 0 };
 }
 
+int
+conf_default_max_workers(size_t taken, size_t n_default)
+{
+	size_t left = taken < CONF_MAX_WORKERS_TOTAL ?
+		      CONF_MAX_WORKERS_TOTAL - taken : 0;
+	size_t share;
+
+	if (n_default == 0)
+		return CONF_DEFAULT_MAX_WORKERS;
+	share = left / n_default;
+	if (share > CONF_DEFAULT_MAX_WORKERS)
+		share = CONF_DEFAULT_MAX_WORKERS;
+	return share > 0 ? (int)share : 1;
+}
+
+/*
+ * Nine servers left at the default 256 would pass the total that all
+ * may have together, and refuse a config that names no pool size at
+ * all: those share what the servers that set their size leave.
+ */
+static int
+shared_default_max_workers(cfg_t *cfg)
+{
+	size_t taken = 0, n_default = 0;
+
+	for (unsigned i = 0; i < cfg_size(cfg, "server"); i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "server", i);
+		bool w = option_line(sec, "workers") != 0;
+		bool mw = option_line(sec, "max-workers") != 0;
+		long workers = w ? cfg_getint(sec, "workers") : 0;
+		long max = mw ? cfg_getint(sec, "max-workers") : 0;
+		long most = workers > max ? workers : max;
+
+		if (!w && !mw)
+			n_default++;
+		else if (most > 0 && most <= CONF_MAX_WORKERS)
+			taken += (size_t)most;
+	}
+	return conf_default_max_workers(taken, n_default);
+}
+
 static void
 conf_pool(cfg_t *sec, struct server_conf *s)
 {
@@ -473,7 +515,11 @@ conf_pool(cfg_t *sec, struct server_conf *s)
 		.max_spare = pool_opt(sec, "max-spare"),
 	};
 	struct conf_pool_error err[CONF_POOL_ERRORS_MAX];
-	size_t n = conf_pool_settle(&in, s, err);
+	size_t n;
+
+	if (!in.max_workers.written)
+		in.max_workers.value = load.default_max_workers;
+	n = conf_pool_settle(&in, s, err);
 
 	for (size_t i = 0; i < n; i++)
 		conf_error(sec, err[i].option, "%s", err[i].message);
@@ -768,6 +814,7 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 		goto out;
 
 	conf_globals(cfg, conf, path);
+	load.default_max_workers = shared_default_max_workers(cfg);
 	conf->nservers = cfg_size(cfg, "server");
 	if (conf->nservers == 0)
 		report_at(cfg->line, "no server section: nothing to serve");

@@ -124,6 +124,17 @@ struct conf_pool_error {
 };
 
 /*
+ * PURE: the max-workers of each of n_default pools that leave both
+ * workers and max-workers out, when the other servers take `taken` of
+ * the CONF_MAX_WORKERS_TOTAL (each its max-workers, or workers where
+ * larger): CONF_DEFAULT_MAX_WORKERS, or an equal share of what is left
+ * when that is less, so that many servers left at the defaults fit
+ * together.  At least 1; what still does not fit, the total check
+ * reports.
+ */
+int conf_default_max_workers(size_t taken, size_t n_default);
+
+/*
  * Sets s's pool sizes from what was written, deriving the options left
  * out from it (workers at most max-workers, max-spare at most
  * max-workers, min-spare at most max-spare), so that an error never

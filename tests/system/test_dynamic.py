@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """A dynamic pool (max-workers above workers), Apache prefork style: the
 master keeps between min-spare and max-spare idle workers, never more than
-max-workers in all, and retires surplus idle workers when load goes."""
+max-workers in all, and retires surplus idle workers when load goes.
+Many servers left at the default pool start: past 8 of them, 256 each
+would exceed the 2048 workers all may have, so they share those."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, connect, expect, wait_until
+from harness import (BINARY, T, Test, conf_value, connect, expect, run,
+                     wait_until)
 
 POOL = dict(workers=2, max_workers=5, min_spare=1, max_spare=2)
 
@@ -51,11 +55,41 @@ def grows_and_shrinks(srv):
     return 'grew to %d, shrank to %d' % (seen_max, POOL['max_spare'])
 
 
+DEFAULT_POOLS = 12
+
+
+def default_pools_share(t):
+    """Twelve servers that set no pool size: accepted (-t and start),
+    each with max-workers 2048 / 12."""
+    srv = t.server('shared')
+    lines = ['%s = %s' % (k.replace('_', '-'), conf_value(v))
+             for k, v in srv.globals.items() if v is not None]
+    for i in range(DEFAULT_POOLS):
+        lines += ['server s%d {' % i, '  listen = "127.0.0.1:0"',
+                  '  handler = "echo"', '}']
+    srv.write_conf(text='\n'.join(lines) + '\n')
+    rc, out, err = run([BINARY, '-t', '-f', srv.conf])
+    expect(rc == 0, 'preforkd -t refused %d default pools: %s'
+           % (DEFAULT_POOLS, err.strip()))
+    srv.start()
+    share = 2048 // DEFAULT_POOLS
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0, '-s status: %d %s' % (rc, err))
+    got = re.findall(r'^server (s\d+): .*max-workers (\d+)$', out, re.M)
+    expect(len(got) == DEFAULT_POOLS and
+           all(int(m) == share for _, m in got),
+           'max-workers per server %s, expected %d each' % (got, share))
+    srv.stop()
+    return '%d servers, max-workers %d each' % (DEFAULT_POOLS, share)
+
+
 def main():
     t = Test('test_dynamic')
     t.check('a dynamic pool grows under load up to max-workers and '
             'shrinks back', grows_and_shrinks,
             t.server('dynamic', servers=[dict(POOL)]))
+    t.check('%d servers with the default pool share the 2048 workers'
+            % DEFAULT_POOLS, default_pools_share, t)
     t.finish()
 
 

@@ -447,6 +447,65 @@ test_parse_size(void **state)
 }
 
 static void
+test_default_max_workers(void **state)
+{
+	static const struct {
+		size_t taken, n_default;
+		int expected;
+	} rows[] = {
+		{ 0, 0, 256 }, { 0, 1, 256 }, { 0, 8, 256 },
+		{ 0, 9, 227 },		/* 2048 / 9 */
+		{ 0, 20, 102 },
+		{ 1024, 4, 256 }, { 1024, 5, 204 },
+		{ 2047, 1, 1 }, { 2048, 3, 1 }, { 3000, 1, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		int got = conf_default_max_workers(rows[i].taken,
+						   rows[i].n_default);
+
+		if (got != rows[i].expected)
+			fail_msg("taken %zu, %zu left to the default: %d, "
+				 "expected %d", rows[i].taken, rows[i].n_default,
+				 got, rows[i].expected);
+	}
+}
+
+/* Servers left at the default pool share the total; set sizes count. */
+static void
+test_default_pools_share(void **state)
+{
+	char text[4096], path[PATH_MAX];
+	size_t len = 0;
+	struct conf *conf;
+
+	(void)state;
+	for (int i = 0; i < 9; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"server s%d {\n  listen = \"127.0.0.1:0\"\n"
+					"  handler = \"echo\"\n}\n", i);
+	conf = load_good("nine default pools", text, path, sizeof(path));
+	assert_int_equal(conf->nservers, 9);
+	for (size_t i = 0; i < conf->nservers; i++) {
+		assert_int_equal(conf->servers[i].max_workers, 227);
+		assert_int_equal(conf->servers[i].workers, 5);
+	}
+	conf_free(conf);
+
+	snprintf(text + len, sizeof(text) - len,
+		 "server fixed {\n  listen = \"127.0.0.1:0\"\n"
+		 "  handler = \"echo\"\n  workers = 1024\n}\n");
+	conf = load_good("nine default pools and 1024 fixed", text, path,
+			 sizeof(path));
+	assert_int_equal(conf->nservers, 10);
+	assert_int_equal(conf->servers[0].max_workers, 113);	/* 1024 / 9 */
+	assert_int_equal(conf->servers[9].workers, 1024);
+	assert_int_equal(conf->servers[9].max_workers, 0);
+	conf_free(conf);
+}
+
+static void
 test_pool_settle(void **state)
 {
 	static const struct {
@@ -1455,6 +1514,8 @@ main(void)
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_default_max_workers),
+		cmocka_unit_test(test_default_pools_share),
 		cmocka_unit_test(test_pool_settle),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_paths),
