@@ -385,7 +385,8 @@ conn_buffers(struct conn_state *cs, struct http_request **req)
 	static size_t buf_cap;
 	size_t want = cs->hc->max_header_size + 4096;
 
-	if (req_store == NULL && (req_store = malloc(sizeof(*req_store))) == NULL)
+	if (req_store == NULL &&
+	    (req_store = malloc(sizeof(*req_store))) == NULL)
 		return -1;
 	if (buf_cap < want) {
 		free(buf_store);

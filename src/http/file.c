@@ -21,8 +21,8 @@
 #include "http/fcache.h"
 #include "http/http.h"
 #include "http/mime.h"
-#include "http/root.h"
 #include "http/path.h"
+#include "http/root.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "scoreboard.h"
@@ -71,11 +71,13 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 	if (*rel == '\0')
 		rel = ".";
 	if (hc->follow_symlinks)
-		return openat(hc->root_dir->fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+		return openat(hc->root_dir->fd, rel,
+			      flags | O_CLOEXEC | O_NOCTTY);
 	if (no_openat2)
 		return open_checked(hc, rel, flags);
 	do
-		fd = (int)syscall(SYS_openat2, hc->root_dir->fd, rel, &how, sizeof(how));
+		fd = (int)syscall(SYS_openat2, hc->root_dir->fd, rel, &how,
+				  sizeof(how));
 	while (fd == -1 && errno == EINTR);
 	if (fd == -1 && errno == ENOSYS) {
 		no_openat2 = true;
