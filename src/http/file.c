@@ -464,8 +464,13 @@ http_serve_path(struct http_exchange *ex)
 	struct file f = { .f.fd = -1 };
 	int64_t now = monotonic_ms();
 
-	/* The cached files lie in the old root: none may be served now. */
+	/*
+	 * As often as a cached file is checked; without a cache (off, or
+	 * gzip-static) at every request.  The cached files lie in the old
+	 * root: none may be served once it moved.
+	 */
 	if (http_root_follow(ex->hc->root_dir, ex->hc->root, now,
+			     ex->hc->fcache == NULL ? 0 :
 			     (int64_t)ex->hc->open_file_cache_valid * 1000))
 		http_cache_release(ex->hc);
 	if (serve_cached(ex, now))

@@ -11,12 +11,30 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "http/root.h"
 #include "log.h"
+
+/*
+ * The canonical path of the directory fd holds, asked of fd itself: the
+ * path may be moved again between open() and a realpath() of it.
+ * Without /proc, of the path.
+ */
+static char *
+real_path_of(int fd, const char *path)
+{
+	char link[32];
+	char *real;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((real = realpath(link, NULL)) != NULL)
+		return real;
+	return realpath(path, NULL);
+}
 
 int
 http_root_open(struct http_root *r, const char *path, int64_t now_ms)
@@ -27,7 +45,7 @@ http_root_open(struct http_root *r, const char *path, int64_t now_ms)
 
 	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || (real = realpath(path, NULL)) == NULL) {
+	if (fstat(fd, &st) == -1 || (real = real_path_of(fd, path)) == NULL) {
 		err = errno;
 		close(fd);
 		errno = err;

@@ -12,7 +12,8 @@ leaves the workers serving the directory they have, with one warning.
 
 Servers, both rooted at the symlink `current`, one worker each:
   cached    open-file-cache-valid 1
-  uncached  open-file-cache-valid 0 (the cache off)
+  uncached  open-file-cache 0 (the cache off; open-file-cache-valid
+            left at 1, which then does not delay the root's check)
 """
 import os
 import sys
@@ -144,7 +145,7 @@ def main():
         dict(name='cached', workers=1, http=dict(
             root=root, open_file_cache_valid=VALID, keepalive_requests=0)),
         dict(name='uncached', workers=1, http=dict(
-            root=root, open_file_cache_valid=0))])
+            root=root, open_file_cache=0))])
     try:
         srv.start()
         t.check('a symlink swap of the root is followed within %ds, each '
