@@ -256,21 +256,20 @@ listener_keep_paths(bool keep)
 /*
  * Accepted TCP sockets inherit TCP_NODELAY from their listener: set here
  * once, it spares every connection a setsockopt().  Responses go out whole
- * (head and body in one write, or the head held with MSG_MORE), so Nagle
- * could only delay them.  Set on adopted sockets too: whoever bound them
- * may not have.
+ * (head and body in one write, or the head held with MSG_MORE), and an
+ * echo is due at once, so Nagle could only delay them.  Set on adopted
+ * sockets too: whoever bound them may not have.  A socket that refuses
+ * it (not TCP after all) still serves, with Nagle.
  */
-static int
-listener_nodelay(const struct listener *l, char *err, size_t errlen)
+static void
+listener_nodelay(const struct listener *l)
 {
 	int on = 1;
 
-	if (l->bound.family == AF_UNIX ||
-	    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
-		return 0;
-	snprintf(err, errlen, "setsockopt(%s, TCP_NODELAY): %s", l->name,
-		 strerror(errno));
-	return -1;
+	if (l->bound.family != AF_UNIX &&
+	    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_errno(LOG_LEVEL_WARNING, "setsockopt(%s, TCP_NODELAY)",
+			  l->name);
 }
 
 struct listener *
@@ -309,11 +308,7 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		free(l);
 		return NULL;
 	}
-	if (listener_nodelay(l, err, errlen) == -1) {
-		close(l->fd);
-		free(l);
-		return NULL;
-	}
+	listener_nodelay(l);
 	l->refs = 1;
 	l->claimed_by = gen;
 	l->next = listeners;
