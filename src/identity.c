@@ -267,21 +267,19 @@ reap_child(pid_t pid, int *status)
  * stuck in the kernel (a hung NFS home, say) dies only when that call
  * returns, and the master reaps it then, as any unknown child.
  */
-static int
-kill_child(pid_t pid, int *status)
+static void
+kill_child(pid_t pid)
 {
 	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	pid_t got;
 
 	(void)kill(pid, SIGKILL);
 	for (int i = 0; i < 100; i++) {
-		if ((got = waitpid(pid, status, WNOHANG)) == pid)
-			return 1;
-		if (got == -1 && errno != EINTR)
-			return errno == ECHILD ? 0 : -1;
+		if ((got = waitpid(pid, NULL, WNOHANG)) == pid ||
+		    (got == -1 && errno != EINTR))
+			return;
 		nanosleep(&pause, NULL);
 	}
-	return 0;
 }
 
 static void
@@ -336,7 +334,7 @@ identity_lookup(const char *user, const char *group, struct identity *out,
 	close(fds[0]);
 	fds[0] = -1;
 	if (len == -1 && read_errno == ETIMEDOUT) {
-		(void)kill_child(pid, &status);
+		kill_child(pid);
 		snprintf(err, errlen, "no answer within %d s (a name service "
 			 "that does not respond?); the lookup process was "
 			 "killed", IDENTITY_TIMEOUT_MS / 1000);
