@@ -72,19 +72,13 @@ http_root_close(struct http_root *r)
 }
 
 bool
-http_root_due(int64_t checked_ms, int64_t now_ms, int64_t every_ms)
-{
-	return now_ms - checked_ms >= every_ms;
-}
-
-bool
 http_root_follow(struct http_root *r, const char *path, int64_t now_ms,
 		 int64_t every_ms)
 {
 	struct stat st;
 	const char *why;
 
-	if (!http_root_due(r->checked_ms, now_ms, every_ms))
+	if (now_ms - r->checked_ms < every_ms)
 		return false;
 	r->checked_ms = now_ms;
 	if (stat(path, &st) == -1) {

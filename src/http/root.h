@@ -25,9 +25,6 @@ int http_root_open(struct http_root *r, const char *path, int64_t now_ms);
 
 void http_root_close(struct http_root *r);
 
-/* PURE: whether a root looked at last at checked_ms is due at now_ms. */
-bool http_root_due(int64_t checked_ms, int64_t now_ms, int64_t every_ms);
-
 /*
  * Looks at path again if due (every_ms 0: at every call): when it names
  * another directory than r holds, r holds that one from now on, and the
