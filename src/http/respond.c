@@ -205,6 +205,13 @@ writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
 {
 	size_t head_left = head_len;
 
+	/*
+	 * The last response of a connection is held back (MSG_MORE) for the
+	 * close() or shutdown() that follows at once: its last bytes and the
+	 * FIN then leave in one segment, one packet less for both ends.
+	 */
+	if (ex->close)
+		more = MSG_MORE;
 	while (iovcnt > 0) {
 		struct msghdr msg = {
 			.msg_iov = iov, .msg_iovlen = (size_t)iovcnt,
