@@ -828,6 +828,9 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 		cfg_t *sec = cfg_getnsec(cfg, "server", (unsigned)i);
 		const struct server_conf *s = &conf->servers[i];
 
+		if (i == CONF_MAX_SERVERS)
+			conf_error(sec, NULL, "at most %d server sections",
+				   CONF_MAX_SERVERS);
 		conf_server(sec, conf->servers, i, &conf->servers[i]);
 		/* The scoreboard holds two generations of every pool. */
 		if (s->workers >= 1 && s->workers <= CONF_MAX_WORKERS &&

@@ -15,6 +15,8 @@ struct handler;
 
 #define CONF_MAX_WORKERS 1024
 #define CONF_MAX_WORKERS_TOTAL (2 * CONF_MAX_WORKERS)
+/* The scoreboard records the servers of two generations (SB_SERVERS_MAX). */
+#define CONF_MAX_SERVERS 64
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
 /*
  * The default pool, Apache prefork's: 5 started, 5..10 idle, up to 256.

@@ -52,6 +52,17 @@ handler_prepare(const struct conf *conf, const struct server_conf *s)
 				   give ? conf->gid : (gid_t)-1);
 }
 
+static unsigned
+oldest_live(const struct generation *gens, unsigned newest)
+{
+	unsigned oldest = newest;
+
+	for (const struct generation *g = gens; g != NULL; g = g->next)
+		if (g->id < oldest)
+			oldest = g->id;
+	return oldest;
+}
+
 /* Binds what is new, keeps what is unchanged; all or nothing. */
 struct generation *
 generation_create(struct conf *conf, struct generation **gens,
@@ -89,7 +100,13 @@ generation_create(struct conf *conf, struct generation **gens,
 		}
 		pool_init(&g->pools[i], s);
 		g->records[i] = scoreboard_server_record(sb, s->name, l->name,
-				g->id, pool_capacity(&g->pools[i]));
+				g->id, pool_capacity(&g->pools[i]),
+				oldest_live(*gens, g->id));
+		if (g->records[i] == -1)
+			log_warning("server %s: no room left in the scoreboard "
+				    "(%d servers in the configs still running): "
+				    "it has no status line", s->name,
+				    SB_SERVERS_MAX);
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);
 		else

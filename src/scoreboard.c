@@ -133,9 +133,32 @@ scoreboard_slot_release(struct scoreboard *sb, struct slot *slot)
 	__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
 }
 
+/*
+ * Every generation that uses a record sets its generation to its own id
+ * or later, so one older than the oldest live generation is nobody's:
+ * its workers are all gone, their counts folded in.  It is cleared
+ * under seq, as a slot's fold is, for a reader copying it meanwhile.
+ */
+static struct sb_server *
+record_unused(struct sb_master *m, unsigned oldest_live)
+{
+	for (uint32_t i = 0; i < m->nservers; i++) {
+		struct sb_server *r = &m->servers[i];
+
+		if (r->generation >= oldest_live)
+			continue;
+		__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+		memset(r, 0, sizeof(*r));
+		__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+		return r;
+	}
+	return NULL;
+}
+
 int
 scoreboard_server_record(struct scoreboard *sb, const char *name,
-			 const char *listen, unsigned gen, int max_workers)
+			 const char *listen, unsigned gen, int max_workers,
+			 unsigned oldest_live)
 {
 	struct sb_master *m = sb->master;
 	struct sb_server *r = NULL;
@@ -143,12 +166,12 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
 		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
 			r = &m->servers[i];
-	if (r == NULL) {
-		if (m->nservers == SB_SERVERS_MAX)
-			return -1;
+	if (r == NULL && m->nservers < SB_SERVERS_MAX)
 		r = &m->servers[m->nservers++];
+	else if (r == NULL && (r = record_unused(m, oldest_live)) == NULL)
+		return -1;
+	if (r->name[0] == '\0')
 		snprintf(r->name, SB_NAME_MAX, "%s", name);
-	}
 	/* A pending reload's generation is newer than the serving one. */
 	if (gen >= r->generation) {
 		snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);

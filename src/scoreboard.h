@@ -39,9 +39,10 @@ enum restart_reason {
 #define SLOT_REQUEST_MAX 128
 #define SB_NAME_MAX 64
 #define SB_LISTEN_MAX 128
-#define SB_SERVERS_MAX 64
+/* Room for every server of a reload's old and new config. */
+#define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 4u
+#define SB_VERSION 5u
 
 struct slot {
 	volatile pid_t pid;
@@ -125,10 +126,13 @@ struct slot *scoreboard_slot_claim(struct scoreboard *sb);
 void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
 /*
  * The record of server name (made if new), now listening on listen for
- * generation gen with up to max_workers; -1 when all are taken.
+ * generation gen with up to max_workers; -1 when all are taken.  A
+ * record no generation from oldest_live on uses is taken over: its
+ * server is gone from every config still running.
  */
 int scoreboard_server_record(struct scoreboard *sb, const char *name,
-			     const char *listen, unsigned gen, int max_workers);
+			     const char *listen, unsigned gen, int max_workers,
+			     unsigned oldest_live);
 struct status_snapshot;
 /*
  * Copies the scoreboard into snap (workers malloc'd; free them with

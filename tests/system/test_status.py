@@ -4,7 +4,9 @@
 ?format=json, ?format=prometheus; the Prometheus text checked by a strict
 parser), refuses others with 403; counters never go backwards across
 recycled workers and reloads; `preforkd -s status` prints the table from
-the command line, for an echo-only configuration too."""
+the command line, for an echo-only configuration too, and every server of
+a full configuration (64 sections) keeps its line across reloads that
+rename them all."""
 import json
 import os
 import re
@@ -171,6 +173,34 @@ def status_command(t):
     return out.split('\n')[0] if out else 'refused without a master'
 
 
+def renamed_servers_listed(t):
+    """The scoreboard records the servers of the old and the new config
+    during a reload; a record whose servers are gone from every running
+    generation is taken over by the next reload."""
+    def named(prefix):
+        return [dict(name='%s%d' % (prefix, i), workers=1) for i in range(64)]
+    srv = t.server('renamed', servers=named('a'))
+    srv.start()
+    for gen, prefix in ((2, 'b'), (3, 'c')):
+        old = srv.workers()
+        srv.write_conf(servers=named(prefix))
+        mark = srv.mark()
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r'reload: generation %d serving' % gen, since=mark,
+                     timeout=T(60))
+        srv.wait_workers(64, timeout=T(60), gone=old)
+        rc, out, err = srv.ctl('status')
+        expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+        missing = ['%s%d' % (prefix, i) for i in range(64)
+                   if not re.search(r'^server %s%d: listen ' % (prefix, i),
+                                    out, re.M)]
+        expect(not missing, 'generation %d: no status line for %d servers: '
+               '%s' % (gen, len(missing), ' '.join(missing[:8])))
+        expect(not srv.find(r'no room left in the scoreboard', mark),
+               'a server found no room in the scoreboard')
+    srv.stop()
+
+
 def main():
     t = Test('test_status')
     srv = http_server(t, 'status', servers('root'))
@@ -184,6 +214,8 @@ def main():
             never_backwards, srv)
     t.check('preforkd -s status prints the table (echo only)',
             status_command, t)
+    t.check('64 servers renamed by two reloads: each keeps a status line',
+            renamed_servers_listed, t)
     t.finish()
 
 

@@ -505,6 +505,36 @@ test_default_pools_share(void **state)
 	conf_free(conf);
 }
 
+/* The 65th server section is refused where it starts; 64 are served. */
+static void
+test_server_count_limit(void **state)
+{
+	char text[8192], path[PATH_MAX], want[PATH_MAX + 64];
+	size_t len = 0;
+	struct collector c;
+	struct conf *conf;
+
+	(void)state;
+	for (int i = 0; i < CONF_MAX_SERVERS; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"server s%d { listen = \"127.0.0.1:0\" "
+					"handler = \"echo\" workers = 1 }\n", i);
+	conf = load_good("64 servers", text, path, sizeof(path));
+	assert_int_equal(conf->nservers, CONF_MAX_SERVERS);
+	conf_free(conf);
+
+	snprintf(text + len, sizeof(text) - len, "server extra { listen = "
+		 "\"127.0.0.1:0\" handler = \"echo\" workers = 1 }\n");
+	conf = load_text(text, path, sizeof(path), &c);
+	assert_null(conf);
+	snprintf(want, sizeof(want), "%s:%d: at most %d server sections", path,
+		 CONF_MAX_SERVERS + 1, CONF_MAX_SERVERS);
+	if (c.n != 1 || strcmp(c.msg[0], want) != 0) {
+		dump_messages(&c);
+		fail_msg("65 servers: %zu message(s), expected '%s'", c.n, want);
+	}
+}
+
 static void
 test_pool_settle(void **state)
 {
@@ -1516,6 +1546,7 @@ main(void)
 		cmocka_unit_test(test_good_values),
 		cmocka_unit_test(test_default_max_workers),
 		cmocka_unit_test(test_default_pools_share),
+		cmocka_unit_test(test_server_count_limit),
 		cmocka_unit_test(test_pool_settle),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_paths),
