@@ -348,6 +348,10 @@ serve_request(struct conn_state *cs, struct http_request *req)
  * destroys responses still on their way (pipelined requests beyond
  * keepalive-requests, a body after an error).  Then, as nginx and Apache
  * do: stop sending, read and drop what comes for a short while, close.
+ *
+ * The FIN goes first, whatever is unread: it sends the response's tail,
+ * held back for it (MSG_MORE), so input that arrives between the look
+ * and the close() can no longer make the reset destroy an unsent answer.
  */
 static void
 linger_close(struct handler_conn *conn)
@@ -358,8 +362,8 @@ linger_close(struct handler_conn *conn)
 	char buf[4096];
 	int unread = 0;
 
-	if (ioctl(fd, FIONREAD, &unread) == -1 || unread == 0 ||
-	    shutdown(fd, SHUT_WR) == -1)
+	if (shutdown(fd, SHUT_WR) == -1 ||
+	    ioctl(fd, FIONREAD, &unread) == -1 || unread == 0)
 		return;
 	conn_phase(conn, CONN_CLOSING, deadline);
 	while (dropped < LINGER_MAX_BYTES &&
