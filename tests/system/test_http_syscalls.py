@@ -9,7 +9,8 @@ with sendfile() after a head sent with MSG_MORE: no TCP_CORK on and off,
 no setsockopt() per response.  A connection the client closes costs
 accept, read, write and close: TCP_NODELAY comes from the listener (and
 is checked on the worker's own socket), no parent check, no look for
-unread input.
+unread input.  A connection that carried a sendfile() body keeps at most
+32 KiB unsent (TCP_NOTSENT_LOWAT, read off the worker's socket).
 
 Servers (one instance, one worker each, so strace follows the one that
 serves):
@@ -241,12 +242,12 @@ def worker_conn_fd(pid, inode):
     return None
 
 
-def accepted_nodelay(srv):
-    """Nagle is off on the worker's side of an accepted connection, though
-    only the listener had TCP_NODELAY set."""
+def worker_tcp_option(srv, path, option):
+    """The TCP option as the worker's side of a kept-alive connection has
+    it after a GET of path: (value, fd, worker pid)."""
     pid = worker_of(srv, 'www')
     with HttpClient(srv) as c:
-        expect_status(c.request('/small.txt'), 200, 'GET /small.txt')
+        expect_status(c.request(path), 200, 'GET %s' % path)
         inode = conn_inode(srv.port('www'), c.sock.getsockname()[1])
         expect(inode is not None, 'no server side of the connection')
         fd = worker_conn_fd(pid, inode)
@@ -256,14 +257,31 @@ def accepted_nodelay(srv):
         try:
             s = socket.socket(fileno=dup)
             try:
-                on = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                value = s.getsockopt(socket.IPPROTO_TCP, option)
             finally:
                 s.detach()
         finally:
             os.close(dup)
+    return value, fd, pid
+
+
+def accepted_nodelay(srv):
+    """Nagle is off on the worker's side of an accepted connection, though
+    only the listener had TCP_NODELAY set."""
+    on, fd, pid = worker_tcp_option(srv, '/small.txt', socket.TCP_NODELAY)
     expect(on != 0, 'TCP_NODELAY off on the accepted socket (fd %d of '
            'worker %d)' % (fd, pid))
     return 'TCP_NODELAY %d on fd %d of worker %d' % (on, fd, pid)
+
+
+def sendfile_unsent_cap(srv):
+    """A connection that had a file sent with sendfile() keeps at most
+    32 KiB unsent: the worker refills the socket from its own CPU."""
+    lowat, fd, pid = worker_tcp_option(srv, '/large.bin',
+                                       socket.TCP_NOTSENT_LOWAT)
+    expect(lowat == 32768, 'TCP_NOTSENT_LOWAT %d on fd %d of worker %d, '
+           'expected 32768' % (lowat, fd, pid))
+    return 'TCP_NOTSENT_LOWAT %d' % lowat
 
 
 def idle_close_exact(srv):
@@ -314,6 +332,8 @@ def main():
                 close_connection_calls, srv)
         t.check('accepted connections have TCP_NODELAY (set on the '
                 'listener)', accepted_nodelay, srv)
+        t.check('a connection that carried a sendfile() body keeps at most '
+                '32 KiB unsent', sendfile_unsent_cap, srv)
         t.check('keep-alive timeout exact with a longer header-timeout',
                 idle_close_exact, srv)
         t.check('header-timeout exact on a new connection',
