@@ -32,7 +32,10 @@ struct conn_state {
 	long served;
 	int rcvtimeo_ms;		/* SO_RCVTIMEO as set; 0 = none */
 	bool nonblocking;		/* O_NONBLOCK set, for sendfile */
-	bool client_done;		/* it asked to close, sent nothing more */
+	/* Nothing can be unread: it asked to close and sent nothing more,
+	   or it closed its side. */
+	bool client_done;
+	bool answer_held;		/* the last answer waits for the close */
 	char peer[SLOT_CLIENT_MAX];
 };
 
@@ -140,6 +143,7 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 	ex.raw_line = cs->buf + skip;
 	ex.raw_line_len = end - skip;
 	http_send_error(&ex, status, NULL);
+	cs->answer_held = !ex.failed;
 	http_access_log(&ex, cs->peer, time(NULL));
 }
 
@@ -186,8 +190,12 @@ wait_next_request(struct conn_state *cs)
 			conn_progress(cs->conn, 0);
 			return 1;
 		}
-		if (n == 0 || (errno != EINTR && errno != EAGAIN &&
-			       errno != EWOULDBLOCK && errno != ETIMEDOUT))
+		if (n == 0) {
+			cs->client_done = true;
+			return 0;
+		}
+		if (errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK && errno != ETIMEDOUT)
 			return 0;
 	}
 }
@@ -223,6 +231,8 @@ read_head(struct conn_state *cs, struct http_request *req)
 			answer_error(cs, NULL, 408);
 			return HEAD_CLOSE;
 		}
+		if (n == 0)
+			cs->client_done = true;
 		if (n <= 0)
 			return HEAD_CLOSE;
 	}
@@ -335,9 +345,13 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	consume(cs, req->head_len);
 	/*
 	 * A client that asked to close sends no further request (RFC 9112
-	 * 9.6): with no body and nothing left over, no input can be unread.
+	 * 9.6): with no body and nothing left over, no input can be unread,
+	 * and the answer leaves with the FIN at the close().  One that sends
+	 * more anyway, in the moment before that close(), gets a reset in
+	 * place of its answer.
 	 */
 	cs->client_done = !req->keep_alive && !has_body && cs->len == 0;
+	cs->answer_held = ex.close && !ex.failed;
 	if (ex.failed || ex.close)
 		return false;
 	return !has_body || skip_body(cs, req) == 0;
@@ -349,12 +363,12 @@ serve_request(struct conn_state *cs, struct http_request *req)
  * keepalive-requests, a body after an error).  Then, as nginx and Apache
  * do: stop sending, read and drop what comes for a short while, close.
  *
- * The FIN goes first, whatever is unread: it sends the response's tail,
- * held back for it (MSG_MORE), so input that arrives between the look
- * and the close() can no longer make the reset destroy an unsent answer.
+ * An answer held back for the close (MSG_MORE) goes first, with the
+ * FIN: input that arrived between the look and the close() would make
+ * the reset destroy it unsent.
  */
 static void
-linger_close(struct handler_conn *conn)
+linger_close(struct handler_conn *conn, bool answer_held)
 {
 	int fd = conn->fd;
 	int64_t deadline = monotonic_ms() + LINGER_MS;
@@ -362,8 +376,10 @@ linger_close(struct handler_conn *conn)
 	char buf[4096];
 	int unread = 0;
 
-	if (shutdown(fd, SHUT_WR) == -1 ||
-	    ioctl(fd, FIONREAD, &unread) == -1 || unread == 0)
+	if (answer_held && shutdown(fd, SHUT_WR) == -1)
+		return;
+	if (ioctl(fd, FIONREAD, &unread) == -1 || unread == 0 ||
+	    (!answer_held && shutdown(fd, SHUT_WR) == -1))
 		return;
 	conn_phase(conn, CONN_CLOSING, deadline);
 	while (dropped < LINGER_MAX_BYTES &&
@@ -418,5 +434,5 @@ http_conn_serve(struct handler_conn *conn)
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
 	if (!cs.client_done)
-		linger_close(conn);
+		linger_close(conn, cs.answer_held);
 }
