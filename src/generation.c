@@ -52,6 +52,9 @@ handler_prepare(const struct conf *conf, const struct server_conf *s)
 				   give ? conf->gid : (gid_t)-1);
 }
 
+_Static_assert(SB_SERVERS_MAX >= 2 * CONF_MAX_SERVERS,
+	       "a reload's old and new servers must all have records");
+
 static unsigned
 oldest_live(const struct generation *gens, unsigned newest)
 {
@@ -70,7 +73,7 @@ generation_create(struct conf *conf, struct generation **gens,
 		  size_t errlen)
 {
 	struct generation *g = calloc(1, sizeof(*g));
-	size_t n = conf->nservers;
+	size_t n = conf->nservers, unrecorded = 0;
 
 	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
 	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
@@ -103,16 +106,18 @@ generation_create(struct conf *conf, struct generation **gens,
 				g->id, pool_capacity(&g->pools[i]),
 				oldest_live(*gens, g->id));
 		if (g->records[i] == -1)
-			log_warning("server %s: no room left in the scoreboard "
-				    "(%d servers in the configs still running): "
-				    "it has no status line", s->name,
-				    SB_SERVERS_MAX);
+			unrecorded++;
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);
 		else
 			log_info("server %s: keeps listening on %s", s->name,
 				 l->name);
 	}
+	if (unrecorded > 0)
+		log_warning("generation %u: %zu servers have no status line: "
+			    "all %d scoreboard records are taken by "
+			    "generations still running", g->id, unrecorded,
+			    SB_SERVERS_MAX);
 	g->conf = conf;
 	g->next = *gens;
 	*gens = g;

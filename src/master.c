@@ -644,6 +644,8 @@ master_reload(int64_t now, bool hup)
 		reload_failed(&req, err);
 		goto out;
 	}
+	/* One whose last worker was reaped in this pass frees its records. */
+	generations_collect(&m.gens, m.current, m.pending);
 	/* A reload still starting keeps going if this one cannot. */
 	if ((g = generation_create(conf, &m.gens, &m.last_gen_id, &m.sb, err,
 				   sizeof(err))) == NULL) {

@@ -134,25 +134,32 @@ scoreboard_slot_release(struct scoreboard *sb, struct slot *slot)
 }
 
 /*
- * Every generation that uses a record sets its generation to its own id
- * or later, so one older than the oldest live generation is nobody's:
- * its workers are all gone, their counts folded in.  It is cleared
- * under seq, as a slot's fold is, for a reader copying it meanwhile.
+ * A record for a new name: a fresh one, or else one that no live
+ * generation uses.  Every generation that uses a record sets its
+ * generation to its own id or later, so a record older than the oldest
+ * live generation is nobody's: its workers are all gone, their counts
+ * folded in.  It is made under seq, as a slot's fold is, for a reader
+ * copying the records meanwhile.
  */
 static struct sb_server *
-record_unused(struct sb_master *m, unsigned oldest_live)
+record_take(struct sb_master *m, const char *name, unsigned oldest_live)
 {
-	for (uint32_t i = 0; i < m->nservers; i++) {
-		struct sb_server *r = &m->servers[i];
+	struct sb_server *r = NULL;
 
-		if (r->generation >= oldest_live)
-			continue;
-		__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
-		memset(r, 0, sizeof(*r));
-		__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
-		return r;
-	}
-	return NULL;
+	if (m->nservers < SB_SERVERS_MAX)
+		r = &m->servers[m->nservers];
+	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
+		if (m->servers[i].generation < oldest_live)
+			r = &m->servers[i];
+	if (r == NULL)
+		return NULL;
+	__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, SB_NAME_MAX, "%s", name);
+	if (r == &m->servers[m->nservers])
+		m->nservers++;
+	__atomic_add_fetch(&m->seq, 1, __ATOMIC_ACQ_REL);
+	return r;
 }
 
 int
@@ -166,12 +173,8 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
 		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
 			r = &m->servers[i];
-	if (r == NULL && m->nservers < SB_SERVERS_MAX)
-		r = &m->servers[m->nservers++];
-	else if (r == NULL && (r = record_unused(m, oldest_live)) == NULL)
+	if (r == NULL && (r = record_take(m, name, oldest_live)) == NULL)
 		return -1;
-	if (r->name[0] == '\0')
-		snprintf(r->name, SB_NAME_MAX, "%s", name);
 	/* A pending reload's generation is newer than the serving one. */
 	if (gen >= r->generation) {
 		snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);

@@ -536,7 +536,8 @@ int
 conn_status(const struct handler_conn *conn, const char *format, size_t flen,
 	    char **out, size_t *len, const char **type)
 {
-	struct status_snapshot snap;
+	/* About 40 KiB (a record of every server): off the worker's stack. */
+	static struct status_snapshot snap;
 	struct status_buf buf = { .p = NULL };
 	int f = status_format_parse(format, flen);
 

@@ -196,8 +196,8 @@ def renamed_servers_listed(t):
                                     out, re.M)]
         expect(not missing, 'generation %d: no status line for %d servers: '
                '%s' % (gen, len(missing), ' '.join(missing[:8])))
-        expect(not srv.find(r'no room left in the scoreboard', mark),
-               'a server found no room in the scoreboard')
+        expect(not srv.find(r'servers have no status line', mark),
+               'servers found no record in the scoreboard')
     srv.stop()
 
 
