@@ -197,7 +197,8 @@ write_again(struct http_exchange *ex)
 
 /*
  * Sends the iovecs whole; counts the body part in ex->body_sent.  more:
- * MSG_MORE, when the body follows from elsewhere (sendfile).
+ * MSG_MORE, when the body follows from elsewhere (sendfile); on a
+ * connection's last response, always (below).
  */
 static int
 writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
@@ -207,8 +208,10 @@ writev_all(struct http_exchange *ex, struct iovec *iov, int iovcnt,
 
 	/*
 	 * The last response of a connection is held back (MSG_MORE) for the
-	 * close() or shutdown() that follows at once: its last bytes and the
-	 * FIN then leave in one segment, one packet less for both ends.
+	 * close() or shutdown() that follows once it is logged: its last
+	 * bytes and the FIN then leave in one segment, one packet less for
+	 * both ends.  (A body sent with sendfile() pushes its own end, and
+	 * its FIN leaves alone.)
 	 */
 	if (ex->close)
 		more = MSG_MORE;
@@ -295,23 +298,35 @@ static int send_file_range(struct http_exchange *, struct http_headers *,
  * and 4 MiB files from 270-300 to 340-370, at less server CPU per
  * request.  Only unsent bytes count, so the data in flight, and with it
  * the rate over a long path, is not limited; the worker is woken to
- * refill once 16 KiB are left unsent, the figure many busy servers set
- * system-wide (net.ipv4.tcp_notsent_lowat).
+ * refill once less than half of it, 16 KiB, is left unsent.
+ *
+ * A connection's last body, up to HANDOFF_MAX, is instead handed to the
+ * kernel whole: the worker closes and takes its next client at once
+ * rather than wait to refill.  With 16 clients on 4 workers, 256 KiB
+ * files under Connection: close went from 4.6-4.8k to 5.1-5.2k
+ * requests/s that way; for 1 MiB, refilling is worth more than the
+ * worker's time (1.3k requests/s with the last 256 KiB handed over,
+ * 1.4k without).
  */
 #define NOTSENT_LOWAT	(32 * 1024)
+#define HANDOFF_MAX	(256 * 1024)
 
 static int
-sendfile_prepare(struct http_exchange *ex)
+sendfile_prepare(struct http_exchange *ex, uint64_t len)
 {
-	int lowat = NOTSENT_LOWAT;
+	bool handoff = ex->close && len <= HANDOFF_MAX;
+	int lowat = handoff ? HANDOFF_MAX : NOTSENT_LOWAT;
 
-	if (*ex->nonblocking)
+	if (*ex->nonblocking && !handoff)
 		return 0;
-	if (fcntl(ex->conn->fd, F_SETFL, O_NONBLOCK) == -1) {
-		ex->failed = true;
-		return -1;
+	if (!*ex->nonblocking) {
+		if (fcntl(ex->conn->fd, F_SETFL, O_NONBLOCK) == -1) {
+			ex->failed = true;
+			return -1;
+		}
+		*ex->nonblocking = true;
 	}
-	*ex->nonblocking = true;
+	/* Only the rate depends on it: a refusal is no reason to fail. */
 	if (ex->conn->peer.ss_family != AF_UNIX)
 		(void)setsockopt(ex->conn->fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT,
 				 &lowat, sizeof(lowat));
@@ -322,7 +337,7 @@ int
 http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
 			int fd, uint64_t offset, uint64_t len)
 {
-	if (sendfile_prepare(ex) == -1)
+	if (sendfile_prepare(ex, len) == -1)
 		return -1;
 	return send_file_range(ex, h, fd, (off_t)offset, len);
 }

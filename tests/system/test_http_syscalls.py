@@ -10,7 +10,8 @@ no setsockopt() per response.  A connection the client closes costs
 accept, read, write and close: TCP_NODELAY comes from the listener (and
 is checked on the worker's own socket), no parent check, no look for
 unread input.  A connection that carried a sendfile() body keeps at most
-32 KiB unsent (TCP_NOTSENT_LOWAT, read off the worker's socket).
+32 KiB unsent (TCP_NOTSENT_LOWAT, read off the worker's socket), but its
+last body, up to 256 KiB, is handed to the kernel whole.
 
 Servers (one instance, one worker each, so strace follows the one that
 serves):
@@ -179,20 +180,22 @@ def large_file_no_cork(srv):
     return 'per response: %s' % desc
 
 
-def close_connections(srv):
+def close_connections(srv, target='/small.txt', body=SMALL,
+                      count=CLOSE_CONNECTIONS):
     """Counts the worker's calls over connections that each carry one
     request saying Connection: close."""
     pid = worker_of(srv, 'www')
-    req = b'GET /small.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+    req = (b'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
+           % target.encode())
     tracer = Strace(srv.dir, pid)
     try:
         tracer.wait_attached()
-        for i in range(CLOSE_CONNECTIONS):
+        for i in range(count):
             with HttpClient(srv) as c:
                 c.send(req)
                 r = c.response()
                 expect_status(r, 200, 'connection %d' % (i + 1))
-                expect(r.body == SMALL and c.closed(T(10)), 'connection '
+                expect(r.body == body and c.closed(T(10)), 'connection '
                        '%d: wrong body or not closed' % (i + 1))
     finally:
         calls = tracer.stop()
@@ -212,6 +215,20 @@ def close_connection_calls(srv):
            % (calls['getppid'], CLOSE_CONNECTIONS, desc))
     expect(calls['ioctl'] <= 1, '%d ioctl() over %d connections the '
            'client closed: %s' % (calls['ioctl'], CLOSE_CONNECTIONS, desc))
+    return 'per connection: %s' % desc
+
+
+def close_large_handoff(srv):
+    """A connection's last body, up to 256 KiB, is handed to the kernel
+    whole (TCP_NOTSENT_LOWAT 256 KiB): the worker does not stay to refill
+    the socket, and takes its next client."""
+    count = 10
+    calls, lines = close_connections(srv, '/large.bin', LARGE, count)
+    desc = format_calls(calls, count)
+    lowat = [l for l in lines if 'TCP_NOTSENT_LOWAT' in l]
+    expect(len(lowat) == count and all('[262144]' in l for l in lowat),
+           '%d connections, TCP_NOTSENT_LOWAT set: %s (%s)'
+           % (count, [l.split(',', 3)[-1].strip() for l in lowat], desc))
     return 'per connection: %s' % desc
 
 
@@ -242,13 +259,13 @@ def worker_conn_fd(pid, inode):
     return None
 
 
-def worker_tcp_option(srv, path, option):
-    """The TCP option as the worker's side of a kept-alive connection has
-    it after a GET of path: (value, fd, worker pid)."""
-    pid = worker_of(srv, 'www')
-    with HttpClient(srv) as c:
+def worker_tcp_option(srv, name, path, option):
+    """The TCP option as the worker's side of a kept-alive connection to
+    server name has it after a GET of path: (value, fd, worker pid)."""
+    pid = worker_of(srv, name)
+    with HttpClient(srv, name) as c:
         expect_status(c.request(path), 200, 'GET %s' % path)
-        inode = conn_inode(srv.port('www'), c.sock.getsockname()[1])
+        inode = conn_inode(srv.port(name), c.sock.getsockname()[1])
         expect(inode is not None, 'no server side of the connection')
         fd = worker_conn_fd(pid, inode)
         expect(fd is not None, 'worker %d does not hold socket %d'
@@ -268,7 +285,8 @@ def worker_tcp_option(srv, path, option):
 def accepted_nodelay(srv):
     """Nagle is off on the worker's side of an accepted connection, though
     only the listener had TCP_NODELAY set."""
-    on, fd, pid = worker_tcp_option(srv, '/small.txt', socket.TCP_NODELAY)
+    on, fd, pid = worker_tcp_option(srv, 'www', '/small.txt',
+                                    socket.TCP_NODELAY)
     expect(on != 0, 'TCP_NODELAY off on the accepted socket (fd %d of '
            'worker %d)' % (fd, pid))
     return 'TCP_NODELAY %d on fd %d of worker %d' % (on, fd, pid)
@@ -276,8 +294,9 @@ def accepted_nodelay(srv):
 
 def sendfile_unsent_cap(srv):
     """A connection that had a file sent with sendfile() keeps at most
-    32 KiB unsent: the worker refills the socket from its own CPU."""
-    lowat, fd, pid = worker_tcp_option(srv, '/large.bin',
+    32 KiB unsent: the worker refills the socket from its own CPU.  (On
+    slow, whose 8 s keep-alive leaves time to look after a large body.)"""
+    lowat, fd, pid = worker_tcp_option(srv, 'slow', '/large.bin',
                                        socket.TCP_NOTSENT_LOWAT)
     expect(lowat == 32768, 'TCP_NOTSENT_LOWAT %d on fd %d of worker %d, '
            'expected 32768' % (lowat, fd, pid))
@@ -334,6 +353,8 @@ def main():
                 'listener)', accepted_nodelay, srv)
         t.check('a connection that carried a sendfile() body keeps at most '
                 '32 KiB unsent', sendfile_unsent_cap, srv)
+        t.check('Connection: close: a body up to 256 KiB is handed over '
+                'whole', close_large_handoff, srv)
         t.check('keep-alive timeout exact with a longer header-timeout',
                 idle_close_exact, srv)
         t.check('header-timeout exact on a new connection',
