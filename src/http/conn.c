@@ -35,7 +35,6 @@ struct conn_state {
 	/* Nothing can be unread: it asked to close and sent nothing more,
 	   or it closed its side. */
 	bool client_done;
-	bool answer_held;		/* the last answer waits for the close */
 	char peer[SLOT_CLIENT_MAX];
 };
 
@@ -143,7 +142,6 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 	ex.raw_line = cs->buf + skip;
 	ex.raw_line_len = end - skip;
 	http_send_error(&ex, status, NULL);
-	cs->answer_held = !ex.failed;
 	http_access_log(&ex, cs->peer, time(NULL));
 }
 
@@ -351,7 +349,6 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	 * place of its answer.
 	 */
 	cs->client_done = !req->keep_alive && !has_body && cs->len == 0;
-	cs->answer_held = ex.close && !ex.failed;
 	if (ex.failed || ex.close)
 		return false;
 	return !has_body || skip_body(cs, req) == 0;
@@ -363,12 +360,12 @@ serve_request(struct conn_state *cs, struct http_request *req)
  * keepalive-requests, a body after an error).  Then, as nginx and Apache
  * do: stop sending, read and drop what comes for a short while, close.
  *
- * An answer held back for the close (MSG_MORE) goes first, with the
- * FIN: input that arrived between the look and the close() would make
- * the reset destroy it unsent.
+ * The FIN goes first, and with it an answer held back for the close
+ * (MSG_MORE): input that arrived between the look and the close() would
+ * make the reset destroy that answer unsent.
  */
 static void
-linger_close(struct handler_conn *conn, bool answer_held)
+linger_close(struct handler_conn *conn)
 {
 	int fd = conn->fd;
 	int64_t deadline = monotonic_ms() + LINGER_MS;
@@ -376,10 +373,8 @@ linger_close(struct handler_conn *conn, bool answer_held)
 	char buf[4096];
 	int unread = 0;
 
-	if (answer_held && shutdown(fd, SHUT_WR) == -1)
-		return;
-	if (ioctl(fd, FIONREAD, &unread) == -1 || unread == 0 ||
-	    (!answer_held && shutdown(fd, SHUT_WR) == -1))
+	if (shutdown(fd, SHUT_WR) == -1 ||
+	    ioctl(fd, FIONREAD, &unread) == -1 || unread == 0)
 		return;
 	conn_phase(conn, CONN_CLOSING, deadline);
 	while (dropped < LINGER_MAX_BYTES &&
@@ -434,5 +429,5 @@ http_conn_serve(struct handler_conn *conn)
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
 		;
 	if (!cs.client_done)
-		linger_close(conn, cs.answer_held);
+		linger_close(conn);
 }
