@@ -74,6 +74,7 @@ generation_create(struct conf *conf, struct generation **gens,
 {
 	struct generation *g = calloc(1, sizeof(*g));
 	size_t n = conf->nservers, unrecorded = 0;
+	unsigned oldest;
 
 	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
 	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
@@ -86,6 +87,7 @@ generation_create(struct conf *conf, struct generation **gens,
 	 * listeners it claimed remember its id.
 	 */
 	g->id = ++*last_id;
+	oldest = oldest_live(*gens, g->id);
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
 		struct listener *l = listener_acquire(&s->listen, s->name,
@@ -103,8 +105,7 @@ generation_create(struct conf *conf, struct generation **gens,
 		}
 		pool_init(&g->pools[i], s);
 		g->records[i] = scoreboard_server_record(sb, s->name, l->name,
-				g->id, pool_capacity(&g->pools[i]),
-				oldest_live(*gens, g->id));
+				g->id, pool_capacity(&g->pools[i]), oldest);
 		if (g->records[i] == -1)
 			unrecorded++;
 		if (l->refs == 1)
