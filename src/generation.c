@@ -55,15 +55,36 @@ handler_prepare(const struct conf *conf, const struct server_conf *s)
 _Static_assert(SB_SERVERS_MAX >= 2 * CONF_MAX_SERVERS,
 	       "a reload's old and new servers must all have records");
 
-static unsigned
-oldest_live(const struct generation *gens, unsigned newest)
+/* The records live generations hold: never taken for another name. */
+static void
+records_held(const struct generation *gens, bool *in_use)
 {
-	unsigned oldest = newest;
-
+	memset(in_use, 0, SB_SERVERS_MAX * sizeof(*in_use));
 	for (const struct generation *g = gens; g != NULL; g = g->next)
-		if (g->id < oldest)
-			oldest = g->id;
-	return oldest;
+		for (size_t i = 0; i < g->conf->nservers; i++)
+			if (g->records[i] >= 0 && g->records[i] < SB_SERVERS_MAX)
+				in_use[g->records[i]] = true;
+}
+
+/*
+ * A record no live generation holds shows this config at once; one the
+ * serving generation holds keeps showing that until this one serves, so
+ * a reload that fails leaves no trace of its config there.
+ */
+static int
+record_claim(struct generation *g, size_t i, struct scoreboard *sb,
+	     bool *in_use)
+{
+	const struct server_conf *s = &g->conf->servers[i];
+	int r = scoreboard_server_record(sb, s->name, in_use);
+
+	if (r < 0)
+		return -1;
+	if (!in_use[r])
+		scoreboard_server_show(sb, r, g->listeners[i]->name, g->id,
+				       pool_capacity(&g->pools[i]));
+	in_use[r] = true;
+	return r;
 }
 
 /* Binds what is new, keeps what is unchanged; all or nothing. */
@@ -74,7 +95,7 @@ generation_create(struct conf *conf, struct generation **gens,
 {
 	struct generation *g = calloc(1, sizeof(*g));
 	size_t n = conf->nservers, unrecorded = 0;
-	unsigned oldest;
+	bool in_use[SB_SERVERS_MAX];
 
 	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
 	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
@@ -87,7 +108,8 @@ generation_create(struct conf *conf, struct generation **gens,
 	 * listeners it claimed remember its id.
 	 */
 	g->id = ++*last_id;
-	oldest = oldest_live(*gens, g->id);
+	g->conf = conf;
+	records_held(*gens, in_use);
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
 		struct listener *l = listener_acquire(&s->listen, s->name,
@@ -104,9 +126,7 @@ generation_create(struct conf *conf, struct generation **gens,
 			goto fail;
 		}
 		pool_init(&g->pools[i], s);
-		g->records[i] = scoreboard_server_record(sb, s->name, l->name,
-				g->id, pool_capacity(&g->pools[i]), oldest);
-		if (g->records[i] == -1)
+		if ((g->records[i] = record_claim(g, i, sb, in_use)) == -1)
 			unrecorded++;
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);
@@ -119,7 +139,6 @@ generation_create(struct conf *conf, struct generation **gens,
 			    "all %d scoreboard records are taken by "
 			    "generations still running", g->id, unrecorded,
 			    SB_SERVERS_MAX);
-	g->conf = conf;
 	g->next = *gens;
 	*gens = g;
 	return g;
@@ -168,9 +187,13 @@ generation_failed(const struct generation *g)
 
 /* From now on a worker's fatal exit is retried, not final. */
 void
-generation_serving(struct generation *g, struct sb_master *sbm)
+generation_serving(struct generation *g, struct scoreboard *sb)
 {
-	sbm->generation = g->id;
-	for (size_t si = 0; si < g->conf->nservers; si++)
+	sb->master->generation = g->id;
+	for (size_t si = 0; si < g->conf->nservers; si++) {
 		g->pools[si].serving = true;
+		scoreboard_server_show(sb, g->records[si],
+				       g->listeners[si]->name, g->id,
+				       pool_capacity(&g->pools[si]));
+	}
 }

@@ -45,7 +45,10 @@ void generations_collect(struct generation **gens,
 bool generation_uses(const struct generation *g, const struct listener *l);
 /* Whether a server of g failed for good before it served. */
 bool generation_failed(const struct generation *g);
-/* From now on a worker's fatal exit is retried, not final. */
-void generation_serving(struct generation *g, struct sb_master *sbm);
+/*
+ * From now on a worker's fatal exit is retried, not final, and the status
+ * page shows g's listen and max-workers for its servers.
+ */
+void generation_serving(struct generation *g, struct scoreboard *sb);
 
 #endif

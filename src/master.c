@@ -701,7 +701,7 @@ pending_check(int64_t now)
 	}
 	m.current = m.pending;
 	m.pending = NULL;
-	generation_serving(m.current, m.sb.master);
+	generation_serving(m.current, &m.sb);
 	m.sb.master->reloads++;
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
@@ -885,7 +885,7 @@ startup_check(int64_t now)
 		return;
 	if (generation_ready(m.current)) {
 		m.ready = true;
-		generation_serving(m.current, m.sb.master);
+		generation_serving(m.current, &m.sb);
 		log_notice("ready: generation %u, %zu workers", m.current->id,
 			   m.current->nworkers);
 		log_set_stderr_copy(false);

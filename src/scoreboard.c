@@ -135,21 +135,20 @@ scoreboard_slot_release(struct scoreboard *sb, struct slot *slot)
 
 /*
  * A record for a new name: a fresh one, or else one that no live
- * generation uses.  Every generation that uses a record sets its
- * generation to its own id or later, so a record older than the oldest
- * live generation is nobody's: its workers are all gone, their counts
- * folded in.  It is made under seq, as a slot's fold is, for a reader
- * copying the records meanwhile.
+ * generation holds (in_use): its server is gone from every config still
+ * running, its workers are all gone and their counts folded in.  It is
+ * made under seq, as a slot's fold is, for a reader copying the records
+ * meanwhile.
  */
 static struct sb_server *
-record_take(struct sb_master *m, const char *name, unsigned oldest_live)
+record_take(struct sb_master *m, const char *name, const bool *in_use)
 {
 	struct sb_server *r = NULL;
 
 	if (m->nservers < SB_SERVERS_MAX)
 		r = &m->servers[m->nservers];
 	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
-		if (m->servers[i].generation < oldest_live)
+		if (!in_use[i])
 			r = &m->servers[i];
 	if (r == NULL)
 		return NULL;
@@ -164,8 +163,7 @@ record_take(struct sb_master *m, const char *name, unsigned oldest_live)
 
 int
 scoreboard_server_record(struct scoreboard *sb, const char *name,
-			 const char *listen, unsigned gen, int max_workers,
-			 unsigned oldest_live)
+			 const bool *in_use)
 {
 	struct sb_master *m = sb->master;
 	struct sb_server *r = NULL;
@@ -173,15 +171,23 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
 		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
 			r = &m->servers[i];
-	if (r == NULL && (r = record_take(m, name, oldest_live)) == NULL)
+	if (r == NULL && (r = record_take(m, name, in_use)) == NULL)
 		return -1;
-	/* A pending reload's generation is newer than the serving one. */
-	if (gen >= r->generation) {
-		snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);
-		r->generation = gen;
-		r->max_workers = max_workers;
-	}
 	return (int)(r - m->servers);
+}
+
+void
+scoreboard_server_show(struct scoreboard *sb, int record, const char *listen,
+		       unsigned gen, int max_workers)
+{
+	struct sb_server *r;
+
+	if (record < 0 || (uint32_t)record >= sb->master->nservers)
+		return;
+	r = &sb->master->servers[record];
+	snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);
+	r->generation = gen;
+	r->max_workers = max_workers;
 }
 
 static struct sb_server *

@@ -75,7 +75,7 @@ struct slot {
 struct sb_server {
 	char name[SB_NAME_MAX];
 	char listen[SB_LISTEN_MAX];
-	unsigned generation;		/* the newest using it */
+	unsigned generation;		/* the one whose listen, max_workers show */
 	volatile int queue, queue_peak;
 	int max_workers;
 	/* Workers in accept(); the one that takes the last wakes the master. */
@@ -125,14 +125,15 @@ struct slot *scoreboard_slot_claim(struct scoreboard *sb);
 /* Adds the slot's counts to its server's totals, then frees it. */
 void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
 /*
- * The record of server name (made if new), now listening on listen for
- * generation gen with up to max_workers; -1 when all are taken.  A
- * record no generation from oldest_live on uses is taken over: its
- * server is gone from every config still running.
+ * The record of server name, or else a record taken for it: a fresh one,
+ * or one whose index in_use (SB_SERVERS_MAX flags: held by a live
+ * generation) does not mark; -1 when every record is held.
  */
 int scoreboard_server_record(struct scoreboard *sb, const char *name,
-			     const char *listen, unsigned gen, int max_workers,
-			     unsigned oldest_live);
+			     const bool *in_use);
+/* What the status page says of a record's server: the config serving it. */
+void scoreboard_server_show(struct scoreboard *sb, int record,
+			    const char *listen, unsigned gen, int max_workers);
 struct status_snapshot;
 /*
  * Copies the scoreboard into snap (workers malloc'd; free them with

@@ -11,6 +11,7 @@ leaves the old generation serving.
 """
 import os
 import pwd
+import re
 import shutil
 import signal
 import sys
@@ -143,6 +144,11 @@ def fatal_reload_keeps_old(t):
     expect(srv.workers() == old, 'old workers %s replaced by %s'
            % (old, srv.workers()))
     echo_once(srv.addr(), b'still the old generation')
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0 and re.search(r'^server echo: listen \S+, generation 1,',
+                                 out, re.M),
+           'the status page does not show generation 1 serving: %d %s%s'
+           % (rc, out[:300], err.strip()))
     srv.stop()
 
 

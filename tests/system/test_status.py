@@ -6,11 +6,13 @@ parser), refuses others with 403; counters never go backwards across
 recycled workers and reloads; `preforkd -s status` prints the table from
 the command line, for an echo-only configuration too, and every server of
 a full configuration (64 sections) keeps its line across reloads that
-rename them all."""
+rename them all, and a reload that fails leaves the page as it was and
+no record taken."""
 import json
 import os
 import re
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -201,6 +203,57 @@ def renamed_servers_listed(t):
     srv.stop()
 
 
+def failed_reloads_leave_no_mark(t):
+    """A reload that fails shows nothing of its config on the status page,
+    and the records it named are free again: after two failed reloads of
+    new names, a third set of 64 new names all get status lines."""
+    def named(prefix, n):
+        return [dict(name='%s%d' % (prefix, i), workers=1) for i in range(n)]
+    srv = t.server('failed', servers=named('a', 64))
+    srv.start()
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+    line = re.search(r'^server a0: listen (\S+), generation 1, '
+                     r'max-workers (\d+)$', out, re.M)
+    expect(line, 'no line for server a0:\n%s' % out[:600])
+    with socket.socket() as blocker:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen(1)
+        busy = 'listen = 127.0.0.1:%d' % blocker.getsockname()[1]
+        for prefix in 'bc':
+            # New names, a0 moved and resized, then an address in use.
+            bad = named(prefix, 62) + [
+                dict(name='a0', workers=1, max_workers=9),
+                dict(name='busy', listen='127.0.0.1:%d'
+                     % blocker.getsockname()[1], workers=1)]
+            srv.write_conf(servers=bad)
+            rc, _, err = srv.ctl('reload', timeout=T(40))
+            expect(rc != 0 and 'Address already in use' in err,
+                   'reload with %s exited %d: %s' % (busy, rc, err.strip()))
+            rc, out, err = srv.ctl('status')
+            expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+            now = re.search(r'^server a0: listen (\S+), generation 1, '
+                            r'max-workers (\d+)$', out, re.M)
+            expect(now and now.groups() == line.groups(),
+                   'after a failed reload a0 shows %s, not %s'
+                   % (now and now.group(0), line.group(0)))
+    old = srv.workers()
+    mark = srv.mark()
+    srv.write_conf(servers=named('d', 64))
+    rc, _, err = srv.ctl('reload', timeout=T(60))
+    expect(rc == 0, '-s reload: exit %d, %s' % (rc, err.strip()))
+    srv.wait_workers(64, timeout=T(60), gone=old)
+    rc, out, err = srv.ctl('status')
+    missing = ['d%d' % i for i in range(64)
+               if not re.search(r'^server d%d: listen ' % i, out, re.M)]
+    expect(not missing, 'no status line for %d servers after two failed '
+           'reloads: %s' % (len(missing), ' '.join(missing[:8])))
+    expect(not srv.find(r'servers have no status line', mark),
+           'servers found no record in the scoreboard')
+    srv.stop()
+    return 'a0 kept %s' % line.group(0)
+
+
 def main():
     t = Test('test_status')
     srv = http_server(t, 'status', servers('root'))
@@ -216,6 +269,8 @@ def main():
             status_command, t)
     t.check('64 servers renamed by two reloads: each keeps a status line',
             renamed_servers_listed, t)
+    t.check('failed reloads leave no mark and free the records they took',
+            failed_reloads_leave_no_mark, t)
     t.finish()
 
 
