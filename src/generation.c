@@ -67,24 +67,33 @@ records_held(const struct generation *gens, bool *in_use)
 }
 
 /*
- * A record no live generation holds shows this config at once; one the
- * serving generation holds keeps showing that until this one serves, so
- * a reload that fails leaves no trace of its config there.
+ * Taken once every listener is bound and every handler ready, so that a
+ * reload failing there takes no retired server's record (and totals).
+ * What a record shows changes only once its generation serves.
  */
-static int
-record_claim(struct generation *g, size_t i, struct scoreboard *sb,
-	     bool *in_use)
+static void
+records_claim(struct generation *g, const struct generation *gens,
+	      struct scoreboard *sb)
 {
-	const struct server_conf *s = &g->conf->servers[i];
-	int r = scoreboard_server_record(sb, s->name, in_use);
+	bool in_use[SB_SERVERS_MAX];
+	size_t unrecorded = 0;
 
-	if (r < 0)
-		return -1;
-	if (!in_use[r])
-		scoreboard_server_show(sb, r, g->listeners[i]->name, g->id,
-				       pool_capacity(&g->pools[i]));
-	in_use[r] = true;
-	return r;
+	records_held(gens, in_use);
+	for (size_t i = 0; i < g->conf->nservers; i++) {
+		int r = scoreboard_server_record(sb, g->conf->servers[i].name,
+						 in_use);
+
+		g->records[i] = r;
+		if (r >= 0)
+			in_use[r] = true;
+		else
+			unrecorded++;
+	}
+	if (unrecorded > 0)
+		log_warning("generation %u: %zu servers have no status line: "
+			    "all %d scoreboard records are taken by "
+			    "generations still running", g->id, unrecorded,
+			    SB_SERVERS_MAX);
 }
 
 /* Binds what is new, keeps what is unchanged; all or nothing. */
@@ -94,8 +103,7 @@ generation_create(struct conf *conf, struct generation **gens,
 		  size_t errlen)
 {
 	struct generation *g = calloc(1, sizeof(*g));
-	size_t n = conf->nservers, unrecorded = 0;
-	bool in_use[SB_SERVERS_MAX];
+	size_t n = conf->nservers;
 
 	if (g == NULL || (g->listeners = calloc(n, sizeof(*g->listeners))) == NULL ||
 	    (g->pools = calloc(n, sizeof(*g->pools))) == NULL ||
@@ -108,8 +116,6 @@ generation_create(struct conf *conf, struct generation **gens,
 	 * listeners it claimed remember its id.
 	 */
 	g->id = ++*last_id;
-	g->conf = conf;
-	records_held(*gens, in_use);
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
 		struct listener *l = listener_acquire(&s->listen, s->name,
@@ -126,19 +132,14 @@ generation_create(struct conf *conf, struct generation **gens,
 			goto fail;
 		}
 		pool_init(&g->pools[i], s);
-		if ((g->records[i] = record_claim(g, i, sb, in_use)) == -1)
-			unrecorded++;
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);
 		else
 			log_info("server %s: keeps listening on %s", s->name,
 				 l->name);
 	}
-	if (unrecorded > 0)
-		log_warning("generation %u: %zu servers have no status line: "
-			    "all %d scoreboard records are taken by "
-			    "generations still running", g->id, unrecorded,
-			    SB_SERVERS_MAX);
+	g->conf = conf;
+	records_claim(g, *gens, sb);
 	g->next = *gens;
 	*gens = g;
 	return g;

@@ -75,7 +75,7 @@ struct slot {
 struct sb_server {
 	char name[SB_NAME_MAX];
 	char listen[SB_LISTEN_MAX];
-	unsigned generation;		/* the one whose listen, max_workers show */
+	unsigned generation;		/* serving it, as shown; 0: not listed */
 	volatile int queue, queue_peak;
 	int max_workers;
 	/* Workers in accept(); the one that takes the last wakes the master. */
@@ -131,7 +131,11 @@ void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
  */
 int scoreboard_server_record(struct scoreboard *sb, const char *name,
 			     const bool *in_use);
-/* What the status page says of a record's server: the config serving it. */
+/*
+ * What the status page says of a record's server: the config of the
+ * generation serving it.  A record no generation has served (gen 0) is
+ * not listed.
+ */
 void scoreboard_server_show(struct scoreboard *sb, int record,
 			    const char *listen, unsigned gen, int max_workers);
 struct status_snapshot;

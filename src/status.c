@@ -99,6 +99,13 @@ status_content_type(enum status_format format)
 	return "text/plain; charset=utf-8";
 }
 
+/* A server is listed once a generation has served it. */
+static bool
+listed(const struct status_server *v)
+{
+	return v->generation != 0;
+}
+
 static const char *
 server_name(const struct status_snapshot *s, int i)
 {
@@ -128,6 +135,8 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 	for (size_t i = 0; i < s->nservers; i++) {
 		const struct status_server *v = &s->servers[i];
 
+		if (!listed(v))
+			continue;
 		buf_printf(b, "\nserver %s: listen %s, generation %u, "
 			   "max-workers %d\n", v->name, v->listen, v->generation,
 			   v->max_workers);
@@ -234,8 +243,10 @@ render_json(const struct status_snapshot *s, struct status_buf *b)
 	buf_printf(b, "{\"master\":{\"pid\":%d,\"uptime\":%" PRId64
 		   ",\"generation\":%u,\"reloads\":%" PRIu64 "},\"servers\":[",
 		   (int)s->master_pid, s->uptime_s, s->generation, s->reloads);
-	for (size_t i = 0; i < s->nservers; i++) {
-		if (i > 0)
+	for (size_t i = 0, n = 0; i < s->nservers; i++) {
+		if (!listed(&s->servers[i]))
+			continue;
+		if (n++ > 0)
 			buf_putc(b, ',');
 		json_server(&s->servers[i], b);
 	}
@@ -283,6 +294,8 @@ prom_per_server(const struct status_snapshot *s, struct status_buf *b,
 	for (size_t i = 0; i < s->nservers; i++) {
 		uint64_t v;
 
+		if (!listed(&s->servers[i]))
+			continue;
 		memcpy(&v, (const char *)&s->servers[i] + offset, sizeof(v));
 		buf_printf(b, "preforkd_%s{server=", name);
 		prom_label(b, s->servers[i].name);
@@ -295,7 +308,8 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 {
 	prom_head(b, "workers", "gauge", "Workers by state.");
 	for (size_t i = 0; i < s->nservers; i++)
-		for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++) {
+		for (int st = SLOT_STARTING; st < SLOT_NSTATES &&
+		     listed(&s->servers[i]); st++) {
 			buf_printf(b, "preforkd_workers{server=");
 			prom_label(b, s->servers[i].name);
 			buf_printf(b, ",state=\"%s\"} %d\n", slot_state_name(st),
@@ -304,6 +318,8 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 	prom_head(b, "listen_queue", "gauge",
 		  "Connections waiting in the listener's accept queue.");
 	for (size_t i = 0; i < s->nservers; i++) {
+		if (!listed(&s->servers[i]))
+			continue;
 		buf_printf(b, "preforkd_listen_queue{server=");
 		prom_label(b, s->servers[i].name);
 		buf_printf(b, "} %d\n", s->servers[i].queue);
@@ -320,7 +336,8 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 	prom_head(b, "worker_restarts_total", "counter",
 		  "Workers replaced, by reason.");
 	for (size_t i = 0; i < s->nservers; i++)
-		for (int r = 0; r < RESTART_NREASONS; r++) {
+		for (int r = 0; r < RESTART_NREASONS &&
+		     listed(&s->servers[i]); r++) {
 			buf_printf(b, "preforkd_worker_restarts_total{server=");
 			prom_label(b, s->servers[i].name);
 			buf_printf(b, ",reason=\"%s\"} %" PRIu64 "\n",

@@ -20,7 +20,7 @@ enum status_format { STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS };
 struct status_server {
 	char name[SB_NAME_MAX];
 	char listen[SB_LISTEN_MAX];
-	unsigned generation;
+	unsigned generation;		/* 0: never served, not listed */
 	int queue, queue_peak, max_workers;
 	int workers[SLOT_NSTATES];	/* live workers by state */
 	/* Totals: gone workers' counts plus the live ones'. */

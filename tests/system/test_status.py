@@ -237,6 +237,12 @@ def failed_reloads_leave_no_mark(t):
             expect(now and now.groups() == line.groups(),
                    'after a failed reload a0 shows %s, not %s'
                    % (now and now.group(0), line.group(0)))
+            shown = re.findall(r'^server (\S+): listen \S+, generation '
+                               r'(\d+),', out, re.M)
+            stray = [x for x in shown if x[1] != '1' or x[0][0] != 'a']
+            expect(len(shown) == 64 and not stray,
+                   'after a failed reload %d lines, some of the failed '
+                   'config: %s' % (len(shown), stray[:4]))
     old = srv.workers()
     mark = srv.mark()
     srv.write_conf(servers=named('d', 64))

@@ -277,6 +277,7 @@ test_escaping(void **state)
 
 		memset(&s, 0, sizeof(s));
 		s.nservers = 1;
+		s.servers[0].generation = 1;
 		snprintf(s.servers[0].name, sizeof(s.servers[0].name), "%s",
 			 rows[i].server);
 		snprintf(w.request, sizeof(w.request), "%s", rows[i].request);
@@ -287,6 +288,54 @@ test_escaping(void **state)
 			fail_msg("row %zu (%s): no \"%s\" in:\n%s", i, rows[i].name,
 				 rows[i].needle, got);
 		free(got);
+	}
+}
+
+/*
+ * A server no generation has served yet (a reload's new server while it
+ * starts, or one whose reload failed) has no line, in any format; its
+ * workers' rows still name it.
+ */
+static void
+test_unserved_not_listed(void **state)
+{
+	static const enum status_format formats[] = {
+		STATUS_TEXT, STATUS_JSON, STATUS_PROMETHEUS
+	};
+	struct status_snapshot s;
+	struct status_worker w = { .pid = 7, .server = 0,
+				   .state = SLOT_STARTING };
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.nservers = 3;
+	strcpy(s.servers[0].name, "pending");
+	strcpy(s.servers[1].name, "www");
+	s.servers[1].generation = 4;
+	strcpy(s.servers[2].name, "echo");
+	s.servers[2].generation = 3;
+	s.workers = &w;
+	s.nworkers = 1;
+	for (size_t i = 0; i < NROWS(formats); i++) {
+		char *got = render(&s, formats[i]);
+
+		if (strstr(got, "server pending:") != NULL ||
+		    strstr(got, "{\"name\":\"pending\"") != NULL ||
+		    strstr(got, "{server=\"pending\"") != NULL)
+			fail_msg("format %d lists the unserved server:\n%s",
+				 (int)formats[i], got);
+		if (strstr(got, "www") == NULL || strstr(got, "echo") == NULL)
+			fail_msg("format %d lost a served server:\n%s",
+				 (int)formats[i], got);
+		free(got);
+	}
+	{
+		char *json = render(&s, STATUS_JSON);
+
+		assert_non_null(strstr(json, "\"servers\":[{\"name\":\"www\""));
+		assert_non_null(strstr(json, "}},{\"name\":\"echo\""));
+		assert_non_null(strstr(json, "\"server\":\"pending\""));
+		free(json);
 	}
 }
 
@@ -326,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_unserved_not_listed),
 		cmocka_unit_test(test_format_parse),
 	};
 
