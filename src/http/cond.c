@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "http/cond.h"
+#include "http/request.h"
 
 static const char wkday[7][4] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
@@ -336,12 +337,13 @@ opaque(const char *etag, bool *weak)
 }
 
 /*
- * If-None-Match = "*" / #entity-tag.  A member that is not an entity-tag
- * makes the rest of the header unreadable: no match, so a full 200, which
- * is always a correct answer.
+ * If-None-Match and If-Match = "*" / #entity-tag, compared weakly or
+ * strongly.  A member that is not an entity-tag makes the rest of the
+ * list unreadable: no match, so a full 200 for If-None-Match and a 412
+ * for If-Match, each the answer that cannot hand out a wrong version.
  */
 static bool
-inm_matches(const char *s, size_t len, const char *etag)
+etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 {
 	const char *tag, *ours;
 	size_t i = 0, taglen;
@@ -361,7 +363,8 @@ inm_matches(const char *s, size_t len, const char *etag)
 			return false;
 		if (parse_etag(s, len, &i, &weak, &tag, &taglen) != 0)
 			return false;
-		if (taglen == strlen(ours) && memcmp(tag, ours, taglen) == 0)
+		if ((!strong || (!weak && !ours_weak)) &&
+		    taglen == strlen(ours) && memcmp(tag, ours, taglen) == 0)
 			return true;
 		skip_ows(s, len, &i);
 		if (i < len && s[i] != ',')
@@ -382,11 +385,60 @@ http_not_modified(const char *if_none_match, size_t inm_len,
 	time_t ims;
 
 	if (inm_len > 0)
-		return inm_matches(if_none_match, inm_len, etag);
+		return etag_list_matches(if_none_match, inm_len, etag, false);
 	if (ims_len == 0 || http_date_parse(if_modified_since, ims_len,
 					    &ims) != 0)
 		return false;
 	return mtime <= ims;
+}
+
+/*
+ * Whether a line of the list header name, first a non-empty one, matches;
+ * its lines make one list (RFC 9110 5.3).
+ */
+static bool
+list_header_matches(const struct http_request *req, const char *name,
+		    const char *etag, bool strong)
+{
+	struct http_str v;
+	size_t pos = 0;
+
+	while (http_header_next(req, name, &pos, &v))
+		if (v.len > 0 && etag_list_matches(v.p, v.len, etag, strong))
+			return true;
+	return false;
+}
+
+/* An If-Unmodified-Since that is not a date is ignored (13.1.4). */
+static bool
+unmodified_since(const struct http_str *v, time_t mtime)
+{
+	time_t t;
+
+	return v->len == 0 || http_date_parse(v->p, v->len, &t) != 0 ||
+	       mtime <= t;
+}
+
+/*
+ * Only a request that has a condition pays for a second look at its
+ * headers: the parser keeps the first non-empty line of each.
+ */
+int
+http_precondition_status(const struct http_request *req, const char *etag,
+			 time_t mtime)
+{
+	if (req->if_match.len > 0) {
+		if (!list_header_matches(req, "If-Match", etag, true))
+			return 412;
+	} else if (!unmodified_since(&req->if_unmodified_since, mtime)) {
+		return 412;
+	}
+	if (req->if_none_match.len > 0)
+		return list_header_matches(req, "If-None-Match", etag, false) ?
+		       304 : 0;
+	return http_not_modified(NULL, 0, req->if_modified_since.p,
+				 req->if_modified_since.len, etag, mtime) ?
+	       304 : 0;
 }
 
 /*

@@ -49,6 +49,18 @@ bool http_not_modified(const char *if_none_match, size_t inm_len,
 		       const char *if_modified_since, size_t ims_len,
 		       const char *etag, time_t mtime);
 
+struct http_request;
+/*
+ * RFC 9110 13.2.2, steps 1 to 4, for a GET or HEAD of a representation
+ * with this etag and mtime: 412 when If-Match (or, without it,
+ * If-Unmodified-Since) fails, 304 when If-None-Match (or, without it,
+ * If-Modified-Since) finds it unchanged, else 0.  If-Match compares
+ * strongly, If-None-Match weakly; "*" matches; the lines of each make
+ * one list; a date that cannot be read is ignored.
+ */
+int http_precondition_status(const struct http_request *req, const char *etag,
+			     time_t mtime);
+
 /*
  * Does If-Range hold?  An entity-tag is compared strongly (a W/ tag on
  * either side never holds); a date holds only if it equals mtime; a

@@ -210,7 +210,7 @@ http_file_headers(struct http_headers *h, const struct fcache_file *f)
 	http_headers_str(h, "Accept-Ranges", "bytes");
 }
 
-/* 304, 206 or 200 (with first..last), or -1 once a 416 has been sent. */
+/* 304, 206 or 200 (with first..last), or -1 once a 412 or 416 is sent. */
 static int
 choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	      uint64_t *first, uint64_t *last)
@@ -221,11 +221,13 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 
 	*first = 0;
 	*last = size - 1;
-	if (http_not_modified(req->if_none_match.p, req->if_none_match.len,
-			      req->if_modified_since.p,
-			      req->if_modified_since.len, f->etag,
-			      f->st.st_mtime))
+	switch (http_precondition_status(req, f->etag, f->st.st_mtime)) {
+	case 412:
+		http_send_error(ex, 412, NULL);
+		return -1;
+	case 304:
 		return 304;
+	}
 	if (req->range.len > 0 &&
 	    (req->if_range.len == 0 ||
 	     http_if_range_holds(req->if_range.p, req->if_range.len, f->etag,

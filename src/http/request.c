@@ -20,7 +20,8 @@
  */
 static const struct http_request blank_request = {
 	.method_name = EMPTY, .target = EMPTY, .path = EMPTY, .query = EMPTY,
-	.host = EMPTY, .if_none_match = EMPTY, .if_modified_since = EMPTY,
+	.host = EMPTY, .if_match = EMPTY, .if_none_match = EMPTY,
+	.if_modified_since = EMPTY, .if_unmodified_since = EMPTY,
 	.if_range = EMPTY, .range = EMPTY, .accept_encoding = EMPTY,
 	.user_agent = EMPTY, .referer = EMPTY,
 };
@@ -117,6 +118,18 @@ http_str_eq(struct http_str s, const char *c)
 		    (s.p[i] != c[i] && lower(s.p[i]) != lower(c[i])))
 			return false;
 	return c[s.len] == '\0';
+}
+
+bool
+http_header_next(const struct http_request *req, const char *name,
+		 size_t *pos, struct http_str *value)
+{
+	for (; *pos < req->nheaders; (*pos)++)
+		if (http_str_eq(req->headers[*pos].name, name)) {
+			*value = req->headers[(*pos)++].value;
+			return true;
+		}
+	return false;
 }
 
 /*
@@ -397,35 +410,44 @@ read_connection(struct http_str value, bool *conn_close, bool *conn_keep)
 
 /*
  * Where the handler wants the value of a header called name, the first
- * of that name; NULL if not wanted or already had.  Indexed by the name's
- * length, so each header is compared with one name at most.
+ * (non-empty) of that name; NULL if not wanted or already had.  Looked up by the
+ * name's length, so each header is compared with two names at most.
  */
 static struct http_str *
-wanted_value(struct http_request *req, struct http_str name, uint32_t *seen)
+wanted_value(struct http_request *req, struct http_str name, uint64_t *seen)
 {
+#define WANTED(field) offsetof(struct http_request, field)
 	static const struct {
 		const char *name;
 		size_t offset;
-	} by_len[18] = {
-		[5] = { "Range", offsetof(struct http_request, range) },
-		[7] = { "Referer", offsetof(struct http_request, referer) },
-		[8] = { "If-Range", offsetof(struct http_request, if_range) },
-		[10] = { "User-Agent", offsetof(struct http_request, user_agent) },
-		[13] = { "If-None-Match",
-			 offsetof(struct http_request, if_none_match) },
-		[15] = { "Accept-Encoding",
-			 offsetof(struct http_request, accept_encoding) },
-		[17] = { "If-Modified-Since",
-			 offsetof(struct http_request, if_modified_since) },
+	} by_len[20][2] = {
+		[5] = { { "Range", WANTED(range) } },
+		[7] = { { "Referer", WANTED(referer) } },
+		[8] = { { "If-Range", WANTED(if_range) },
+			{ "If-Match", WANTED(if_match) } },
+		[10] = { { "User-Agent", WANTED(user_agent) } },
+		[13] = { { "If-None-Match", WANTED(if_none_match) } },
+		[15] = { { "Accept-Encoding", WANTED(accept_encoding) } },
+		[17] = { { "If-Modified-Since", WANTED(if_modified_since) } },
+		[19] = { { "If-Unmodified-Since",
+			   WANTED(if_unmodified_since) } },
 	};
+#undef WANTED
 
-	if (name.len >= 18 || by_len[name.len].name == NULL ||
-	    (*seen & (1u << name.len)) ||
-	    !http_str_eq(name, by_len[name.len].name))
+	if (name.len >= 20)
 		return NULL;
-	*seen |= 1u << name.len;
-	return (struct http_str *)(void *)((char *)req +
-					   by_len[name.len].offset);
+	for (unsigned k = 0; k < 2 && by_len[name.len][k].name != NULL; k++) {
+		uint64_t bit = 1ull << (name.len * 2 + k);
+
+		if (!http_str_eq(name, by_len[name.len][k].name))
+			continue;
+		if (*seen & bit)
+			return NULL;
+		*seen |= bit;
+		return (struct http_str *)(void *)((char *)req +
+						   by_len[name.len][k].offset);
+	}
+	return NULL;
 }
 
 /*
@@ -440,7 +462,7 @@ interpret_headers(struct http_request *req)
 	const struct http_str *host = NULL;
 	bool te = false, chunked = false, conn_close = false, conn_keep = false;
 	bool bad_host = false;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	int rc = 0;
 
 	for (h = req->headers; h < req->headers + req->nheaders; h++) {
@@ -458,7 +480,8 @@ interpret_headers(struct http_request *req)
 			rc = read_transfer_encoding(h->value, &chunked);
 		} else if (NAME_IS(h->name, "Connection")) {
 			read_connection(h->value, &conn_close, &conn_keep);
-		} else if ((want = wanted_value(req, h->name, &seen)) != NULL) {
+		} else if (h->value.len > 0 &&
+			   (want = wanted_value(req, h->name, &seen)) != NULL) {
 			*want = h->value;
 		}
 	}

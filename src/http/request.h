@@ -56,9 +56,14 @@ struct http_request {
 	bool has_content_length;
 	uint64_t content_length;
 	bool chunked;			/* Transfer-Encoding ends in chunked */
-	/* The first field of each name, empty if none. */
-	struct http_str if_none_match, if_modified_since, if_range, range,
-		accept_encoding, user_agent, referer;
+	/*
+	 * The first non-empty field of each name, empty if none.  If-Match and
+	 * If-None-Match are lists that may come in several lines: see
+	 * http_header_next().
+	 */
+	struct http_str if_match, if_none_match, if_modified_since,
+		if_unmodified_since, if_range, range, accept_encoding,
+		user_agent, referer;
 };
 
 enum http_parse_result {
@@ -103,6 +108,13 @@ http_is_tchar(unsigned char c)
 
 /* Case-insensitive comparison of a slice with a C string. */
 bool http_str_eq(struct http_str s, const char *c);
+
+/*
+ * The value of the next field line called name, from index *pos of the
+ * parsed headers on (start with 0); false when there is none left.
+ */
+bool http_header_next(const struct http_request *req, const char *name,
+		      size_t *pos, struct http_str *value);
 
 /*
  * Skipping a chunked body (RFC 9112 section 7.1) fed in pieces of any

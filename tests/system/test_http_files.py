@@ -256,6 +256,49 @@ def conditional(srv):
                'after the 304s: %r' % r)
 
 
+def preconditions(srv):
+    """RFC 9110 13.1.1, 13.1.4: If-Match (strong) and, without it,
+    If-Unmodified-Since answer 412 when they fail, before any 304 or 206;
+    the lines of a list header make one list."""
+    etag = get(srv, '/cond.txt').header('etag')
+    cases = [
+        ({'If-Match': etag}, 200, 'If-Match: the ETag'),
+        ({'If-Match': '"nope", %s' % etag}, 200, 'a list holding it'),
+        ({'If-Match': '*'}, 200, 'If-Match: *'),
+        ({'If-Match': '"nope"'}, 412, 'another ETag'),
+        ({'If-Match': 'W/' + etag}, 412, 'the weak form (strong compare)'),
+        ({'If-Unmodified-Since': FIXED_HTTP}, 200, 'IUS = Last-Modified'),
+        ({'If-Unmodified-Since': EARLIER_HTTP}, 412, 'IUS earlier'),
+        ({'If-Unmodified-Since': 'yesterday'}, 200, 'IUS not a date'),
+        ({'If-Match': etag, 'If-Unmodified-Since': EARLIER_HTTP}, 200,
+         'If-Match holding: IUS not looked at'),
+        ({'If-Match': '"nope"', 'Range': 'bytes=0-1'}, 412,
+         'a failed If-Match before a Range'),
+        ({'If-Match': '"nope"', 'If-None-Match': etag}, 412,
+         'a failed If-Match before a matching If-None-Match'),
+    ]
+    with HttpClient(srv) as c:
+        for headers, status, what in cases:
+            for method in ('GET', 'HEAD'):
+                r = c.request('/cond.txt', method, headers=headers)
+                expect_status(r, status, '%s, %s' % (what, method))
+                if status == 200 and method == 'GET':
+                    expect(r.body == b'conditional\n', '%s: body %r'
+                           % (what, r.body))
+        # Two lines of one list header are one list (RFC 9110 5.3).
+        for lines, status in (
+                (('If-None-Match: "nope"', 'If-None-Match: ' + etag), 304),
+                (('If-Match: "nope"', 'If-Match: ' + etag), 200),
+                (('If-Match: "nope"', 'If-Match: "other"'), 412)):
+            c.send(('GET /cond.txt HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n'
+                    % '\r\n'.join(lines)).encode())
+            expect_status(c.response(timeout=T(10)), status, ' + '.join(lines))
+        # The connection lives on after the 412s.
+        r = c.request('/small.txt')
+        expect(r.status == 200 and r.body == SMALL,
+               'after the 412s: %r' % r)
+
+
 # ---------------------------------------------------------------- ranges
 
 def ranges(srv):
@@ -552,6 +595,8 @@ def main():
     t.check('Last-Modified, strong ETag, Accept-Ranges, Date', validators,
             srv)
     t.check('If-None-Match / If-Modified-Since: 304 or 200', conditional,
+            srv)
+    t.check('If-Match / If-Unmodified-Since: 412 or on', preconditions,
             srv)
     t.check('single ranges: 206, 416; multiple ranges: 200', ranges, srv)
     t.check('If-Range', if_range, srv)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "http/cond.h"
+#include "http/request.h"
 
 #define NROWS(a) (sizeof(a) / sizeof((a)[0]))
 #define GUARD_BYTE 0x5a
@@ -323,6 +324,72 @@ struct ir_row {
 	bool expected;
 };
 
+/*
+ * RFC 9110 13.2.2 on parsed heads: If-Match (strong) before
+ * If-Unmodified-Since, both before If-None-Match (weak) before
+ * If-Modified-Since; the lines of a list header make one list.
+ */
+static void
+test_preconditions(void **state)
+{
+	static const struct {
+		const char *headers;
+		int expected;
+	} rows[] = {
+		{ "", 0 },
+		/* If-Match: strong comparison, "*", lists over lines. */
+		{ "If-Match: " ETAG "\r\n", 0 },
+		{ "If-Match: *\r\n", 0 },
+		{ "If-Match: \"x\", " ETAG "\r\n", 0 },
+		{ "If-Match: \"x\"\r\nIf-Match: " ETAG "\r\n", 0 },
+		{ "If-Match: " ETAG "\r\nIf-Match: \"x\"\r\n", 0 },
+		{ "If-Match: \"x\"\r\n", 412 },
+		{ "If-Match: W/" ETAG "\r\n", 412 },
+		{ "If-Match: \"x\"\r\nIf-Match: \"y\"\r\n", 412 },
+		{ "If-Match: garbage, " ETAG "\r\n", 412 },
+		{ "if-match: \"x\"\r\n", 412 },
+		/* An empty line adds no member; a later one still counts. */
+		{ "If-Match:\r\nIf-Match: \"x\"\r\n", 412 },
+		{ "If-Match:\r\n", 0 },
+		/* If-Unmodified-Since: holds if mtime <= date; bad dates ignored. */
+		{ "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0 },
+		{ "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 412 },
+		{ "If-Unmodified-Since: yesterday\r\n", 0 },
+		/* With If-Match present, If-Unmodified-Since is not looked at. */
+		{ "If-Match: " ETAG "\r\n"
+		  "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 0 },
+		/* A failed If-Match wins over a matching If-None-Match. */
+		{ "If-Match: \"x\"\r\nIf-None-Match: " ETAG "\r\n", 412 },
+		{ "If-Match: " ETAG "\r\nIf-None-Match: " ETAG "\r\n", 304 },
+		/* If-None-Match over lines, weakly; it decides over IMS. */
+		{ "If-None-Match: \"x\"\r\nIf-None-Match: " ETAG "\r\n", 304 },
+		{ "If-None-Match: W/" ETAG "\r\n", 304 },
+		{ "If-None-Match: \"x\"\r\nIf-None-Match: \"y\"\r\n", 0 },
+		{ "If-None-Match: \"x\"\r\n"
+		  "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0 },
+		{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 304 },
+		{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		static struct http_request req;
+		char head[512];
+		int status = 0, n;
+
+		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
+			     "%s\r\n", rows[i].headers);
+		assert_true(n > 0 && (size_t)n < sizeof(head));
+		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
+						    &req, &status),
+				 HTTP_PARSE_OK);
+		status = http_precondition_status(&req, ETAG, T94);
+		if (status != rows[i].expected)
+			fail_msg("row %zu (%s): %d, expected %d", i,
+				 rows[i].headers, status, rows[i].expected);
+	}
+}
+
 static void
 test_if_range(void **state)
 {
@@ -515,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_date_parse),
 		cmocka_unit_test(test_etag),
 		cmocka_unit_test(test_not_modified),
+		cmocka_unit_test(test_preconditions),
 		cmocka_unit_test(test_if_range),
 		cmocka_unit_test(test_range),
 	};

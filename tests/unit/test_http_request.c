@@ -642,8 +642,18 @@ test_slices(void **state)
 		  "If-None-Match: \"b\"\r\n", SLICE(if_none_match), "\"a\"" },
 		{ "first Range wins", "Range: bytes=1-\r\nRange: bytes=2-\r\n",
 		  SLICE(range), "bytes=1-" },
-		{ "an empty first Referer wins", "Referer:\r\n"
-		  "Referer: http://r/\r\n", SLICE(referer), "" },
+		{ "an empty first Referer is passed over", "Referer:\r\n"
+		  "Referer: http://r/\r\n", SLICE(referer), "http://r/" },
+		{ "If-Match", "If-Match: \"m\"\r\n", SLICE(if_match), "\"m\"" },
+		{ "If-Match and If-Range, both 8 long", "if-range: \"r\"\r\n"
+		  "IF-MATCH: \"m\"\r\n", SLICE(if_match), "\"m\"" },
+		{ "If-Range beside If-Match", "If-Match: \"m\"\r\n"
+		  "If-Range: \"r\"\r\n", SLICE(if_range), "\"r\"" },
+		{ "If-Unmodified-Since", "If-Unmodified-Since: Sun, 06 Nov "
+		  "1994 08:49:37 GMT\r\n", SLICE(if_unmodified_since),
+		  "Sun, 06 Nov 1994 08:49:37 GMT" },
+		{ "a name as long as If-Unmodified-Since",
+		  "If-Unmodified-Sincx: no\r\n", SLICE(if_unmodified_since), "" },
 		{ "a name as long as User-Agent", "X-Agents-1: no\r\n",
 		  SLICE(user_agent), "" },
 		{ "a name as long as If-Range", "If-Rangx: no\r\n"
