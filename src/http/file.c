@@ -192,10 +192,14 @@ void
 http_file_describe(const struct http_conf *hc, const char *name,
 		   struct fcache_file *f)
 {
+	time_t now = time(NULL);
+
 	http_etag_format((uint64_t)f->st.st_ino, (uint64_t)f->st.st_size,
 			 f->st.st_mtim.tv_sec, f->st.st_mtim.tv_nsec, f->etag,
 			 sizeof(f->etag));
-	http_date_format(f->st.st_mtime, f->modified);
+	/* RFC 9110 8.8.2.1: never a Last-Modified later than the Date. */
+	http_date_format(f->st.st_mtime < now ? f->st.st_mtime : now,
+			 f->modified);
 	f->type = mime_lookup(hc->mime, name, hc->default_type);
 }
 

@@ -18,10 +18,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from email.utils import parsedate_to_datetime
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect, skipped, wait_until
+from harness import T, Test, expect, skipped, wait_until, write_file
 from test_http_util import (HTTP_DATE_RE, HttpClient, expect_status, get,
                             http_server, make_tree, no_worker_trouble)
 
@@ -221,6 +223,18 @@ def validators(srv):
     changed = wait_until(new_etag, T(3))
     expect(changed and changed != before, 'ETag %r unchanged after the '
            'file changed' % before)
+    # RFC 9110 8.8.2.1: a modification time in the future is sent as the
+    # Date instead.
+    path = os.path.join(srv.dir, 'root', 'future.txt')
+    write_file(path, 'from the future\n')
+    os.utime(path, (time.time() + 86400 * 400,) * 2)
+    r = get(srv, '/future.txt')
+    expect_status(r, 200, 'GET /future.txt')
+    expect(r.header('last-modified') and
+           parsedate_to_datetime(r.header('last-modified')) <=
+           parsedate_to_datetime(r.header('date')),
+           'Last-Modified %r later than Date %r'
+           % (r.header('last-modified'), r.header('date')))
 
 
 def conditional(srv):
