@@ -518,6 +518,21 @@ need_more(size_t len, size_t max_head, int code, int *status)
 	return HTTP_PARSE_INCOMPLETE;
 }
 
+/*
+ * A request line still being received: a byte that no method may hold
+ * before its first space (a TLS handshake, binary noise) is a 400 now,
+ * not a worker held until header-timeout.
+ */
+static enum http_parse_result
+request_line_pending(const char *buf, size_t pos, size_t lim, size_t len,
+		     size_t max_head, int *status)
+{
+	for (size_t i = pos; i < lim && buf[i] != ' ' && buf[i] != '\r'; i++)
+		if (!http_is_tchar((unsigned char)buf[i]))
+			return fail(400, status);
+	return need_more(len, max_head, 414, status);
+}
+
 enum http_parse_result
 http_request_parse(const char *buf, size_t len, size_t max_head,
 		   struct http_request *req, int *status)
@@ -538,7 +553,8 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
 	do {
 		if (!find_line(buf, lim, pos, &line, &next))
-			return need_more(len, max_head, 414, status);
+			return request_line_pending(buf, pos, lim, len,
+						    max_head, status);
 		pos = next;
 	} while (line.len == 0);
 	if ((rc = parse_request_line(line, req)) != 0)

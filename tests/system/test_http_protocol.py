@@ -500,6 +500,22 @@ def header_timeout_408(srv):
     return '408 after %.2fs' % took
 
 
+def binary_line_400(srv):
+    """A TLS handshake sent to the http port: no method starts with such
+    bytes, so the 400 comes at once, not after header-timeout."""
+    hello = bytes.fromhex('16030100c8010000c40303') + bytes(range(0x41, 0x61))
+    with HttpClient(srv) as c:
+        start = time.monotonic()
+        c.send(hello)
+        r = c.response(timeout=T(HEAD_TIMEOUT) + 5)
+        took = time.monotonic() - start
+        expect_status(r, 400, 'a TLS ClientHello')
+        expect(c.closed(), 'connection open after the 400')
+    expect(took < HEAD_TIMEOUT / 2.0, '400 after %.2fs: the worker waited '
+           'for a line end (header-timeout %d s)' % (took, HEAD_TIMEOUT))
+    return '400 after %.3fs' % took
+
+
 def second_head_408(srv):
     with HttpClient(srv) as c:
         expect_status(c.request('/a.txt'), 200, 'first request')
@@ -617,6 +633,7 @@ def main():
             head_size_boundary, srv)
     t.check('incomplete head: 408 after header-timeout', header_timeout_408,
             srv)
+    t.check('a TLS handshake: 400 at once, not 408', binary_line_400, srv)
     t.check('incomplete head on a kept-alive connection: 408',
             second_head_408, srv)
     t.check('head trickled byte by byte: 408 within header-timeout',

@@ -794,6 +794,15 @@ static const struct limit_row limit_rows[] = {
 	  "\r\n", H, L + 2, ERR, 400, 0 },
 	{ "bad field within max, head not", "GET / HTTP/1.1\r\nX : y\r\n", 23,
 	  24, ERR, 400, 0 },
+	/* A line not yet ended is refused once its method cannot be one. */
+	{ "a TLS handshake, no line end", "\x16\x03\x01\x02\x00\x01", 6,
+	  8192, ERR, 400, 0 },
+	{ "a bad method byte, no line end", "G(T", 3, 8192, ERR, 400, 0 },
+	{ "a bad byte after empty lines", "\r\n\x80", 3, 8192, ERR, 400, 0 },
+	{ "a method cut short waits", "GE", 2, 8192, INCOMPLETE, -1, 0 },
+	{ "a target cut short waits", "GET /\x01", 6, 8192, INCOMPLETE, -1,
+	  0 },
+	{ "a CR without its LF waits", "\r", 1, 8192, INCOMPLETE, -1, 0 },
 };
 
 static void
