@@ -294,7 +294,7 @@ worker_serve(const struct server_conf *server, int fd,
 	conn_phase(&conn, CONN_WRITING, 0);
 	my_slot->connections++;
 	if (!proxy_header_taken(server, &conn)) {
-		my_slot->state = SLOT_CLOSING;
+		set_state(SLOT_CLOSING, 0);
 		close(fd);
 		return;
 	}
@@ -305,7 +305,7 @@ worker_serve(const struct server_conf *server, int fd,
 				     sizeof(my_slot->client));
 	conn_phase(&conn, CONN_WRITING, 0);
 	server->handler->serve(&conn);
-	my_slot->state = SLOT_CLOSING;
+	set_state(SLOT_CLOSING, 0);
 	close(fd);
 }
 
@@ -456,7 +456,11 @@ worker_main(const struct worker_args *a)
 		if (server->max_memory > 0 && over_memory(server))
 			break;
 	}
-	my_slot->state = SLOT_CLOSING;
+	/*
+	 * Closing starts the timeout afresh: an idle worker on its way out
+	 * is not one busy without progress since it last served.
+	 */
+	set_state(SLOT_CLOSING, 0);
 	_exit(WORKER_EXIT_OK);
 }
 

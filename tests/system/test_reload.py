@@ -7,6 +7,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -228,6 +229,31 @@ def client_through_reload(srv):
     srv.wait_workers(2)
 
 
+def idle_retired_not_killed(t):
+    """Workers idle for longer than timeout, retired by reloads: each
+    leaves by itself, none is killed as busy without progress or counted
+    as a timeout restart."""
+    srv = t.server('idle-retire', servers=[dict(workers=20, timeout=1)])
+    srv.start()
+    mark = srv.mark()
+    for gen in (2, 3, 4):
+        old = srv.wait_workers(20)
+        time.sleep(1.5)         # idle past timeout
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(GEN_RE.replace(r'(\d+)', str(gen)), since=mark,
+                     timeout=T(20))
+        srv.wait_workers(20, timeout=T(20), gone=old)
+    killed = srv.find(r'worker \d+ busy for \d+s without progress', mark)
+    expect(not killed, '%d idle workers on their way out were killed: %s'
+           % (len(killed), ', '.join(m.group(0) for m in killed[:3])))
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0 and re.search(r'restarts: crash 0, timeout 0,', out),
+           'restarts counted: %s' % (re.findall(r'restarts: .*', out)
+                                     or err.strip()))
+    srv.stop()
+    return '60 idle workers retired by 3 reloads, none killed'
+
+
 def main():
     t = Test('test_reload')
     srv = t.server('reload', servers=[dict(workers=2)], shutdown_timeout=30)
@@ -251,6 +277,8 @@ def main():
         # Last: it leaves the config with the port written out.
         t.check('reload with the bound port written out keeps the socket',
                 same_port_written, srv)
+    t.check('idle workers retired by reloads are not killed as timed out',
+            idle_retired_not_killed, t)
     t.check('a good reload after a failed one keeps working',
             good_after_failed, t.server('refail', servers=[
                 dict(workers=1), dict(workers=1)]))
