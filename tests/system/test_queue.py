@@ -105,25 +105,26 @@ def one_burst(t, name):
 
 def default_pool_64(t):
     """The bound is a latency on a shared machine, where a neighbour's
-    burst can delay the 59 forks it needs: a second burst, on a fresh
+    burst can delay the 59 forks it needs: another burst, on a fresh
     server, may make it.  A pool that grows by a schedule (seconds for
-    64) fails both."""
+    64) fails all three."""
     bound = FIRST_BYTE_MS / 1000.0 * T(1)
     tries = []
-    for name in ('default', 'default-again'):
+    for name in ('default', 'default-again', 'default-third'):
         times, workers = one_burst(t, name)
         tries.append(max(times))
         if max(times) <= bound:
             break
     worst = max(times)
-    expect(worst <= bound, 'slowest first byte after %s ms in two bursts '
+    expect(worst <= bound, 'slowest first byte after %s ms in %d bursts '
            '(bound %.0f ms); slowest five of the last: %s'
-           % (' and '.join('%.0f' % (x * 1000) for x in tries),
+           % (' and '.join('%.0f' % (x * 1000) for x in tries), len(tries),
               bound * 1000, ['%.0f' % (x * 1000) for x in sorted(times)[-5:]]))
     return 'first byte: median %.0f ms, slowest %.0f ms, %d workers%s' % (
         sorted(times)[CLIENTS // 2] * 1000, worst * 1000, workers,
         '' if len(tries) == 1 else
-        ' (second burst; the first: slowest %.0f ms)' % (tries[0] * 1000))
+        ' (burst %d; before: slowest %s ms)' % (
+            len(tries), ', '.join('%.0f' % (x * 1000) for x in tries[:-1])))
 
 
 def backpressure(t):
