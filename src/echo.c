@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "handler.h"
+#include "scoreboard.h"
 
 struct echo_conf {
 	size_t buffer_size;
@@ -48,16 +50,30 @@ echo_free(void *hconf)
 	free(hconf);
 }
 
-/* Waits for fd to be ready; 0 = ready, -1 = timeout, error or hangup. */
+/*
+ * Waits up to timeout_ms for fd to be ready; 0 = ready, -1 = timeout,
+ * error or hangup.  A signal (the master's reload or log reopen) does not
+ * start the wait again: the client is dropped here, on time, before the
+ * master would take the worker for stuck.
+ */
 static int
 wait_ready(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t deadline = monotonic_ms() + timeout_ms;
 	int n;
 
-	do
-		n = poll(&pfd, 1, timeout_ms);
-	while (n == -1 && errno == EINTR);
+	for (;;) {
+		int64_t left = deadline - monotonic_ms();
+
+		if (timeout_ms < 0)
+			left = -1;	/* no timeout configured */
+		else if (left <= 0)
+			return -1;
+		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n != -1 || errno != EINTR)
+			break;
+	}
 	if (n <= 0)
 		return -1;
 	if ((pfd.revents & events) == 0)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """The echo handler (RFC 862): sizes, concurrency, the idle timeout."""
 import os
+import signal
 import sys
 import threading
 import time
@@ -58,6 +59,28 @@ def idle_dropped(srv):
     return 'dropped after %.2fs' % took
 
 
+def idle_dropped_across_signals(srv):
+    """Signals to the workers (here the master's log reopen) do not start
+    the idle wait again: the handler drops the client on time, itself,
+    before the master would take the worker for stuck and kill it."""
+    mark = srv.mark()
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'hello') == b'hello', 'no echo')
+        start = time.monotonic()
+        for _ in range(3):
+            time.sleep(IDLE / 4.0)      # the signals land inside the wait
+            srv.signal(signal.SIGUSR1)
+        expect(closed_by_peer(s, T(IDLE + 10)),
+               'idle client not dropped within %gs (timeout = %d)'
+               % (T(IDLE + 10), IDLE))
+        took = time.monotonic() - start
+    killed = srv.find(r'busy for \d+s without progress', mark)
+    expect(not killed, 'the worker was killed: %s' % killed[:1])
+    expect(took < IDLE + 0.9, 'idle client dropped after %.2fs, the '
+           'timeout of %ds restarted by the signals' % (took, IDLE))
+    return 'dropped after %.2fs' % took
+
+
 def active_not_dropped(srv):
     # A client that sends every half timeout is never idle for `timeout`.
     with connect(srv.addr()) as s:
@@ -78,6 +101,8 @@ def main():
         t.check('20 concurrent clients each get their own data',
                 concurrent, srv)
         t.check('idle client dropped after timeout', idle_dropped, srv)
+        t.check('idle client dropped on time across signals',
+                idle_dropped_across_signals, srv)
         t.check('a client active more often than timeout is kept',
                 active_not_dropped, srv)
         t.check('pool intact after the echo checks', srv.wait_workers, 4)
