@@ -112,7 +112,10 @@ control_next_request(int fd, uid_t *refused_uid)
 			continue;
 		memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 		if (!control_sender_allowed(&cred)) {
+			/* Told at once, as kill() would have told it. */
 			*refused_uid = cred.uid;
+			control_reply(cred.pid, false, "refused: only root and "
+				      "the master's user may ask for a reload");
 			continue;
 		}
 		return cred.pid;
