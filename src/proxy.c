@@ -115,12 +115,16 @@ parse_ipv4(struct field f, struct in_addr *out)
 	return true;
 }
 
+/*
+ * Any text form of RFC 4291 2.2, the IPv4-mapped "::ffff:1.2.3.4" too:
+ * HAProxy writes that for an IPv4 client it relays to an IPv6 server.
+ */
 static bool
 parse_ipv6(struct field f, struct in6_addr *out)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	if (f.len >= sizeof(text) || memchr(f.p, '.', f.len) != NULL)
+	if (f.len >= sizeof(text))
 		return false;
 	memcpy(text, f.p, f.len);
 	text[f.len] = '\0';
