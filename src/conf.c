@@ -550,6 +550,24 @@ conf_proxy(cfg_t *sec, struct server_conf *s)
 	s->nproxy_allow = n;
 }
 
+/*
+ * A name goes into log lines, the status table and metric labels: no
+ * control byte to forge a line with, nothing a terminal or a JSON reader
+ * would take for another character, and short enough for its record.
+ */
+bool
+conf_server_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > CONF_SERVER_NAME_MAX)
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
 /* prev[0..nprev) are the servers before this one, for duplicate checks. */
 static void
 conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
@@ -560,6 +578,10 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	char err[256];
 
 	s->name = strdup(cfg_title(sec));
+	if (!conf_server_name_ok(s->name))
+		conf_error(sec, NULL, "server name '%s' must be 1 to %d "
+			   "printable ASCII characters, no space", s->name,
+			   CONF_SERVER_NAME_MAX);
 	s->backlog = (int)cfg_getint(sec, "backlog");
 	s->max_requests = cfg_getint(sec, "max-requests");
 	s->max_requests_jitter = cfg_getint(sec, "max-requests-jitter");
@@ -612,6 +634,14 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	const char *level = cfg_getstr(cfg, "log-level");
 
 	conf->path = strdup(path);
+	/* Resolved, "" would name the configuration file's directory. */
+	if (cfg_getstr(cfg, "pidfile")[0] == '\0')
+		conf_error(cfg, "pidfile", "pidfile must name a file, not be "
+			   "empty");
+	if (cfg_getstr(cfg, "error-log") != NULL &&
+	    cfg_getstr(cfg, "error-log")[0] == '\0')
+		conf_error(cfg, "error-log", "error-log must be syslog, stderr "
+			   "or a file, not empty");
 	conf->pidfile = conf_path_resolve(path, cfg_getstr(cfg, "pidfile"));
 	conf->error_log = resolve_log_target(path, cfg_getstr(cfg, "error-log"));
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");

@@ -17,6 +17,8 @@ struct handler;
 #define CONF_MAX_WORKERS_TOTAL (2 * CONF_MAX_WORKERS)
 /* The scoreboard records the servers of two generations (SB_SERVERS_MAX). */
 #define CONF_MAX_SERVERS 64
+/* A server's name fits its scoreboard record (SB_NAME_MAX). */
+#define CONF_SERVER_NAME_MAX 63
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
 /*
  * The default pool, Apache prefork's: 5 started, 5..10 idle, up to 256.
@@ -107,6 +109,8 @@ bool conf_pool_is_dynamic(const struct server_conf *s);
 
 /* "0", "65536", "512K", "64M", "2G" (binary units) -> bytes; 0 or -1. */
 int conf_parse_size(const char *text, uint64_t *out);
+/* 1 to CONF_SERVER_NAME_MAX bytes of printable ASCII, no space. */
+bool conf_server_name_ok(const char *name);
 
 /* A pool option: its value (the default if left out), and if written. */
 struct conf_pool_opt {

@@ -54,6 +54,8 @@ handler_prepare(const struct conf *conf, const struct server_conf *s)
 
 _Static_assert(SB_SERVERS_MAX >= 2 * CONF_MAX_SERVERS,
 	       "a reload's old and new servers must all have records");
+_Static_assert(SB_NAME_MAX > CONF_SERVER_NAME_MAX,
+	       "a record holds a whole server name, so names never share one");
 
 /* The records live generations hold: never taken for another name. */
 static void

@@ -141,6 +141,11 @@ http_configure_files(cfg_t *sec, struct http_conf *hc)
 		return false;
 	}
 	hc->index = strdup(index);
+	if (log[0] == '\0') {
+		conf_error(sec, "access-log", "access-log must name a file or "
+			   "be \"off\", not be empty");
+		return false;
+	}
 	if (strcmp(log, "off") != 0)
 		hc->access_log = conf_path_resolve(sec->filename, log);
 	if ((hc->mime = mime_table_new()) == NULL)

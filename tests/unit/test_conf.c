@@ -1171,6 +1171,55 @@ test_errors_semantic(void **state)
 		  "}\n",
 		  { { 5, "section 'http' given but server 'a' uses handler "
 			 "'echo'" } } },
+		/* Resolved, "" names the configuration file's directory. */
+		{ "empty pidfile",
+		  "pidfile = \"\"\n" SERVER_MIN,
+		  { { 1, "pidfile must name a file, not be empty" } } },
+		{ "empty error-log",
+		  "log-level = \"info\"\nerror-log = \"\"\n" SERVER_MIN,
+		  { { 2, "error-log must be syslog, stderr or a file, not "
+		      "empty" } } },
+		{ "empty access-log",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  http {\n"
+		  "    root = \"/\"\n"
+		  "    access-log = \"\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 5, "access-log must name a file or be \"off\", not be "
+		      "empty" } } },
+		/* Names reach log lines, the status table and metric labels. */
+		{ "empty server name",
+		  "server \"\" {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 4, "server name '' must be 1 to 63 printable ASCII "
+		      "characters, no space" } } },
+		{ "server name with a newline",
+		  "server \"a\\nb\" {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 4, "server name 'a\nb' must be 1 to 63 printable ASCII "
+		      "characters, no space" } } },
+		{ "server name with a space and UTF-8",
+		  "server \"caf\xc3\xa9 bar\" {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 4, "server name 'caf\xc3\xa9 bar' must be 1 to 63 printable "
+		      "ASCII characters, no space" } } },
+		{ "server name of 64 characters",
+		  "server a123456789012345678901234567890123456789012345678901"
+		  "234567890123 {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 4, "server name 'a123456789012345678901234567890123456789"
+		      "012345678901234567890123' must be 1 to 63 "
+		      "printable ASCII characters, no space" } } },
 		/* "" would serve the configuration file's own directory. */
 		{ "empty root",
 		  "server a {\n"
