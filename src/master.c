@@ -64,6 +64,8 @@ static struct {
 	char *conf_path;
 	bool foreground;
 	char *pidfile;
+	/* The config's pidfile at start: a reload that names another warns. */
+	char *pidfile_conf;
 	int pidfile_fd;
 	int ready_fd;			/* daemon readiness pipe, -1 when told */
 	int control_fd;			/* -s reload requests, -1 if none */
@@ -655,7 +657,7 @@ master_reload(int64_t now, bool hup)
 	}
 	if (m.pending != NULL)
 		pending_supersede(g, now);
-	if (strcmp(conf->pidfile, m.pidfile) != 0)
+	if (strcmp(conf->pidfile, m.pidfile_conf) != 0)
 		log_warning("a new pidfile takes a restart: keeping %s",
 			    m.pidfile);
 	m.pending = g;
@@ -1060,6 +1062,7 @@ master_cleanup(void)
 	requesters_free(&m.confirm_req);
 	free(m.workers);
 	free(m.pidfile);
+	free(m.pidfile_conf);
 	free(m.conf_path);
 }
 
@@ -1110,7 +1113,9 @@ master_run(struct conf *conf, const struct master_options *o)
 	m.conf_path = strdup(conf->path);
 	m.pidfile = strdup(o->pidfile_override ? o->pidfile_override :
 			   conf->pidfile);
-	if (m.conf_path == NULL || m.pidfile == NULL) {
+	m.pidfile_conf = strdup(conf->pidfile);
+	if (m.conf_path == NULL || m.pidfile == NULL ||
+	    m.pidfile_conf == NULL) {
 		fprintf(stderr, "preforkd: out of memory\n");
 		return 1;
 	}
