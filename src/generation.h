@@ -23,6 +23,8 @@ struct generation {
 	struct pool_server *pools;	/* one per server */
 	int *records;			/* scoreboard totals, one per server */
 	size_t nworkers;		/* alive */
+	/* Why its first worker exited fatally, for the start or reload. */
+	char fatal_reason[SLOT_REQUEST_MAX + SB_NAME_MAX + 16];
 	struct generation *next;
 };
 

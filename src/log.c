@@ -195,6 +195,8 @@ log_emit(int level, const char *msg)
 static void log_vmsg(int, int, const char *, va_list)
 	__attribute__((format(printf, 3, 0)));
 
+static char last_error[256];
+
 static void
 log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 {
@@ -207,7 +209,20 @@ log_vmsg(int level, int errnum, const char *fmt, va_list ap)
 	if (len >= 0 && errnum != 0 && (size_t)len < sizeof(msg))
 		snprintf(msg + len, sizeof(msg) - (size_t)len, ": %s",
 			 strerror(errnum));
+	if (level == LOG_LEVEL_ERROR) {
+		/* Cut short if need be: it is a reason, not the log. */
+		size_t n = strnlen(msg, sizeof(last_error) - 1);
+
+		memcpy(last_error, msg, n);
+		last_error[n] = '\0';
+	}
 	log_emit(level, msg);
+}
+
+const char *
+log_last_error(void)
+{
+	return last_error;
 }
 
 void

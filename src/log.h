@@ -37,6 +37,8 @@ bool log_to_stderr(void);
 void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends ": strerror(errno)". */
+/* The last error logged, "" if none: what a worker exiting fatally says. */
+const char *log_last_error(void);
 void log_errno(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

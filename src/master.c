@@ -318,10 +318,18 @@ worker_exited(struct worker *w, int st, int64_t now)
 
 	describe_status(st, what, sizeof(what));
 	if (how == EXIT_FATAL) {
-		log_error("server %s: worker %d exited with status %d (fatal): "
-			  "%s workers of generation %u", name, (int)w->pid,
-			  WORKER_EXIT_FATAL, ps->serving ? "respawning, with "
-			  "the crash backoff," : "not respawning", w->gen->id);
+		const char *why = w->slot->request[0] != '\0' ?
+				  w->slot->request : "no reason given";
+
+		log_error("server %s: worker %d exited with status %d (fatal: "
+			  "%s): %s workers of generation %u", name, (int)w->pid,
+			  WORKER_EXIT_FATAL, why, ps->serving ? "respawning, "
+			  "with the crash backoff," : "not respawning",
+			  w->gen->id);
+		if (w->gen->fatal_reason[0] == '\0')
+			snprintf(w->gen->fatal_reason,
+				 sizeof(w->gen->fatal_reason), "server %s: %s",
+				 name, why);
 	} else if (expected) {
 		log_debug("server %s: worker %d %s", name, (int)w->pid, what);
 	} else if (how == EXIT_NORMAL) {
@@ -693,7 +701,11 @@ pending_check(int64_t now)
 	if (m.pending == NULL)
 		return;
 	if (generation_failed(m.pending)) {
-		pending_abort("new workers exited fatally", now);
+		char reason[sizeof(m.pending->fatal_reason) + 64];
+
+		snprintf(reason, sizeof(reason), "new workers exited fatally "
+			 "(%s)", m.pending->fatal_reason);
+		pending_abort(reason, now);
 		return;
 	}
 	if (!generation_ready(m.pending)) {
@@ -898,8 +910,12 @@ startup_check(int64_t now)
 		return;
 	}
 	if (generation_failed(m.current) || now > m.start_deadline_ms) {
-		log_error("start-up failed: %s", generation_failed(m.current) ?
-			  "workers exited fatally" : "workers did not start in time");
+		if (generation_failed(m.current))
+			log_error("start-up failed: workers exited fatally (%s)",
+				  m.current->fatal_reason);
+		else
+			log_error("start-up failed: workers did not start in "
+				  "time");
 		master_shutdown(STOPPING_FAST, now);
 	}
 }

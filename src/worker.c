@@ -166,6 +166,19 @@ worker_sched_batch(void)
 		log_errno(LOG_LEVEL_INFO, "sched_setscheduler(SCHED_BATCH)");
 }
 
+/*
+ * "Do not respawn", with the reason the master passes on to whoever asked
+ * for the start or the reload: the slot's request line is free until a
+ * worker serves.
+ */
+static _Noreturn void
+exit_fatal(void)
+{
+	snprintf(my_slot->request, sizeof(my_slot->request), "%s",
+		 log_last_error());
+	_exit(WORKER_EXIT_FATAL);
+}
+
 static void
 worker_setup(const struct worker_args *a)
 {
@@ -189,7 +202,7 @@ worker_setup(const struct worker_args *a)
 		_exit(WORKER_EXIT_CRASH);
 	}
 	if (drop_privileges(a->conf) == -1)
-		_exit(WORKER_EXIT_FATAL);
+		exit_fatal();
 	/*
 	 * A master killed with -9 takes its workers along, gracefully.  Set
 	 * after the privilege drop: changing ids clears the death signal.
@@ -204,7 +217,7 @@ worker_setup(const struct worker_args *a)
 			  "max-memory is not enforced");
 	if (a->server->handler->worker_init != NULL &&
 	    a->server->handler->worker_init(a->server->hconf) == -1)
-		_exit(WORKER_EXIT_FATAL);
+		exit_fatal();
 }
 
 static void

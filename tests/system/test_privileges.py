@@ -116,8 +116,9 @@ def fatal_start_fails(t):
                         srv.conf], timeout=T(30))
     expect(rc == 1, 'start-up with unusable workers exited %s, not 1' % rc)
     log = srv.log_text()
-    for needle in ('setgroups(nobody', 'status 78 (fatal)',
-                   'start-up failed: workers exited fatally'):
+    for needle in ('status 78 (fatal: setgroups(nobody',
+                   'start-up failed: workers exited fatally (server echo: '
+                   'setgroups(nobody'):
         expect(needle in log + err, '%r not reported; stderr: %s'
                % (needle, err[-600:]))
     started = log.count('worker ')  # "worker PID started" and exits
@@ -138,8 +139,8 @@ def fatal_reload_keeps_old(t):
     srv.write_conf(user='nobody')
     rc, out, err = srv.ctl('reload', timeout=T(40))
     expect(rc != 0, '-s reload to unusable workers exited 0: %s' % out)
-    expect('new workers exited fatally' in err,
-           '-s reload did not say why: %r' % err)
+    expect('new workers exited fatally (server echo: setgroups(nobody'
+           in err, '-s reload did not say why: %r' % err)
     srv.wait_log(r'reload failed: new workers exited fatally', since=mark)
     expect(srv.workers() == old, 'old workers %s replaced by %s'
            % (old, srv.workers()))

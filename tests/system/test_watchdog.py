@@ -163,7 +163,7 @@ def root_renamed(t):
             c = HttpClient(srv)
             c.send(request_bytes('/a.txt', headers={'Connection': 'close'}))
             clients.append(c)
-        srv.wait_log(r'exited with status 78 \(fatal\)', mark)
+        srv.wait_log(r'exited with status 78 \(fatal: open\(', mark)
     finally:
         os.rename(root + '.away', root)
     start = time.monotonic()
