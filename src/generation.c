@@ -41,15 +41,23 @@ pool_init(struct pool_server *ps, const struct server_conf *s)
 	ps->spawn_rate = 1;
 }
 
+/* -1 with the handler's reason (its logged error) in err. */
 static int
-handler_prepare(const struct conf *conf, const struct server_conf *s)
+handler_prepare(const struct conf *conf, const struct server_conf *s,
+		char *err, size_t errlen)
 {
 	bool give = geteuid() == 0 && conf->user != NULL;
 
 	if (s->handler->prepare == NULL)
 		return 0;
-	return s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
-				   give ? conf->gid : (gid_t)-1);
+	log_last_error_clear();
+	if (s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
+				give ? conf->gid : (gid_t)-1) == 0)
+		return 0;
+	snprintf(err, errlen, "server %s: handler %s could not set up: %s",
+		 s->name, s->handler->name, log_last_error()[0] != '\0' ?
+		 log_last_error() : "see the error log");
+	return -1;
 }
 
 _Static_assert(SB_SERVERS_MAX >= 2 * CONF_MAX_SERVERS,
@@ -127,12 +135,8 @@ generation_create(struct conf *conf, struct generation **gens,
 		if (l == NULL)
 			goto fail;
 		g->listeners[i] = l;
-		if (handler_prepare(conf, s) == -1) {
-			snprintf(err, errlen, "server %s: handler %s could not "
-				 "set up (see the error log)", s->name,
-				 s->handler->name);
+		if (handler_prepare(conf, s, err, errlen) == -1)
 			goto fail;
-		}
 		pool_init(&g->pools[i], s);
 		if (l->refs == 1)
 			log_notice("server %s: listening on %s", s->name, l->name);

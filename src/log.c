@@ -226,6 +226,12 @@ log_last_error(void)
 }
 
 void
+log_last_error_clear(void)
+{
+	last_error[0] = '\0';
+}
+
+void
 log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -37,8 +37,12 @@ bool log_to_stderr(void);
 void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends ": strerror(errno)". */
-/* The last error logged, "" if none: what a worker exiting fatally says. */
+/*
+ * The last error logged since the last clear, "" if none: the reason a
+ * step that logs its own failure gives to whoever asked for it.
+ */
 const char *log_last_error(void);
+void log_last_error_clear(void);
 void log_errno(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import T, Test, expect, fd_targets, wait_until
 from test_http_util import (HttpClient, exchange, expect_status, get,
                             http_server, make_tree, no_worker_trouble,
-                            request_bytes)
+                            request_bytes, rewrite_conf)
 
 BIG = 10 * 1024 * 1024
 A_TXT = b'alpha ' * 100 + b'\n'
@@ -351,6 +351,27 @@ def off_writes_nothing(t):
     srv.stop()
 
 
+def unopenable_on_reload(t):
+    """A reload whose access log cannot be opened fails, and -s reload
+    says why, not only where to look; the old generation serves."""
+    servers = [dict(name='www', http=dict(root='root',
+                                          access_log='access.log'))]
+    srv = http_server(t, 'unopenable', servers)
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    srv.start()
+    servers[0]['http']['access_log'] = 'missing/dir/access.log'
+    rewrite_conf(srv, servers)
+    rc, _, err = srv.ctl('reload', timeout=T(40))
+    want = ('server www: handler http could not set up: open(%s): No such '
+            'file or directory' % os.path.join(srv.dir, 'missing', 'dir',
+                                               'access.log'))
+    expect(rc == 1 and want in err, '-s reload: exit %d, %r; wanted %r'
+           % (rc, err.strip(), want))
+    expect_status(get(srv, '/a.txt', name='www'), 200, 'the old generation')
+    srv.stop()
+    return err.strip().split('\n')[-1]
+
+
 def file_size_limit(t):
     """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
     is ignored, as Apache does): a worker whose access log is at its limit
@@ -435,6 +456,8 @@ def main():
     t.check('the same workers serve on, none died', same_workers)
     t.check('access-log = "off" (and the default) write nothing',
             off_writes_nothing, t)
+    t.check('a reload whose access log cannot be opened says why',
+            unopenable_on_reload, t)
     t.check('a log at its file-size limit kills neither worker nor master',
             file_size_limit, t)
     t.finish()
