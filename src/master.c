@@ -332,11 +332,16 @@ worker_exited(struct worker *w, int st, int64_t now)
 				 name, why);
 	} else if (expected) {
 		log_debug("server %s: worker %d %s", name, (int)w->pid, what);
-	} else if (how == EXIT_NORMAL) {
+	} else if (how == EXIT_NORMAL && w->slot->leaving) {
 		log_info("server %s: worker %d recycled after %llu connections "
 			 "(%s)", name, (int)w->pid,
 			 (unsigned long long)w->slot->connections,
 			 restart_reason_name(w->slot->exit_reason));
+	} else if (how == EXIT_NORMAL) {
+		log_notice("server %s: worker %d stopped by a signal from "
+			   "outside the master, after %llu connections",
+			   name, (int)w->pid,
+			   (unsigned long long)w->slot->connections);
 	} else {
 		log_warning("server %s: worker %d %s", name, (int)w->pid, what);
 	}
@@ -345,7 +350,7 @@ worker_exited(struct worker *w, int st, int64_t now)
 	/* A fatal exit while its generation starts is not retried. */
 	scoreboard_count_restart(&m.sb, w->slot->record, pool_restart_reason(
 		how, expected || (how == EXIT_FATAL && !ps->serving),
-		w->timed_out, w->slot->exit_reason));
+		w->timed_out, w->slot->leaving ? w->slot->exit_reason : -1));
 	scoreboard_slot_gone(&m.sb, w->slot);
 	scoreboard_slot_release(&m.sb, w->slot);
 	w->gen->nworkers--;

@@ -266,9 +266,10 @@ pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,
 		return RESTART_TIMEOUT;
 	if (expected)
 		return -1;
+	/* Stopped by a signal from outside the master: no reason of ours. */
 	if (how == EXIT_NORMAL)
-		return worker_reason == RESTART_MAX_MEMORY ? RESTART_MAX_MEMORY :
-		       RESTART_MAX_REQUESTS;
+		return worker_reason == RESTART_MAX_MEMORY ||
+		       worker_reason == RESTART_MAX_REQUESTS ? worker_reason : -1;
 	/* A fatal exit of a serving generation is retried as a crash. */
 	return RESTART_CRASH;
 }

@@ -91,7 +91,8 @@ void pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 /*
  * Why an exited worker counts as replaced (enum restart_reason), or -1
  * when it does not (told to stop): the watchdog's kill is a timeout, a
- * normal exit on its own the reason the worker gave (worker_reason),
+ * normal exit on its own the reason the worker gave (worker_reason, -1
+ * when it gave none: stopped from outside the master, not counted),
  * anything else a crash.
  */
 int pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,

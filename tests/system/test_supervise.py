@@ -2,6 +2,7 @@
 """Supervision: a killed worker is replaced, TTIN/TTOU resize the pool, a
 worker stuck without progress for `timeout` is killed and replaced."""
 import os
+import re
 import signal
 import socket
 import sys
@@ -31,6 +32,29 @@ def kill9_worker(srv):
            % sorted(new))
     echo_once(srv.addr(), b'after kill -9')
     return 'worker %d replaced by %d' % (victim, new.pop())
+
+
+def quit_worker(srv):
+    """SIGQUIT sent to a worker by hand: it finishes and leaves, is
+    replaced, and is logged as stopped from outside: not as recycled
+    with a reason it never gave, and counted as no restart."""
+    def restarts():
+        rc, out, err = srv.ctl('status')
+        expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+        return re.findall(r'restarts: .*', out)
+    counted = restarts()
+    before = srv.wait_workers(3)
+    victim = before[0]
+    mark = srv.mark()
+    os.kill(victim, signal.SIGQUIT)
+    srv.wait_log(r'server echo: worker %d stopped by a signal from outside '
+                 r'the master' % victim, since=mark)
+    srv.wait_workers(3, gone=[victim])
+    expect(not srv.find(r'worker %d recycled' % victim, mark),
+           'the stopped worker was logged as recycled')
+    expect(restarts() == counted, 'restarts counted: %s -> %s'
+           % (counted, restarts()))
+    echo_once(srv.addr(), b'after QUIT')
 
 
 def ttin(srv):
@@ -151,6 +175,8 @@ def main():
     if t.check('server starts', srv.start):
         t.check('kill -9 of a worker: logged and replaced', kill9_worker,
                 srv)
+        t.check('QUIT to a worker: replaced, not counted as a restart',
+                quit_worker, srv)
         t.check('TTIN: one worker more', ttin, srv)
         t.check('TTOU: one worker fewer', ttou, srv)
         t.check('stops cleanly', srv.stop)
