@@ -31,6 +31,30 @@ parse_port(const char *s, char *err, size_t errlen)
 	return (int)port;
 }
 
+/*
+ * One spelling per path: "//" and "/./" say nothing, so two servers on
+ * "/run//p.sock" and "/run/p.sock" are one address (and a config error),
+ * not a bind() failing at start.  ".." is left alone: through a symlink
+ * it need not mean the parent.
+ */
+static void
+unix_path_tidy(const char *path, char *out)
+{
+	size_t o = 0;
+
+	for (const char *p = path; *p != '\0';) {
+		if (*p == '/') {
+			while (*p == '/' || (p[0] == '.' && p[1] == '/' &&
+					     p[-1] == '/'))
+				p++;
+			out[o++] = '/';
+			continue;
+		}
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+}
+
 static int
 parse_unix(const char *path, struct addr *out, char *err, size_t errlen)
 {
@@ -47,9 +71,9 @@ parse_unix(const char *path, struct addr *out, char *err, size_t errlen)
 	}
 	out->family = AF_UNIX;
 	sun->sun_family = AF_UNIX;
-	strcpy(sun->sun_path, path);
+	unix_path_tidy(path, sun->sun_path);
 	out->salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-				 strlen(path) + 1);
+				 strlen(sun->sun_path) + 1);
 	return 0;
 }
 
@@ -68,6 +92,12 @@ parse_inet6(const char *host, size_t hostlen, int port, struct addr *out,
 	buf[hostlen] = '\0';
 	if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1) {
 		snprintf(err, errlen, "bad IPv6 address '%s'", buf);
+		return -1;
+	}
+	/* An IPv6-only socket cannot bind one (EINVAL): say what works. */
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		snprintf(err, errlen, "[%s] is an IPv4-mapped address: write "
+			 "the IPv4 address itself", buf);
 		return -1;
 	}
 	out->family = AF_INET6;

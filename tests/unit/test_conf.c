@@ -1134,6 +1134,17 @@ test_errors_semantic(void **state)
 		  "}\n",
 		  { { 6, "listen 'unix:/tmp/x.sock' is already used by server "
 			 "'a'" } } },
+		{ "duplicate address: one unix path spelled two ways",
+		  "server a {\n"
+		  "  listen = \"unix:/tmp/x.sock\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n"
+		  "server b {\n"
+		  "  listen = \"unix:/tmp//./x.sock\"\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 6, "listen 'unix:/tmp//./x.sock' is already used by server "
+			 "'a'" } } },
 		{ "unknown handler",
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
