@@ -89,13 +89,24 @@ records_claim(struct generation *g, const struct generation *gens,
 	size_t unrecorded = 0;
 
 	records_held(gens, in_use);
+	/*
+	 * Names that have a record first: a new name listed before one of
+	 * them must not take over that record, and its totals, while it is
+	 * free.
+	 */
 	for (size_t i = 0; i < g->conf->nservers; i++) {
-		int r = scoreboard_server_record(sb, g->conf->servers[i].name,
-						 in_use);
-
-		g->records[i] = r;
-		if (r >= 0)
-			in_use[r] = true;
+		g->records[i] = scoreboard_server_find(sb,
+						       g->conf->servers[i].name);
+		if (g->records[i] >= 0)
+			in_use[g->records[i]] = true;
+	}
+	for (size_t i = 0; i < g->conf->nservers; i++) {
+		if (g->records[i] >= 0)
+			continue;
+		g->records[i] = scoreboard_server_record(sb,
+				g->conf->servers[i].name, in_use);
+		if (g->records[i] >= 0)
+			in_use[g->records[i]] = true;
 		else
 			unrecorded++;
 	}

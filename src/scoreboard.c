@@ -162,18 +162,28 @@ record_take(struct sb_master *m, const char *name, const bool *in_use)
 }
 
 int
+scoreboard_server_find(const struct scoreboard *sb, const char *name)
+{
+	const struct sb_master *m = sb->master;
+
+	for (uint32_t i = 0; i < m->nservers; i++)
+		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
 scoreboard_server_record(struct scoreboard *sb, const char *name,
 			 const bool *in_use)
 {
-	struct sb_master *m = sb->master;
-	struct sb_server *r = NULL;
+	struct sb_server *r;
+	int found = scoreboard_server_find(sb, name);
 
-	for (uint32_t i = 0; i < m->nservers && r == NULL; i++)
-		if (strncmp(m->servers[i].name, name, SB_NAME_MAX - 1) == 0)
-			r = &m->servers[i];
-	if (r == NULL && (r = record_take(m, name, in_use)) == NULL)
+	if (found >= 0)
+		return found;
+	if ((r = record_take(sb->master, name, in_use)) == NULL)
 		return -1;
-	return (int)(r - m->servers);
+	return (int)(r - sb->master->servers);
 }
 
 void

@@ -131,6 +131,8 @@ void scoreboard_slot_release(struct scoreboard *sb, struct slot *slot);
  */
 int scoreboard_server_record(struct scoreboard *sb, const char *name,
 			     const bool *in_use);
+/* The record named name, or -1. */
+int scoreboard_server_find(const struct scoreboard *sb, const char *name);
 /*
  * What the status page says of a record's server: the config of the
  * generation serving it.  A record no generation has served (gen 0) is

@@ -260,6 +260,40 @@ def failed_reloads_leave_no_mark(t):
     return 'a0 kept %s' % line.group(0)
 
 
+def returning_server_keeps_totals(t):
+    """With every record named, a server dropped by a reload keeps its
+    free record; a config that brings it back after a new name gives the
+    new name another record, and the server its own totals again."""
+    def named(prefix, n):
+        return [dict(name='%s%d' % (prefix, i), workers=1) for i in range(n)]
+
+    def reload_to(servers, gen):
+        old = srv.workers()
+        mark = srv.mark()
+        srv.write_conf(servers=servers)
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r'reload: generation %d serving' % gen, since=mark,
+                     timeout=T(60))
+        srv.wait_workers(len(servers), timeout=T(60), gone=old)
+
+    srv = t.server('returning', servers=named('a', 64))
+    srv.start()
+    for _ in range(3):
+        echo_once(srv.addr('a0'), b'counted')
+    reload_to(named('b', 64), 2)        # all 128 records named now
+    reload_to([dict(name='new', workers=1), dict(name='a0', workers=1)] +
+              named('b', 62), 3)
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+    totals = re.search(r'^server a0: listen .*\n(?:  .*\n)*?  totals: '
+                       r'connections (\d+),', out, re.M)
+    expect(totals and int(totals.group(1)) >= 3, 'a0 came back with %s '
+           'connections, not its 3' % (totals and totals.group(1)))
+    expect(re.search(r'^server new: listen ', out, re.M), 'no line for new')
+    srv.stop()
+    return 'a0 kept %s connections' % totals.group(1)
+
+
 def main():
     t = Test('test_status')
     srv = http_server(t, 'status', servers('root'))
@@ -275,6 +309,8 @@ def main():
             status_command, t)
     t.check('64 servers renamed by two reloads: each keeps a status line',
             renamed_servers_listed, t)
+    t.check('a server back after a new name finds its own totals',
+            returning_server_keeps_totals, t)
     t.check('failed reloads leave no mark and free the records they took',
             failed_reloads_leave_no_mark, t)
     t.finish()
