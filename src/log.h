@@ -37,14 +37,14 @@ bool log_to_stderr(void);
 void log_msg(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends ": strerror(errno)". */
+void log_errno(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /*
  * The last error logged since the last clear, "" if none: the reason a
  * step that logs its own failure gives to whoever asked for it.
  */
 const char *log_last_error(void);
 void log_last_error_clear(void);
-void log_errno(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 #define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)

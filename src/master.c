@@ -318,9 +318,13 @@ worker_exited(struct worker *w, int st, int64_t now)
 
 	describe_status(st, what, sizeof(what));
 	if (how == EXIT_FATAL) {
-		const char *why = w->slot->request[0] != '\0' ?
-				  w->slot->request : "no reason given";
+		/* The worker wrote it: bounded, NUL or not. */
+		char why[sizeof(w->slot->request)];
 
+		snprintf(why, sizeof(why), "%.*s",
+			 (int)sizeof(w->slot->request) - 1, w->slot->request);
+		if (why[0] == '\0')
+			snprintf(why, sizeof(why), "no reason given");
 		log_error("server %s: worker %d exited with status %d (fatal: "
 			  "%s): %s workers of generation %u", name, (int)w->pid,
 			  WORKER_EXIT_FATAL, why, ps->serving ? "respawning, "

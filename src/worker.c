@@ -182,6 +182,8 @@ exit_fatal(void)
 static void
 worker_setup(const struct worker_args *a)
 {
+	/* The master's last error is not this worker's reason. */
+	log_last_error_clear();
 	my_slot = a->slot;
 	my_record = a->record;
 	scoreboard = a->sb;
