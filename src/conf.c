@@ -578,10 +578,18 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	char err[256];
 
 	s->name = strdup(cfg_title(sec));
-	if (!conf_server_name_ok(s->name))
+	if (!conf_server_name_ok(s->name)) {
+		char shown[2 * CONF_SERVER_NAME_MAX];
+
+		/* Not even the error may carry a line break onward. */
+		snprintf(shown, sizeof(shown), "%s", s->name);
+		for (char *p = shown; *p != '\0'; p++)
+			if (*p < ' ' || *p >= 0x7f)
+				*p = '?';
 		conf_error(sec, NULL, "server name '%s' must be 1 to %d "
-			   "printable ASCII characters, no space", s->name,
+			   "printable ASCII characters, no space", shown,
 			   CONF_SERVER_NAME_MAX);
+	}
 	s->backlog = (int)cfg_getint(sec, "backlog");
 	s->max_requests = cfg_getint(sec, "max-requests");
 	s->max_requests_jitter = cfg_getint(sec, "max-requests-jitter");
