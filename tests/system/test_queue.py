@@ -104,9 +104,9 @@ def one_burst(t, name):
     finally:
         for s in socks:
             s.close()
-    gap = largest_start_gap(srv.log_text()[mark:])
-    srv.stop()
-    return times, len(srv.seen) - 1, gap
+        burst_log = srv.log_text()[mark:]
+        srv.stop()
+    return times, len(srv.seen) - 1, burst_log
 
 
 def largest_start_gap(log):
@@ -118,8 +118,8 @@ def largest_start_gap(log):
         int(h) * 3600 + int(m) * 60 + float(sec) for h, m, sec in
         re.findall(r'T(\d\d):(\d\d):(\d\d\.\d{3})Z \[info\] \S+ '
                    r'server www: worker \d+ started', log))
-    expect(len(stamps) >= CLIENTS - 5, 'only %d workers started in the '
-           'burst' % len(stamps))
+    if len(stamps) < CLIENTS - 5:
+        return float('inf')     # the log does not show the growth
     return max(b - a for a, b in zip(stamps, stamps[1:]))
 
 
@@ -131,11 +131,12 @@ def default_pool_64(t):
     bound = FIRST_BYTE_MS / 1000.0 * T(1)
     tries = []
     for name in ('default', 'default-again', 'default-third'):
-        times, workers, gap = one_burst(t, name)
+        times, workers, burst_log = one_burst(t, name)
         tries.append(max(times))
         if max(times) <= bound:
             break
     worst = max(times)
+    gap = largest_start_gap(burst_log) if worst > bound else 0
     # Under a load of other jobs the forks themselves are slow: then the
     # master's own log must show the pool grown in one go, and the wait
     # still far below what any schedule takes.
