@@ -239,6 +239,22 @@ http_close_files(void *p)
 	hc->access_fd = -1;
 }
 
+/*
+ * A handle-only open of the root needs no right on the root itself: one
+ * the worker's user may not search would answer 403 to every request,
+ * with nothing in the log.  Resolving "." in it takes that right.
+ */
+static int
+root_searchable(int root_fd)
+{
+	int fd = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static int
 http_worker_init(void *p)
 {
@@ -252,6 +268,11 @@ http_worker_init(void *p)
 	hc->root_dir->real = NULL;
 	if (http_root_open(hc->root_dir, hc->root, monotonic_ms()) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->root);
+		return -1;
+	}
+	if (root_searchable(hc->root_dir->fd) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "root %s: the worker may not search "
+			  "it", hc->root);
 		return -1;
 	}
 	/*

@@ -23,7 +23,8 @@ from email.utils import parsedate_to_datetime
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect, skipped, wait_until, write_file
+from harness import (BINARY, T, Test, expect, run, skipped, wait_until,
+                     write_file)
 from test_http_util import (HTTP_DATE_RE, HttpClient, expect_status, get,
                             http_server, make_tree, no_worker_trouble)
 
@@ -586,6 +587,31 @@ def unreadable(t, root):
     return 'workers as nobody' if is_root else 'as uid %d' % os.geteuid()
 
 
+def unsearchable_root(t):
+    """A document root the workers may not search would answer 403 to
+    every request with nothing logged: the start fails instead, and
+    says why."""
+    is_root = os.geteuid() == 0
+    root = tempfile.mkdtemp(prefix='preforkd-locked.')
+    try:
+        # As root the workers run as nobody, who may not enter a 0700
+        # directory of root's; otherwise nobody may enter a 0000 one.
+        os.chmod(root, 0o700 if is_root else 0)
+        srv = http_server(t, 'unsearchable', [dict(name='www',
+                                                   http=dict(root=root))],
+                          user='nobody' if is_root else None)
+        rc, _, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(10))
+        want = ('start-up failed: workers exited fatally (server www: root '
+                '%s: the worker may not search it: Permission denied)' % root)
+        expect(rc == 1 and want in srv.log_text() + err,
+               'exit %d; no %r in: %s' % (rc, want, (srv.log_text() +
+                                                     err)[-600:]))
+    finally:
+        os.chmod(root, 0o700)
+        shutil.rmtree(root, ignore_errors=True)
+    return 'workers as nobody' if is_root else 'as uid %d' % os.geteuid()
+
+
 def main():
     t = Test('test_http_files')
     srv = http_server(t, 'files', [
@@ -636,6 +662,8 @@ def main():
                % (workers, srv.workers()))
     t.check('the same workers serve on, none died', same_workers)
     t.check('unreadable file: 403', unreadable, t, srv.dir)
+    t.check('a root the workers may not search fails the start, saying why',
+            unsearchable_root, t)
     t.finish()
 
 
