@@ -50,17 +50,23 @@ echo_free(void *hconf)
 	free(hconf);
 }
 
+/* How much sooner than the master's watchdog an idle client is dropped. */
+#define DROP_AHEAD_MS 50
+
 /*
- * Waits up to timeout_ms for fd to be ready; 0 = ready, -1 = timeout,
- * error or hangup.  A signal (the master's reload or log reopen) does not
- * start the wait again: the client is dropped here, on time, before the
- * master would take the worker for stuck.
+ * Waits for the connection to be ready until timeout_ms after its last
+ * progress, less DROP_AHEAD_MS: the master counts from the same moment
+ * and kills a worker idle past timeout, so the handler drops the client
+ * first, cleanly, even across signals (a reload's or log reopen's notice
+ * does not start the wait again).  0 = ready, -1 = timeout, error or
+ * hangup.
  */
 static int
-wait_ready(int fd, short events, int timeout_ms)
+wait_ready(struct handler_conn *conn, short events, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t deadline = monotonic_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = conn->fd, .events = events };
+	int64_t deadline = conn_last_progress_ms(conn) + timeout_ms -
+			   (timeout_ms > 2 * DROP_AHEAD_MS ? DROP_AHEAD_MS : 0);
 	int n;
 
 	for (;;) {
@@ -93,7 +99,7 @@ send_all(struct handler_conn *conn, const char *buf, size_t len,
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
-			if (wait_ready(conn->fd, POLLOUT, timeout_ms) == -1)
+			if (wait_ready(conn, POLLOUT, timeout_ms) == -1)
 				return -1;
 			continue;
 		}
@@ -121,7 +127,7 @@ echo_serve(struct handler_conn *conn)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			/* An idle client is dropped after the server's timeout. */
-			if (wait_ready(conn->fd, POLLIN, ec->timeout_ms) == -1)
+			if (wait_ready(conn, POLLIN, ec->timeout_ms) == -1)
 				break;
 			continue;
 		}

@@ -66,6 +66,8 @@ const struct handler *handler_find(const char *name);
 
 /* Implemented by the worker: progress keeps the no-progress timeout away. */
 void conn_progress(struct handler_conn *conn, size_t bytes_sent);
+/* When conn_progress() was last called (CLOCK_MONOTONIC, ms). */
+int64_t conn_last_progress_ms(const struct handler_conn *conn);
 /* A request begins: its request line, for the scoreboard. */
 void conn_note_request(struct handler_conn *conn, const char *line,
 		       size_t len);

@@ -479,6 +479,13 @@ worker_main(const struct worker_args *a)
 	_exit(WORKER_EXIT_OK);
 }
 
+int64_t
+conn_last_progress_ms(const struct handler_conn *conn)
+{
+	(void)conn;
+	return my_slot->last_activity_ms;
+}
+
 void
 conn_progress(struct handler_conn *conn, size_t bytes_sent)
 {
