@@ -11,7 +11,7 @@
 
 #include "conf.h"
 #include "handler.h"
-#include "scoreboard.h"
+#include "netio.h"
 
 struct echo_conf {
 	size_t buffer_size;
@@ -57,34 +57,18 @@ echo_free(void *hconf)
  * Waits for the connection to be ready until timeout_ms after its last
  * progress, less DROP_AHEAD_MS: the master counts from the same moment
  * and kills a worker idle past timeout, so the handler drops the client
- * first, cleanly, even across signals (a reload's or log reopen's notice
- * does not start the wait again).  0 = ready, -1 = timeout, error or
- * hangup.
+ * first, cleanly, even across signals.  0 = ready (or an error or hangup
+ * for the read or write that follows to report), -1 = timeout.
  */
 static int
 wait_ready(struct handler_conn *conn, short events, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = conn->fd, .events = events };
-	int64_t deadline = conn_last_progress_ms(conn) + timeout_ms -
+	int64_t deadline = INT64_MAX;	/* no timeout configured */
+
+	if (timeout_ms >= 0)
+		deadline = conn_last_progress_ms(conn) + timeout_ms -
 			   (timeout_ms > 2 * DROP_AHEAD_MS ? DROP_AHEAD_MS : 0);
-	int n;
-
-	for (;;) {
-		int64_t left = deadline - monotonic_ms();
-
-		if (timeout_ms < 0)
-			left = -1;	/* no timeout configured */
-		else if (left <= 0)
-			return -1;
-		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (n != -1 || errno != EINTR)
-			break;
-	}
-	if (n <= 0)
-		return -1;
-	if ((pfd.revents & events) == 0)
-		return -1;
-	return 0;
+	return netio_wait(conn->fd, events, deadline);
 }
 
 static int

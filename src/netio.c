@@ -15,8 +15,14 @@
 int
 netio_wait_readable(int fd, int64_t deadline_ms)
 {
+	return netio_wait(fd, POLLIN, deadline_ms);
+}
+
+int
+netio_wait(int fd, short events, int64_t deadline_ms)
+{
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = fd, .events = events };
 		int64_t left = deadline_ms - monotonic_ms();
 		int n;
 

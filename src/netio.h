@@ -12,5 +12,7 @@
  * with poll()'s errno.  A signal does not end the wait.
  */
 int netio_wait_readable(int fd, int64_t deadline_ms);
+/* The same for any poll() events: POLLOUT waits for room to send. */
+int netio_wait(int fd, short events, int64_t deadline_ms);
 
 #endif
