@@ -99,11 +99,16 @@ status_content_type(enum status_format format)
 	return "text/plain; charset=utf-8";
 }
 
-/* A server is listed once a generation has served it. */
+/*
+ * Moves *i to the next listed server, true while there is one: a server
+ * is listed once a generation has served it (generation 0: never).
+ */
 static bool
-listed(const struct status_server *v)
+next_listed(const struct status_snapshot *s, size_t *i)
 {
-	return v->generation != 0;
+	while (*i < s->nservers && s->servers[*i].generation == 0)
+		(*i)++;
+	return *i < s->nservers;
 }
 
 static const char *
@@ -132,11 +137,9 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 	buf_printf(b, "preforkd: master %d, up %" PRId64 " s, generation %u, "
 		   "reloads %" PRIu64 "\n", (int)s->master_pid, s->uptime_s,
 		   s->generation, s->reloads);
-	for (size_t i = 0; i < s->nservers; i++) {
+	for (size_t i = 0; next_listed(s, &i); i++) {
 		const struct status_server *v = &s->servers[i];
 
-		if (!listed(v))
-			continue;
 		buf_printf(b, "\nserver %s: listen %s, generation %u, "
 			   "max-workers %d\n", v->name, v->listen, v->generation,
 			   v->max_workers);
@@ -243,9 +246,7 @@ render_json(const struct status_snapshot *s, struct status_buf *b)
 	buf_printf(b, "{\"master\":{\"pid\":%d,\"uptime\":%" PRId64
 		   ",\"generation\":%u,\"reloads\":%" PRIu64 "},\"servers\":[",
 		   (int)s->master_pid, s->uptime_s, s->generation, s->reloads);
-	for (size_t i = 0, n = 0; i < s->nservers; i++) {
-		if (!listed(&s->servers[i]))
-			continue;
+	for (size_t i = 0, n = 0; next_listed(s, &i); i++) {
 		if (n++ > 0)
 			buf_putc(b, ',');
 		json_server(&s->servers[i], b);
@@ -291,11 +292,9 @@ static void
 prom_per_server(const struct status_snapshot *s, struct status_buf *b,
 		const char *name, size_t offset)
 {
-	for (size_t i = 0; i < s->nservers; i++) {
+	for (size_t i = 0; next_listed(s, &i); i++) {
 		uint64_t v;
 
-		if (!listed(&s->servers[i]))
-			continue;
 		memcpy(&v, (const char *)&s->servers[i] + offset, sizeof(v));
 		buf_printf(b, "preforkd_%s{server=", name);
 		prom_label(b, s->servers[i].name);
@@ -307,9 +306,8 @@ static void
 render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 {
 	prom_head(b, "workers", "gauge", "Workers by state.");
-	for (size_t i = 0; i < s->nservers; i++)
-		for (int st = SLOT_STARTING; st < SLOT_NSTATES &&
-		     listed(&s->servers[i]); st++) {
+	for (size_t i = 0; next_listed(s, &i); i++)
+		for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++) {
 			buf_printf(b, "preforkd_workers{server=");
 			prom_label(b, s->servers[i].name);
 			buf_printf(b, ",state=\"%s\"} %d\n", slot_state_name(st),
@@ -317,9 +315,7 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 		}
 	prom_head(b, "listen_queue", "gauge",
 		  "Connections waiting in the listener's accept queue.");
-	for (size_t i = 0; i < s->nservers; i++) {
-		if (!listed(&s->servers[i]))
-			continue;
+	for (size_t i = 0; next_listed(s, &i); i++) {
 		buf_printf(b, "preforkd_listen_queue{server=");
 		prom_label(b, s->servers[i].name);
 		buf_printf(b, "} %d\n", s->servers[i].queue);
@@ -335,9 +331,8 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 			offsetof(struct status_server, bytes_sent));
 	prom_head(b, "worker_restarts_total", "counter",
 		  "Workers replaced, by reason.");
-	for (size_t i = 0; i < s->nservers; i++)
-		for (int r = 0; r < RESTART_NREASONS &&
-		     listed(&s->servers[i]); r++) {
+	for (size_t i = 0; next_listed(s, &i); i++)
+		for (int r = 0; r < RESTART_NREASONS; r++) {
 			buf_printf(b, "preforkd_worker_restarts_total{server=");
 			prom_label(b, s->servers[i].name);
 			buf_printf(b, ",reason=\"%s\"} %" PRIu64 "\n",
