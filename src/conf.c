@@ -640,18 +640,19 @@ static void
 conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 {
 	const char *level = cfg_getstr(cfg, "log-level");
+	const char *pidfile = cfg_getstr(cfg, "pidfile");
+	const char *error_log = cfg_getstr(cfg, "error-log");
 
 	conf->path = strdup(path);
 	/* Resolved, "" would name the configuration file's directory. */
-	if (cfg_getstr(cfg, "pidfile")[0] == '\0')
+	if (pidfile[0] == '\0')
 		conf_error(cfg, "pidfile", "pidfile must name a file, not be "
 			   "empty");
-	if (cfg_getstr(cfg, "error-log") != NULL &&
-	    cfg_getstr(cfg, "error-log")[0] == '\0')
+	if (error_log != NULL && error_log[0] == '\0')
 		conf_error(cfg, "error-log", "error-log must be syslog, stderr "
 			   "or a file, not empty");
-	conf->pidfile = conf_path_resolve(path, cfg_getstr(cfg, "pidfile"));
-	conf->error_log = resolve_log_target(path, cfg_getstr(cfg, "error-log"));
+	conf->pidfile = conf_path_resolve(path, pidfile);
+	conf->error_log = resolve_log_target(path, error_log);
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
 	conf->drain_delay = (int)cfg_getint(cfg, "drain-delay");
 	if ((conf->log_level = log_level_parse(level)) == -1) {
