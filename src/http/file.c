@@ -285,8 +285,8 @@ build_head(struct http_exchange *ex, const struct file *f, int status,
 
 /*
  * Answers with the file; false, with nothing sent, if the file is no
- * longer what f says (it shrank, or a cached descriptor's file changed):
- * its head would not match its body.
+ * longer what f says (it shrank or was written as it was read, or a
+ * cached descriptor's file changed): its head would not match its body.
  */
 static bool
 send_file(struct http_exchange *ex, struct file *f, bool cached)
@@ -312,8 +312,14 @@ send_file(struct http_exchange *ex, struct file *f, bool cached)
 	if (len > 0 && f->f.body != NULL) {
 		from = f->f.body + first;
 	} else if (len > 0 && len <= HTTP_INLINE_BODY_MAX) {
+		/*
+		 * Written in place between the stat and the read, the bytes
+		 * would go out under the old version's validators: look
+		 * again, and describe the file afresh if it changed.
+		 */
 		if (pread(f->f.fd, body, (size_t)len, (off_t)first) !=
-		    (ssize_t)len)
+		    (ssize_t)len || fstat(f->f.fd, &now) == -1 ||
+		    !fcache_same_file(&now, &f->f.st))
 			return false;
 		from = body;
 	} else if (len > 0 && cached &&
@@ -327,6 +333,15 @@ send_file(struct http_exchange *ex, struct file *f, bool cached)
 	else
 		http_send_head_and_file(ex, &h, f->f.fd, first, len);
 	return true;
+}
+
+/* Answers from a cache entry: false, with nothing sent, if its file changed. */
+static bool
+send_file_cached(struct http_exchange *ex, const struct fcache_entry *e)
+{
+	struct file f = { .f = e->file };
+
+	return send_file(ex, &f, true);
 }
 
 /* Percent-encodes a decoded path into out, which holds 3 * strlen + 1. */
@@ -401,14 +416,24 @@ serve_file(struct http_exchange *ex, const char *key, const char *rel,
 	if (!f->gzip && !f->vary)
 		e = http_cache_put(ex, key, rel, &f->f);
 	if (e != NULL) {
-		f->f = e->file;		/* the entry owns the descriptor now */
-		if (send_file(ex, f, true))
+		if (send_file_cached(ex, e))
 			return;
+		/*
+		 * It changed as it was cached (written, or renamed over:
+		 * the unlink moves its ctime): no file to keep, but still
+		 * one to answer with, from the descriptor, as it is now.
+		 */
+		f->f.fd = e->file.fd;
+		e->file.fd = -1;
 		http_cache_forget(ex, e);
-		http_send_error(ex, 503, NULL);
-		return;
+		if (fstat(f->f.fd, &f->f.st) == -1) {
+			http_send_error(ex, 503, NULL);
+			close(f->f.fd);
+			return;
+		}
+		http_file_describe(ex->hc, name, &f->f);
 	}
-	/* It shrank as it was read: describe it again, as it is now. */
+	/* It changed as it was read: describe it again, as it is now. */
 	for (int tries = 1; !send_file(ex, f, false); tries++) {
 		if (tries == 3 || fstat(f->f.fd, &f->f.st) == -1) {
 			http_send_error(ex, 503, NULL);
@@ -450,12 +475,10 @@ static bool
 serve_cached(struct http_exchange *ex, int64_t now)
 {
 	struct fcache_entry *e = http_cache_get(ex, now);
-	struct file f = { .gzip = false };
 
 	if (e == NULL)
 		return false;
-	f.f = e->file;
-	if (send_file(ex, &f, true))
+	if (send_file_cached(ex, e))
 		return true;
 	/* Changed under its cached stat: forget it, open it afresh. */
 	http_cache_forget(ex, e);

@@ -213,6 +213,79 @@ def under_change(srv, root, outside):
     return '; '.join(results[sc[0]] for sc in SCENARIOS)
 
 
+REWRITE_BASE = 1000
+REWRITE_SECONDS = 2
+
+
+REWRITE_MAX = 3000       # versions: all within the first 4 KiB page
+
+
+def version(k):
+    """The k-th version of a file written in place: one letter, and one
+    byte longer than the version before, so that its bytes alone say
+    which version they are, and each is one write() that only grows the
+    file (no truncation, no empty moment)."""
+    return bytes([ord('a') + k % 26]) * (REWRITE_BASE + k)
+
+
+def written_in_place(srv, root):
+    """A small file written in place again and again (never settled, so
+    read afresh each time): no response pairs one version's length or
+    validators with another version's bytes.  (A read that overlaps the
+    writer's own write() cannot be told from a whole version; one that
+    falls between the server's stat and its read must be.)"""
+    path = os.path.join(root, 'rewritten')
+    write(path, version(0))
+    stop = threading.Event()
+
+    def writer():
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            k = 0
+            while not stop.is_set() and k < REWRITE_MAX:
+                k += 1
+                os.pwrite(fd, version(k), 0)
+                time.sleep(0.0005)
+        finally:
+            os.close(fd)
+    th = threading.Thread(target=writer, daemon=True)
+    th.start()
+    statuses, etags = {}, {}
+    c = HttpClient(srv)
+    try:
+        end = time.monotonic() + REWRITE_SECONDS
+        while time.monotonic() < end:
+            r = c.request('/rewritten')
+            expect(r is not None, 'connection closed after %s' % statuses)
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+            if r.has_token('connection', 'close'):
+                c.close()
+                c = HttpClient(srv)
+            # Written more often than it could be read: 503, as for a
+            # file that shrinks as it is read.
+            if r.status == 503:
+                continue
+            expect_status(r, 200, 'GET /rewritten')
+            k = len(r.body) - REWRITE_BASE
+            expect(k >= 0 and r.body == version(k), 'not one whole version: '
+                   '%d bytes of %r' % (len(r.body), r.body[:1] +
+                                        b'..' + r.body[-1:]))
+            expect(r.header('content-length') == str(len(r.body)),
+                   'Content-Length %s for %d bytes' % (
+                       r.header('content-length'), len(r.body)))
+            tag = r.header('etag')
+            expect(etags.setdefault(tag, r.body) == r.body,
+                   'ETag %s given to two versions' % tag)
+    finally:
+        stop.set()
+        th.join(T(10))
+        c.close()
+    expect(statuses.get(200, 0) >= 10 * statuses.get(503, 0) and
+           len(etags) > 10, 'responses %s, %d versions seen' % (
+               statuses, len(etags)))
+    return 'responses %s, %d versions seen' % (statuses, len(etags))
+
+
 def reload_closes(srv, root):
     """A worker told to retire while its client idles closes its cached
     files at once, and still answers that client's next request."""
@@ -282,6 +355,9 @@ def main():
         t.check('files changed under a keep-alive client: each response '
                 'one whole version, the newest within %ds' % VALID,
                 under_change, srv, root, outside)
+        t.check('a file written in place while read: each response one '
+                'whole version with its own validators', written_in_place,
+                srv, root)
         t.check('a worker that drops an idle client keeps its cache',
                 drop_keeps_cache, srv, root)
         t.check('no worker trouble', no_worker_trouble, srv)
