@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Draining: once a graceful stop (QUIT) or the retirement of all workers
- * (WINCH, an upgrade's last step) begins, the scoreboard says so, and the
- * http handler's health-path answers 503; the workers serve on normally
- * for drain-delay seconds, so that a load balancer polling that path
- * takes the instance out before they leave.  The master asks drain_due()
- * each pass what to do, and when.
+ * (WINCH) begins, the scoreboard says so, and the http handler's
+ * health-path answers 503; the workers serve on normally for drain-delay
+ * seconds, so that a load balancer polling that path takes the instance
+ * out before they leave.  (Not the old master of an upgrade whose new
+ * master serves: the instance stays.)  The master asks drain_due() each
+ * pass what to do, and when.
  */
 #ifndef PREFORKD_DRAIN_H
 #define PREFORKD_DRAIN_H

@@ -844,18 +844,6 @@ master_resize(int delta)
 }
 
 static void
-master_winch(int64_t now)
-{
-	/* A terminal resize sends WINCH to the foreground: nginx ignores it too. */
-	if (m.foreground) {
-		log_info("SIGWINCH ignored in the foreground");
-		return;
-	}
-	drain_begin(m.sb.master, DRAIN_RETIRE, m.current->conf->drain_delay,
-		    now);
-}
-
-static void
 master_winch_retire(int64_t now)
 {
 	if (m.mode != RUNNING)
@@ -863,6 +851,27 @@ master_winch_retire(int64_t now)
 	log_notice("SIGWINCH: retiring all workers until the next reload");
 	m.winched = true;
 	generation_retire(m.current, now);
+}
+
+static void
+master_winch(int64_t now)
+{
+	/* A terminal resize sends WINCH to the foreground: nginx ignores it too. */
+	if (m.foreground) {
+		log_info("SIGWINCH ignored in the foreground");
+		return;
+	}
+	/*
+	 * An upgrade's new master accepts on the same sockets: the instance
+	 * is not leaving, so no drain; a health-path answering 503 here and
+	 * 200 there would only make a balancer's checks flap.
+	 */
+	if (upgrade_successor_serves()) {
+		master_winch_retire(now);
+		return;
+	}
+	drain_begin(m.sb.master, DRAIN_RETIRE, m.current->conf->drain_delay,
+		    now);
 }
 
 static void
@@ -890,7 +899,8 @@ master_shutdown(enum master_mode mode, int64_t now)
 static void
 master_quit(int64_t now)
 {
-	if (m.mode != RUNNING) {
+	/* As for WINCH, nothing to drain while a new master serves. */
+	if (m.mode != RUNNING || upgrade_successor_serves()) {
 		master_shutdown(STOPPING_GRACEFUL, now);
 		return;
 	}

@@ -461,6 +461,12 @@ upgrade_check(void)
 }
 
 bool
+upgrade_successor_serves(void)
+{
+	return u.child != 0 && u.child_ready;
+}
+
+bool
 upgrade_reaped(pid_t pid, int status, char **pidfile)
 {
 	char how[96], msg[512];

@@ -82,6 +82,12 @@ bool upgrade_reaped(pid_t pid, int status, char **pidfile);
 bool upgrade_pending(void);
 
 /*
+ * The new master has reported that it serves the same sockets: the
+ * instance serves on whatever becomes of this master's workers.
+ */
+bool upgrade_successor_serves(void);
+
+/*
  * At shutdown: tells the service manager STOPPING=1, or, when the other
  * master of an upgrade serves on, hands it MAINPID= (old master) or says
  * nothing (new master, rolled back); unix socket files stay for it.

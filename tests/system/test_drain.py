@@ -4,15 +4,19 @@
 and 503 from the moment QUIT (or WINCH) arrives; for drain-delay seconds
 the workers serve on normally and the listeners stay open (http and echo
 alike), then the graceful stop (or the retirement) goes on; a reload after
-WINCH answers 200 again; bad values are refused with FILE:LINE."""
+WINCH answers 200 again.  During a binary upgrade, once the new master
+serves, WINCH and QUIT to the old one do not drain: the health path
+stays 200.  Bad values are refused with FILE:LINE."""
 import os
 import re
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, echo_once, expect, run, wait_until, BINARY
+from harness import (BINARY, T, Test, alive, children, echo_once, expect,
+                     run, wait_until)
 from test_http_util import get, http_server, make_tree
 
 DELAY = 3
@@ -97,6 +101,51 @@ def main():
         turns(w, 200)
     t.check('WINCH: 503, serving for drain-delay, then retiring; a reload '
             'serves again with 200', winch)
+
+    # An upgrade: WINCH and QUIT retire the old master while the new one
+    # accepts on the same sockets, so the instance is not leaving.
+    u = http_server(t, 'upgrade', servers, drain_delay=DELAY)
+
+    def upgrade():
+        rc, out, err = u.start_daemon()
+        expect(rc == 0, 'start: %s %s' % (rc, err))
+        old = u.master
+        mark = u.mark()
+        os.kill(old, signal.SIGUSR2)
+        m = u.wait_log(r'upgrade: new master (\d+) serving', mark, T(30))
+        new = int(m.group(1))
+        u.seen.add(new)
+        seen, stop = [], threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                seen.append(get(u, '/healthz').status)
+        th = threading.Thread(target=poll, daemon=True)
+        th.start()
+        try:
+            began = time.monotonic()
+            os.kill(old, signal.SIGWINCH)
+            expect(wait_until(lambda: children(old) == [new], T(DELAY + 15)),
+                   'old workers still run after WINCH: %s' % children(old))
+            retired = time.monotonic() - began
+            os.kill(old, signal.SIGQUIT)
+            expect(wait_until(lambda: not alive(old), T(DELAY + 15)),
+                   'the old master still runs after QUIT')
+            u.master = new
+            took = time.monotonic() - began
+            time.sleep(0.2)
+        finally:
+            stop.set()
+            th.join(T(10))
+        expect(seen and all(st == 200 for st in seen), '/healthz answered '
+               '%s during the upgrade' % sorted(set(seen)))
+        expect(took < DELAY, 'the old master left %.2f s after WINCH: it '
+               'waited for drain-delay (%d s)' % (took, DELAY))
+        u.stop(signal.SIGQUIT)
+        return ('%d health checks, all 200; old workers gone after %.2f s, '
+                'old master after %.2f s' % (len(seen), retired, took))
+    t.check('upgrade: WINCH and QUIT to the old master while the new one '
+            'serves: no drain, the health path stays 200', upgrade)
 
     def second_quit():
         mark = w.mark()
