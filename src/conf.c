@@ -3,11 +3,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -746,10 +748,39 @@ conf_unclosed_brace(const char *text)
 	       opened[depth - 1] : line;
 }
 
-static char *
-read_text(const char *path)
+/*
+ * Opens the file for reading only if it is a regular file: a fifo with no
+ * writer would block the master's open() (a reload would stop it
+ * supervising), and a device could feed it forever.  NULL with *why set.
+ */
+static FILE *
+open_regular(const char *path, const char **why)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	FILE *f = NULL;
+
+	if (fd == -1) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1)
+		*why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		*why = strerror(EISDIR);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if ((f = fdopen(fd, "r")) == NULL)
+		*why = strerror(errno);
+	if (f == NULL)
+		close(fd);
+	return f;
+}
+
+static char *
+read_text(const char *path, const char **why)
+{
+	FILE *f = open_regular(path, why);
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 
@@ -763,7 +794,8 @@ read_text(const char *path)
 			if (p == NULL) {
 				free(text);
 				fclose(f);
-				errno = EFBIG;
+				*why = cap > CONF_MAX_SIZE ? strerror(EFBIG) :
+				       strerror(ENOMEM);
 				return NULL;
 			}
 			text = p;
@@ -775,6 +807,7 @@ read_text(const char *path)
 			break;
 	}
 	if (ferror(f)) {
+		*why = strerror(errno);
 		free(text);
 		text = NULL;
 	} else {
@@ -792,7 +825,8 @@ read_text(const char *path)
 static int
 parse_file(cfg_t *cfg, const char *path)
 {
-	char *text = read_text(path);
+	const char *why = "";
+	char *text = read_text(path, &why);
 	size_t open_line;
 	FILE *f;
 	int rc;
@@ -800,8 +834,7 @@ parse_file(cfg_t *cfg, const char *path)
 	if (text == NULL) {
 		char msg[PATH_MAX + 64];
 
-		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
-			 strerror(errno));
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path, why);
 		load.errors++;
 		if (load.report != NULL)
 			load.report(load.arg, msg);

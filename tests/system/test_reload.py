@@ -11,9 +11,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Test, alive, conn_inode, connect, echo_once, expect,
-                     fd_count, line_of, listening_inodes, roundtrip,
-                     socket_inodes, wait_until)
+from harness import (BINARY, T, Test, alive, conn_inode, connect, echo_once,
+                     expect, fd_count, line_of, listening_inodes, read_file,
+                     roundtrip, run, socket_inodes, wait_until, write_file)
 
 GEN_RE = r'reload: generation (\d+) serving'
 
@@ -105,6 +105,33 @@ def ctl_broken(srv):
            % srv.log_text()[mark:])
     expect(srv.workers() == old, 'workers changed')
     echo_once(srv.addr(), b'untouched')
+
+
+def fifo_config(srv):
+    """The config path turned into a fifo: -t and a reload refuse it at
+    once (an open() waiting for a writer would stop the master), and the
+    master goes on serving and reloading."""
+    old = srv.workers()
+    saved = read_file(srv.conf)
+    fifo = srv.conf + '.fifo'
+    os.mkfifo(fifo)
+    os.rename(fifo, srv.conf)
+    try:
+        rc, out, err = run([BINARY, '-t', '-f', srv.conf], timeout=T(10))
+        expect(rc == 1 and '%s: cannot open: not a regular file' % srv.conf
+               in err, '-t of a fifo: exit %s, %r' % (rc, err))
+        mark = srv.mark()
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(re.escape(srv.conf) + r': cannot open: not a regular '
+                     r'file', since=mark)
+        srv.wait_log(r'reload failed', since=mark)
+    finally:
+        os.unlink(srv.conf)
+        write_file(srv.conf, saved)
+    expect(srv.workers() == old, 'workers changed')
+    rc, out, err = srv.ctl('reload')
+    expect(rc == 0, '-s reload after the fifo: exit %s, %s' % (rc, err))
+    echo_once(srv.addr(), b'after the fifo')
 
 
 def listen_in_use(srv):
@@ -266,6 +293,8 @@ def main():
                 'generation', ctl_good, srv)
         t.check('-s reload with a broken config: exit 1, FILE:LINE, master '
                 'untouched', ctl_broken, srv)
+        t.check('a fifo as the config: -t and reload refuse it at once, '
+                'the master serves on', fifo_config, srv)
         t.check('reload to an address in use fails, old address serves',
                 listen_in_use, srv)
         t.check('20 reloads: pool size right, no old workers, no fd leak',

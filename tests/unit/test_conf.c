@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -1525,14 +1526,19 @@ test_unreadable_file(void **state)
 {
 	static const struct {
 		const char *name;	/* under dir; "" = dir itself */
-		int error;
+		int error;		/* 0: not a regular file */
 	} rows[] = {
 		{ "/no-such-file.conf", ENOENT },
 		{ "/no-such-dir/preforkd.conf", ENOENT },
 		{ "", EISDIR },
+		/* With no writer: refused, not waited on. */
+		{ "/fifo.conf", 0 },
 	};
+	char fifo[PATH_MAX];
 
 	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 	for (size_t i = 0; i < NROWS(rows); i++) {
 		char path[PATH_MAX], want[PATH_MAX + 128];
 		struct collector c;
@@ -1546,13 +1552,15 @@ test_unreadable_file(void **state)
 			fail_msg("row %zu (%s): accepted", i, path);
 		}
 		snprintf(want, sizeof(want), "%s: cannot open: %s", path,
-			 strerror(rows[i].error));
+			 rows[i].error != 0 ? strerror(rows[i].error) :
+			 "not a regular file");
 		if (c.n != 1 || strcmp(c.msg[0], want) != 0) {
 			dump_messages(&c);
 			fail_msg("row %zu (%s): %zu message(s), expected one: %s", i,
 				 path, c.n, want);
 		}
 	}
+	unlink(fifo);
 }
 
 /* No callback: errors still make conf_load fail, good files still load. */
