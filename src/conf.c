@@ -41,6 +41,8 @@ static struct {
 	struct option_line *lines;
 	size_t nlines, capacity;
 	int default_max_workers;	/* for pools left at the defaults */
+	int *opened;			/* conf_section_lines() of the text */
+	size_t nopened, nclosed;
 } load;
 
 struct range {
@@ -127,6 +129,19 @@ remember_line(cfg_t *section, const char *name, int line)
 	load.lines[load.nlines++] = (struct option_line){ section, name, line };
 }
 
+/*
+ * Where a section opens: libconfuse's own line for it is where it
+ * closed, and "server 'www' has no listen address" should point at
+ * "server www {".
+ */
+static int
+section_line(cfg_t *section)
+{
+	int line = option_line(section, "{");
+
+	return line != 0 ? line : section->line;
+}
+
 void
 conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 {
@@ -134,7 +149,7 @@ conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 	int line = option ? option_line(section, option) : 0;
 
 	if (line == 0)
-		line = section->line;
+		line = section_line(section);
 	va_start(ap, fmt);
 	report_v(NULL, line, fmt, ap);
 	va_end(ap);
@@ -177,11 +192,15 @@ validate_section(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
 
+	/* Sections close in the order conf_section_lines() lists them. */
+	if (load.nclosed < load.nopened)
+		remember_line(sec, "{", load.opened[load.nclosed]);
+	load.nclosed++;
 	/* libconfuse silently merges a repeated single section. */
 	if (!(opt->flags & CFGF_MULTI) && option_line(cfg, opt->name) != 0)
 		cfg_error(cfg, "section '%s' is duplicate", opt->name);
 	else
-		remember_line(cfg, opt->name, sec->line);
+		remember_line(cfg, opt->name, section_line(sec));
 	return 0;
 }
 
@@ -634,7 +653,7 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	if (s->handler->configure != NULL &&
 	    s->handler->configure(cfg_getsec(sec, s->handler->name), s,
 				  &s->hconf) == -1 && load.errors == 0)
-		report_at(sec->line, "handler '%s' rejected its section",
+		report_at(section_line(sec), "handler '%s' rejected its section",
 			  s->handler->name);
 }
 
@@ -714,6 +733,44 @@ conf_blank_comments(char *text)
 		}
 	}
 	return st == BLOCK ? opened : 0;
+}
+
+size_t
+conf_section_lines(const char *text, int *lines, size_t max)
+{
+	int line = 1, opened[64];
+	size_t depth = 0, n = 0;
+	char quote = 0, last = 0;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\n')
+			line++;
+		if (quote != 0) {
+			if (*p == '\\' && p[1] != '\0') {
+				if (*++p == '\n')
+					line++;
+			} else if (*p == quote) {
+				quote = 0;
+			}
+			continue;
+		}
+		if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '{') {
+			/* 0 marks a list: "name = { ... }". */
+			if (depth < sizeof(opened) / sizeof(opened[0]))
+				opened[depth] = last == '=' ? 0 : line;
+			depth++;
+		} else if (*p == '}' && depth > 0) {
+			depth--;
+			if (depth < sizeof(opened) / sizeof(opened[0]) &&
+			    opened[depth] != 0 && n < max)
+				lines[n++] = opened[depth];
+		}
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			last = *p;
+	}
+	return n;
 }
 
 size_t
@@ -817,6 +874,20 @@ read_text(const char *path, const char **why)
 	return text;
 }
 
+/* For section_line(): without memory, errors name where sections close. */
+static void
+note_section_lines(const char *text)
+{
+	size_t braces = 0;
+
+	for (const char *p = text; *p != '\0'; p++)
+		braces += *p == '}';
+	if (braces == 0 ||
+	    (load.opened = calloc(braces, sizeof(*load.opened))) == NULL)
+		return;
+	load.nopened = conf_section_lines(text, load.opened, braces);
+}
+
 /*
  * libconfuse 3.3 miscounts lines after comments (each one shifts every
  * later error by a line or two), so comments are blanked here, newlines
@@ -852,6 +923,7 @@ parse_file(cfg_t *cfg, const char *path)
 		free(text);
 		return CFG_PARSE_ERROR;
 	}
+	note_section_lines(text);
 	if ((f = fmemopen(text, strlen(text), "r")) == NULL) {
 		report_at(0, "fmemopen: %s", strerror(errno));
 		free(text);
@@ -916,6 +988,7 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 	}
 out:
 	free(load.lines);
+	free(load.opened);
 	if (cfg != NULL)
 		cfg_free(cfg);
 	if (load.errors > 0) {

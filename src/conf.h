@@ -98,6 +98,13 @@ size_t conf_blank_comments(char *text);
 size_t conf_unclosed_brace(const char *text);
 
 /*
+ * The lines where the sections of comment-free text open (a '{' not after
+ * '=', which opens a list), in the order the sections close, as a parser
+ * finishes them: up to max in lines[].  Returns how many there are.
+ */
+size_t conf_section_lines(const char *text, int *lines, size_t max);
+
+/*
  * Calls fn for every option of the schema, sections included, with the
  * name of the section it belongs to ("" at the top, "server", "http"...):
  * the documentation is checked against this.

@@ -881,6 +881,45 @@ test_unclosed_brace(void **state)
 }
 
 static void
+test_section_lines(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t n;
+		int lines[4];		/* in the order the sections close */
+	} rows[] = {
+		{ "none", "a = 1\n", 0, { 0 } },
+		{ "nested", "server a {\n  echo {\n  }\n}\n", 2, { 2, 1 } },
+		{ "a list is no section",
+		  "server a {\n  l = {\n \"x\" }\n}\n", 1, { 1 } },
+		{ "a list after +=", "server a { l += { \"x\" } }\n", 1, { 1 } },
+		{ "quoted title with braces",
+		  "\nserver \"{}\"\n{\n}\nserver b {}\n", 2, { 3, 5 } },
+		{ "escaped quote", "x = \"\\\"{\"\nserver a {\n}\n", 1, { 2 } },
+		{ "stray closing brace", "}\nserver a {}\n", 1, { 2 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		int lines[8] = { 0 };
+		size_t n = conf_section_lines(rows[i].text, lines, 8);
+
+		if (n != rows[i].n)
+			fail_msg("row %zu (%s): %zu sections, expected %zu", i,
+				 rows[i].name, n, rows[i].n);
+		for (size_t k = 0; k < n; k++)
+			if (lines[k] != rows[i].lines[k])
+				fail_msg("row %zu (%s): section %zu at line %d, "
+					 "expected %d", i, rows[i].name, k,
+					 lines[k], rows[i].lines[k]);
+	}
+	/* No room: the count stops at max. */
+	assert_int_equal(conf_section_lines("a {}\nb {}\nc {}\n",
+					    (int[2]){ 0 }, 2), 2);
+}
+
+static void
 test_errors_syntax(void **state)
 {
 	static const struct error_row rows[] = {
@@ -1063,7 +1102,8 @@ test_errors_semantic(void **state)
 		  "  handler = \"echo\"\n"
 		  "  workers = 1\n"
 		  "}\n",
-		  { { 16, "the servers together may have at most 2048 workers "
+		  /* The line that opens the server that goes over. */
+		  { { 12, "the servers together may have at most 2048 workers "
 		      "(max-workers counted)" } } },
 		{ "bad address: hostname",
 		  "server a {\n"
@@ -1170,7 +1210,7 @@ test_errors_semantic(void **state)
 		  "    root = \"/tmp\"\n"
 		  "  }\n"
 		  "}\n",
-		  { { 6, "section 'http' given but server 'a' uses handler "
+		  { { 4, "section 'http' given but server 'a' uses handler "
 			 "'echo'" } } },
 		{ "empty section for another handler",
 		  "server a {\n"
@@ -1181,7 +1221,7 @@ test_errors_semantic(void **state)
 		  "  echo {\n"
 		  "  }\n"
 		  "}\n",
-		  { { 5, "section 'http' given but server 'a' uses handler "
+		  { { 4, "section 'http' given but server 'a' uses handler "
 			 "'echo'" } } },
 		/* Resolved, "" names the configuration file's directory. */
 		{ "empty pidfile",
@@ -1207,21 +1247,21 @@ test_errors_semantic(void **state)
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
 		  "}\n",
-		  { { 4, "server name '' must be 1 to 63 printable ASCII "
+		  { { 1, "server name '' must be 1 to 63 printable ASCII "
 		      "characters, no space" } } },
 		{ "server name with a newline",
 		  "server \"a\\nb\" {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
 		  "}\n",
-		  { { 4, "server name 'a?b' must be 1 to 63 printable ASCII "
+		  { { 1, "server name 'a?b' must be 1 to 63 printable ASCII "
 		      "characters, no space" } } },
 		{ "server name with a space and UTF-8",
 		  "server \"caf\xc3\xa9 bar\" {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
 		  "}\n",
-		  { { 4, "server name 'caf?? bar' must be 1 to 63 printable "
+		  { { 1, "server name 'caf?? bar' must be 1 to 63 printable "
 		      "ASCII characters, no space" } } },
 		{ "server name of 64 characters",
 		  "server a123456789012345678901234567890123456789012345678901"
@@ -1229,7 +1269,7 @@ test_errors_semantic(void **state)
 		  "  listen = \"127.0.0.1:0\"\n"
 		  "  handler = \"echo\"\n"
 		  "}\n",
-		  { { 4, "server name 'a123456789012345678901234567890123456789"
+		  { { 1, "server name 'a123456789012345678901234567890123456789"
 		      "012345678901234567890123' must be 1 to 63 "
 		      "printable ASCII characters, no space" } } },
 		/* "" would serve the configuration file's own directory. */
@@ -1262,13 +1302,23 @@ test_errors_semantic(void **state)
 		  "}\n",
 		  { { 5, "default-type must be a media type (type/subtype), "
 			 "perhaps with parameters after ';'" } } },
-		/* No line of its own: the section's line, its closing brace. */
+		/* No line of its own: the line that opens the section. */
 		{ "missing listen",
 		  "server a {\n"
 		  "  handler = \"echo\"\n"
 		  "  workers = 2\n"
 		  "}\n",
-		  { { 4, "server 'a' has no listen address" } } },
+		  { { 1, "server 'a' has no listen address" } } },
+		/* Lists in braces are not sections; a title may be quoted. */
+		{ "missing listen, after a list and a one-line server",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  proxy-allow = {\n"
+		  "    \"127.0.0.1\" }\n"
+		  "}\n"
+		  "server \"b{\" { handler = \"echo\" }\n",
+		  { { 7, "server 'b{' has no listen address" } } },
 		{ "bad log-level",
 		  "log-level = \"loud\"\n"
 		  SERVER_MIN,
@@ -1513,7 +1563,7 @@ test_errors_all_reported(void **state)
 		    { 17, "min-spare (5) is greater than max-spare (3)" },
 		    { 14, "listen '127.0.0.1:9' is already used by server 'b'" },
 		    { 20, "buffer-size must be 512..1048576" },
-		    { 25, "server 'd' has no listen address" } } },
+		    { 23, "server 'd' has no listen address" } } },
 	};
 
 	(void)state;
@@ -1621,6 +1671,7 @@ main(void)
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
 		cmocka_unit_test(test_unclosed_brace),
+		cmocka_unit_test(test_section_lines),
 		cmocka_unit_test(test_comment_chars_in_strings),
 		cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_errors_range),
