@@ -523,51 +523,45 @@ is_bytes_unit(const char *s, size_t len)
 	return true;
 }
 
-/*
- * Range = "bytes=" range-spec; only the one-range case is served, since a
- * multipart/byteranges answer is rarely wanted (browsers and download
- * tools ask for one range) and several ranges invite abuse.
- */
-enum http_range_result
-http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
-		 uint64_t *last)
+/* One range-spec: "a-b", "a-" or "-n". */
+struct range_spec {
+	uint64_t a, b;
+	bool suffix, has_last;
+};
+
+/* Parses the range-spec at s[*i]: 0, or -1 when it is malformed. */
+static int
+range_spec_parse(const char *s, size_t len, size_t *i, struct range_spec *r)
 {
-	size_t i = 6;
-	uint64_t a = 0, b = 0;
-	bool suffix = false, has_last = false;
-
-	if (!is_bytes_unit(s, len))
-		return HTTP_RANGE_NONE;
-	skip_list_sep(s, len, &i);
-	if (i < len && s[i] == '-') {
-		suffix = true;
-		i++;
-		skip_ows(s, len, &i);
-		if (parse_u64(s, len, &i, &b) != 0)
-			return HTTP_RANGE_NONE;
-	} else {
-		if (parse_u64(s, len, &i, &a) != 0)
-			return HTTP_RANGE_NONE;
-		skip_ows(s, len, &i);
-		if (i == len || s[i] != '-')
-			return HTTP_RANGE_NONE;
-		i++;
-		skip_ows(s, len, &i);
-		if (i < len && s[i] >= '0' && s[i] <= '9') {
-			if (parse_u64(s, len, &i, &b) != 0)
-				return HTTP_RANGE_NONE;
-			has_last = true;
-		}
+	*r = (struct range_spec){ .a = 0 };
+	if (*i < len && s[*i] == '-') {
+		r->suffix = true;
+		(*i)++;
+		skip_ows(s, len, i);
+		return parse_u64(s, len, i, &r->b);
 	}
-	/* One range, then perhaps empty list elements; another is too many. */
-	skip_list_sep(s, len, &i);
-	if (i != len)
-		return HTTP_RANGE_NONE;
-	if (has_last && b < a)
-		return HTTP_RANGE_NONE;
+	if (parse_u64(s, len, i, &r->a) != 0)
+		return -1;
+	skip_ows(s, len, i);
+	if (*i == len || s[*i] != '-')
+		return -1;
+	(*i)++;
+	skip_ows(s, len, i);
+	if (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+		if (parse_u64(s, len, i, &r->b) != 0)
+			return -1;
+		r->has_last = true;
+	}
+	return r->has_last && r->b < r->a ? -1 : 0;
+}
 
-	if (suffix) {
-		if (b == 0)
+/* What one range-spec selects of a file of size bytes. */
+static enum http_range_result
+range_spec_resolve(const struct range_spec *r, uint64_t size, uint64_t *first,
+		   uint64_t *last)
+{
+	if (r->suffix) {
+		if (r->b == 0)
 			return HTTP_RANGE_UNSATISFIABLE;
 		/*
 		 * RFC 9110 14.1.1: on an empty representation a suffix of
@@ -576,13 +570,58 @@ http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
 		 */
 		if (size == 0)
 			return HTTP_RANGE_NONE;
-		*first = b >= size ? 0 : size - b;
+		*first = r->b >= size ? 0 : size - r->b;
 		*last = size - 1;
 		return HTTP_RANGE_OK;
 	}
-	if (a >= size)
+	if (r->a >= size)
 		return HTTP_RANGE_UNSATISFIABLE;
-	*first = a;
-	*last = has_last && b < size ? b : size - 1;
+	*first = r->a;
+	*last = r->has_last && r->b < size ? r->b : size - 1;
 	return HTTP_RANGE_OK;
+}
+
+/*
+ * Range = "bytes=" range-spec *( "," range-spec ); only the one-range
+ * case is served, since a multipart/byteranges answer is rarely wanted
+ * (browsers and download tools ask for one range) and several ranges
+ * invite abuse.  Several of which none is satisfiable still get 416, as
+ * RFC 9110 14.2 says they should.
+ */
+enum http_range_result
+http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
+		 uint64_t *last)
+{
+	enum http_range_result result = HTTP_RANGE_NONE;
+	bool unsatisfiable = true;
+	size_t i = 6, n = 0;
+	uint64_t f = 0, l = 0;
+
+	if (!is_bytes_unit(s, len))
+		return HTTP_RANGE_NONE;
+	skip_list_sep(s, len, &i);
+	while (i < len) {
+		struct range_spec r;
+		size_t end;
+
+		if (range_spec_parse(s, len, &i, &r) != 0)
+			return HTTP_RANGE_NONE;
+		end = i;
+		skip_list_sep(s, len, &i);
+		/* Ranges are separated by a comma, not only by spaces. */
+		if (i < len && memchr(s + end, ',', i - end) == NULL)
+			return HTTP_RANGE_NONE;
+		result = range_spec_resolve(&r, size, &f, &l);
+		unsatisfiable &= result == HTTP_RANGE_UNSATISFIABLE;
+		n++;
+	}
+	if (n == 1 && result == HTTP_RANGE_OK) {
+		*first = f;
+		*last = l;
+		return result;
+	}
+	if (n == 1)
+		return result;
+	return n > 1 && unsatisfiable ? HTTP_RANGE_UNSATISFIABLE :
+	       HTTP_RANGE_NONE;
 }

@@ -84,8 +84,9 @@ enum http_range_result {
  * unit, or several ranges give HTTP_RANGE_NONE (RFC 9110 lets a server
  * ignore Range), and so does "-n" (n > 0) on an empty file, which RFC
  * 9110 makes satisfiable by the whole, empty, representation; a first
- * byte at or past the end, or "-0", gives UNSATISFIABLE.  *first and
- * *last are set only for HTTP_RANGE_OK.
+ * byte at or past the end, or "-0", gives UNSATISFIABLE, and so do
+ * several ranges none of which is satisfiable.  *first and *last are set
+ * only for HTTP_RANGE_OK.
  */
 enum http_range_result http_range_parse(const char *s, size_t len,
 					uint64_t size, uint64_t *first,

@@ -333,13 +333,14 @@ def ranges(srv):
             expect(r.header('content-length') == str(last - first + 1),
                    '%s: Content-Length %r'
                    % (spec, r.header('content-length')))
-        for spec in ('bytes=999999-', 'bytes=20-'):
+        # Several ranges of which none is satisfiable: 416 (RFC 9110 14.2).
+        for spec in ('bytes=999999-', 'bytes=20-', 'bytes=20-,30-40'):
             r = c.request('/small.txt', headers={'Range': spec})
             expect_status(r, 416, spec)
             expect(r.header('content-range') == 'bytes */%d' % size,
                    '%s: 416 with Content-Range %r, expected bytes */%d'
                    % (spec, r.header('content-range'), size))
-        for spec in ('bytes=0-1,5-6', 'items=0-5'):
+        for spec in ('bytes=0-1,5-6', 'bytes=30-,0-1', 'items=0-5'):
             r = c.request('/small.txt', headers={'Range': spec})
             expect_status(r, 200, spec)
             expect(r.body == SMALL and not r.header('content-range'),
@@ -638,7 +639,8 @@ def main():
             srv)
     t.check('If-Match / If-Unmodified-Since: 412 or on', preconditions,
             srv)
-    t.check('single ranges: 206, 416; multiple ranges: 200', ranges, srv)
+    t.check('single ranges: 206, 416; multiple ranges: 200, or 416 when '
+            'none is satisfiable', ranges, srv)
     t.check('If-Range', if_range, srv)
     t.check('an empty file: 200 with Content-Length 0; Range: 416, '
             'but -5: 200',
