@@ -334,6 +334,16 @@ proxy_parse(const unsigned char *buf, size_t len, enum proxy_mode mode,
 	return PROXY_BAD;
 }
 
+bool
+proxy_begins_header(const unsigned char *buf, size_t len,
+		    enum proxy_mode mode)
+{
+	return ((mode & PROXY_V2) &&
+		starts_like(buf, len, v2_sig, sizeof(v2_sig))) ||
+	       ((mode & PROXY_V1) &&
+		starts_like(buf, len, v1_sig, sizeof(v1_sig)));
+}
+
 int
 proxy_mode_parse(const char *text)
 {

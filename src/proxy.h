@@ -8,6 +8,7 @@
 #ifndef PREFORKD_PROXY_H
 #define PREFORKD_PROXY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -56,6 +57,14 @@ struct proxy_header {
  */
 enum proxy_result proxy_parse(const unsigned char *buf, size_t len,
 			      enum proxy_mode mode, struct proxy_header *h);
+
+/*
+ * Whether buf[0..len) (len > 0) begins as a header of a version in mode
+ * would: if not, the peer sent none at all, the usual mistake (a client
+ * that bypasses the balancer, a balancer not told to send one).
+ */
+bool proxy_begins_header(const unsigned char *buf, size_t len,
+			 enum proxy_mode mode);
 
 /* "off", "v1", "v2", "any" -> the mode; -1 for anything else. */
 int proxy_mode_parse(const char *text);

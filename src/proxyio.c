@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -45,6 +46,29 @@ consume(int fd, unsigned char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * "missing", with what came instead ("GET / HTTP/1.1", a TLS hello as
+ * dots): the log then says at once who forgot the header.
+ */
+static const char *
+no_header(const unsigned char *buf, size_t len)
+{
+	static char why[64];
+	char seen[25];
+	size_t n = 0;
+
+	for (; n < len && n < sizeof(seen) - 1; n++) {
+		if (buf[n] == '\r' || buf[n] == '\n')
+			break;
+		seen[n] = buf[n] >= 0x20 && buf[n] < 0x7f && buf[n] != '"' ?
+			  (char)buf[n] : '.';
+	}
+	seen[n] = '\0';
+	snprintf(why, sizeof(why), "missing (the connection began \"%s\")",
+		 seen);
+	return why;
+}
+
 int
 proxyio_read_header(int fd, int mode, int64_t deadline_ms,
 		    struct sockaddr_storage *peer, socklen_t *peerlen,
@@ -69,9 +93,12 @@ proxyio_read_header(int fd, int mode, int64_t deadline_ms,
 		if (n <= 0)
 			return -1;
 		r = proxy_parse(buf, have + (size_t)n, (enum proxy_mode)mode, &h);
-		*why = "malformed";
-		if (r == PROXY_BAD)
+		if (r == PROXY_BAD) {
+			*why = proxy_begins_header(buf, have + (size_t)n,
+						   (enum proxy_mode)mode) ?
+			       "malformed" : no_header(buf, have + (size_t)n);
 			return -1;
+		}
 		if (r == PROXY_DONE) {
 			*why = "receive error";
 			if (consume(fd, buf + have, h.len - have) == -1)

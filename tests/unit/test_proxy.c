@@ -416,6 +416,39 @@ test_v2_limit(void **state)
 			 PROXY_BAD);
 }
 
+/* Missing (another protocol's bytes) or malformed (a header gone wrong). */
+static void
+test_begins_header(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		enum proxy_mode mode;
+		bool begins;
+	} rows[] = {
+		{ B("GET / HTTP/1.1\r\n"), PROXY_ANY, false },
+		{ B("\x16\x03\x01\x02\x00"), PROXY_ANY, false },
+		{ B("P"), PROXY_V1, true },
+		{ B("PROXY"), PROXY_ANY, true },
+		{ B("PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n"), PROXY_V1, true },
+		{ B("PROXYTCP4"), PROXY_V1, false },
+		{ B("PROXY TCP4"), PROXY_V2, false },
+		{ B("\r\n\r"), PROXY_V2, true },
+		{ B(SIG "\x21\x11\xff\xff"), PROXY_ANY, true },
+		{ B(SIG "\x21"), PROXY_V1, false },
+		{ B("\r\n\r\nGET"), PROXY_V2, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++)
+		if (proxy_begins_header((const unsigned char *)rows[i].s,
+					rows[i].len, rows[i].mode) !=
+		    rows[i].begins)
+			fail_msg("row %zu: %s, expected %s", i,
+				 rows[i].begins ? "no" : "yes",
+				 rows[i].begins ? "yes" : "no");
+}
+
 static void
 test_mode_parse(void **state)
 {
@@ -440,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_v1_over_long),
 		cmocka_unit_test(test_v2_unix),
 		cmocka_unit_test(test_v2_limit),
+		cmocka_unit_test(test_begins_header),
 		cmocka_unit_test(test_mode_parse),
 	};
 
