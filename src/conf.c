@@ -735,40 +735,59 @@ conf_blank_comments(char *text)
 	return st == BLOCK ? opened : 0;
 }
 
+/* A walk over comment-free config text that steps over quoted strings. */
+struct text_walk {
+	const char *p;		/* the next character */
+	size_t line;		/* of the character last returned */
+	char quote;		/* inside a string: its quote */
+};
+
+/* The next character outside strings (an opening quote is one), or '\0'. */
+static char
+text_walk_next(struct text_walk *w)
+{
+	while (*w->p != '\0') {
+		char c = *w->p++;
+
+		if (c == '\n')
+			w->line++;
+		if (w->quote == 0) {
+			if (c == '"' || c == '\'')
+				w->quote = c;
+			return c;
+		}
+		if (c == '\\' && *w->p != '\0') {
+			if (*w->p++ == '\n')
+				w->line++;
+		} else if (c == w->quote) {
+			w->quote = 0;
+		}
+	}
+	return '\0';
+}
+
 size_t
 conf_section_lines(const char *text, int *lines, size_t max)
 {
-	int line = 1, opened[64];
+	struct text_walk w = { .p = text, .line = 1 };
+	int opened[64];
 	size_t depth = 0, n = 0;
-	char quote = 0, last = 0;
+	char c, last = 0;
 
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p == '\n')
-			line++;
-		if (quote != 0) {
-			if (*p == '\\' && p[1] != '\0') {
-				if (*++p == '\n')
-					line++;
-			} else if (*p == quote) {
-				quote = 0;
-			}
-			continue;
-		}
-		if (*p == '"' || *p == '\'') {
-			quote = *p;
-		} else if (*p == '{') {
+	while ((c = text_walk_next(&w)) != '\0') {
+		if (c == '{') {
 			/* 0 marks a list: "name = { ... }". */
 			if (depth < sizeof(opened) / sizeof(opened[0]))
-				opened[depth] = last == '=' ? 0 : line;
+				opened[depth] = last == '=' ? 0 : (int)w.line;
 			depth++;
-		} else if (*p == '}' && depth > 0) {
+		} else if (c == '}' && depth > 0) {
 			depth--;
 			if (depth < sizeof(opened) / sizeof(opened[0]) &&
 			    opened[depth] != 0 && n < max)
 				lines[n++] = opened[depth];
 		}
-		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			last = *p;
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			last = c;
 	}
 	return n;
 }
@@ -776,33 +795,23 @@ conf_section_lines(const char *text, int *lines, size_t max)
 size_t
 conf_unclosed_brace(const char *text)
 {
-	size_t line = 1, depth = 0, opened[64];
-	char quote = 0;
+	struct text_walk w = { .p = text, .line = 1 };
+	size_t depth = 0, opened[64];
+	char c;
 
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p == '\n')
-			line++;
-		if (quote != 0) {
-			if (*p == '\\' && p[1] != '\0') {
-				if (*++p == '\n')
-					line++;
-			} else if (*p == quote) {
-				quote = 0;
-			}
-		} else if (*p == '"' || *p == '\'') {
-			quote = *p;
-		} else if (*p == '{') {
+	while ((c = text_walk_next(&w)) != '\0') {
+		if (c == '{') {
 			if (depth < sizeof(opened) / sizeof(opened[0]))
-				opened[depth] = line;
+				opened[depth] = w.line;
 			depth++;
-		} else if (*p == '}' && depth > 0) {
+		} else if (c == '}' && depth > 0) {
 			depth--;
 		}
 	}
 	if (depth == 0)
 		return 0;
 	return depth <= sizeof(opened) / sizeof(opened[0]) ?
-	       opened[depth - 1] : line;
+	       opened[depth - 1] : w.line;
 }
 
 /*
