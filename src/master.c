@@ -397,6 +397,7 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 			.pid = w->pid, .state = w->slot->state,
 			/* One on its last connection is replaced already. */
 			.retiring = w->retiring || w->slot->leaving,
+			.leaving = w->slot->leaving && !w->retiring,
 			.last_activity_ms = w->slot->last_activity_ms,
 			.deadline_ms = w->slot->deadline_ms,
 			.state_since_ms = w->slot->state_since_ms,

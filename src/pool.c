@@ -91,7 +91,7 @@ decide_fixed(struct pool_server *ps, const struct pool_worker *w, size_t n,
  */
 static void
 decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
-	       int live, int64_t now_ms, struct pool_actions *out)
+	       int live, int leaving, int64_t now_ms, struct pool_actions *out)
 {
 	int idle = 0;
 
@@ -109,7 +109,7 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	/* The rest is the spare rule, once a second. */
 	if (now_ms < ps->spare_at_ms)
 		return;
-	if (idle < ps->min_spare && live < ps->max_workers &&
+	if (idle < ps->min_spare && live + leaving < ps->max_workers &&
 	    spawn_allowed(ps, now_ms)) {
 		int want = ps->min_spare - idle;
 
@@ -117,8 +117,8 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 			ps->spawn_rate = 1;
 		if (want > ps->spawn_rate)
 			want = ps->spawn_rate;
-		if (want > ps->max_workers - live)
-			want = ps->max_workers - live;
+		if (want > ps->max_workers - live - leaving)
+			want = ps->max_workers - live - leaving;
 		if (ps->backoff_ms > 0)
 			want = 1;
 		out->spawn = want;
@@ -128,7 +128,7 @@ decide_dynamic(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		return;
 	}
 	ps->spawn_rate = 1;
-	out->capped = idle < ps->min_spare && live >= ps->max_workers;
+	out->capped = idle < ps->min_spare && live + leaving >= ps->max_workers;
 	if (live > ps->max_workers)
 		retire_some(w, n, live - ps->max_workers, out);
 	else if (idle > ps->max_spare && live > ps->workers &&
@@ -182,10 +182,10 @@ oldest_keepalive(const struct pool_worker *w, size_t n, int64_t now_ms,
  */
 static void
 decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
-	     int live, int64_t now_ms, struct pool_actions *out)
+	     int held, int64_t now_ms, struct pool_actions *out)
 {
 	int waiting = ps->queued - count_ready(w, n) - out->spawn;
-	int room = pool_capacity(ps) - live - out->spawn;
+	int room = pool_capacity(ps) - held - out->spawn;
 	int grow;
 
 	if (ps->queued <= 0 || waiting <= 0)
@@ -212,7 +212,7 @@ void
 pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	    int64_t now_ms, struct pool_actions *out)
 {
-	int live = 0;
+	int live = 0, leaving = 0, room;
 
 	out->spawn = 0;
 	out->capped = false;
@@ -220,15 +220,20 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	out->nkill = 0;
 	out->ndrop = 0;
 	decide_timeouts(w, n, now_ms, ps->timeout_s, out);
-	for (size_t i = 0; i < n; i++)
-		if (!w[i].retiring)
-			live++;
+	for (size_t i = 0; i < n; i++) {
+		live += !w[i].retiring;
+		leaving += w[i].retiring && w[i].leaving;
+	}
 	if (is_dynamic(ps))
-		decide_dynamic(ps, w, n, live, now_ms, out);
+		decide_dynamic(ps, w, n, live, leaving, now_ms, out);
 	else
 		decide_fixed(ps, w, n, live, now_ms, out);
 	if (out->nretire == 0)
-		decide_queue(ps, w, n, live, now_ms, out);
+		decide_queue(ps, w, n, live + leaving, now_ms, out);
+	/* Leaving workers are replaced early only where there is room. */
+	room = pool_capacity(ps) - live - leaving;
+	if (out->spawn > room)
+		out->spawn = room > 0 ? room : 0;
 }
 
 void

@@ -40,6 +40,12 @@ struct pool_worker {
 	pid_t pid;
 	int state;			/* enum slot_state */
 	bool retiring;			/* already told to stop, or leaving */
+	/*
+	 * On its last connection (max-requests, max-memory): replaced as it
+	 * serves it where the pool has room, but a process within the cap
+	 * until it exits, or slow last connections would fork without end.
+	 */
+	bool leaving;
 	int64_t last_activity_ms;
 	int64_t deadline_ms;		/* the handler's own, 0 = none */
 	int64_t state_since_ms;
@@ -76,6 +82,7 @@ struct pool_actions {
  * wait with no idle worker get workers at once, within the cap; at the
  * cap, workers idle between keep-alive requests are asked to drop that
  * connection, oldest-idle first (out->drop may be NULL: none asked).
+ * Never more processes than pool_capacity(), leaving ones counted.
  */
 void pool_decide(struct pool_server *ps, const struct pool_worker *w,
 		 size_t n, int64_t now_ms, struct pool_actions *out);

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Recycling workers: max-requests-jitter spreads the limits of a pool
 started together; a worker on its last connection is replaced before it
-leaves (no dip); max-memory recycles a worker whose resident set grew
-past it, logging its size."""
+leaves (no dip) where the pool has room, but still counts against the
+cap, so slow last connections never take the pool past workers or
+max-workers; max-memory recycles a worker whose resident set grew past
+it, logging its size."""
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import T, Test, connect, echo_once, expect, wait_until
@@ -51,6 +54,31 @@ def replaced_before_leaving(srv):
     return 'three workers while the leaving one served its last client'
 
 
+def never_above_cap(srv, cap, clients=8):
+    """max-requests = 1 and slow clients: every worker is on its last
+    connection at once; the pool still never runs more than cap."""
+    srv.start()
+    srv.wait_workers(2)
+    held, most = [], 0
+    try:
+        for i in range(clients):
+            held.append(connect(srv.addr()))
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            most = max(most, len(srv.workers()))
+            time.sleep(0.02)
+    finally:
+        for c in held:
+            c.close()
+    expect(most <= cap, '%d workers at once for %d slow clients, cap %d'
+           % (most, clients, cap))
+    # Each still gets its turn: the queue is served as workers leave.
+    for i in range(clients):
+        echo_once(srv.addr(), b'after %d' % i)
+    srv.stop()
+    return 'at most %d workers for %d slow clients' % (most, clients)
+
+
 def max_memory(srv):
     srv.start()
     srv.wait_workers(2)
@@ -73,9 +101,18 @@ def main():
     t.check('max-requests-jitter spreads recycling',
             jitter_spreads, t.server('jitter', servers=[dict(
                 workers=4, max_requests=2, max_requests_jitter=20)]))
-    t.check('a worker on its last connection is replaced before it leaves',
-            replaced_before_leaving, t.server('nodip', servers=[dict(
-                workers=2, max_requests=1)]))
+    t.check('a worker on its last connection is replaced before it leaves, '
+            'where the pool has room', replaced_before_leaving,
+            t.server('nodip', servers=[dict(workers=2, max_workers=4,
+                                            min_spare=1, max_spare=2,
+                                            max_requests=1)]))
+    t.check('slow last connections: a fixed pool stays at its size',
+            never_above_cap, t.server('capfixed', servers=[dict(
+                workers=2, max_requests=1)]), 2)
+    t.check('slow last connections: a dynamic pool stays within '
+            'max-workers', never_above_cap, t.server('capdyn', servers=[dict(
+                workers=2, max_workers=3, min_spare=1, max_spare=2,
+                max_requests=1)]), 3)
     t.check('max-memory recycles a worker, logging its resident set',
             max_memory, t.server('memory', servers=[dict(
                 workers=2, max_memory='1K')]))

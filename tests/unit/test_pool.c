@@ -27,7 +27,8 @@
 /*
  * Workers are written as one letter each: S starting, I idle, B busy
  * (writing), R reading, K keep-alive, C closing; lower case = already
- * retiring.  Expected retire / kill lists
+ * retiring; x = leaving (reading its last connection).  Expected retire /
+ * kill lists
  * are written as worker indexes, one hex digit each ("13" = w[1], w[3]).
  */
 static size_t
@@ -41,7 +42,9 @@ make_workers(const char *spec, const int64_t *age_ms, struct pool_worker *w)
 		memset(&w[n], 0, sizeof(w[n]));
 		w[n].pid = PID0 + (pid_t)n;
 		w[n].retiring = c >= 'a' && c <= 'z';
+		w[n].leaving = c == 'x';
 		switch (c & ~0x20) {
+		case 'X': w[n].state = SLOT_READING; break;
 		case 'S': w[n].state = SLOT_STARTING; break;
 		case 'I': w[n].state = SLOT_IDLE; break;
 		case 'B': w[n].state = SLOT_WRITING; break;
@@ -489,6 +492,37 @@ test_queue(void **state)
 				 out.spawn, dbuf, out.capped, rows[i].spawn,
 				 rows[i].drop, rows[i].capped);
 	}
+}
+
+/*
+ * A worker on its last connection is replaced early only where the pool
+ * has room: a process within the cap until it exits.
+ */
+static void
+test_leaving_within_cap(void **state)
+{
+	static const struct decide_row rows[] = {
+		{ "fixed: the leaving one holds its place", { .workers = 2,
+		  .min_spare = 1, .max_spare = 2 }, "xI", .spawn = 0,
+		  .retire = "", .kill = "" },
+		{ "fixed: all leaving, queued: none more", { .workers = 2,
+		  .min_spare = 1, .max_spare = 2, .queued = 9 }, "xx",
+		  .spawn = 0, .retire = "", .kill = "" },
+		{ "fixed: one gone, one leaving", { .workers = 2,
+		  .min_spare = 1, .max_spare = 2 }, "x", .spawn = 1,
+		  .retire = "", .kill = "" },
+		{ "dynamic with room: replaced at once", { DYNQ(2, 4, 0) }, "xI",
+		  .spawn = 1, .retire = "", .kill = "", .rate_after = 1 },
+		{ "dynamic at the cap: not", { DYNQ(2, 3, 0) }, "xxI",
+		  .spawn = 0, .retire = "", .kill = "", .rate_after = 1 },
+		{ "queued at the cap: none more", { DYNQ(2, 4, 5) }, "xxBB",
+		  .spawn = 0, .retire = "", .kill = "", .rate_after = 1 },
+		{ "queued below the cap: up to it", { DYNQ(2, 8, 5) }, "xxBB",
+		  .spawn = 4, .retire = "", .kill = "", .rate_after = 1 },
+	};
+
+	(void)state;
+	run_decide_rows(rows, NROWS(rows));
 }
 
 /* max-requests-jitter: the limit is max-requests plus 0..jitter. */
@@ -1025,6 +1059,7 @@ main(void)
 		cmocka_unit_test(test_dynamic_spawn_rate_sequence),
 		cmocka_unit_test(test_spare_rule_once_a_second),
 		cmocka_unit_test(test_queue),
+		cmocka_unit_test(test_leaving_within_cap),
 		cmocka_unit_test(test_request_limit),
 		cmocka_unit_test(test_restart_reason),
 		cmocka_unit_test(test_timed_out),
