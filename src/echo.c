@@ -50,25 +50,16 @@ echo_free(void *hconf)
 	free(hconf);
 }
 
-/* How much sooner than the master's watchdog an idle client is dropped. */
-#define DROP_AHEAD_MS 50
-
 /*
- * Waits for the connection to be ready until timeout_ms after its last
- * progress, less DROP_AHEAD_MS: the master counts from the same moment
- * and kills a worker idle past timeout, so the handler drops the client
- * first, cleanly, even across signals.  0 = ready (or an error or hangup
- * for the read or write that follows to report), -1 = timeout.
+ * Waits for the connection to be ready, up to the no-progress deadline.
+ * 0 = ready (or an error or hangup for the read or write that follows to
+ * report), -1 = timeout.
  */
 static int
 wait_ready(struct handler_conn *conn, short events, int timeout_ms)
 {
-	int64_t deadline = INT64_MAX;	/* no timeout configured */
-
-	if (timeout_ms >= 0)
-		deadline = conn_last_progress_ms(conn) + timeout_ms -
-			   (timeout_ms > 2 * DROP_AHEAD_MS ? DROP_AHEAD_MS : 0);
-	return netio_wait(conn->fd, events, deadline);
+	return netio_wait(conn->fd, events,
+			  conn_progress_deadline_ms(conn, timeout_ms));
 }
 
 static int

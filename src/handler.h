@@ -68,6 +68,15 @@ const struct handler *handler_find(const char *name);
 void conn_progress(struct handler_conn *conn, size_t bytes_sent);
 /* When conn_progress() was last called (CLOCK_MONOTONIC, ms). */
 int64_t conn_last_progress_ms(const struct handler_conn *conn);
+/*
+ * Until when a handler may wait on its client for the server's no-progress
+ * timeout (timeout_ms < 0: none, INT64_MAX): that long after the last
+ * progress, less a margin.  The master counts from the same moment and
+ * kills a worker stuck past timeout, so the handler gives the client up
+ * first, cleanly, whatever signals interrupt its wait.
+ */
+int64_t conn_progress_deadline_ms(const struct handler_conn *conn,
+				  int timeout_ms);
 /* A request begins: its request line, for the scoreboard. */
 void conn_note_request(struct handler_conn *conn, const char *line,
 		       size_t len);

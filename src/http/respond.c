@@ -26,6 +26,7 @@
 
 #include "http/cond.h"
 #include "http/http.h"
+#include "netio.h"
 
 const char *
 http_reason(int status)
@@ -172,16 +173,15 @@ headers_end(struct http_exchange *ex, struct http_headers *h)
 	put(h, "\r\n", 2);
 }
 
+/*
+ * A client that reads nothing is given up at the no-progress deadline,
+ * before the master's watchdog would kill the worker for it.
+ */
 static int
 wait_writable(struct http_exchange *ex)
 {
-	struct pollfd pfd = { .fd = ex->conn->fd, .events = POLLOUT };
-	int n;
-
-	do
-		n = poll(&pfd, 1, ex->hc->send_timeout_ms);
-	while (n == -1 && errno == EINTR);
-	return n == 1 && (pfd.revents & POLLOUT) ? 0 : -1;
+	return netio_wait(ex->conn->fd, POLLOUT, conn_progress_deadline_ms(
+				  ex->conn, ex->hc->send_timeout_ms));
 }
 
 /* After a failed write: true to try again, false once the client is lost. */

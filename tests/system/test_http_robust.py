@@ -172,9 +172,12 @@ def no_fd_leak(srv, before):
 
 
 def stalled_reader(srv):
-    """A client that never reads: the send makes no progress, the server
-    gives up after `timeout` and goes on serving."""
+    """A client that never reads: the send makes no progress, the worker
+    gives up after `timeout`, before the master's watchdog would kill it,
+    even when a signal (here a log reopen) interrupts its wait, and goes
+    on serving."""
     mark = srv.mark()
+    workers = srv.workers()
     c = HttpClient(srv)
     try:
         small_rcvbuf(c, 4096)
@@ -183,6 +186,8 @@ def stalled_reader(srv):
         inode = wait_until(lambda: conn_inode(srv.port('www'), port), T(5))
         expect(inode, 'no server-side socket for the connection')
         start = time.monotonic()
+        time.sleep(SEND_TIMEOUT / 2)
+        srv.signal(signal.SIGUSR1)
 
         def released():
             return not any(inode in socket_inodes(w) for w in srv.workers())
@@ -195,8 +200,10 @@ def stalled_reader(srv):
     serves(srv)
     killed = srv.find(r'worker \d+ busy for \d+s without progress: killed',
                       mark)
-    return 'released after %.1fs%s' % (took, ', by killing the worker'
-                                       if killed else ' by the worker')
+    expect(not killed and srv.workers() == workers, 'the worker was killed '
+           'rather than giving the client up: %s' % [m.group(0)
+                                                      for m in killed])
+    return 'released after %.1fs by the worker' % took
 
 
 def quiet_error_log(srv, since):
