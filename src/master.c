@@ -455,8 +455,8 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 	/* Said once per episode, as Apache does for MaxRequestWorkers. */
 	if (act.capped && !g->pools[si].capped_logged) {
 		scoreboard_note_capped(&m.sb, g->records[si]);
-		log_warning("server %s: reached max-workers (%d): every worker "
-			    "is busy; consider raising it",
+		log_warning("server %s: reached max-workers (%d) short of idle "
+			    "workers; consider raising it",
 			    g->conf->servers[si].name, g->pools[si].max_workers);
 	}
 	g->pools[si].capped_logged = act.capped;
