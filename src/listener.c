@@ -36,7 +36,9 @@ static bool keep_paths;
 
 /*
  * A socket file left by a crashed run is removed; one that still answers
- * belongs to a live server and is left alone (bind then fails).
+ * belongs to a live server and is left alone (bind then fails).  The
+ * probe never waits: a live server with a full backlog would otherwise
+ * hold the master in connect() for as long as it stays full.
  */
 static void
 unix_remove_stale(const struct addr *addr)
@@ -47,7 +49,8 @@ unix_remove_stale(const struct addr *addr)
 
 	if (lstat(sun->sun_path, &st) == -1 || !S_ISSOCK(st.st_mode))
 		return;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			 0)) == -1)
 		return;
 	if (connect(fd, (const struct sockaddr *)&addr->sa, addr->salen) == -1 &&
 	    errno == ECONNREFUSED) {
@@ -84,6 +87,15 @@ socket_bind(const struct addr *addr, int backlog, struct addr *bound_out,
 		unix_remove_stale(addr);
 	call = "bind";
 	if (bind(fd, (const struct sockaddr *)&addr->sa, addr->salen) == -1)
+		goto fail;
+	/*
+	 * As nginx does: any local user may connect, as to a TCP port; the
+	 * directory's permissions say who may reach it.  Not the umask's
+	 * 0755, which lets only the master's user in.
+	 */
+	call = "chmod";
+	if (addr->family == AF_UNIX &&
+	    chmod(((const struct sockaddr_un *)&addr->sa)->sun_path, 0666) == -1)
 		goto fail;
 	call = "listen";
 	if (listen(fd, backlog) == -1)

@@ -7,11 +7,12 @@ import socket
 import stat
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Failure, Test, echo_once, expect, listening_inodes,
-                     socket_inodes, wait_until)
+from harness import (BINARY, T, Failure, Test, echo_once, expect,
+                     listening_inodes, run, socket_inodes, wait_until)
 
 
 def started(srv, listen, logged):
@@ -72,6 +73,43 @@ def unix_start(srv, path):
 def unix_echo(srv, path):
     echo_once((socket.AF_UNIX, path), b'over AF_UNIX')
     echo_once((socket.AF_UNIX, path), os.urandom(100000))
+    mode = stat.S_IMODE(os.lstat(path).st_mode)
+    expect(mode == 0o666, 'socket mode %o, want 666 (any local user may '
+           'connect, as nginx has it)' % mode)
+
+
+def live_full_socket(t, path):
+    """A live server on the path whose backlog is full: the start fails
+    at once, the path left alone (the old probe waited in connect())."""
+    held = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    held.bind(path)
+    held.listen(0)
+    fillers = []
+    try:
+        for _ in range(3):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.setblocking(False)
+            try:
+                c.connect(path)
+            except (BlockingIOError, OSError):
+                pass
+            fillers.append(c)
+        srv = t.server('full')
+        srv.write_conf(servers=[dict(listen='unix:' + path)])
+        began = time.monotonic()
+        rc, out, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(10))
+        took = time.monotonic() - began
+        expect(rc == 1 and 'bind(unix:%s): Address already in use' % path
+               in err, 'start beside a live, full socket: exit %s, %r'
+               % (rc, err))
+        st = os.lstat(path)
+        expect(stat.S_ISSOCK(st.st_mode), 'the live socket file was removed')
+        return 'refused in %.2fs' % took
+    finally:
+        for c in fillers:
+            c.close()
+        held.close()
+        os.unlink(path)
 
 
 def unix_removed(srv, path):
@@ -110,6 +148,8 @@ def main():
         t.check('unix socket serves over AF_UNIX', unix_echo, srv, path)
         t.check('unix socket file removed on shutdown', unix_removed, srv,
                 path)
+    t.check('a live unix socket with a full backlog: the start fails at '
+            'once, the file stays', live_full_socket, t, path)
     t.finish()
 
 
