@@ -381,6 +381,22 @@ def stranger(t):
         p.kill()
         p.wait()
 
+    # The same, with another instance's master: start-stop-daemon
+    # --pidfile --exec would take it for ours, as it runs the same binary.
+    other = Init(t, 'other')
+
+    def another_master():
+        start(other)
+        write_file(init.srv.pidfile, '%d\n' % other.srv.master)
+        start(init)
+        expect(init.srv.master != other.srv.master, 'the pidfile still '
+               'names the other master')
+        stop(init)
+        expect(alive(other.srv.master), 'the other master was stopped')
+        stop(other)
+    t.check('pidfile naming another instance\'s master -> start 0 and '
+            'serves, that master untouched', another_master)
+
 
 def upgrade(t):
     """A package upgrade replaces the binary while the master runs: the
