@@ -32,10 +32,17 @@ WORKERS = 5             # a fixed pool: the workers present are all there is
 CLIENT_ADDR = '127.0.0.2'
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+def free_ports(n):
+    """n distinct free ports: each socket stays bound until all are
+    chosen, or the kernel may hand the same port out twice."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(('127.0.0.1', 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 RECIPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
@@ -69,8 +76,8 @@ class HAProxy:
         self.exe = exe
         self.proc = None
 
-    def start(self, front, a, b):
-        self.stats_port = free_port()
+    def start(self, front, a, b, stats):
+        self.stats_port = stats
         self.conf = os.path.join(self.dir, 'haproxy.cfg')
         with open(self.conf, 'w') as f:
             f.write(recipe_conf(self.stats_port, front, a, b))
@@ -242,7 +249,7 @@ def main():
 
     root = os.path.join(t.dir, 'root')
     make_tree(root, {'a.txt': BODY})
-    pa, pb, front = free_port(), free_port(), free_port()
+    pa, pb, front, stats = free_ports(4)
     a = instance(t, 'a', pa, root)
     b = instance(t, 'b', pb, root)
     hap = HAProxy(t, exe)
@@ -251,7 +258,7 @@ def main():
         def setup():
             start(a)
             start(b)
-            hap.start(front, pa, pb)
+            hap.start(front, pa, pb, stats)
             hap.wait('a', up=True)
             hap.wait('b', up=True)
         if not t.check('two instances up behind HAProxy', setup):
