@@ -214,7 +214,7 @@ def under_change(srv, root, outside):
 
 
 REWRITE_BASE = 1000
-REWRITE_SECONDS = 2
+REWRITE_SECONDS = 3
 
 
 REWRITE_MAX = 3000       # versions: all within the first 4 KiB page
@@ -230,10 +230,12 @@ def version(k):
 
 def written_in_place(srv, root):
     """A small file written in place again and again (never settled, so
-    read afresh each time): no response pairs one version's length or
-    validators with another version's bytes.  (A read that overlaps the
-    writer's own write() cannot be told from a whole version; one that
-    falls between the server's stat and its read must be.)"""
+    read afresh each time): no response gives a version's validators
+    (its ETag, hence its Last-Modified and length) to other bytes.  A read
+    that overlaps the writer's own write() may see bytes of two versions
+    under a stat of that moment, which no stat can tell from a whole
+    version; the stat no longer goes stale between the server's look and
+    its read."""
     path = os.path.join(root, 'rewritten')
     write(path, version(0))
     stop = threading.Event()
@@ -245,12 +247,14 @@ def written_in_place(srv, root):
             while not stop.is_set() and k < REWRITE_MAX:
                 k += 1
                 os.pwrite(fd, version(k), 0)
-                time.sleep(0.0005)
+                # Several requests see each version whole, so its ETag
+                # is known when a response gives it to other bytes.
+                time.sleep(0.001)
         finally:
             os.close(fd)
     th = threading.Thread(target=writer, daemon=True)
     th.start()
-    statuses, etags = {}, {}
+    statuses, etags, whole = {}, {}, 0
     c = HttpClient(srv)
     try:
         end = time.monotonic() + REWRITE_SECONDS
@@ -267,23 +271,26 @@ def written_in_place(srv, root):
                 continue
             expect_status(r, 200, 'GET /rewritten')
             k = len(r.body) - REWRITE_BASE
-            expect(k >= 0 and r.body == version(k), 'not one whole version: '
-                   '%d bytes of %r' % (len(r.body), r.body[:1] +
-                                        b'..' + r.body[-1:]))
+            whole += k >= 0 and r.body == version(k)
             expect(r.header('content-length') == str(len(r.body)),
                    'Content-Length %s for %d bytes' % (
                        r.header('content-length'), len(r.body)))
             tag = r.header('etag')
-            expect(etags.setdefault(tag, r.body) == r.body,
-                   'ETag %s given to two versions' % tag)
+            seen = etags.setdefault(tag, r.body)
+            expect(seen == r.body, 'ETag %s given to %d bytes of %r and to '
+                   '%d bytes of %r' % (tag, len(seen), seen[:1] + b'..' +
+                                       seen[-1:], len(r.body), r.body[:1] +
+                                       b'..' + r.body[-1:]))
     finally:
         stop.set()
         th.join(T(10))
         c.close()
     expect(statuses.get(200, 0) >= 10 * statuses.get(503, 0) and
-           len(etags) > 10, 'responses %s, %d versions seen' % (
-               statuses, len(etags)))
-    return 'responses %s, %d versions seen' % (statuses, len(etags))
+           len(etags) > 10 and whole >= statuses.get(200, 0) * 0.9,
+           'responses %s, %d versions seen, %d whole' % (
+               statuses, len(etags), whole))
+    return 'responses %s, %d versions seen, %d whole' % (
+        statuses, len(etags), whole)
 
 
 def reload_closes(srv, root):
@@ -355,8 +362,8 @@ def main():
         t.check('files changed under a keep-alive client: each response '
                 'one whole version, the newest within %ds' % VALID,
                 under_change, srv, root, outside)
-        t.check('a file written in place while read: each response one '
-                'whole version with its own validators', written_in_place,
+        t.check('a file written in place while read: no response gives '
+                'a version\'s validators to other bytes', written_in_place,
                 srv, root)
         t.check('a worker that drops an idle client keeps its cache',
                 drop_keeps_cache, srv, root)
