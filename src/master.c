@@ -832,15 +832,24 @@ master_resize(int delta)
 	}
 	for (size_t i = 0; i < g->conf->nservers; i++) {
 		struct pool_server *ps = &g->pools[i];
+		struct pool_server was = *ps;
+		const char *same;
 
 		pool_resize(ps, delta);
+		same = ps->workers == was.workers &&
+		       ps->min_spare == was.min_spare ? " (at its limit)" : "";
 		if (ps->max_workers > ps->workers)
-			log_notice("server %s: idle workers %d..%d",
+			log_notice("server %s: idle workers %d..%d%s",
 				   g->conf->servers[i].name, ps->min_spare,
-				   ps->max_spare);
+				   ps->max_spare, same);
 		else
-			log_notice("server %s: pool size %d",
-				   g->conf->servers[i].name, ps->workers);
+			log_notice("server %s: pool size %d%s",
+				   g->conf->servers[i].name, ps->workers, same);
+		/* The status page shows the size the pool now keeps. */
+		if (ps->serving)
+			scoreboard_server_show(&m.sb, g->records[i],
+					       g->listeners[i]->name, g->id,
+					       pool_capacity(ps));
 	}
 }
 

@@ -57,11 +57,21 @@ def quit_worker(srv):
     echo_once(srv.addr(), b'after QUIT')
 
 
+def status_max_workers(srv):
+    rc, out, err = srv.ctl('status')
+    expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+    m = re.search(r'max-workers (\d+)\n', out)
+    expect(m, 'no max-workers in -s status: %r' % out[:300])
+    return int(m.group(1))
+
+
 def ttin(srv):
     mark = srv.mark()
     srv.signal(signal.SIGTTIN)
     srv.wait_log(r'server echo: pool size 4', since=mark)
     srv.wait_workers(4)
+    size = status_max_workers(srv)
+    expect(size == 4, 'the status page says max-workers %d after TTIN' % size)
 
 
 def ttou(srv):
@@ -69,6 +79,8 @@ def ttou(srv):
     srv.signal(signal.SIGTTOU)
     srv.wait_log(r'server echo: pool size 3', since=mark)
     srv.wait_workers(3)
+    size = status_max_workers(srv)
+    expect(size == 3, 'the status page says max-workers %d after TTOU' % size)
     echo_once(srv.addr(), b'after TTOU')
 
 
