@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "listener.h"
 #include "log.h"
 
@@ -224,6 +225,32 @@ listener_inherit(int fd, const char *owner, const char *origin,
 	return 0;
 }
 
+/* systemd listens there for us: a config mistake. */
+static void
+unwanted_error(const struct inherited *h, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: inherited socket %s is the listen address "
+		 "of no server", h->origin, h->name);
+}
+
+int
+listener_inherited_check(const struct server_conf *servers, size_t n,
+			 char *err, size_t errlen)
+{
+	for (const struct inherited *h = inherited; h != NULL; h = h->next) {
+		bool wanted = false;
+
+		for (size_t i = 0; i < n && !wanted; i++)
+			wanted = inherited_matches(h, &servers[i].listen,
+						   servers[i].name);
+		if (h->managed && !wanted) {
+			unwanted_error(h, err, errlen);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 listener_inherited_settle(char *err, size_t errlen)
 {
@@ -233,10 +260,7 @@ listener_inherited_settle(char *err, size_t errlen)
 	while ((h = inherited) != NULL) {
 		inherited = h->next;
 		if (h->managed && rc == 0) {
-			/* systemd listens there for us: a config mistake. */
-			snprintf(err, errlen, "%s: inherited socket %s is the "
-				 "listen address of no server", h->origin,
-				 h->name);
+			unwanted_error(h, err, errlen);
 			rc = -1;
 		} else if (!h->managed) {
 			log_notice("closed inherited listener %s: no server "

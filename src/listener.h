@@ -11,6 +11,8 @@
 
 #include "addr.h"
 
+struct server_conf;
+
 struct listener {
 	struct addr addr;		/* as configured (port may be 0) */
 	struct addr bound;		/* with the port really bound */
@@ -35,6 +37,14 @@ struct listener {
  */
 int listener_inherit(int fd, const char *owner, const char *origin,
 		     bool managed, char *err, size_t errlen);
+/*
+ * Before the first generation binds anything: a socket the service
+ * manager passed that no server's listen address takes is the config
+ * mistake it is (-1, said in err), not later a failed bind of a nearby
+ * address (0.0.0.0:80 beside a passed 127.0.0.1:80) on the port it holds.
+ */
+int listener_inherited_check(const struct server_conf *servers, size_t n,
+			     char *err, size_t errlen);
 /*
  * Once the first generation is made: closes the inherited sockets that no
  * server took.  One the service manager passed (managed) is an error,

@@ -1129,7 +1129,9 @@ master_start(struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
 		return -1;
 	}
-	if ((m.current = generation_create(conf, &m.gens, &m.last_gen_id,
+	if (listener_inherited_check(conf->servers, conf->nservers, err,
+				     sizeof(err)) == -1 ||
+	    (m.current = generation_create(conf, &m.gens, &m.last_gen_id,
 					   &m.sb, err, sizeof(err))) == NULL ||
 	    listener_inherited_settle(err, sizeof(err)) == -1) {
 		log_error("%s", err);

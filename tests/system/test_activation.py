@@ -131,10 +131,14 @@ def dual_stack_daemon(srv):
     srv.stop()
 
 
-def mismatch(srv):
+def mismatch(srv, near=False):
+    """near: a server listens on another address of the passed socket's
+    port, which that socket holds: still the mistake named, not a failed
+    bind."""
     tool_present()
     stray = free_port()
-    srv.write_conf(servers=[{}])
+    srv.write_conf(servers=[dict(listen='0.0.0.0:%d' % stray) if near
+                            else {}])
     srv.start(ready=False, wrapper=activate_argv(
         ['127.0.0.1:%d' % stray], ['stray']))
     # preforkd may refuse and close the socket before a probe returns.
@@ -180,6 +184,8 @@ def main():
             dual_stack_daemon, t.server('daemon'))
     t.check('a passed socket no server uses: exit 1, naming it', mismatch,
             t.server('mismatch'))
+    t.check('the same beside a server on another address of its port',
+            mismatch, t.server('near'), True)
     t.check('after an upgrade the new master still leaves systemd\'s '
             'socket file', upgraded, t.server('upgraded'))
     t.finish()
