@@ -486,8 +486,20 @@ conn_last_progress_ms(const struct handler_conn *conn)
 	return my_slot->last_activity_ms;
 }
 
-/* Ahead of the master's own count, which it checks every pass (20 ms). */
-#define DROP_AHEAD_MS 50
+/*
+ * Ahead of the master's own count, which it checks every pass (20 ms), by
+ * a tenth of the timeout (50 ms to 500 ms): after the wait the worker
+ * still logs and closes, and a loaded machine may not run it at once.
+ */
+static int64_t
+drop_ahead_ms(int timeout_ms)
+{
+	int64_t ahead = timeout_ms / 10;
+
+	if (timeout_ms <= 100)
+		return 0;
+	return ahead < 50 ? 50 : ahead > 500 ? 500 : ahead;
+}
 
 int64_t
 conn_progress_deadline_ms(const struct handler_conn *conn, int timeout_ms)
@@ -495,7 +507,7 @@ conn_progress_deadline_ms(const struct handler_conn *conn, int timeout_ms)
 	if (timeout_ms < 0)
 		return INT64_MAX;
 	return conn_last_progress_ms(conn) + timeout_ms -
-	       (timeout_ms > 2 * DROP_AHEAD_MS ? DROP_AHEAD_MS : 0);
+	       drop_ahead_ms(timeout_ms);
 }
 
 void
