@@ -139,6 +139,9 @@ section_line(cfg_t *section)
 {
 	int line = option_line(section, "{");
 
+	/* Only while the scan and libconfuse agree on every section. */
+	if (load.nclosed != load.nopened)
+		line = 0;
 	return line != 0 ? line : section->line;
 }
 
@@ -200,7 +203,8 @@ validate_section(cfg_t *cfg, cfg_opt_t *opt)
 	if (!(opt->flags & CFGF_MULTI) && option_line(cfg, opt->name) != 0)
 		cfg_error(cfg, "section '%s' is duplicate", opt->name);
 	else
-		remember_line(cfg, opt->name, section_line(sec));
+		remember_line(cfg, opt->name, load.nclosed <= load.nopened ?
+			      load.opened[load.nclosed - 1] : sec->line);
 	return 0;
 }
 
