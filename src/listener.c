@@ -96,8 +96,13 @@ socket_bind(const struct addr *addr, int backlog, struct addr *bound_out,
 	 */
 	call = "chmod";
 	if (addr->family == AF_UNIX &&
-	    chmod(((const struct sockaddr_un *)&addr->sa)->sun_path, 0666) == -1)
+	    chmod(((const struct sockaddr_un *)&addr->sa)->sun_path, 0666) == -1) {
+		int saved = errno;
+
+		unlink(((const struct sockaddr_un *)&addr->sa)->sun_path);
+		errno = saved;
 		goto fail;
+	}
 	call = "listen";
 	if (listen(fd, backlog) == -1)
 		goto fail;
