@@ -115,11 +115,14 @@ def main():
         m = u.wait_log(r'upgrade: new master (\d+) serving', mark, T(30))
         new = int(m.group(1))
         u.seen.add(new)
-        seen, stop = [], threading.Event()
+        seen, errors, stop = [], [], threading.Event()
 
         def poll():
             while not stop.is_set():
-                seen.append(get(u, '/healthz').status)
+                try:
+                    seen.append(get(u, '/healthz').status)
+                except Exception as e:
+                    errors.append('%s: %s' % (type(e).__name__, e))
         th = threading.Thread(target=poll, daemon=True)
         th.start()
         try:
@@ -137,6 +140,7 @@ def main():
         finally:
             stop.set()
             th.join(T(10))
+        expect(not errors, 'health checks failed: %s' % errors[:3])
         expect(seen and all(st == 200 for st in seen), '/healthz answered '
                '%s during the upgrade' % sorted(set(seen)))
         expect(took < DELAY, 'the old master left %.2f s after WINCH: it '
