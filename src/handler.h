@@ -66,8 +66,6 @@ const struct handler *handler_find(const char *name);
 
 /* Implemented by the worker: progress keeps the no-progress timeout away. */
 void conn_progress(struct handler_conn *conn, size_t bytes_sent);
-/* When conn_progress() was last called (CLOCK_MONOTONIC, ms). */
-int64_t conn_last_progress_ms(const struct handler_conn *conn);
 /*
  * Until when a handler may wait on its client for the server's no-progress
  * timeout (timeout_ms < 0: none, INT64_MAX): that long after the last

@@ -479,13 +479,6 @@ worker_main(const struct worker_args *a)
 	_exit(WORKER_EXIT_OK);
 }
 
-int64_t
-conn_last_progress_ms(const struct handler_conn *conn)
-{
-	(void)conn;
-	return my_slot->last_activity_ms;
-}
-
 /*
  * Ahead of the master's own count, which it checks every pass (20 ms), by
  * a tenth of the timeout (50 ms to 500 ms): after the wait the worker
@@ -504,9 +497,11 @@ drop_ahead_ms(int timeout_ms)
 int64_t
 conn_progress_deadline_ms(const struct handler_conn *conn, int timeout_ms)
 {
+	(void)conn;
 	if (timeout_ms < 0)
 		return INT64_MAX;
-	return conn_last_progress_ms(conn) + timeout_ms -
+	/* The master counts from the same last activity. */
+	return my_slot->last_activity_ms + timeout_ms -
 	       drop_ahead_ms(timeout_ms);
 }
 
