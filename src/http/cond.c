@@ -615,13 +615,12 @@ http_range_parse(const char *s, size_t len, uint64_t size, uint64_t *first,
 		unsatisfiable &= result == HTTP_RANGE_UNSATISFIABLE;
 		n++;
 	}
-	if (n == 1 && result == HTTP_RANGE_OK) {
+	if (n > 1)
+		return unsatisfiable ? HTTP_RANGE_UNSATISFIABLE :
+		       HTTP_RANGE_NONE;
+	if (result == HTTP_RANGE_OK) {
 		*first = f;
 		*last = l;
-		return result;
 	}
-	if (n == 1)
-		return result;
-	return n > 1 && unsatisfiable ? HTTP_RANGE_UNSATISFIABLE :
-	       HTTP_RANGE_NONE;
+	return result;
 }
