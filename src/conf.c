@@ -194,17 +194,18 @@ static int
 validate_section(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
-
 	/* Sections close in the order conf_section_lines() lists them. */
-	if (load.nclosed < load.nopened)
-		remember_line(sec, "{", load.opened[load.nclosed]);
+	int opened = load.nclosed < load.nopened ?
+		     load.opened[load.nclosed] : 0;
+
 	load.nclosed++;
+	if (opened != 0)
+		remember_line(sec, "{", opened);
 	/* libconfuse silently merges a repeated single section. */
 	if (!(opt->flags & CFGF_MULTI) && option_line(cfg, opt->name) != 0)
 		cfg_error(cfg, "section '%s' is duplicate", opt->name);
 	else
-		remember_line(cfg, opt->name, load.nclosed <= load.nopened ?
-			      load.opened[load.nclosed - 1] : sec->line);
+		remember_line(cfg, opt->name, opened != 0 ? opened : sec->line);
 	return 0;
 }
 
