@@ -210,8 +210,13 @@ generation_serving(struct generation *g, struct scoreboard *sb)
 	sb->master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++) {
 		g->pools[si].serving = true;
-		scoreboard_server_show(sb, g->records[si],
-				       g->listeners[si]->name, g->id,
-				       pool_capacity(&g->pools[si]));
+		generation_show(g, sb, si);
 	}
+}
+
+void
+generation_show(struct generation *g, struct scoreboard *sb, size_t si)
+{
+	scoreboard_server_show(sb, g->records[si], g->listeners[si]->name,
+			       g->id, pool_capacity(&g->pools[si]));
 }

@@ -52,5 +52,7 @@ bool generation_failed(const struct generation *g);
  * page shows g's listen and max-workers for its servers.
  */
 void generation_serving(struct generation *g, struct scoreboard *sb);
+/* Puts server si's listen and pool size on the status page. */
+void generation_show(struct generation *g, struct scoreboard *sb, size_t si);
 
 #endif

@@ -395,7 +395,7 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 			continue;
 		out[n] = (struct pool_worker){
 			.pid = w->pid, .state = w->slot->state,
-			/* One on its last connection is replaced already. */
+			/* One on its last connection takes no other. */
 			.retiring = w->retiring || w->slot->leaving,
 			.leaving = w->slot->leaving && !w->retiring,
 			.last_activity_ms = w->slot->last_activity_ms,
@@ -847,9 +847,7 @@ master_resize(int delta)
 				   g->conf->servers[i].name, ps->workers, same);
 		/* The status page shows the size the pool now keeps. */
 		if (ps->serving)
-			scoreboard_server_show(&m.sb, g->records[i],
-					       g->listeners[i]->name, g->id,
-					       pool_capacity(ps));
+			generation_show(g, &m.sb, i);
 	}
 }
 
