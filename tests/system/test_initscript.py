@@ -7,18 +7,19 @@ whole life cycle runs twice: as shipped (Debian's init-functions, flock and
 start-stop-daemon present), and from a copy that finds none of the three,
 covering the script's plain-sh fallbacks.  Then the cases an administrator
 hits: a pidfile naming a live stranger, a package upgrade replacing the
-binary under a running master, and a start whose output goes to a pipe."""
+binary under a running master, a stop in the middle of a binary upgrade,
+and a start whose output goes to a pipe."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, HERE, T, Failure, alive, connect, echo_once,
-                     http_get,
-                     expect, line_of, pids_mentioning, read_file, roundtrip,
-                     run, wait_until, write_file, Test)
+from harness import (BINARY, HERE, T, Failure, alive, children, connect,
+                     echo_once, http_get, expect, line_of, pids_mentioning,
+                     read_file, roundtrip, run, wait_until, write_file, Test)
 
 SCRIPT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc', 'init.d',
                                        'preforkd'))
@@ -460,6 +461,41 @@ def upgrade(t):
             'alone; 1 with the reason when it cannot start, old serves',
             binary_upgrade)
 
+    t.check('stop in the middle of a binary upgrade (USR2 by hand): both '
+            'masters stop, both pidfiles go', stop_mid_upgrade, init)
+
+
+def stop_mid_upgrade(init):
+    # SIGUSR2 by hand, then stop before WINCH/QUIT: both masters go.
+    # Stopping only the new one would let the old take the pidfile
+    # back and serve on.
+    start(init)
+    old = init.pid_from_file()
+    oldbin = init.srv.pidfile + '.oldbin'
+    os.kill(old, signal.SIGUSR2)
+
+    def new_master():
+        text = read_file(init.srv.pidfile)
+        if not os.path.exists(oldbin) or not text or \
+                not text.strip().isdigit() or int(text) == old:
+            return None
+        return int(text) if alive(int(text)) else None
+    new = wait_until(new_master, T(15))
+    expect(new, 'no new master in the pidfile after SIGUSR2 (%s: %r)'
+           % (init.srv.pidfile, read_file(init.srv.pidfile)))
+    init.srv.seen.add(new)
+    fam = init.family() | {new} | set(children(new))
+    status_is(init, 0)
+    rc, text = init.run('stop')
+    expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+    expect(wait_until(lambda: not any(alive(p) for p in fam), T(10)),
+           'still running after stop: %s'
+           % [p for p in fam if alive(p)])
+    for path in (init.srv.pidfile, oldbin):
+        expect(not os.path.exists(path), '%s left behind' % path)
+    expect(not init.ours(), 'processes left: %s' % sorted(init.ours()))
+    status_is(init, 3)
+
 
 def pipe_holders(inode):
     out = []
@@ -547,6 +583,9 @@ def main():
     if t.check('a copy without init-functions, start-stop-daemon and flock',
                lambda: fb.__setitem__(0, fallback_script(t))):
         lifecycle(t, Init(t, 'plain', script=fb[0]), 'fallbacks')
+        t.check('fallbacks: stop in the middle of a binary upgrade stops '
+                'both masters', stop_mid_upgrade,
+                Init(t, 'plain-upgrade', script=fb[0]))
     stranger(t)
     upgrade(t)
     piped(t)
