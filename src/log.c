@@ -80,6 +80,27 @@ log_open(const char *target, int level)
 	return 0;
 }
 
+static bool
+log_uses(const char *target)
+{
+	switch (backend) {
+	case BACKEND_STDERR: return strcmp(target, "stderr") == 0;
+	case BACKEND_SYSLOG: return strcmp(target, "syslog") == 0;
+	case BACKEND_FILE:   return strcmp(target, file_path) == 0;
+	}
+	return false;
+}
+
+int
+log_switch(const char *target, int level)
+{
+	if (log_uses(target)) {
+		current_level = level;
+		return 0;
+	}
+	return log_open(target, level);
+}
+
 void
 log_set_stderr_copy(bool on)
 {

@@ -22,6 +22,9 @@ int log_level_parse(const char *name);
  */
 int log_open(const char *target, int level);
 
+/* log_open(), unless target is already the one in use: then only the level. */
+int log_switch(const char *target, int level);
+
 /* Also copies every message to stderr (start-up, before detaching). */
 void log_set_stderr_copy(bool on);
 

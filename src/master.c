@@ -163,6 +163,14 @@ handlers_close_others(const struct generation *own, size_t own_si)
 		}
 }
 
+/* The error log a configuration asks for: in the foreground, stderr. */
+static const char *
+log_target(const struct conf *conf)
+{
+	return conf->error_log ? conf->error_log :
+	       m.foreground ? "stderr" : "syslog";
+}
+
 static _Noreturn void
 worker_child(struct generation *g, size_t si, struct slot *slot,
 	     pid_t master_pid, long max_requests)
@@ -201,6 +209,13 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.control_fd);
 	listener_close_others(args.listen_fd);
 	handlers_close_others(g, si);
+	/*
+	 * A reload's workers start before the master takes up the new
+	 * error-log and log-level (only once they serve): they take them up
+	 * themselves, still privileged.  If the log cannot be opened they
+	 * keep the master's, as the master will, and it says so.
+	 */
+	log_switch(log_target(g->conf), g->conf->log_level);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
 	if (!m.foreground)
 		daemon_null_stdio();
@@ -690,8 +705,7 @@ out:
 static int
 log_settings_apply(const struct conf *conf)
 {
-	const char *target = conf->error_log ? conf->error_log :
-			     m.foreground ? "stderr" : "syslog";
+	const char *target = log_target(conf);
 
 	if (log_open(target, conf->log_level) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "cannot open error log %s%s", target,

@@ -12,8 +12,10 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, conn_inode, connect, echo_once,
-                     expect, fd_count, line_of, listening_inodes, read_file,
-                     roundtrip, run, socket_inodes, wait_until, write_file)
+                     expect, fd_count, fd_targets, http_get, line_of,
+                     listening_inodes, read_file, roundtrip, run,
+                     socket_inodes, wait_until, write_file)
+from test_http_util import http_server, rewrite_conf
 
 GEN_RE = r'reload: generation (\d+) serving'
 
@@ -281,6 +283,56 @@ def idle_retired_not_killed(t):
     return '60 idle workers retired by 3 reloads, none killed'
 
 
+def log_settings_follow(t):
+    """A reload that changes error-log and log-level: the new generation's
+    workers write to the new file at the new level, not the master's old
+    ones (it takes them up only once they serve)."""
+    root = os.path.join(t.dir, 'logs-root')
+    os.makedirs(root)
+    write_file(os.path.join(root, 'a.txt'), 'a\n')
+    servers = [dict(name='www', http=dict(root=root))]
+    srv = http_server(t, 'logs', servers, log_level='info')
+    new_log = os.path.join(srv.dir, 'error2.log')
+    srv.start()
+
+    def reload(level):
+        rewrite_conf(srv, servers, error_log=new_log, log_level=level)
+        rc, out, err = srv.ctl('reload', timeout=T(40))
+        expect(rc == 0, '-s reload exited %d: %r' % (rc, err.strip()))
+        return srv.wait_workers(2)
+
+    def root_lost_warning():
+        """Moves the root away for a moment: each worker that looks logs
+        a warning.  Returns the lines the new log got."""
+        size = os.path.getsize(new_log)
+        os.rename(root, root + '.away')
+        try:
+            deadline = time.monotonic() + T(3)
+            while time.monotonic() < deadline:
+                http_get(srv.addr('www'), '/a.txt')
+                if 'still serving' in (read_file(new_log) or '')[size:]:
+                    break
+                time.sleep(0.1)
+        finally:
+            os.rename(root + '.away', root)
+        return (read_file(new_log) or '')[size:]
+
+    for pid in reload('error'):
+        files = [f for f in fd_targets(pid) if f.endswith('.log')]
+        expect(files == [new_log], 'worker %d of the new generation writes '
+               'to %s, not %s' % (pid, files, new_log))
+    old_size = os.path.getsize(srv.log)
+    got = root_lost_warning()
+    expect('still serving' not in got and 'still serving' not in
+           (read_file(srv.log) or '')[old_size:],
+           'a warning logged at log-level "error": %r' % got.strip())
+    reload('warning')
+    got = root_lost_warning()
+    expect('still serving' in got, 'no warning in %s at log-level '
+           '"warning": %r' % (new_log, got.strip()))
+    srv.stop()
+
+
 def main():
     t = Test('test_reload')
     srv = t.server('reload', servers=[dict(workers=2)], shutdown_timeout=30)
@@ -308,6 +360,8 @@ def main():
                 same_port_written, srv)
     t.check('idle workers retired by reloads are not killed as timed out',
             idle_retired_not_killed, t)
+    t.check('a reload changing error-log and log-level: the new workers '
+            'use them', log_settings_follow, t)
     t.check('a good reload after a failed one keeps working',
             good_after_failed, t.server('refail', servers=[
                 dict(workers=1), dict(workers=1)]))
