@@ -323,7 +323,9 @@ static int
 upgrade(pid_t pid, const char *pidfile, int shutdown_timeout)
 {
 	char answer[1024], oldbin[4096], err[512];
-	int wait_ms = (shutdown_timeout + 15) * 1000;
+	/* With no shutdown-timeout, what is left after 5 s may last hours. */
+	int wait_ms = shutdown_timeout > 0 ? (shutdown_timeout + 15) * 1000 :
+		      5000;
 	pid_t newpid, now;
 
 	if (request_outcome(pid, "upgrade", false, SIGUSR2, answer,
@@ -340,6 +342,15 @@ upgrade(pid_t pid, const char *pidfile, int shutdown_timeout)
 		return 1;
 	}
 	if (!master_gone(oldbin, pid, wait_ms)) {
+		if (shutdown_timeout == 0 &&
+		    pidfile_running_pid(pidfile, err, sizeof(err)) == newpid) {
+			/* Asked for: no limit on the old connections. */
+			printf("preforkd: upgrade: new master %d serves; old "
+			       "master %d accepts no more and still finishes "
+			       "its connections (shutdown-timeout = 0)\n",
+			       (int)newpid, (int)pid);
+			return 0;
+		}
 		fprintf(stderr, "preforkd: old master %d still runs %d s after "
 			"SIGQUIT; see its error log\n", (int)pid, wait_ms / 1000);
 		return 1;

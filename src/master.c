@@ -280,12 +280,23 @@ worker_signal(struct worker *w, int signo)
 static void
 worker_retire(struct worker *w, int64_t now)
 {
+	int limit_s = m.current->conf->shutdown_timeout;
+
 	if (w->retiring || w->killed)
 		return;
 	w->retiring = true;
-	w->kill_at_ms = now + (int64_t)m.current->conf->shutdown_timeout * 1000;
-	/* An idle keep-alive client is let go well before the kill. */
-	w->slot->idle_until_ms = now + (w->kill_at_ms - now) / 2;
+	/*
+	 * An idle keep-alive client is let go well before the kill.  With
+	 * shutdown-timeout = 0 nothing is killed: each connection still ends
+	 * by the handler's timeouts and the watchdog.
+	 */
+	if (limit_s > 0) {
+		w->kill_at_ms = now + (int64_t)limit_s * 1000;
+		w->slot->idle_until_ms = now + (int64_t)limit_s * 500;
+	} else {
+		w->kill_at_ms = 0;
+		w->slot->idle_until_ms = INT64_MAX;
+	}
 	worker_signal(w, SIGQUIT);
 }
 

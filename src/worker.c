@@ -194,7 +194,8 @@ worker_setup(const struct worker_args *a)
 	 * keep-alive connection, but ends the wait itself well before the
 	 * master's shutdown-timeout would kill it.
 	 */
-	idle_grace_ms = (int64_t)a->conf->shutdown_timeout * 1000 / 2;
+	idle_grace_ms = a->conf->shutdown_timeout > 0 ?
+			(int64_t)a->conf->shutdown_timeout * 500 : INT64_MAX;
 	my_slot->pid = getpid();
 	my_slot->accepting = 1;
 	worker_sched_batch();
@@ -572,6 +573,8 @@ conn_idle_limit_ms(const struct handler_conn *conn)
 	/* The master said until when; not so when it died (PDEATHSIG). */
 	if (my_slot->idle_until_ms > 0)
 		return my_slot->idle_until_ms;
+	if (idle_grace_ms == INT64_MAX)
+		return INT64_MAX;
 	if (stop_seen_ms == 0)
 		stop_seen_ms = monotonic_ms();
 	return stop_seen_ms + idle_grace_ms;

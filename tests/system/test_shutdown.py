@@ -9,8 +9,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Failure, Test, alive, closed_by_peer, connect,
-                     echo_once, expect, port_refuses, roundtrip, wait_until)
+from harness import (T, Failure, Test, alive, closed_by_peer, conn_inode,
+                     connect, echo_once, expect, port_refuses, roundtrip,
+                     socket_inodes, wait_until)
 
 LIMIT = 2   # shutdown-timeout of the server whose client never closes
 
@@ -107,6 +108,47 @@ def quit_timeout(srv):
     return 'exited after %.2fs' % took
 
 
+def no_limit(srv):
+    """shutdown-timeout = 0: no limit, as Apache's GracefulShutdownTimeout
+    0.  A reload and a QUIT leave a connected client alone, however long;
+    the master exits once it has closed."""
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'first') == b'first', 'no echo')
+        mark = srv.mark()
+        old = srv.workers()
+        holder = serving(srv, old, s)
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r'reload: generation 2 serving', since=mark)
+        idle = [p for p in old if p != holder]
+        expect(wait_until(lambda: not any(alive(p) for p in idle), T(10)),
+               'idle old workers still run: %s' % idle)
+        time.sleep(1.5)
+        got = roundtrip(s, b'after reload')
+        expect(got == b'after reload', 'echo %.1fs after a reload: %r'
+               % (1.5, got))
+        killed = srv.find(r'still running after shutdown-timeout', mark)
+        expect(not killed, 'killed: %s' % [m.group(0) for m in killed])
+        srv.signal(signal.SIGQUIT)
+        time.sleep(1.5)
+        expect(srv.running(), 'master exited under a connected client')
+        got = roundtrip(s, b'after QUIT')
+        expect(got == b'after QUIT', 'echo %.1fs after QUIT: %r'
+               % (1.5, got))
+    rc = srv.wait_exit(T(10))
+    expect(rc == 0, 'master exit status %s once the client closed' % rc)
+    return 'served 1.5 s after a reload and after QUIT'
+
+
+def serving(srv, workers, sock):
+    """Which of workers holds sock's connection (None if none does)."""
+    port = sock.getsockname()[1]
+    inode = wait_until(lambda: conn_inode(srv.port(), port), T(5))
+    for p in workers:
+        if inode in socket_inodes(p):
+            return p
+    return None
+
+
 def main():
     t = Test('test_shutdown')
     srv = t.server('quit', shutdown_timeout=30)
@@ -130,6 +172,11 @@ def main():
     if t.check('server starts (shutdown-timeout = %d)' % LIMIT, srv.start):
         t.check('QUIT with a client that never closes: exit after '
                 'shutdown-timeout', quit_timeout, srv)
+
+    srv = t.server('nolimit', shutdown_timeout=0)
+    if t.check('server starts (shutdown-timeout = 0)', srv.start):
+        t.check('shutdown-timeout = 0: reload and QUIT leave a connected '
+                'client alone; exit once it closes', no_limit, srv)
     t.finish()
 
 

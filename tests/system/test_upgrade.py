@@ -35,9 +35,10 @@ BODY = b'upgrade me\n' * 100
 CLIENTS = 8
 
 
-def setup(t, name):
+def setup(t, name, http=None, **globals_):
     srv = http_server(t, name, [dict(name='www', workers=3, http=dict(
-        root=os.path.join(t.dir, name, 'root')))])
+        root=os.path.join(t.dir, name, 'root'), **(http or {})))],
+        **globals_)
     make_tree(os.path.join(srv.dir, 'root'), {'index.html': BODY})
     srv.bin = os.path.join(srv.dir, 'bin', 'preforkd')
     os.makedirs(os.path.dirname(srv.bin))
@@ -201,6 +202,34 @@ def by_ctl(srv):
         note = load.finish()
     srv.stop(signal.SIGQUIT)
     return note
+
+
+def no_shutdown_limit(srv):
+    """shutdown-timeout = 0: the old master finishes its connections
+    however long they last; -s upgrade says so and exits 0 once the new
+    master serves, instead of waiting for them or failing."""
+    old = start(srv)
+    with HttpClient(srv, 'www') as c:
+        r = c.request('/index.html')
+        expect(r is not None and r.status == 200, 'first request: %r' % r)
+        install(srv)
+        rc, out, err = upgrade_ctl(srv)
+        new = pidfile_pid(srv.pidfile)
+        srv.seen.add(new)
+        expect(rc == 0 and 'still finishes its connections' in out,
+               '-s upgrade exited %s: %r %r' % (rc, out.strip(),
+                                                err.strip()))
+        expect(new != old and alive(new) and alive(old),
+               'pidfile %s, old master %d %s' % (
+                   new, old, 'alive' if alive(old) else 'gone'))
+        r = c.request('/index.html')
+        expect(r is not None and r.status == 200 and r.body == BODY,
+               'the kept-alive connection after the upgrade: %r' % r)
+    expect(wait_until(lambda: not alive(old), T(10)),
+           'old master %d still runs after its last client left' % old)
+    srv.master = new
+    srv.stop(signal.SIGQUIT)
+    return out.strip().split('\n')[-1]
 
 
 def failing(srv, name, text, reason, mode=0o755):
@@ -393,6 +422,10 @@ def main():
             setup(t, 'dies'))
     t.check('a malformed hand-over in the environment: exit 1, naming it',
             bad_environment, setup(t, 'badenv'))
+    t.check('shutdown-timeout = 0: -s upgrade exits 0 once the new master '
+            'serves; the old one finishes its connection', no_shutdown_limit,
+            setup(t, 'nolimit', http=dict(keepalive_timeout=60),
+                  shutdown_timeout=0))
     t.check('10 upgrades in a row: same descriptors, same processes, no '
             'leftovers', repeated, setup(t, 'repeated'))
     t.finish()
