@@ -372,7 +372,13 @@ wake_master(void)
 static void
 wake_master_if_asleep(void)
 {
-	__atomic_store_n(&my_slot->state, SLOT_READING, __ATOMIC_SEQ_CST);
+	/*
+	 * Busy from now, with the activity of now: the master that wakes
+	 * would otherwise count this worker's idle time as busy time, and
+	 * kill it as stuck if it idled past timeout.
+	 */
+	set_state(SLOT_READING, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (scoreboard == NULL ||
 	    __atomic_load_n((uint32_t *)&scoreboard->master->watching,
 			    __ATOMIC_SEQ_CST) == 0)

@@ -8,13 +8,15 @@ shutdown-timeout kills nobody; and a generation that serves survives
 workers that fail their start (a docroot briefly missing).  TTIN is
 capped by the total of all pools."""
 import os
+import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, T, Test, conn_inode, expect, run,
+from harness import (BINARY, T, Test, conn_inode, expect, read_file, run,
                      socket_inodes, wait_until, write_file)
 from test_http_util import (HttpClient, expect_status, get, make_tree,
                             request_bytes)
@@ -142,6 +144,55 @@ def retiring_keepalive(t):
     return 'closed by the worker after %.1fs' % took
 
 
+def idle_then_busy(t):
+    """A worker idle for longer than timeout takes a connection: its idle
+    time is not busy time.  The worker that takes its server's last idle
+    place marks itself busy and wakes the master; strace holds it for
+    0.6 s right after that wake-up (the eventfd write, its only write()
+    without an access log), so the master looks at it then, every time.
+    It used to see it busy since it went idle, and kill it."""
+    expect(shutil.which('strace'), 'strace not found: install strace')
+    root = os.path.join(t.dir, 'idle-root')
+    make_tree(root, {'a.txt': 'alpha\n'})
+    srv = t.server('idle')
+    plain_conf(srv, 'server www {\n  listen = "127.0.0.1:0"\n'
+               '  workers = 1\n  timeout = 2\n'
+               '  http {\n    root = "%s"\n  }\n}\n' % root)
+    srv.start()
+    worker = srv.workers()[0]
+    out = os.path.join(srv.dir, 'strace.out')
+    err = open(os.path.join(srv.dir, 'strace.err'), 'w+')
+    tracer = subprocess.Popen(
+        ['strace', '-o', out, '-p', str(worker), '-e', 'trace=write',
+         '-e', 'inject=write:delay_exit=600000'],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        def attached():
+            err.seek(0)
+            return 'attached' in err.read() or tracer.poll() is not None
+        expect(wait_until(attached, T(10)) and tracer.poll() is None,
+               'strace did not attach to worker %d' % worker)
+        mark = srv.mark()
+        time.sleep(2.5)         # idle past timeout
+        r = get(srv, '/a.txt')
+        expect_status(r, 200, 'the first request after 2.5 s idle')
+    finally:
+        if tracer.poll() is None:
+            tracer.send_signal(signal.SIGINT)
+        tracer.wait(T(10))
+        err.close()
+    delayed = [l for l in (read_file(out) or '').splitlines()
+               if 'DELAYED' in l]
+    expect(delayed, 'strace delayed no write(): the wake-up was not held '
+           '(%s)' % (read_file(out) or '')[:300])
+    killed = srv.find(r'busy for \d+s without progress', mark)
+    expect(not killed, 'killed: %s' % [k.group(0) for k in killed])
+    expect(srv.workers() == [worker], 'worker %d replaced by %s'
+           % (worker, srv.workers()))
+    srv.stop()
+    return 'served; the master looked during the hold: %s' % delayed[0]
+
+
 def root_renamed(t):
     srv = t.server('deploy')
     root = os.path.join(srv.dir, 'root')
@@ -211,6 +262,8 @@ def main():
     t.check('shutdown-timeout < keepalive-timeout: a retiring idle '
             'keep-alive worker closes and exits, nobody is killed',
             retiring_keepalive, t)
+    t.check('a worker idle past timeout takes a connection: not killed as '
+            'busy', idle_then_busy, t)
     t.check('a docroot renamed away and back: workers come back without '
             'a reload', root_renamed, t)
     t.check('SIGTTIN past 2048 workers in all is refused and logged',
