@@ -2,12 +2,14 @@
 /* The pidfile, locked by the running master for its whole life. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pidfile.h"
@@ -40,7 +42,8 @@ pidfile_create(const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1) {
-		snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot create pidfile %s: %s", path,
+			 strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -72,12 +75,45 @@ pidfile_remove(const char *path, int fd)
 	close(fd);
 }
 
+/*
+ * 1 if process pid has the file st describes open, 0 if it has not (or
+ * does not exist), -1 if we may not look (another user's process).
+ */
+static int
+process_holds(pid_t pid, const struct stat *st)
+{
+	char dir[64], link[64 + sizeof(((struct dirent *)0)->d_name)];
+	struct dirent *e;
+	struct stat fst;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (!found && (e = readdir(d)) != NULL) {
+		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
+		/* stat() follows the link: the open file itself. */
+		found = e->d_name[0] != '.' && stat(link, &fst) == 0 &&
+			fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
 pid_t
 pidfile_running_pid(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
 	pid_t pid;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	if (fd == -1 && (errno == EACCES || errno == EPERM)) {
+		/* It may well run: the pidfile is only closed to us. */
+		snprintf(err, errlen, "cannot read pidfile %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
 	if (fd == -1) {
 		snprintf(err, errlen, "no preforkd is running: cannot open "
 			 "pidfile %s: %s", path, strerror(errno));
@@ -91,8 +127,14 @@ pidfile_running_pid(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	pid = read_pid(fd);
-	close(fd);
-	if (pid == -1)
+	if (pid == -1) {
 		snprintf(err, errlen, "pidfile %s holds no valid pid", path);
+	} else if (fstat(fd, &st) == 0 && process_holds(pid, &st) == 0) {
+		/* Written over: signalling that pid would hit a stranger. */
+		snprintf(err, errlen, "pidfile %s names process %d, not the "
+			 "master that holds it locked", path, (int)pid);
+		pid = -1;
+	}
+	close(fd);
 	return pid;
 }

@@ -1,15 +1,20 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Start-up errors, -t with good and bad configs, USR1 reopen, -s errors."""
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, echo_once, expect, fd_targets,
-                     line_of, run, wait_until, write_file)
+                     line_of, run, skipped, wait_until, write_file)
 
 GOOD = '''pidfile = "preforkd.pid"
 error-log = "error.log"
@@ -160,6 +165,73 @@ def ctl_no_pidfile(srv):
     return err.strip()
 
 
+def start_no_pidfile_dir(srv):
+    path = os.path.join(srv.dir, 'missing', 'p.pid')
+    srv.write_conf(pidfile=path)
+    rc, out, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(20),
+                       cwd=srv.dir)
+    want = 'cannot create pidfile %s: No such file or directory' % path
+    expect(rc == 1 and want in err, 'start exited %s: %r; wanted %r'
+           % (rc, err.strip(), want))
+    return want
+
+
+def ctl_pidfile_written_over(srv):
+    """The master holds the pidfile locked, but someone wrote another pid
+    into it: -s must not signal that process."""
+    srv.start()
+    stranger = subprocess.Popen(['sleep', '60'])
+    try:
+        write_file(srv.pidfile, '%d\n' % stranger.pid)
+        rc, out, err = srv.ctl('stop')
+        want = ('pidfile %s names process %d, not the master that holds it '
+                'locked' % (srv.pidfile, stranger.pid))
+        expect(rc == 1 and want in err, '-s stop exited %s: %r; wanted %r'
+               % (rc, err.strip(), want))
+        time.sleep(0.2)
+        expect(stranger.poll() is None, 'the process named in the pidfile '
+               'was signalled (%s)' % stranger.returncode)
+        expect(srv.running(), 'the master stopped')
+        write_file(srv.pidfile, '%d\n' % srv.master)
+        rc, out, err = srv.ctl('reopen')
+        expect(rc == 0, '-s reopen with the pidfile right again: %s %r'
+               % (rc, err.strip()))
+    finally:
+        stranger.kill()
+        stranger.wait()
+    srv.stop()
+    return want
+
+
+def ctl_pidfile_unreadable(t, srv):
+    """A caller who may not read the pidfile is told so, not that no
+    master runs."""
+    if os.geteuid() != 0:
+        return skipped('not root: cannot run -s as another user')
+    srv.start()
+    # A copy nobody may run, outside the test's private directory (which
+    # is what nobody may not enter, so the pidfile in it is closed to him).
+    bindir = tempfile.mkdtemp(prefix='preforkd-bin.')
+    try:
+        os.chmod(bindir, 0o755)
+        binary = os.path.join(bindir, 'preforkd')
+        shutil.copy2(BINARY, binary)
+        nobody = pwd.getpwnam('nobody')
+        rc, out, err = run(['setpriv', '--reuid=%d' % nobody.pw_uid,
+                            '--regid=%d' % nobody.pw_gid, '--clear-groups',
+                            binary, '-s', 'stop', '-f', '/dev/null', '-p',
+                            srv.pidfile], timeout=T(20))
+    finally:
+        shutil.rmtree(bindir)
+    want = 'cannot read pidfile %s: Permission denied' % srv.pidfile
+    expect(rc == 1 and want in err and 'no preforkd is running' not in err,
+           '-s stop as nobody exited %s: %r; wanted %r'
+           % (rc, err.strip(), want))
+    expect(srv.running(), 'the master stopped')
+    srv.stop()
+    return want
+
+
 def ctl_bad_signal(srv):
     rc, out, err = srv.ctl('frobnicate')
     expect(rc != 0, '-s frobnicate exited 0')
@@ -185,6 +257,12 @@ def main():
                 reopen, srv)
     t.check('-s with a missing pidfile: exit 1', ctl_no_pidfile,
             t.server('nopid'))
+    t.check('start with a missing pidfile directory: names the pidfile',
+            start_no_pidfile_dir, t.server('nopiddir'))
+    t.check('-s with a pidfile written over: the process it names is left '
+            'alone', ctl_pidfile_written_over, t.server('overwritten'))
+    t.check('-s with a pidfile the caller may not read: says so',
+            ctl_pidfile_unreadable, t, t.server('unreadable'))
     t.check('-s with an unknown signal name fails', ctl_bad_signal,
             t.server('badsig'))
     t.finish()
