@@ -37,7 +37,8 @@ static int
 open_checked(const struct http_conf *hc, const char *rel, int flags)
 {
 	char link[32], real[PATH_MAX];
-	int fd = openat(hc->root_dir->fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+	int fd = openat(hc->root_dir->fd, rel,
+			flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY));
 	ssize_t n;
 
 	if (fd == -1)
@@ -62,8 +63,10 @@ static int
 open_beneath(const struct http_conf *hc, const char *rel, int flags)
 {
 	static bool no_openat2;
+	/* openat2() refuses O_PATH with flags that only apply to opening. */
+	int extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+		.flags = (uint64_t)(flags | extra),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
@@ -71,8 +74,7 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 	if (*rel == '\0')
 		rel = ".";
 	if (hc->follow_symlinks)
-		return openat(hc->root_dir->fd, rel,
-			      flags | O_CLOEXEC | O_NOCTTY);
+		return openat(hc->root_dir->fd, rel, flags | extra);
 	if (no_openat2)
 		return open_checked(hc, rel, flags);
 	do
@@ -85,6 +87,21 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 			   "opened file leads instead");
 		return open_checked(hc, rel, flags);
 	}
+	return fd;
+}
+
+/*
+ * A directory the workers may search but not read (mode 0711) has no
+ * listing, but its index is served, as by nginx and Apache: opened for
+ * the path only.  Still -1 with EACCES for anything else.
+ */
+static int
+open_search_only_dir(const struct http_conf *hc, const char *rel)
+{
+	int fd = open_beneath(hc, rel, O_PATH | O_DIRECTORY);
+
+	if (fd == -1)
+		errno = EACCES;
 	return fd;
 }
 
@@ -505,6 +522,8 @@ http_serve_path(struct http_exchange *ex)
 	if (serve_cached(ex, now))
 		return;
 	f.f.fd = open_beneath(ex->hc, rel, O_RDONLY | O_NONBLOCK);
+	if (f.f.fd == -1 && errno == EACCES)
+		f.f.fd = open_search_only_dir(ex->hc, rel);
 	if (f.f.fd == -1) {
 		http_send_open_error(ex, errno);
 		return;

@@ -572,9 +572,18 @@ def unreadable(t, root):
         srv = http_server(t, 'nobody', [dict(name='www',
                                              http=dict(root=root))],
                           user='nobody' if is_root else None)
-        make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n'})
+        make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n',
+                         'index.html': 'root index\n',
+                         'xonly/index.html': 'x index\n',
+                         'xonly-bare/a.txt': 'a\n'})
         os.chmod(os.path.join(root, 'locked.txt'), 0)
-        os.chmod(os.path.join(root, 'ok.txt'), 0o644)
+        for name in ('ok.txt', 'index.html', 'xonly/index.html',
+                     'xonly-bare/a.txt'):
+            os.chmod(os.path.join(root, name), 0o644)
+        # Search but not read: an index is served, there is no listing.
+        for name in ('xonly', 'xonly-bare'):
+            os.chmod(os.path.join(root, name), 0o711)
+        os.chmod(root, 0o711)
         srv.start()
         r = get(srv, '/ok.txt')
         expect(r.status == 200 and r.body == b'readable\n',
@@ -582,6 +591,18 @@ def unreadable(t, root):
         r = get(srv, '/locked.txt')
         expect_status(r, 403, 'a file with mode 000')
         expect(b'locked' not in r.body, 'the unreadable file was sent')
+        for target, body in (('/', b'root index\n'),
+                             ('/xonly/', b'x index\n')):
+            r = get(srv, target)
+            expect(r.status == 200 and r.body == body, '%s of a 0711 '
+                   'directory with an index: %r' % (target, r))
+        r = get(srv, '/xonly')
+        expect(r.status == 301 and r.header('location') in
+               ('/xonly/', 'xonly/'), '/xonly: %r' % r)
+        expect_status(get(srv, '/xonly-bare/'), 403,
+                      'a 0711 directory without an index')
+        expect_status(get(srv, '/xonly-bare/a.txt'), 200,
+                      'a file in a 0711 directory')
         srv.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -663,7 +684,8 @@ def main():
         expect(srv.workers() == workers, 'workers changed: %s -> %s'
                % (workers, srv.workers()))
     t.check('the same workers serve on, none died', same_workers)
-    t.check('unreadable file: 403', unreadable, t, srv.dir)
+    t.check('unreadable file: 403; a directory the workers may search but '
+            'not read: its index, no listing', unreadable, t, srv.dir)
     t.check('a root the workers may not search fails the start, saying why',
             unsearchable_root, t)
     t.finish()
