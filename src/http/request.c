@@ -296,8 +296,9 @@ parse_request_line(struct http_str line, struct http_request *req)
 	req->target = slice(sp1 + 1, (size_t)(sp2 - sp1 - 1));
 	if (!is_token(req->method_name) || req->target.len == 0)
 		return 400;
+	/* A fragment is the client's own: never in a request (3.2). */
 	for (i = 0; i < req->target.len; i++)
-		if (is_ctl(req->target.p[i]))
+		if (is_ctl(req->target.p[i]) || req->target.p[i] == '#')
 			return 400;
 	if ((rc = parse_version(slice(sp2 + 1, (size_t)(end - sp2 - 1)),
 				req)) != 0)
@@ -377,7 +378,8 @@ read_content_length(struct http_request *req, struct http_str value)
  * *last_chunked tells whether the last coding so far is chunked.
  */
 static int
-read_transfer_encoding(struct http_str value, bool *last_chunked)
+read_transfer_encoding(struct http_str value, bool *last_chunked,
+		       bool *unknown)
 {
 	struct http_str elem;
 
@@ -387,6 +389,7 @@ read_transfer_encoding(struct http_str value, bool *last_chunked)
 		if (*last_chunked)
 			return 400;
 		*last_chunked = http_str_eq(elem, "chunked");
+		*unknown |= !*last_chunked;
 	}
 	return 0;
 }
@@ -461,7 +464,7 @@ interpret_headers(struct http_request *req)
 	const struct http_header *h;
 	const struct http_str *host = NULL;
 	bool te = false, chunked = false, conn_close = false, conn_keep = false;
-	bool bad_host = false;
+	bool bad_host = false, unknown_coding = false;
 	uint64_t seen = 0;
 	int rc = 0;
 
@@ -477,7 +480,8 @@ interpret_headers(struct http_request *req)
 			rc = read_content_length(req, h->value);
 		} else if (NAME_IS(h->name, "Transfer-Encoding")) {
 			te = true;
-			rc = read_transfer_encoding(h->value, &chunked);
+			rc = read_transfer_encoding(h->value, &chunked,
+						    &unknown_coding);
 		} else if (NAME_IS(h->name, "Connection")) {
 			read_connection(h->value, &conn_close, &conn_keep);
 		} else if (h->value.len > 0 &&
@@ -495,6 +499,9 @@ interpret_headers(struct http_request *req)
 	/* RFC 9112 sections 6.1 and 6.3: no other framing is safe. */
 	if (te && (req->has_content_length || req->minor == 0 || !chunked))
 		return 400;
+	/* Framed, but by codings we cannot undo: section 6.1 says 501. */
+	if (unknown_coding)
+		return 501;
 	req->chunked = chunked;
 	req->keep_alive = !conn_close && (req->minor >= 1 || conn_keep);
 	return 0;
@@ -530,7 +537,15 @@ request_line_pending(const char *buf, size_t pos, size_t lim, size_t len,
 	for (size_t i = pos; i < lim && buf[i] != ' ' && buf[i] != '\r'; i++)
 		if (!http_is_tchar((unsigned char)buf[i]))
 			return fail(400, status);
-	return need_more(len, max_head, 414, status);
+	/* A bare CR (RFC 9112 section 2.2): no LF will end this line. */
+	for (size_t i = pos; i + 1 < lim; i++)
+		if (buf[i] == '\r' && buf[i + 1] != '\n')
+			return fail(400, status);
+	/*
+	 * Too long: 414, unless it was mostly empty lines that filled the
+	 * head, which is no long target but a malformed stream.
+	 */
+	return need_more(len, max_head, pos > lim - pos ? 400 : 414, status);
 }
 
 enum http_parse_result

@@ -69,21 +69,22 @@ struct http_request {
 enum http_parse_result {
 	HTTP_PARSE_OK,
 	HTTP_PARSE_INCOMPLETE,		/* need more bytes (and len < max_head) */
-	HTTP_PARSE_ERROR,		/* *status says which: 400, 414, 431, 505 */
+	HTTP_PARSE_ERROR,	/* *status says which: 400, 414, 431, 501, 505 */
 };
 
 /*
  * Parses the request head at buf[0..len).  max_head bounds the head
  * (request line and headers) counted from buf[0]: a request line not ended
- * within the first max_head bytes is 414, a head not ended within them
- * 431, even when all of it is in buf; while len < max_head such a head is
- * INCOMPLETE instead.  Leading empty lines are skipped and counted in
- * head_len; bytes after head_len (a body, the next pipelined request) are
- * not looked at.  Lines may end in CRLF or a bare LF.
+ * within the first max_head bytes is 414 (400 if empty lines filled most
+ * of them), a head not ended within them 431, even when all of it is in
+ * buf; while len < max_head such a head is INCOMPLETE instead.  Leading
+ * empty lines are skipped and counted in head_len; bytes after head_len (a
+ * body, the next pipelined request) are not looked at.  Lines may end in
+ * CRLF or a bare LF; a bare CR anywhere is 400.
  *
- * On HTTP_PARSE_ERROR, *status is the response code (400, 414, 431, 505),
- * req is only partly filled, and the caller closes the connection after
- * answering: the stream's framing can no longer be trusted.  *status is
+ * On HTTP_PARSE_ERROR, *status is the response code (400, 414, 431, 505,
+ * or 501 for a transfer coding other than chunked), req is only partly
+ * filled, and the caller closes the connection after answering: the stream's framing can no longer be trusted.  *status is
  * left alone otherwise.  A well-formed but unknown method is not an error
  * here (HTTP_METHOD_UNKNOWN: the caller answers 501); neither is CONNECT.
  * On HTTP_PARSE_INCOMPLETE, call again with more bytes (from buf[0]).

@@ -315,6 +315,13 @@ MALFORMED = [
     (b'GET / HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n',
      'empty header name'),
     (b'GET /a\x00b HTTP/1.1\r\nHost: x\r\n\r\n', 'NUL in the target'),
+    # RFC 9112 2.2: a bare CR is invalid; no LF is coming to end the line.
+    (b'GET /a.txt HTTP/1.1\rHost: x\r\r', 'a request line ended by a bare CR'),
+    # 3.2: a fragment is never part of a request-target.
+    (b'GET /a.txt#frag HTTP/1.1\r\nHost: x\r\n\r\n', 'a fragment'),
+    # Empty lines that fill the head are no long target (414).
+    (b'\r\n' * 4090 + b'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n',
+     '4090 empty lines before the request line'),
 ]
 
 
@@ -369,6 +376,9 @@ def framing_400(srv):
          b'\r\n0\r\n\r\n', (400, 501), 'unknown transfer coding'),
         (b'POST /a.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n'
          b'0\r\n\r\n', (400,), 'Transfer-Encoding in HTTP/1.0'),
+        # RFC 9112 6.1: framed, but by a coding the server cannot undo.
+        (b'GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, '
+         b'chunked\r\n\r\n0\r\n\r\n', (501,), 'gzip before chunked'),
         (b'GET /a.txt HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n', (400,),
          'bare CR in a header'),
         (b'GET /a.txt HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n', (400,),
