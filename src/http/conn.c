@@ -295,6 +295,7 @@ static void
 dispatch(struct http_exchange *ex, const struct http_request *req)
 {
 	static char path[PATH_MAX];
+	long n;
 
 	if (req->method == HTTP_METHOD_UNKNOWN) {
 		http_send_error(ex, 501, NULL);
@@ -304,10 +305,12 @@ dispatch(struct http_exchange *ex, const struct http_request *req)
 		http_send_error(ex, 405, "Allow: GET, HEAD\r\n");
 		return;
 	}
-	if (req->path.len == 0 || req->path.p[0] != '/' ||
+	n = req->path.len == 0 || req->path.p[0] != '/' ? -1 :
 	    http_path_normalize(req->path.p, req->path.len, path,
-				sizeof(path)) < 0) {
-		http_send_error(ex, 400, NULL);
+				sizeof(path));
+	if (n < 0) {
+		/* Longer than any path the file system takes: 414. */
+		http_send_error(ex, n == HTTP_PATH_TOO_LONG ? 414 : 400, NULL);
 		return;
 	}
 	ex->path = path;

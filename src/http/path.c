@@ -100,7 +100,7 @@ http_path_normalize(const char *raw, size_t len, char *out, size_t outlen)
 				o--;
 		} else if (seglen > 0) {
 			if (overflow || (slash && o >= outlen - 1))
-				return -1;
+				return HTTP_PATH_TOO_LONG;
 			if (slash)
 				out[o++] = '/';
 		}

@@ -13,12 +13,13 @@
  * in "/." or "/.." ends in '/'.  Decoding comes first: "%2e%2e" is "..",
  * "%2F" is '/', '+' stays '+', a backslash is an ordinary byte.  The
  * result starts with '/' and never contains a "." or ".." segment, "//" or
- * a NUL.  Returns the length of out, or -1 for a path to refuse with 400:
+ * a NUL.  Returns the length of out; -1 for a path to refuse with 400:
  * an invalid escape (not two hex digits), an encoded or raw NUL, a ".."
- * that would climb above the root, or a result longer than outlen - 1
- * (checked as the path is read, so a long name later removed by ".."
- * counts too).
+ * that would climb above the root; or HTTP_PATH_TOO_LONG (414) for a
+ * result longer than outlen - 1 (checked as the path is read, so a long
+ * name later removed by ".." counts too).
  */
+#define HTTP_PATH_TOO_LONG	(-2)
 long http_path_normalize(const char *raw, size_t len, char *out,
 			 size_t outlen);
 

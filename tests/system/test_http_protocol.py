@@ -473,6 +473,16 @@ def request_line_414(srv):
                 'request line of %d bytes' % (len(target) + 14))
 
 
+def long_path_414(srv):
+    """A request line that fits max-header-size (8192 on kr) but whose
+    path is longer than any the file system takes: 414, not 400."""
+    for target in (b'/' + b'a' * 4200, b'/a' * 2100 + b'/'):
+        error_reply(srv, b'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' % target,
+                    414, 'a path of %d bytes' % len(target), name='kr')
+    r = get(srv, '/' + 'a' * 4000, name='kr')
+    expect_status(r, 404, 'a path of 4001 bytes')
+
+
 def header_block_431(srv):
     headers = b''.join(b'X-Filler-%02d: %s\r\n' % (i, b'v' * 60)
                        for i in range(40))
@@ -638,6 +648,8 @@ def main():
     t.check('chunked body skipped: 405, connection usable',
             chunked_body_skipped, srv)
     t.check('request line over max-header-size: 414', request_line_414, srv)
+    t.check('a path longer than the file system takes: 414', long_path_414,
+            srv)
     t.check('header block over max-header-size: 431', header_block_431, srv)
     t.check('a head of exactly max-header-size is served, one byte more 431',
             head_size_boundary, srv)
