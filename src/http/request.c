@@ -208,22 +208,72 @@ parse_version(struct http_str v, struct http_request *req)
 	return 0;
 }
 
+/* unreserved / sub-delims (RFC 3986 section 2): what a host name holds. */
+static bool
+host_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z') ||
+	       (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL);
+}
+
+static bool
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
+	       (c >= 'a' && c <= 'f');
+}
+
 /*
- * The authority of absolute-form or the Host field: no userinfo, nothing
- * that would let a host name climb out of a directory (as nginx refuses).
+ * Host chars of h from *i up to stop (or the end), "%XX" and,
+ * if colons, ':' (an IP literal) included.  Returns the count, or -1 at a
+ * byte that may not be there.
+ */
+static long
+host_part(struct http_str h, size_t *i, char stop, bool colons)
+{
+	size_t start = *i;
+
+	while (*i < h.len && h.p[*i] != stop) {
+		unsigned char c = (unsigned char)h.p[*i];
+
+		if (c == '%' && *i + 2 < h.len && is_hex(h.p[*i + 1]) &&
+		    is_hex(h.p[*i + 2]))
+			*i += 3;
+		else if (host_char(c) || (colons && c == ':'))
+			(*i)++;
+		else
+			return -1;
+	}
+	return (long)(*i - start);
+}
+
+/*
+ * The authority of absolute-form or the Host field (RFC 9112 section 3.2,
+ * RFC 3986 section 3.2.2): uri-host [":" port], the host a name, an IPv4
+ * address or a bracketed IP literal, not empty; no userinfo, no '/'.
  */
 static bool
 valid_host(struct http_str h)
 {
-	size_t i;
-	unsigned char c;
+	size_t i = 0;
 
-	for (i = 0; i < h.len; i++) {
-		c = h.p[i];
-		if (is_ctl(c) || c == ' ' || c == '/' || c == '\\' || c == '@')
+	if (h.len > 0 && h.p[0] == '[') {
+		i = 1;
+		if (host_part(h, &i, ']', true) <= 0 || i == h.len)
 			return false;
+		i++;
+	} else if (host_part(h, &i, ':', false) <= 0) {
+		return false;
 	}
-	return h.len > 0;
+	if (i == h.len)
+		return true;
+	if (h.p[i++] != ':')
+		return false;
+	for (; i < h.len; i++)
+		if (h.p[i] < '0' || h.p[i] > '9')
+			return false;
+	return true;
 }
 
 /* path?query; an empty path (absolute-form only) is read as "/". */

@@ -337,6 +337,16 @@ def host_rules(srv):
     # RFC 9112 3.2: "MUST respond with 400 to ... more than one Host".
     error_reply(srv, b'GET /a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
                 400, 'two Host headers', closes=False)
+    # 3.2: "MUST respond with 400 to ... an invalid field value".
+    for host in (b'a:80:80', b'a:b', b':80', b'[::1', b'[::1]x', b'a%zz'):
+        error_reply(srv, b'GET /a.txt HTTP/1.1\r\nHost: %s\r\n\r\n' % host,
+                    400, 'Host: %s' % host.decode(), closes=False)
+    for host in (b'[::1]:8080', b'127.0.0.1', b'a:'):
+        rs, _ = exchange(srv, b'GET /a.txt HTTP/1.1\r\nHost: %s\r\n'
+                         b'Connection: close\r\n\r\n' % host)
+        expect(len(rs) == 1, 'Host: %s: %d responses' % (host.decode(),
+                                                          len(rs)))
+        expect_status(rs[0], 200, 'Host: %s' % host.decode())
 
 
 def cl_te_400(srv):
@@ -635,7 +645,8 @@ def main():
     t.check('unknown method: 501', unknown_method_501, srv)
     t.check('HTTP/2.0, HTTP/3.0: 505', version_505, srv)
     t.check('malformed requests: 400 and close', malformed_400, srv)
-    t.check('HTTP/1.1 without Host, or with two: 400', host_rules, srv)
+    t.check('HTTP/1.1 without Host, with two, or an invalid one: 400',
+            host_rules, srv)
     t.check('Content-Length with Transfer-Encoding: 400 and close', cl_te_400,
             srv)
     t.check('invalid Content-Length: 400 and close', invalid_cl_400, srv)
