@@ -55,9 +55,10 @@ struct handler {
 	void (*serve)(struct handler_conn *conn);
 	/*
 	 * On SIGUSR1, in the master (uid/gid as for prepare) and in each
-	 * worker ((uid_t)-1): reopen the handler's own log files.
+	 * worker ((uid_t)-1): reopen the handler's own log files.  -1 (said
+	 * in the log) if one stays on its old file.
 	 */
-	void (*reopen)(void *hconf, uid_t uid, gid_t gid);
+	int (*reopen)(void *hconf, uid_t uid, gid_t gid);
 };
 
 /* Every handler, NULL-terminated. */

@@ -812,36 +812,50 @@ confirm_check(int64_t now)
 
 /* ---- the other signals ---- */
 
-/* Workers forked later inherit the master's log files: keep them fresh. */
-static void
+/*
+ * Workers forked later inherit the master's log files: keep them fresh.
+ * Returns how many could not be reopened.
+ */
+static int
 handlers_reopen(struct generation *g)
 {
 	const struct conf *conf = g->conf;
 	bool give = geteuid() == 0 && conf->user != NULL;
+	int failed = 0;
 
 	for (size_t i = 0; i < conf->nservers; i++) {
 		const struct server_conf *s = &conf->servers[i];
 
-		if (s->handler->reopen != NULL)
-			s->handler->reopen(s->hconf, give ? conf->uid : (uid_t)-1,
-					   give ? conf->gid : (gid_t)-1);
+		if (s->handler->reopen != NULL &&
+		    s->handler->reopen(s->hconf, give ? conf->uid : (uid_t)-1,
+				       give ? conf->gid : (gid_t)-1) == -1)
+			failed++;
 	}
+	return failed;
 }
 
 static void
 master_reopen(void)
 {
-	if (log_reopen() == -1)
+	int failed = 0;
+
+	if (log_reopen() == -1) {
 		log_errno(LOG_LEVEL_ERROR, "reopening the error log");
-	else if (geteuid() == 0 && m.current->conf->user != NULL)
+		failed++;
+	} else if (geteuid() == 0 && m.current->conf->user != NULL) {
 		log_chown(m.current->conf->uid, m.current->conf->gid);
-	handlers_reopen(m.current);
+	}
+	failed += handlers_reopen(m.current);
 	if (m.pending != NULL)
-		handlers_reopen(m.pending);
+		failed += handlers_reopen(m.pending);
 	for (size_t i = 0; i < m.nworkers; i++)
 		if (!m.workers[i].killed)
 			worker_signal(&m.workers[i], SIGUSR1);
-	log_notice("reopened log files");
+	if (failed > 0)
+		log_warning("reopening log files: %d could not be reopened and "
+			    "stay on their old file (see above)", failed);
+	else
+		log_notice("reopened log files");
 }
 
 static void

@@ -290,28 +290,31 @@ http_worker_init(void *p)
 	return 0;
 }
 
-static void
+static int
 http_reopen(void *p, uid_t uid, gid_t gid)
 {
 	struct http_conf *hc = p;
-	int fd;
+	int fd, rc = 0;
 
 	if (hc->access_log == NULL)
-		return;
+		return 0;
 	if ((fd = open_access_log(hc->access_log)) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
-		return;
+		return -1;
 	}
 	/* Created by us as root: the workers must be able to reopen it. */
 	if (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
 	if (hc->access_fd == -1) {
 		hc->access_fd = fd;
-		return;
+		return 0;
 	}
-	if (dup2(fd, hc->access_fd) == -1)
+	if (dup2(fd, hc->access_fd) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
+		rc = -1;
+	}
 	close(fd);
+	return rc;
 }
 
 const struct handler http_handler = {

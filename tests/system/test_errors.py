@@ -155,6 +155,29 @@ def reopen(srv):
     echo_once(srv.addr(), b'x')
 
 
+def reopen_failed(t):
+    """USR1 while the log directory is gone: the old files stay in use,
+    and the log says so instead of "reopened log files"."""
+    logs = os.path.join(t.dir, 'reopen-logs')
+    os.makedirs(logs)
+    srv = t.server('reopen-fail', servers=[dict(workers=1)],
+                   error_log=os.path.join(logs, 'error.log'))
+    srv.log = os.path.join(logs, 'error.log')
+    srv.start()
+    moved = logs + '.away'
+    os.rename(logs, moved)
+    srv.log = os.path.join(moved, 'error.log')
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR1)
+    line = srv.wait_log(r'reopening log files: 1 could not be reopened '
+                        r'and stay on their old file', mark)
+    expect(not srv.find(r'reopened log files', mark),
+           '"reopened log files" logged though the error log was not')
+    echo_once(srv.addr(), b'x')
+    srv.stop()
+    return line.group(0)
+
+
 def ctl_no_pidfile(srv):
     srv.write_conf(pidfile=os.path.join(srv.dir, 'missing', 'p.pid'))
     rc, out, err = srv.ctl('stop')
@@ -255,6 +278,8 @@ def main():
     if t.check('server starts', srv.start):
         t.check('USR1 reopens the error log in master and workers',
                 reopen, srv)
+    t.check('USR1 with the log directory gone: says the old files stay',
+            reopen_failed, t)
     t.check('-s with a missing pidfile: exit 1', ctl_no_pidfile,
             t.server('nopid'))
     t.check('start with a missing pidfile directory: names the pidfile',
