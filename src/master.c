@@ -725,6 +725,10 @@ log_settings_apply(const struct conf *conf)
 	}
 	if (geteuid() == 0 && conf->user != NULL)
 		log_chown(conf->uid, conf->gid);
+	/* A daemon's stderr is /dev/null from the moment it is ready. */
+	if (!m.foreground && strcmp(target, "stderr") == 0)
+		log_warning("error-log = \"stderr\" without -n: what is logged "
+			    "after start-up is lost; use a file or syslog");
 	return 0;
 }
 

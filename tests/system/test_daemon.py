@@ -9,7 +9,8 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Failure, Test, alive, connect, echo_once,
-                     expect, fd_targets, proc_stat, read_file, wait_until, write_file)
+                     expect, fd_targets, proc_stat, read_file, run,
+                     wait_until, write_file)
 
 
 def daemon_start(srv):
@@ -140,6 +141,27 @@ def no_inherited_fds(srv):
     srv.stop()
 
 
+def stderr_log_warned(srv):
+    """error-log = "stderr" in a daemon logs into /dev/null once it is
+    ready: the start says so, on the terminal that started it."""
+    srv.write_conf(error_log='stderr')
+    rc, out, err = run([BINARY, '-f', srv.conf], timeout=T(30),
+                       cwd=srv.dir)
+    pid = read_file(srv.pidfile)
+    if pid and pid.strip().isdigit():
+        srv.master = int(pid)
+        srv.seen.add(srv.master)
+    expect(rc == 0, 'daemon start exited %s: %r' % (rc, err.strip()))
+    want = 'error-log = "stderr" without -n: what is logged after ' \
+           'start-up is lost'
+    expect(want in err, 'no warning on stderr: %r' % err.strip())
+    rc, out, err2 = srv.ctl('stop')
+    expect(rc == 0, '-s stop exited %s: %r' % (rc, err2.strip()))
+    expect(wait_until(lambda: not alive(srv.master), T(10)),
+           'master %d still runs' % srv.master)
+    return want
+
+
 def main():
     t = Test('test_daemon')
     srv = t.server('d1', servers=[dict(workers=3)])
@@ -160,6 +182,8 @@ def main():
     srv = t.server('d2')
     if t.check('daemon start (second server)', daemon_start, srv):
         t.check('-s quit stops it: exit 0, pidfile gone', quit_, srv)
+    t.check('error-log = "stderr" in a daemon: the start warns',
+            stderr_log_warned, t.server('d4'))
     t.check('descriptors left open by the invoker are closed',
             no_inherited_fds, t.server('d3'))
     t.finish()
