@@ -582,11 +582,16 @@ static void
 status_line(char *buf, size_t len)
 {
 	unsigned long long requests = 0;
+	size_t serving = 0;
 
-	for (size_t i = 0; i < m.nworkers; i++)
+	/* Right after a reload, old workers finishing are not its size. */
+	for (size_t i = 0; i < m.nworkers; i++) {
 		requests += m.workers[i].slot->requests;
+		serving += m.workers[i].gen == m.current &&
+			   !m.workers[i].retiring && !m.workers[i].killed;
+	}
 	snprintf(buf, len, "generation %u serving: %zu workers, %llu requests "
-		 "by live workers", m.current->id, m.nworkers, requests);
+		 "by live workers", m.current->id, serving, requests);
 }
 
 static void

@@ -46,7 +46,9 @@ def lifecycle(srv, manager):
     expect(before <= usec <= after, 'MONOTONIC_USEC=%d not within the '
            'reload (%d..%d)' % (usec, before, after))
     i = manager.wait('READY', '1', after=r + 1)
-    expect('generation 2' in manager.messages[i].get('STATUS', ''),
+    # Its own workers, not the old ones still finishing.
+    expect('generation 2 serving: 2 workers' in
+           manager.messages[i].get('STATUS', ''),
            'READY=1 after the reload: %s' % manager.messages[i])
 
     # A failed reload (a port taken by another server): READY=1 with why.
