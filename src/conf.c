@@ -327,6 +327,30 @@ conf_path_resolve(const char *conf_path, const char *path)
 	return out;
 }
 
+void
+conf_check_log_dir(cfg_t *section, const char *option, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *dir;
+
+	if (slash == NULL)
+		return;		/* beside a config named without a directory */
+	if ((dir = strndup(path, slash == path ? 1 : (size_t)(slash - path))) ==
+	    NULL)
+		return;
+	if (stat(dir, &st) == -1) {
+		/* EACCES and the like: for the open to say, as root. */
+		if (errno == ENOENT || errno == ENOTDIR)
+			conf_error(section, option, "%s: directory %s does not "
+				   "exist", option, dir);
+	} else if (!S_ISDIR(st.st_mode)) {
+		conf_error(section, option, "%s: %s is not a directory", option,
+			   dir);
+	}
+	free(dir);
+}
+
 static char *
 resolve_log_target(const char *conf_path, const char *target)
 {
@@ -679,6 +703,9 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 			   "or a file, not empty");
 	conf->pidfile = conf_path_resolve(path, pidfile);
 	conf->error_log = resolve_log_target(path, error_log);
+	if (conf->error_log != NULL && strcmp(conf->error_log, "syslog") != 0 &&
+	    strcmp(conf->error_log, "stderr") != 0)
+		conf_check_log_dir(cfg, "error-log", conf->error_log);
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
 	conf->drain_delay = (int)cfg_getint(cfg, "drain-delay");
 	if ((conf->log_level = log_level_parse(level)) == -1) {

@@ -50,6 +50,12 @@ BAD = [
     ('unparsable listen address', GOOD.replace('127.0.0.1:0', 'not an addr'),
      'not an addr'),
     ('unknown handler', GOOD.replace('"echo"', '"gopher"'), 'gopher'),
+    # A log file is created, its directory is not: said now, not at start.
+    ('error-log in a missing directory',
+     GOOD.replace('"error.log"', '"no-such-dir/error.log"'), 'error-log'),
+    ('access-log in a missing directory',
+     HTTP.replace('root = "."', 'root = "."\n'
+                  '    access-log = "no-such-dir/access.log"'), 'access-log'),
     ('duplicate listen address across servers',
      GOOD.replace('127.0.0.1:0', '127.0.0.1:7007') +
      'server echo2 {\n  listen = "127.0.0.1:7007"\n'

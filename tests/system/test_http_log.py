@@ -15,7 +15,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, expect, fd_targets, wait_until
+from harness import BINARY, T, Test, expect, fd_targets, run, wait_until
 from test_http_util import (HttpClient, exchange, expect_status, get,
                             http_server, make_tree, no_worker_trouble,
                             request_bytes, rewrite_conf)
@@ -353,23 +353,36 @@ def off_writes_nothing(t):
 
 def unopenable_on_reload(t):
     """A reload whose access log cannot be opened fails, and -s reload
-    says why, not only where to look; the old generation serves."""
+    says why, not only where to look; the old generation serves.  A
+    missing directory is a configuration error, with FILE:LINE, for -t
+    too."""
     servers = [dict(name='www', http=dict(root='root',
                                           access_log='access.log'))]
     srv = http_server(t, 'unopenable', servers)
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    os.makedirs(os.path.join(srv.dir, 'a-directory'))
     srv.start()
-    servers[0]['http']['access_log'] = 'missing/dir/access.log'
+    servers[0]['http']['access_log'] = 'a-directory'
     rewrite_conf(srv, servers)
     rc, _, err = srv.ctl('reload', timeout=T(40))
-    want = ('server www: handler http could not set up: open(%s): No such '
-            'file or directory' % os.path.join(srv.dir, 'missing', 'dir',
-                                               'access.log'))
+    want = ('server www: handler http could not set up: open(%s): Is a '
+            'directory' % os.path.join(srv.dir, 'a-directory'))
     expect(rc == 1 and want in err, '-s reload: exit %d, %r; wanted %r'
            % (rc, err.strip(), want))
     expect_status(get(srv, '/a.txt', name='www'), 200, 'the old generation')
+    servers[0]['http']['access_log'] = 'missing/dir/access.log'
+    rewrite_conf(srv, servers)
+    line = [i + 1 for i, l in enumerate(open(srv.conf))
+            if 'access-log' in l][0]
+    want2 = ('%s:%d: access-log: directory %s does not exist'
+             % (srv.conf, line, os.path.join(srv.dir, 'missing', 'dir')))
+    for argv in (['-t', '-f', srv.conf], ['-s', 'reload', '-f', srv.conf]):
+        rc, _, err2 = run([BINARY] + argv, timeout=T(40))
+        expect(rc == 1 and want2 in err2, '%s: exit %d, %r; wanted %r'
+               % (' '.join(argv[:2]), rc, err2.strip(), want2))
+    expect_status(get(srv, '/a.txt', name='www'), 200, 'the old generation')
     srv.stop()
-    return err.strip().split('\n')[-1]
+    return '%s | %s' % (err.strip().split('\n')[-1], want2)
 
 
 def file_size_limit(t):
