@@ -313,6 +313,16 @@ def stale_stop(init):
            'the stale pidfile was not removed')
 
 
+def stale_oldbin_stop(init):
+    """A PIDFILE.oldbin left by an old master killed with SIGKILL names
+    nothing: stop removes it with the running master's pidfile."""
+    start(init)
+    oldbin = init.srv.pidfile + '.oldbin'
+    write_file(oldbin, '%d\n' % dead_pid())
+    stop(init)
+    expect(not os.path.exists(oldbin), 'the stale %s was left' % oldbin)
+
+
 def stale_start(init):
     write_file(init.srv.pidfile, '%d\n' % dead_pid())
     start(init)
@@ -348,6 +358,8 @@ def lifecycle(t, init, mode):
     c('status after that -> 3', status_is, init, 3)
     if c('start over a stale pidfile -> 0', stale_start, init):
         c('stop -> 0', stop, init)
+    c('stop with a stale PIDFILE.oldbin beside -> 0, both gone',
+      stale_oldbin_stop, init)
 
 
 # ---------------------------------------------------------------- cases
