@@ -576,6 +576,24 @@ need_more(size_t len, size_t max_head, int code, int *status)
 }
 
 /*
+ * A bare CR in a line still being received (RFC 9112 section 2.2): no LF
+ * will end that line, so waiting for one would hold the worker until
+ * header-timeout.
+ */
+static bool
+bare_cr_pending(const char *buf, size_t pos, size_t lim)
+{
+	const char *cr;
+
+	while ((cr = memchr(buf + pos, '\r', lim - pos)) != NULL) {
+		pos = (size_t)(cr - buf) + 1;
+		if (pos < lim && buf[pos] != '\n')
+			return true;
+	}
+	return false;
+}
+
+/*
  * A request line still being received: a byte that no method may hold
  * before its first space (a TLS handshake, binary noise) is a 400 now,
  * not a worker held until header-timeout.
@@ -587,10 +605,8 @@ request_line_pending(const char *buf, size_t pos, size_t lim, size_t len,
 	for (size_t i = pos; i < lim && buf[i] != ' ' && buf[i] != '\r'; i++)
 		if (!http_is_tchar((unsigned char)buf[i]))
 			return fail(400, status);
-	/* A bare CR (RFC 9112 section 2.2): no LF will end this line. */
-	for (size_t i = pos; i + 1 < lim; i++)
-		if (buf[i] == '\r' && buf[i + 1] != '\n')
-			return fail(400, status);
+	if (bare_cr_pending(buf, pos, lim))
+		return fail(400, status);
 	/*
 	 * Too long: 414, unless it was mostly empty lines that filled the
 	 * head, which is no long target but a malformed stream.
@@ -627,7 +643,8 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 
 	for (;;) {
 		if (!find_line(buf, lim, pos, &line, &next))
-			return need_more(len, max_head, 431, status);
+			return bare_cr_pending(buf, pos, lim) ? fail(400, status) :
+			       need_more(len, max_head, 431, status);
 		pos = next;
 		if (line.len == 0)
 			break;

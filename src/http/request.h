@@ -69,7 +69,7 @@ struct http_request {
 enum http_parse_result {
 	HTTP_PARSE_OK,
 	HTTP_PARSE_INCOMPLETE,		/* need more bytes (and len < max_head) */
-	HTTP_PARSE_ERROR,	/* *status says which: 400, 414, 431, 501, 505 */
+	HTTP_PARSE_ERROR,		/* *status says which (see below) */
 };
 
 /*
@@ -84,8 +84,9 @@ enum http_parse_result {
  *
  * On HTTP_PARSE_ERROR, *status is the response code (400, 414, 431, 505,
  * or 501 for a transfer coding other than chunked), req is only partly
- * filled, and the caller closes the connection after answering: the stream's framing can no longer be trusted.  *status is
- * left alone otherwise.  A well-formed but unknown method is not an error
+ * filled, and the caller closes the connection after answering: the
+ * stream's framing can no longer be trusted.  *status is left alone
+ * otherwise.  A well-formed but unknown method is not an error
  * here (HTTP_METHOD_UNKNOWN: the caller answers 501); neither is CONNECT.
  * On HTTP_PARSE_INCOMPLETE, call again with more bytes (from buf[0]).
  */

@@ -317,6 +317,7 @@ MALFORMED = [
     (b'GET /a\x00b HTTP/1.1\r\nHost: x\r\n\r\n', 'NUL in the target'),
     # RFC 9112 2.2: a bare CR is invalid; no LF is coming to end the line.
     (b'GET /a.txt HTTP/1.1\rHost: x\r\r', 'a request line ended by a bare CR'),
+    (b'GET /a.txt HTTP/1.1\r\nHost: x\r\r', 'a field ended by a bare CR'),
     # 3.2: a fragment is never part of a request-target.
     (b'GET /a.txt#frag HTTP/1.1\r\nHost: x\r\n\r\n', 'a fragment'),
     # Empty lines that fill the head are no long target (414).
