@@ -407,6 +407,29 @@ reap_children(int64_t now)
 
 /* ---- pool maintenance ---- */
 
+/*
+ * A worker's slot as the pool logic reads it.  The state first, acquired:
+ * the worker writes it last, so the activity read after it is at least
+ * as new (else a worker just busy would look busy since it went idle).
+ */
+static struct pool_worker
+slot_view(const struct worker *w)
+{
+	struct pool_worker pw = {
+		.pid = w->pid,
+		.state = __atomic_load_n(&w->slot->state, __ATOMIC_ACQUIRE),
+	};
+
+	/* One on its last connection takes no other. */
+	pw.retiring = w->retiring || w->slot->leaving;
+	pw.leaving = w->slot->leaving && !w->retiring;
+	pw.last_activity_ms = w->slot->last_activity_ms;
+	pw.deadline_ms = w->slot->deadline_ms;
+	pw.state_since_ms = w->slot->state_since_ms;
+	pw.dropping = w->slot->drop_idle != 0;
+	return pw;
+}
+
 static size_t
 server_workers(struct generation *g, size_t si, struct pool_worker *out,
 	       struct worker **map)
@@ -419,16 +442,7 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 		/* A killed worker is as good as gone: replace it now. */
 		if (w->gen != g || w->server != si || w->killed)
 			continue;
-		out[n] = (struct pool_worker){
-			.pid = w->pid, .state = w->slot->state,
-			/* One on its last connection takes no other. */
-			.retiring = w->retiring || w->slot->leaving,
-			.leaving = w->slot->leaving && !w->retiring,
-			.last_activity_ms = w->slot->last_activity_ms,
-			.deadline_ms = w->slot->deadline_ms,
-			.state_since_ms = w->slot->state_since_ms,
-			.dropping = w->slot->drop_idle != 0,
-		};
+		out[n] = slot_view(w);
 		map[n++] = w;
 	}
 	return n;
@@ -519,11 +533,7 @@ maintain_leaving(int64_t now)
 {
 	for (size_t i = 0; i < m.nworkers; i++) {
 		struct worker *w = &m.workers[i];
-		struct pool_worker pw = {
-			.pid = w->pid, .state = w->slot->state,
-			.last_activity_ms = w->slot->last_activity_ms,
-			.deadline_ms = w->slot->deadline_ms,
-		};
+		struct pool_worker pw = slot_view(w);
 
 		if (w->kill_at_ms == 0 || now < w->kill_at_ms) {
 			if (w->retiring && !w->killed &&
@@ -997,9 +1007,10 @@ startup_check(int64_t now)
 
 /*
  * While a worker serves, connections may queue: look every pass.  The
- * flag is cleared before the look and a worker marks itself busy before
- * reading it (both sequentially consistent): either the look sees that
- * worker busy, or the worker sees the flag clear and wakes the master.
+ * flag is cleared before the look, and a worker marks itself busy then
+ * fences before reading it (all sequentially consistent): either the look
+ * sees that worker busy, or the worker sees the flag clear and wakes the
+ * master.
  */
 static bool
 workers_busy(void)

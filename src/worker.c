@@ -255,7 +255,8 @@ set_state(int state, int64_t deadline_ms)
 	my_slot->deadline_ms = deadline_ms;
 	my_slot->last_activity_ms = now;
 	my_slot->state_since_ms = now;
-	my_slot->state = state;
+	/* Last, released: a master that sees the state sees its activity. */
+	__atomic_store_n(&my_slot->state, state, __ATOMIC_RELEASE);
 }
 
 /*
