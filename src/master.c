@@ -543,8 +543,8 @@ maintain_leaving(int64_t now)
 		}
 		log_warning("server %s: worker %d still running after %s: "
 			    "killed", w->gen->conf->servers[w->server].name,
-			    (int)w->pid, w->retiring ? "shutdown-timeout" :
-			    "SIGTERM");
+			    (int)w->pid, w->killed ? "SIGTERM" :
+			    "shutdown-timeout");
 		worker_signal(w, SIGKILL);
 		w->killed = true;
 		w->kill_at_ms = 0;
