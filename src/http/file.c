@@ -93,16 +93,24 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 /*
  * A directory the workers may search but not read (mode 0711) has no
  * listing, but its index is served, as by nginx and Apache: opened for
- * the path only.  Still -1 with EACCES for anything else.
+ * the path only.  A path-only open needs no right on the directory
+ * itself: resolving "." in it proves the search right (a 0700 one of
+ * another user's stays 403, not a redirect).  Still -1 with EACCES for
+ * anything else.
  */
 static int
 open_search_only_dir(const struct http_conf *hc, const char *rel)
 {
-	int fd = open_beneath(hc, rel, O_PATH | O_DIRECTORY);
+	int fd = open_beneath(hc, rel, O_PATH | O_DIRECTORY), searchable;
 
-	if (fd == -1)
+	if (fd == -1) {
 		errno = EACCES;
-	return fd;
+		return -1;
+	}
+	searchable = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	close(fd);
+	errno = EACCES;
+	return searchable;
 }
 
 static int

@@ -556,7 +556,8 @@ def gzip_static(srv):
 
 def unreadable(t, root):
     """403 for a file the workers cannot read; as root, workers run as
-    nobody (root reads anything)."""
+    nobody (root reads anything).  Not as root, the workers own the
+    directories, so the mode checks cannot bite: CI runs as root."""
     is_root = os.geteuid() == 0
     if is_root:
         try:
@@ -575,7 +576,8 @@ def unreadable(t, root):
         make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n',
                          'index.html': 'root index\n',
                          'xonly/index.html': 'x index\n',
-                         'xonly-bare/a.txt': 'a\n'})
+                         'xonly-bare/a.txt': 'a\n',
+                         'closed/index.html': 'closed\n'})
         os.chmod(os.path.join(root, 'locked.txt'), 0)
         for name in ('ok.txt', 'index.html', 'xonly/index.html',
                      'xonly-bare/a.txt'):
@@ -583,6 +585,7 @@ def unreadable(t, root):
         # Search but not read: an index is served, there is no listing.
         for name in ('xonly', 'xonly-bare'):
             os.chmod(os.path.join(root, name), 0o711)
+        os.chmod(os.path.join(root, 'closed'), 0o700)
         os.chmod(root, 0o711)
         srv.start()
         r = get(srv, '/ok.txt')
@@ -603,6 +606,11 @@ def unreadable(t, root):
                       'a 0711 directory without an index')
         expect_status(get(srv, '/xonly-bare/a.txt'), 200,
                       'a file in a 0711 directory')
+        # Not even searchable (0700, another user's): no redirect either.
+        if is_root:
+            for target in ('/closed', '/closed/'):
+                expect_status(get(srv, target), 403,
+                              '%s, a 0700 directory of root\'s' % target)
         srv.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
