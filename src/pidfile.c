@@ -5,11 +5,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pidfile.h"
@@ -76,26 +77,33 @@ pidfile_remove(const char *path, int fd)
 }
 
 /*
- * 1 if process pid has the file st describes open, 0 if it has not (or
- * does not exist), -1 if we may not look (another user's process).
+ * 1 if process pid has the file our fd is open on, 0 if it has not (or
+ * does not run), -1 if we cannot tell (another user's process, /proc
+ * mounted with hidepid).  The links are compared, not stat()ed: that
+ * would touch every file the master has open, a dead NFS mount's too.
  */
 static int
-process_holds(pid_t pid, const struct stat *st)
+process_holds(pid_t pid, int fd)
 {
 	char dir[64], link[64 + sizeof(((struct dirent *)0)->d_name)];
+	char mine[PATH_MAX], theirs[PATH_MAX];
+	ssize_t len, n;
 	struct dirent *e;
-	struct stat fst;
 	int found = 0;
 	DIR *d;
 
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((len = readlink(link, mine, sizeof(mine))) <= 0 ||
+	    len == (ssize_t)sizeof(mine))
+		return -1;
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT && kill(pid, 0) == -1 && errno == ESRCH ?
+		       0 : -1;
 	while (!found && (e = readdir(d)) != NULL) {
 		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
-		/* stat() follows the link: the open file itself. */
-		found = e->d_name[0] != '.' && stat(link, &fst) == 0 &&
-			fst.st_dev == st->st_dev && fst.st_ino == st->st_ino;
+		n = readlink(link, theirs, sizeof(theirs));
+		found = n == len && memcmp(mine, theirs, (size_t)len) == 0;
 	}
 	closedir(d);
 	return found;
@@ -104,7 +112,6 @@ process_holds(pid_t pid, const struct stat *st)
 pid_t
 pidfile_running_pid(const char *path, char *err, size_t errlen)
 {
-	struct stat st;
 	pid_t pid;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -129,7 +136,7 @@ pidfile_running_pid(const char *path, char *err, size_t errlen)
 	pid = read_pid(fd);
 	if (pid == -1) {
 		snprintf(err, errlen, "pidfile %s holds no valid pid", path);
-	} else if (fstat(fd, &st) == 0 && process_holds(pid, &st) == 0) {
+	} else if (process_holds(pid, fd) == 0) {
 		/* Written over: signalling that pid would hit a stranger. */
 		snprintf(err, errlen, "pidfile %s names process %d, not the "
 			 "master that holds it locked", path, (int)pid);
