@@ -98,7 +98,7 @@ log_switch(const char *target, int level)
 		current_level = level;
 		return 0;
 	}
-	return log_open(target, level);
+	return log_open(target, level) == 0 ? 1 : -1;
 }
 
 void

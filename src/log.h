@@ -22,7 +22,10 @@ int log_level_parse(const char *name);
  */
 int log_open(const char *target, int level);
 
-/* log_open(), unless target is already the one in use: then only the level. */
+/*
+ * log_open(), unless target is already the one in use: then only the
+ * level.  1 if it opened target, 0 if it was in use, -1 as log_open().
+ */
 int log_switch(const char *target, int level);
 
 /* Also copies every message to stderr (start-up, before detaching). */

@@ -212,10 +212,14 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	/*
 	 * A reload's workers start before the master takes up the new
 	 * error-log and log-level (only once they serve): they take them up
-	 * themselves, still privileged.  If the log cannot be opened they
-	 * keep the master's, as the master will, and it says so.
+	 * themselves, still privileged, and give a file they create to the
+	 * workers' user, or their USR1 could not reopen it.  If the log
+	 * cannot be opened they keep the master's, as the master will once
+	 * it serves, and the master logs why.
 	 */
-	log_switch(log_target(g->conf), g->conf->log_level);
+	if (log_switch(log_target(g->conf), g->conf->log_level) == 1 &&
+	    geteuid() == 0 && g->conf->user != NULL)
+		log_chown(g->conf->uid, g->conf->gid);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
 	if (!m.foreground)
 		daemon_null_stdio();

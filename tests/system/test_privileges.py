@@ -15,10 +15,12 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, echo_once, expect, run,
                      skipped, wait_until)
+from test_http_util import http_server, rewrite_conf
 
 NOBODY = pwd.getpwnam('nobody')
 
@@ -153,6 +155,36 @@ def fatal_reload_keeps_old(t):
     srv.stop()
 
 
+def new_error_log_given(t):
+    """A reload to a new error-log: the new workers open it before the
+    master does, as root; they give it to the workers' user, or their
+    USR1 could not reopen it (here the reload fails, so the master never
+    takes the file up and never gives it away itself)."""
+    if os.geteuid() != 0:
+        return skipped('not root: no privilege drop to test')
+    root = tempfile.mkdtemp(prefix='preforkd-newlog.')
+    try:
+        os.chmod(root, 0o755)
+        servers = [dict(name='www', http=dict(root=root))]
+        srv = http_server(t, 'newlog', servers, user='nobody')
+        srv.start()
+        new_log = os.path.join(srv.dir, 'error2.log')
+        os.chmod(root, 0o700)       # nobody may not search it: fatal
+        rewrite_conf(srv, servers, user='nobody', error_log=new_log)
+        rc, out, err = srv.ctl('reload', timeout=T(40))
+        expect(rc != 0, '-s reload to unusable workers exited 0')
+        expect(os.path.exists(new_log), 'the new workers did not open %s'
+               % new_log)
+        owner = os.stat(new_log).st_uid
+        expect(owner == NOBODY.pw_uid, '%s belongs to uid %d, not nobody'
+               % (new_log, owner))
+        srv.stop()
+    finally:
+        os.chmod(root, 0o700)
+        shutil.rmtree(root, ignore_errors=True)
+    return 'owned by nobody'
+
+
 def main():
     t = Test('test_privileges')
     t.check('workers drop to user nobody, master stays root',
@@ -165,6 +197,8 @@ def main():
             fatal_start_fails, t)
     t.check('reload to fatal workers fails, old generation serves',
             fatal_reload_keeps_old, t)
+    t.check('a new error-log opened by a reload\'s workers is given to '
+            'their user', new_error_log_given, t)
     t.finish()
 
 
