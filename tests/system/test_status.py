@@ -17,7 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import T, Test, echo_once, expect
-from test_http_util import expect_status, get, http_server, make_tree
+from test_http_util import (error_reply, expect_status, get, http_server,
+                            make_tree)
 
 NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -109,6 +110,25 @@ def formats(srv):
     r = get(srv, '/server-status', method='HEAD')
     expect_status(r, 200, 'HEAD')
     return '%d series' % len(series)
+
+
+def errors_counted(srv):
+    """Every request answered is counted, a malformed one too (400, as
+    nginx's stub_status and Apache's Total Accesses count them): the
+    requests total and the access log agree."""
+    def total():
+        r = get(srv, '/server-status?format=prometheus')
+        expect_status(r, 200, 'prometheus')
+        return metric(parse_prometheus(r.body.decode()),
+                      'preforkd_requests_total', server='www')
+    before = total()
+    for data in (b'GET /a\x01 HTTP/1.1\r\nHost: x\r\n\r\n',
+                 b'garbage\r\n\r\n', b'GET / HTTP/1.1\r\n\r\n'):
+        error_reply(srv, data, 400, repr(data), closes=False)
+    after = total()
+    # The three 400s, and the status request that read "before".
+    expect(after - before == 4, 'requests_total went %d -> %d after three '
+           '400s' % (before, after))
 
 
 def refused(srv):
@@ -303,6 +323,8 @@ def main():
     t.check('status page: text, ?format=json, ?format=prometheus (strict '
             'parser)', formats, srv)
     t.check('status page refused (403) outside status-allow', refused, srv)
+    t.check('malformed requests answered 400 are counted', errors_counted,
+            srv)
     t.check('counters never go backwards across recycling and a reload',
             never_backwards, srv)
     t.check('preforkd -s status prints the table (echo only)',
