@@ -969,14 +969,19 @@ master_shutdown(enum master_mode mode, int64_t now)
 static void
 master_quit(int64_t now)
 {
+	int delay;
+
 	/* As for WINCH, nothing to drain while a new master serves. */
 	if (m.mode != RUNNING || upgrade_successor_serves()) {
 		master_shutdown(STOPPING_GRACEFUL, now);
 		return;
 	}
 	/* After WINCH the workers are gone: nothing is left to drain. */
-	drain_begin(m.sb.master, DRAIN_STOP, m.winched ? 0 :
-		    m.current->conf->drain_delay, now);
+	delay = m.winched ? 0 : m.current->conf->drain_delay;
+	/* An upgrade still starting may yet take MAINPID= over instead. */
+	if (delay > 0 && !upgrade_pending())
+		notify_draining(delay);
+	drain_begin(m.sb.master, DRAIN_STOP, delay, now);
 }
 
 /* ---- start-up and the loop ---- */

@@ -127,6 +127,13 @@ notify_stopping(void)
 }
 
 void
+notify_draining(int seconds)
+{
+	notify_send("STOPPING=1\nSTATUS=draining for %d s (health-path "
+		    "answers 503), then a graceful stop", seconds);
+}
+
+void
 notify_mainpid(pid_t pid, const char *status)
 {
 	notify_send("MAINPID=%d\nSTATUS=%s", (int)pid, status);

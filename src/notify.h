@@ -37,6 +37,8 @@ void notify_ready(const char *status);
 /* RELOADING=1 with MONOTONIC_USEC= of now. */
 void notify_reloading(void);
 void notify_stopping(void);
+/* STOPPING=1 as a drain-delay begins: the stop has begun for systemd. */
+void notify_draining(int seconds);
 /* MAINPID=pid: the upgraded master is the service's main process now. */
 void notify_mainpid(pid_t pid, const char *status);
 void notify_status(const char *status);

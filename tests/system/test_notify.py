@@ -114,6 +114,29 @@ def _foreground(srv, manager):
     manager.wait('STOPPING', '1', after=i + 1)
 
 
+DRAIN = 4
+
+
+def drain_stops(srv, manager):
+    """With drain-delay, QUIT begins the stop for systemd at once
+    (STOPPING=1, STATUS= saying it drains), not drain-delay later."""
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    i = manager.wait('READY', '1')
+    start = time.monotonic()
+    srv.signal(signal.SIGQUIT)
+    s = manager.wait('STOPPING', '1', after=i + 1, timeout=T(DRAIN + 10))
+    took = time.monotonic() - start
+    expect(took < DRAIN / 2.0, 'STOPPING=1 %.1fs after QUIT, with '
+           'drain-delay %d s' % (took, DRAIN))
+    expect('draining' in manager.messages[s].get('STATUS', ''),
+           'STOPPING=1 without a STATUS= saying it drains: %s'
+           % manager.messages[s])
+    expect(srv.running(), 'the master exited at once: no drain')
+    srv.stop(signal.SIGQUIT, timeout=T(DRAIN + 10))
+    return 'STOPPING=1 after %.2fs' % took
+
+
 def silent(srv):
     """A NOTIFY_SOCKET nobody listens on costs one log line, no more."""
     # Nobody binds it: a path (or, in a deep build dir, an abstract name).
@@ -156,6 +179,9 @@ def main():
     t.check('-s upgrade: the new master says READY=1 without MAINPID=, '
             'the old one hands it MAINPID= instead of STOPPING=1',
             with_manager, *address(up), lambda m: upgrade(up, m))
+    dr = t.server('drain', drain_delay=DRAIN)
+    t.check('QUIT with drain-delay: STOPPING=1 when the drain begins',
+            with_manager, *address(dr), lambda m: drain_stops(dr, m))
     t.check('an abstract NOTIFY_SOCKET (@name), in the foreground',
             abstract, t.server('abstract'))
     t.check('an unreachable NOTIFY_SOCKET is logged once, serving goes on',
