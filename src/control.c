@@ -390,8 +390,13 @@ control_command(const char *command, const char *conf_path,
 			"status\n", command, signal_commands);
 		return 1;
 	}
-	/* The config names the pidfile; a reload must not send a bad one. */
-	conf = conf_load(conf_path, print_error, NULL);
+	/*
+	 * The config names the pidfile, unless -p does; a reload or an
+	 * upgrade must not send a bad one.  Otherwise it is not read: with
+	 * -p alone, -f's default may well not be the master's file.
+	 */
+	if (signo == SIGHUP || signo == SIGUSR2 || pidfile_override == NULL)
+		conf = conf_load(conf_path, print_error, NULL);
 	if (conf == NULL && (signo == SIGHUP || signo == SIGUSR2 ||
 			     pidfile_override == NULL)) {
 		fprintf(stderr, "preforkd: configuration %s has errors%s\n",

@@ -261,6 +261,23 @@ def ctl_pidfile_unreadable(t, srv):
     return want
 
 
+def ctl_pidfile_only(srv):
+    """-s with -p needs no configuration (but a reload does): the
+    default -f, which may not be the master's, is not read."""
+    srv.start()
+    missing = os.path.join(srv.dir, 'no-such.conf')
+    for action in ('status', 'reopen'):
+        rc, out, err = run([BINARY, '-s', action, '-p', srv.pidfile, '-f',
+                            missing], timeout=T(20))
+        expect(rc == 0 and not err.strip(), '-s %s -p: exit %s, stderr %r'
+               % (action, rc, err.strip()))
+    rc, out, err = run([BINARY, '-s', 'reload', '-p', srv.pidfile, '-f',
+                        missing], timeout=T(20))
+    expect(rc == 1 and 'not reloading' in err, '-s reload -p with a '
+           'missing config: exit %s, %r' % (rc, err.strip()))
+    srv.stop()
+
+
 def ctl_bad_signal(srv):
     rc, out, err = srv.ctl('frobnicate')
     expect(rc != 0, '-s frobnicate exited 0')
@@ -294,6 +311,8 @@ def main():
             'alone', ctl_pidfile_written_over, t.server('overwritten'))
     t.check('-s with a pidfile the caller may not read: says so',
             ctl_pidfile_unreadable, t, t.server('unreadable'))
+    t.check('-s status/reopen with -p read no configuration; reload does',
+            ctl_pidfile_only, t.server('ponly'))
     t.check('-s with an unknown signal name fails', ctl_bad_signal,
             t.server('badsig'))
     t.finish()
