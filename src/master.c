@@ -559,9 +559,13 @@ static void
 maintain(int64_t now)
 {
 	if (m.mode == RUNNING) {
-		if (!m.winched)
-			for (size_t i = 0; i < m.current->conf->nservers; i++)
+		for (size_t i = 0; i < m.current->conf->nservers; i++)
+			if (!m.winched)
 				maintain_server(m.current, i, now);
+			else	/* no workers, but what waits shows */
+				scoreboard_note_queue(&m.sb,
+						      m.current->records[i],
+						      server_queued(m.current, i));
 		for (size_t i = 0; m.pending && i < m.pending->conf->nservers; i++)
 			maintain_server(m.pending, i, now);
 	}

@@ -3,11 +3,12 @@
 without workers until the next reload (used around a binary upgrade).
 In the foreground it is ignored: a terminal resize sends WINCH too."""
 import os
+import re
 import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, alive, echo_once, expect, wait_until
+from harness import T, Test, alive, connect, echo_once, expect, wait_until
 
 
 def winch_daemon(srv):
@@ -23,6 +24,18 @@ def winch_daemon(srv):
     # Still no workers a moment later: nothing respawns them.
     expect(not wait_until(lambda: srv.workers(), T(1.5)),
            'workers were respawned after WINCH: %s' % srv.workers())
+    # Nobody accepts: what queues meanwhile shows on the status page.
+    waiting = [connect(srv.addr()) for _ in range(3)]
+    try:
+        def queue():
+            rc, out, err = srv.ctl('status')
+            m = re.search(r'queue (\d+) now', out)
+            return m and int(m.group(1)) == 3 and out
+        expect(wait_until(queue, T(5)), 'the status does not show the 3 '
+               'queued connections: %s' % srv.ctl('status')[1])
+    finally:
+        for c in waiting:
+            c.close()
     rc, out, err = srv.ctl('reload', timeout=T(30))
     expect(rc == 0, '-s reload after WINCH exited %s: %s' % (rc, err))
     after = srv.wait_workers(2)
@@ -45,7 +58,8 @@ def winch_foreground(srv):
 
 def main():
     t = Test('test_winch')
-    t.check('WINCH retires all workers, the master stays, HUP restores',
+    t.check('WINCH retires all workers, the master stays (showing what '
+            'queues), HUP restores',
             winch_daemon, t.server('daemon'))
     t.check('WINCH is ignored in the foreground', winch_foreground,
             t.server('foreground'))
