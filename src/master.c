@@ -500,8 +500,11 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 	if (act.capped && !g->pools[si].capped_logged) {
 		scoreboard_note_capped(&m.sb, g->records[si]);
 		log_warning("server %s: reached max-workers (%d) short of idle "
-			    "workers; consider raising it",
-			    g->conf->servers[si].name, g->pools[si].max_workers);
+			    "workers; consider raising %s",
+			    g->conf->servers[si].name,
+			    pool_capacity(&g->pools[si]),
+			    g->pools[si].max_workers > g->pools[si].workers ?
+			    "it" : "workers, or setting max-workers above it");
 	}
 	g->pools[si].capped_logged = act.capped;
 	for (size_t i = 0; i < n; i++) {

@@ -196,7 +196,8 @@ decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		waiting -= grow;
 		room -= grow;
 	}
-	if (waiting > 0 && room <= 0 && is_dynamic(ps))
+	/* A fixed pool is at its cap too: Apache says so for either kind. */
+	if (waiting > 0 && room <= 0)
 		out->capped = true;
 	while (waiting > 0 && room <= 0 && out->drop != NULL) {
 		int i = oldest_keepalive(w, n, now_ms, out);

@@ -68,7 +68,8 @@ struct pool_server {
 
 struct pool_actions {
 	int spawn;
-	bool capped;			/* short of idle workers at max-workers */
+	/* Short of idle workers at max-workers (a fixed pool's: workers). */
+	bool capped;
 	size_t nretire, nkill, ndrop;
 	pid_t *retire;			/* caller-provided, room for n workers */
 	pid_t *kill;

@@ -55,6 +55,30 @@ def grows_and_shrinks(srv):
     return 'grew to %d, shrank to %d' % (seen_max, POOL['max_spare'])
 
 
+def fixed_pool_capped(srv):
+    """A fixed pool (workers alone) full with connections waiting is at
+    its cap too, as Apache says of MaxRequestWorkers whatever the pool:
+    logged once, counted on the status page."""
+    srv.start()
+    srv.wait_workers(2)
+    clients, queued = [], []
+    try:
+        for _ in range(2):
+            hold(srv, clients)
+        queued = [connect(srv.addr()) for _ in range(2)]
+        line = srv.wait_log(r'server echo: reached max-workers \(2\) short '
+                            r'of idle workers; consider raising workers',
+                            timeout=T(5))
+        rc, out, err = srv.ctl('status')
+        expect(re.search(r'reached max-workers 1 times', out),
+               'the status does not count it: %s' % out[:400])
+    finally:
+        for c in clients + queued:
+            c.close()
+    srv.stop()
+    return line.group(0)
+
+
 DEFAULT_POOLS = 12
 
 
@@ -88,6 +112,9 @@ def main():
     t.check('a dynamic pool grows under load up to max-workers and '
             'shrinks back', grows_and_shrinks,
             t.server('dynamic', servers=[dict(POOL)]))
+    t.check('a fixed pool full with clients waiting: "reached '
+            'max-workers", counted', fixed_pool_capped,
+            t.server('fixed', servers=[dict(workers=2)]))
     t.check('%d servers with the default pool share the 2048 workers'
             % DEFAULT_POOLS, default_pools_share, t)
     t.finish()
