@@ -906,7 +906,8 @@ master_resize(int delta)
 
 		pool_resize(ps, delta);
 		same = ps->workers == was.workers &&
-		       ps->min_spare == was.min_spare ? " (at its limit)" : "";
+		       ps->min_spare == was.min_spare &&
+		       ps->max_spare == was.max_spare ? " (at its limit)" : "";
 		if (ps->max_workers > ps->workers)
 			log_notice("server %s: idle workers %d..%d%s",
 				   g->conf->servers[i].name, ps->min_spare,

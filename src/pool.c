@@ -311,13 +311,17 @@ void
 pool_resize(struct pool_server *ps, int delta)
 {
 	if (is_dynamic(ps)) {
-		/* A dynamic pool sizes itself: move its idle band instead. */
-		if (ps->min_spare + delta >= 0 &&
-		    ps->max_spare + delta <= ps->max_workers &&
-		    ps->max_spare + delta >= 1) {
-			ps->min_spare += delta;
-			ps->max_spare += delta;
-		}
+		/*
+		 * A dynamic pool sizes itself: move its idle band instead,
+		 * each end until its own limit (0 and 1 below, max-workers
+		 * above), the band never upside down.
+		 */
+		int lo = ps->min_spare + delta, hi = ps->max_spare + delta;
+
+		hi = hi < 1 ? 1 : hi > ps->max_workers ? ps->max_workers : hi;
+		lo = lo < 0 ? 0 : lo > hi ? hi : lo;
+		ps->min_spare = lo;
+		ps->max_spare = hi;
 		return;
 	}
 	if (ps->workers + delta >= 1 && ps->workers + delta <= CONF_MAX_WORKERS)

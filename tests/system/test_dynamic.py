@@ -6,6 +6,7 @@ Many servers left at the default pool start: past 8 of them, 256 each
 would exceed the 2048 workers all may have, so they share those."""
 import os
 import re
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +80,18 @@ def fixed_pool_capped(srv):
     return line.group(0)
 
 
+def ttou_band(srv):
+    """TTOU lowers a dynamic pool's idle band one end at a time down to
+    0..1, as preforkd(8) says, then says it is at its limit."""
+    srv.start_daemon()
+    for want in ('0..2', '0..1', r'0..1 \(at its limit\)'):
+        mark = srv.mark()
+        srv.signal(signal.SIGTTOU)
+        srv.wait_log(r'server echo: idle workers %s\n' % want, since=mark,
+                     timeout=T(5))
+    srv.stop()
+
+
 DEFAULT_POOLS = 12
 
 
@@ -115,6 +128,9 @@ def main():
     t.check('a fixed pool full with clients waiting: "reached '
             'max-workers", counted', fixed_pool_capped,
             t.server('fixed', servers=[dict(workers=2)]))
+    t.check('TTOU lowers a dynamic pool\'s idle band down to 0..1',
+            ttou_band, t.server('band', servers=[dict(
+                workers=2, max_workers=6, min_spare=1, max_spare=3)]))
     t.check('%d servers with the default pool share the 2048 workers'
             % DEFAULT_POOLS, default_pools_share, t)
     t.finish()
