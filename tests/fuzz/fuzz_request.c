@@ -127,7 +127,7 @@ parse_checked(const char *buf, size_t len, size_t max_head,
 		break;
 	case HTTP_PARSE_ERROR:
 		CHECK(status == 400 || status == 414 || status == 431 ||
-		      status == 505);
+		      status == 501 || status == 505);
 		break;
 	default:
 		CHECK(!"unknown result");
