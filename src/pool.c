@@ -188,17 +188,29 @@ decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	int room = pool_capacity(ps) - held - out->spawn;
 	int grow;
 
-	if (ps->queued <= 0 || waiting <= 0)
+	if (ps->queued <= 0 || waiting <= 0) {
+		ps->short_since_ms = 0;
 		return;
+	}
 	grow = waiting < room ? waiting : room;
 	if (grow > 0 && spawn_allowed(ps, now_ms) && ps->backoff_ms == 0) {
 		out->spawn += grow;
 		waiting -= grow;
 		room -= grow;
 	}
-	/* A fixed pool is at its cap too: Apache says so for either kind. */
-	if (waiting > 0 && room <= 0)
-		out->capped = true;
+	/*
+	 * A fixed pool is at its cap too, as Apache says of either kind; but
+	 * always there, it is short only when that lasts: a connection seen
+	 * queued while every worker is between two is no shortage.
+	 */
+	if (waiting > 0 && room <= 0) {
+		if (ps->short_since_ms == 0)
+			ps->short_since_ms = now_ms;
+		out->capped = is_dynamic(ps) ||
+			      now_ms - ps->short_since_ms >= POOL_SPARE_PERIOD_MS;
+	} else {
+		ps->short_since_ms = 0;
+	}
 	while (waiting > 0 && room <= 0 && out->drop != NULL) {
 		int i = oldest_keepalive(w, n, now_ms, out);
 

@@ -64,6 +64,7 @@ struct pool_server {
 	bool capped_logged;		/* "reached max-workers" said once */
 	int64_t spare_at_ms;		/* the spare rule's next pass (1/s) */
 	int queued;			/* input: connections in the accept queue */
+	int64_t short_since_ms;		/* queued with no room since, 0 = not */
 };
 
 struct pool_actions {
