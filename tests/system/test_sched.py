@@ -28,7 +28,14 @@ def policies(srv, n):
 
 def expect_policies(srv, master_policy, worker_policy, what):
     """The master under master_policy, every one of 2 workers under
-    worker_policy; the workers' pids."""
+    worker_policy; the workers' pids.  A worker just forked sets its
+    policy a moment after it shows among the master's children: it is
+    given that moment."""
+    def right():
+        m, w = policies(srv, 2)
+        return m == master_policy and \
+            all(p == worker_policy for p in w.values())
+    wait_until(right, T(5))
     master, workers = policies(srv, 2)
     expect(master == master_policy, 'master runs under %s'
            % policy_name(master))
