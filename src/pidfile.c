@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pidfile.h"
@@ -77,6 +79,27 @@ pidfile_remove(const char *path, int fd)
 }
 
 /*
+ * Seen through another mount (a bind mount of its directory) the same
+ * file has another path.  Only an entry with our file's name is stat()ed:
+ * that touches the pidfile's own file system, no other.
+ */
+static bool
+same_file_by_name(const char *mine, size_t mlen, const char *theirs,
+		  size_t tlen, int fd, const char *link)
+{
+	const char *mbase = memrchr(mine, '/', mlen);
+	const char *tbase = memrchr(theirs, '/', tlen);
+	struct stat a, b;
+
+	if (mbase == NULL || tbase == NULL ||
+	    mlen - (size_t)(mbase - mine) != tlen - (size_t)(tbase - theirs) ||
+	    memcmp(mbase, tbase, mlen - (size_t)(mbase - mine)) != 0)
+		return false;
+	return fstat(fd, &a) == 0 && stat(link, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
  * 1 if process pid has the file our fd is open on, 0 if it has not (or
  * does not run), -1 if we cannot tell (another user's process, /proc
  * mounted with hidepid).  The links are compared, not stat()ed: that
@@ -103,7 +126,11 @@ process_holds(pid_t pid, int fd)
 	while (!found && (e = readdir(d)) != NULL) {
 		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
 		n = readlink(link, theirs, sizeof(theirs));
-		found = n == len && memcmp(mine, theirs, (size_t)len) == 0;
+		if (n <= 0 || n == (ssize_t)sizeof(theirs))
+			continue;
+		found = (n == len && memcmp(mine, theirs, (size_t)len) == 0) ||
+			same_file_by_name(mine, (size_t)len, theirs, (size_t)n,
+					  fd, link);
 	}
 	closedir(d);
 	return found;

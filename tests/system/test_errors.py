@@ -232,6 +232,26 @@ def ctl_pidfile_written_over(srv):
     return want
 
 
+def ctl_pidfile_bind_mount(srv):
+    """The pidfile reached through a bind mount of its directory (another
+    path to the same file, as in a container): -s still finds the master
+    holding it."""
+    if os.geteuid() != 0 or shutil.which('unshare') is None:
+        return skipped('needs root and unshare for a private bind mount')
+    srv.start()
+    alias = os.path.join(srv.dir, 'alias')
+    os.makedirs(alias)
+    script = ('mount --bind "$1" "$2" && exec "$3" -s status -f /dev/null '
+              '-p "$2/preforkd.pid"')
+    rc, out, err = run(['unshare', '-m', '--propagation', 'private', 'sh',
+                        '-c', script, 'sh', srv.dir, alias, BINARY],
+                       timeout=T(20))
+    expect(rc == 0 and 'preforkd: master %d' % srv.master in out,
+           '-s status through a bind mount: exit %s, %r'
+           % (rc, err.strip()))
+    srv.stop()
+
+
 def ctl_pidfile_unreadable(t, srv):
     """A caller who may not read the pidfile is told so, not that no
     master runs."""
@@ -309,6 +329,8 @@ def main():
             start_no_pidfile_dir, t.server('nopiddir'))
     t.check('-s with a pidfile written over: the process it names is left '
             'alone', ctl_pidfile_written_over, t.server('overwritten'))
+    t.check('-s through a bind mount of the pidfile\'s directory',
+            ctl_pidfile_bind_mount, t.server('bindmount'))
     t.check('-s with a pidfile the caller may not read: says so',
             ctl_pidfile_unreadable, t, t.server('unreadable'))
     t.check('-s status/reopen with -p read no configuration; reload does',
