@@ -141,8 +141,12 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 		;
 	ex.raw_line = cs->buf + skip;
 	ex.raw_line_len = end - skip;
-	/* Answered and logged, so counted: the status page and the log agree. */
-	conn_note_request(cs->conn, ex.raw_line, ex.raw_line_len);
+	/*
+	 * A request answered is counted, a malformed one too; a connection
+	 * that sent nothing (a preconnect, a port check) is not a request.
+	 */
+	if (cs->len > 0)
+		conn_note_request(cs->conn, ex.raw_line, ex.raw_line_len);
 	http_send_error(&ex, status, NULL);
 	http_access_log(&ex, cs->peer, time(NULL));
 }

@@ -16,7 +16,7 @@ import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, echo_once, expect
+from harness import T, Test, closed_by_peer, connect, echo_once, expect
 from test_http_util import (error_reply, expect_status, get, http_server,
                             make_tree)
 
@@ -68,7 +68,8 @@ def metric(series, name, **labels):
 
 def servers(root):
     return [dict(name='www', workers=2, max_requests=1,
-                 http=dict(root=root, status_path='/server-status')),
+                 http=dict(root=root, status_path='/server-status',
+                           header_timeout=1)),
             dict(name='locked', workers=1,
                  http=dict(root=root, status_path='/server-status',
                            status_allow=['10.0.0.0/8', 'unix']))]
@@ -129,6 +130,12 @@ def errors_counted(srv):
     # The three 400s, and the status request that read "before".
     expect(after - before == 4, 'requests_total went %d -> %d after three '
            '400s' % (before, after))
+    # A connection that says nothing until header-timeout is no request.
+    with connect(srv.addr('www')) as c:
+        expect(closed_by_peer(c, T(5)), 'a silent connection still open')
+    later = total()
+    expect(later - after == 1, 'requests_total went %d -> %d for a silent '
+           'connection' % (after, later))
 
 
 def refused(srv):
