@@ -46,6 +46,12 @@ drain_waiting(void)
 	return d.action != DRAIN_NONE;
 }
 
+bool
+drain_stopping(void)
+{
+	return d.action == DRAIN_STOP;
+}
+
 void
 drain_cancel_retire(struct sb_master *sb)
 {

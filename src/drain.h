@@ -33,6 +33,8 @@ void drain_begin(struct sb_master *sb, enum drain_action action, int delay_s,
 enum drain_action drain_due(int64_t now);
 /* Whether an action waits: the master then looks often. */
 bool drain_waiting(void);
+/* A graceful stop's drain has begun: the instance is on its way out. */
+bool drain_stopping(void);
 /* A reload after WINCH serves again: the health-path says 200. */
 void drain_cancel_retire(struct sb_master *sb);
 

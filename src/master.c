@@ -562,13 +562,14 @@ static void
 maintain(int64_t now)
 {
 	if (m.mode == RUNNING) {
-		for (size_t i = 0; i < m.current->conf->nservers; i++)
+		for (size_t i = 0; i < m.current->conf->nservers; i++) {
 			if (!m.winched)
 				maintain_server(m.current, i, now);
 			else	/* no workers, but what waits shows */
 				scoreboard_note_queue(&m.sb,
 						      m.current->records[i],
 						      server_queued(m.current, i));
+		}
 		for (size_t i = 0; m.pending && i < m.pending->conf->nservers; i++)
 			maintain_server(m.pending, i, now);
 	}
@@ -986,8 +987,11 @@ master_quit(int64_t now)
 	}
 	/* After WINCH the workers are gone: nothing is left to drain. */
 	delay = m.winched ? 0 : m.current->conf->drain_delay;
-	/* An upgrade still starting may yet take MAINPID= over instead. */
-	if (delay > 0 && !upgrade_pending())
+	/*
+	 * Said once, as the drain begins (a second QUIT cuts it short); not
+	 * while an upgrade starts, which may yet take MAINPID= over.
+	 */
+	if (delay > 0 && !drain_stopping() && !upgrade_pending())
 		notify_draining(delay);
 	drain_begin(m.sb.master, DRAIN_STOP, delay, now);
 }
@@ -1126,7 +1130,9 @@ master_loop(void)
 		}
 		if (sig_upgrade) {
 			sig_upgrade = 0;
-			upgrade_start(&m.pidfile, usr2_sender, m.mode == RUNNING);
+			/* Not once a stop has begun, its drain included. */
+			upgrade_start(&m.pidfile, usr2_sender,
+				      m.mode == RUNNING && !drain_stopping());
 		}
 		if (sig_winch) {
 			sig_winch = 0;

@@ -67,6 +67,11 @@ def main():
             health(srv, 503)
         expect(time.monotonic() - began < DELAY, 'the checks took longer '
                'than drain-delay: the machine is too slow for this test')
+        # The stop has begun (systemd was told STOPPING=1): no upgrade.
+        mark = srv.mark()
+        srv.signal(signal.SIGUSR2)
+        srv.wait_log(r'SIGUSR2 refused: the master is shutting down',
+                     since=mark)
         expect(srv.running(), 'the master left during drain-delay')
         rc = srv.wait_exit(T(DELAY + 15))
         expect(rc == 0, 'master exit %r' % rc)
@@ -74,8 +79,8 @@ def main():
         expect(took >= DELAY, 'the master exited %.2f s after QUIT, before '
                'drain-delay (%d s)' % (took, DELAY))
         return 'stopped %.1f s after QUIT' % took
-    t.check('QUIT: 503 at once, serving on for drain-delay, then the stop',
-            quit_drains)
+    t.check('QUIT: 503 at once, serving on for drain-delay (no upgrade '
+            'then), then the stop', quit_drains)
 
     # WINCH is ignored in the foreground: this one runs as a daemon.
     w = http_server(t, 'winch', servers, drain_delay=DELAY)
