@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "log.h"
 
@@ -40,11 +41,40 @@ log_level_parse(const char *name)
 	return -1;
 }
 
-static int
-open_file(const char *path)
+/*
+ * O_NONBLOCK only for the open: a fifo that no process reads would block
+ * open() for good, and the master with it (no reload, no stop but
+ * SIGKILL); it fails with ENXIO instead.  Writes block again, as they do
+ * to a file, so that no line is lost to a full pipe.
+ */
+int
+log_file_open(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-		    0640);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		      O_NOCTTY | O_NONBLOCK, 0640);
+	int flags;
+
+	if (fd == -1)
+		return -1;
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+const char *
+log_file_strerror(const char *path, int err)
+{
+	struct stat st;
+
+	if (err == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return "it is a fifo that no process reads";
+	return strerror(err);
 }
 
 int
@@ -63,7 +93,7 @@ log_open(const char *target, int level)
 
 		if (path == NULL)
 			return -1;
-		if ((fd = open_file(path)) == -1) {
+		if ((fd = log_file_open(path)) == -1) {
 			int saved = errno;
 
 			free(path);
@@ -120,7 +150,7 @@ log_reopen(void)
 
 	if (backend != BACKEND_FILE)
 		return 0;
-	if ((fd = open_file(file_path)) == -1)
+	if ((fd = log_file_open(file_path)) == -1)
 		return -1;
 	/* dup2 keeps the descriptor number, so no window without a log. */
 	if (dup2(fd, file_fd) == -1) {

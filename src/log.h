@@ -31,6 +31,15 @@ int log_switch(const char *target, int level);
 /* Also copies every message to stderr (start-up, before detaching). */
 void log_set_stderr_copy(bool on);
 
+/*
+ * Opens a log file for appending, creating it (0640) if need be, without
+ * waiting for a reader if it is a fifo.  -1 with errno as open(2).
+ */
+int log_file_open(const char *path);
+
+/* Why log_file_open(path) failed with err, for a message. */
+const char *log_file_strerror(const char *path, int err);
+
 /* Reopens a file backend under the same path (logrotate). */
 int log_reopen(void);
 

@@ -746,7 +746,8 @@ log_settings_apply(const struct conf *conf)
 	const char *target = log_target(conf);
 
 	if (log_open(target, conf->log_level) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "cannot open error log %s%s", target,
+		log_error("cannot open error log %s: %s%s", target,
+			  log_file_strerror(target, errno),
 			  m.ready ? "; keeping the previous one" : "");
 		return -1;
 	}
@@ -871,7 +872,8 @@ master_reopen(void)
 	int failed = 0;
 
 	if (log_reopen() == -1) {
-		log_errno(LOG_LEVEL_ERROR, "reopening the error log");
+		log_error("reopening the error log: %s",
+			  log_file_strerror(log_target(m.current->conf), errno));
 		failed++;
 	} else if (geteuid() == 0 && m.current->conf->user != NULL) {
 		log_chown(m.current->conf->uid, m.current->conf->gid);

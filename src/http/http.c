@@ -206,13 +206,6 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	return 0;
 }
 
-static int
-open_access_log(const char *path)
-{
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-		    0640);
-}
-
 /* In the master: log files are opened with its rights, then given away. */
 static int
 http_prepare(void *p, uid_t uid, gid_t gid)
@@ -221,8 +214,9 @@ http_prepare(void *p, uid_t uid, gid_t gid)
 
 	if (hc->access_log == NULL)
 		return 0;
-	if ((hc->access_fd = open_access_log(hc->access_log)) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "open(%s)", hc->access_log);
+	if ((hc->access_fd = log_file_open(hc->access_log)) == -1) {
+		log_error("open(%s): %s", hc->access_log,
+			  log_file_strerror(hc->access_log, errno));
 		return -1;
 	}
 	if (uid != (uid_t)-1 && fchown(hc->access_fd, uid, gid) == -1)
@@ -299,8 +293,9 @@ http_reopen(void *p, uid_t uid, gid_t gid)
 
 	if (hc->access_log == NULL)
 		return 0;
-	if ((fd = open_access_log(hc->access_log)) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
+	if ((fd = log_file_open(hc->access_log)) == -1) {
+		log_error("reopening %s: %s", hc->access_log,
+			  log_file_strerror(hc->access_log, errno));
 		return -1;
 	}
 	/* Created by us as root: the workers must be able to reopen it. */

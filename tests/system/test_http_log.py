@@ -385,6 +385,62 @@ def unopenable_on_reload(t):
     return '%s | %s' % (err.strip().split('\n')[-1], want2)
 
 
+def fifo_logs(t):
+    """A fifo as a log: with a reader, the lines go through it; with none,
+    opening it fails at once with that reason, where it used to block
+    the master in open() for good (no reload, no stop but SIGKILL).  A
+    worker whose reader goes away serves on."""
+    servers = [dict(name='www', workers=1,
+                    http=dict(root='root', access_log='access.log'))]
+    srv = http_server(t, 'fifo', servers)
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    fifo = os.path.join(srv.dir, 'access.fifo')
+    os.mkfifo(fifo)
+    srv.start()
+    servers[0]['http']['access_log'] = 'access.fifo'
+    rewrite_conf(srv, servers)
+    rc, _, err = srv.ctl('reload', timeout=T(20))
+    want = 'open(%s): it is a fifo that no process reads' % fifo
+    expect(rc == 1 and want in err, '-s reload to a fifo nobody reads: '
+           'exit %s, %r; wanted %r' % (rc, err.strip()[-300:], want))
+    expect_status(get(srv, '/a.txt'), 200, 'the old generation')
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        rc, _, err2 = srv.ctl('reload', timeout=T(20))
+        expect(rc == 0, '-s reload with a reader: exit %s, %r'
+               % (rc, err2.strip()[-300:]))
+        expect_status(get(srv, '/a.txt?through-the-fifo'), 200, 'GET')
+        got = b''
+
+        def line_arrived():
+            nonlocal got
+            try:
+                got += os.read(reader, 65536)
+            except BlockingIOError:
+                pass
+            return b'GET /a.txt?through-the-fifo ' in got
+        expect(wait_until(line_arrived, T(5)), 'no access log line through '
+               'the fifo: %r' % got[-300:])
+    finally:
+        os.close(reader)
+    mark = srv.mark()
+    for i in range(3):
+        expect_status(get(srv, '/a.txt?unread-%d' % i), 200,
+                      'GET %d once the reader is gone' % i)
+    no_worker_trouble(srv, mark)
+    srv.stop()
+    errsrv = t.server('fifo-errlog', error_log='error.fifo')
+    os.mkfifo(os.path.join(errsrv.dir, 'error.fifo'))
+    errsrv.start(ready=False)
+    rc = errsrv.wait_exit(T(10))
+    want2 = ('cannot open error log %s: it is a fifo that no process reads'
+             % os.path.join(errsrv.dir, 'error.fifo'))
+    expect(rc == 1 and want2 in errsrv.stderr(), 'start with error-log a '
+           'fifo nobody reads: exit %s, stderr %r; wanted %r'
+           % (rc, errsrv.stderr()[-300:], want2))
+    return '%s | %s' % (want, want2)
+
+
 def file_size_limit(t):
     """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
     is ignored, as Apache does): a worker whose access log is at its limit
@@ -471,6 +527,8 @@ def main():
             off_writes_nothing, t)
     t.check('a reload whose access log cannot be opened says why',
             unopenable_on_reload, t)
+    t.check('a fifo as a log: read through, or refused at once',
+            fifo_logs, t)
     t.check('a log at its file-size limit kills neither worker nor master',
             file_size_limit, t)
     t.finish()

@@ -4,6 +4,7 @@ two requests that reach a busy master together both succeed (two SIGHUPs
 would merge into one), and a reload superseded by a newer one of the same
 file answers its requester with the newer one's outcome."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,26 +78,54 @@ def merged_requests(srv):
     echo_once(srv.addr(), b'after two requests')
 
 
+def stop_at_open(srv, path):
+    """Has strace stop the master (SIGSTOP) as it opens path, and detach:
+    the master stays stopped until SIGCONT.  Waits until it has."""
+    out = os.path.join(srv.dir, 'strace.out')
+    with open(os.path.join(srv.dir, 'strace.err'), 'ab') as err:
+        tracer = subprocess.Popen(
+            ['strace', '-o', out, '-p', str(srv.master), '-P', path,
+             '-e', 'trace=openat', '-e', 'inject=openat:signal=SIGSTOP:when=1'],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    srv.seen.add(tracer.pid)
+    return tracer
+
+
 def superseded_request(srv, attempts=5):
-    """The first reload is still starting when the second one arrives: the
-    master is held in open() of the access log, a FIFO nobody reads yet,
-    while the second request is made.  Once released, the first reload's
+    """The first reload is still starting when the second one arrives:
+    strace stops the master as it opens the new access log, and the second
+    request is made before it goes on.  Once it does, the first reload's
     workers could still all be ready before the master reads the second
     request (then nothing is superseded): so a few attempts."""
-    readers = []
+    if not shutil.which('strace'):
+        raise Failure('strace not found: install strace')
     try:
         for attempt in range(attempts):
-            fifo = os.path.join(srv.dir, 'access%d.fifo' % attempt)
-            os.mkfifo(fifo)
-            mark = srv.mark()
-            srv.write_conf(http_conf(srv, fifo))
-            older = Requester(srv, 'older%d' % attempt)
-            srv.wait_log(r'reloading configuration', since=mark)
-            newer = Requester(srv, 'newer%d' % attempt)
-            expect(wait_until(newer.waiting, T(10)), 'the newer request '
-                   'was not made within %gs' % T(10))
-            # Opening the read end lets the master's open() return.
-            readers.append(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+            log = os.path.join(srv.dir, 'access%d.log' % attempt)
+            tracer = stop_at_open(srv, log)
+            try:
+                expect(wait_until(lambda: 'attached' in (read_file(
+                    os.path.join(srv.dir, 'strace.err')) or '') or
+                    tracer.poll() is not None, T(10)) and
+                    tracer.poll() is None,
+                    'strace did not attach to master %d' % srv.master)
+                mark = srv.mark()
+                srv.write_conf(http_conf(srv, log))
+                older = Requester(srv, 'older%d' % attempt)
+                expect(wait_until(lambda: 'stopped by SIGSTOP' in (read_file(
+                    os.path.join(srv.dir, 'strace.out')) or ''), T(10)),
+                    'the master was not stopped at open(%s)' % log)
+            finally:
+                tracer.terminate()
+                tracer.wait()
+            try:
+                expect(proc_stat(srv.master)[0] == 'T', 'master %d is not '
+                       'stopped' % srv.master)
+                newer = Requester(srv, 'newer%d' % attempt)
+                expect(wait_until(newer.waiting, T(10)), 'the newer request '
+                       'was not made within %gs' % T(10))
+            finally:
+                os.kill(srv.master, signal.SIGCONT)
             both_answered(srv, [('older', older), ('newer', newer)])
             echo_once(srv.addr(), b'after two reloads')
             if srv.find(r'superseded', mark):
@@ -105,8 +134,6 @@ def superseded_request(srv, attempts=5):
                       'the next one arrived' % attempts)
     finally:
         srv.stop()
-        for fd in readers:
-            os.close(fd)
 
 
 def foreign_request(srv):
@@ -142,7 +169,7 @@ def foreign_request(srv):
     expect(rc == 0, '-s reload as root exited %s: %s' % (rc, err.strip()))
 
 
-def http_conf(srv, fifo):
+def http_conf(srv, access_log):
     """Adds an http server whose workers take a while to be ready: its
     root lies 500 directories deep, and a worker resolves it at start
     (realpath() walks the path again for each component)."""
@@ -152,7 +179,7 @@ def http_conf(srv, fifo):
     return text + ('server www {\n  listen = "127.0.0.1:0"\n'
                    '  handler = "http"\n  workers = 4\n  http {\n'
                    '    root = "%s"\n    access-log = "%s"\n  }\n}\n'
-                   % (root, fifo))
+                   % (root, access_log))
 
 
 def main():
