@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "log.h"
 #include "proxy.h"
+#include "regfile.h"
 
 #ifndef PIDFILE_DEFAULT
 #define PIDFILE_DEFAULT "/run/preforkd.pid"
@@ -846,39 +847,10 @@ conf_unclosed_brace(const char *text)
 	       opened[depth - 1] : w.line;
 }
 
-/*
- * Opens the file for reading only if it is a regular file: a fifo with no
- * writer would block the master's open() (a reload would stop it
- * supervising), and a device could feed it forever.  NULL with *why set.
- */
-static FILE *
-open_regular(const char *path, const char **why)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	FILE *f = NULL;
-
-	if (fd == -1) {
-		*why = strerror(errno);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1)
-		*why = strerror(errno);
-	else if (S_ISDIR(st.st_mode))
-		*why = strerror(EISDIR);
-	else if (!S_ISREG(st.st_mode))
-		*why = "not a regular file";
-	else if ((f = fdopen(fd, "r")) == NULL)
-		*why = strerror(errno);
-	if (f == NULL)
-		close(fd);
-	return f;
-}
-
 static char *
 read_text(const char *path, const char **why)
 {
-	FILE *f = open_regular(path, why);
+	FILE *f = regfile_open(path, why);
 	char *text = NULL;
 	size_t len = 0, cap = 0;
 

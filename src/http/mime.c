@@ -22,6 +22,7 @@
 
 #include "http/mime.h"
 #include "http/request.h"
+#include "regfile.h"
 
 struct mime_entry {
 	const char *ext;		/* lower case */
@@ -380,11 +381,12 @@ mime_table_load(struct mime_table *t, const char *path, char *err,
 	char *line = NULL;
 	size_t linecap = 0, lineno = 0;
 	ssize_t len;
+	const char *cant;
 	FILE *fp;
 	int rc = -1;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
+	if ((fp = regfile_open(path, &cant)) == NULL) {
+		snprintf(err, errlen, "open(%s): %s", path, cant);
 		return -1;
 	}
 	while ((len = getline(&line, &linecap, fp)) != -1) {

@@ -56,6 +56,14 @@ BAD = [
     ('access-log in a missing directory',
      HTTP.replace('root = "."', 'root = "."\n'
                   '    access-log = "no-such-dir/access.log"'), 'access-log'),
+    # A fifo nobody writes would hold -t and a reload's master in open();
+    # a device would feed the parser forever.
+    ('mime-types a fifo', HTTP.replace('root = "."', 'root = "."\n'
+                                       '    mime-types = "mime.fifo"'),
+     'mime-types'),
+    ('mime-types a device', HTTP.replace('root = "."', 'root = "."\n'
+                                         '    mime-types = "/dev/zero"'),
+     'mime-types'),
     ('duplicate listen address across servers',
      GOOD.replace('127.0.0.1:0', '127.0.0.1:7007') +
      'server echo2 {\n  listen = "127.0.0.1:7007"\n'
@@ -312,6 +320,7 @@ def main():
             in_use, t.server('busy_daemon'), True)
     t.check('-t on a good config: 0 and the ok line', check_good, t.dir)
     t.check('-t on workers = 1, max-workers = 2: 0', check_good_pool, t.dir)
+    os.mkfifo(os.path.join(t.dir, 'mime.fifo'))
     for name, text, marker in BAD:
         t.check('-t on a bad config (%s): 1 and FILE:LINE' % name,
                 check_bad, t.dir, name, text, marker)
