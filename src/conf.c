@@ -69,10 +69,35 @@ static void report_v(const char *, int, const char *, va_list)
 static void report_at(int, const char *, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Control bytes of the configuration (an escape sequence in a value) as
+ * \xHH: a message goes to a terminal or a log, where they would act.
+ */
+void
+conf_escape_controls(char *out, size_t outlen, const char *in)
+{
+	size_t n = 0;
+
+	if (outlen == 0)
+		return;
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+		bool plain = c >= 0x20 && c != 0x7f;
+
+		if (n + (plain ? 1 : 4) >= outlen)
+			break;
+		if (plain)
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, outlen - n, "\\x%02x", c);
+	}
+	out[n] = '\0';
+}
+
 static void
 report_v(const char *file, int line, const char *fmt, va_list ap)
 {
-	char msg[PATH_MAX + 1024];
+	char msg[PATH_MAX + 1024], shown[sizeof(msg)];
 	int len;
 
 	len = snprintf(msg, sizeof(msg), "%s:%d: ", file ? file : load.path,
@@ -81,8 +106,9 @@ report_v(const char *file, int line, const char *fmt, va_list ap)
 	if (len >= 0 && (size_t)len < sizeof(msg) - 1)
 		vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
 	load.errors++;
+	conf_escape_controls(shown, sizeof(shown), msg);
 	if (load.report != NULL)
-		load.report(load.arg, msg);
+		load.report(load.arg, shown);
 }
 
 static void
@@ -773,6 +799,8 @@ struct text_walk {
 	const char *p;		/* the next character */
 	size_t line;		/* of the character last returned */
 	char quote;		/* inside a string: its quote */
+	size_t quote_line;	/* where that string opened */
+	size_t split_line;	/* where the first string over a newline opened */
 };
 
 /* The next character outside strings (an opening quote is one), or '\0'. */
@@ -785,18 +813,51 @@ text_walk_next(struct text_walk *w)
 		if (c == '\n')
 			w->line++;
 		if (w->quote == 0) {
-			if (c == '"' || c == '\'')
+			if (c == '"' || c == '\'') {
 				w->quote = c;
+				w->quote_line = w->line;
+			}
 			return c;
 		}
 		if (c == '\\' && *w->p != '\0') {
-			if (*w->p++ == '\n')
+			c = *w->p++;
+			if (c == '\n')
 				w->line++;
 		} else if (c == w->quote) {
 			w->quote = 0;
+			continue;
 		}
+		if (c == '\n' && w->split_line == 0)
+			w->split_line = w->quote_line;
 	}
+	if (w->quote != 0 && w->split_line == 0)
+		w->split_line = w->quote_line;
 	return '\0';
+}
+
+size_t
+conf_split_string(const char *text)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+
+	while (text_walk_next(&w) != '\0')
+		;
+	return w.split_line;
+}
+
+size_t
+conf_stray_semicolons(const char *text, size_t *lines, size_t max)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+	size_t n = 0;
+	char c;
+
+	/* "a;b" may be an unquoted value; "4;" and "\"x\";" end nothing. */
+	while ((c = text_walk_next(&w)) != '\0')
+		if (c == ';' && strchr(" \t\r\n}", *w.p) != NULL &&
+		    (n == 0 || lines[n - 1] != w.line) && n < max)
+			lines[n++] = w.line;
+	return n;
 }
 
 size_t
@@ -911,7 +972,7 @@ parse_file(cfg_t *cfg, const char *path)
 {
 	const char *why = "";
 	char *text = read_text(path, &why);
-	size_t open_line;
+	size_t open_line, lines[16], nlines;
 	FILE *f;
 	int rc;
 
@@ -927,6 +988,25 @@ parse_file(cfg_t *cfg, const char *path)
 	if ((open_line = conf_blank_comments(text)) != 0) {
 		report_at((int)open_line, "comment opened with /* is never "
 			  "closed");
+		free(text);
+		return CFG_PARSE_ERROR;
+	}
+	/*
+	 * libconfuse takes a string on over newlines, and reports what
+	 * follows (or "'{' is never closed") lines later.  No value of
+	 * preforkd's spans lines: the missing quote is named where it is.
+	 */
+	if ((open_line = conf_split_string(text)) != 0) {
+		report_at((int)open_line, "a string opened on this line does "
+			  "not end on it: a closing quote is missing");
+		free(text);
+		return CFG_PARSE_ERROR;
+	}
+	/* nginx's habit; libconfuse says "no such option ';'" or worse. */
+	if ((nlines = conf_stray_semicolons(text, lines, 16)) != 0) {
+		for (size_t i = 0; i < nlines; i++)
+			report_at((int)lines[i], "';' ends nothing here: an "
+				  "option ends with its line, without ';'");
 		free(text);
 		return CFG_PARSE_ERROR;
 	}

@@ -101,6 +101,25 @@ char *conf_path_resolve(const char *conf_path, const char *path);
  */
 size_t conf_blank_comments(char *text);
 
+/*
+ * Copies in to out (outlen bytes with the '\0'), each control byte
+ * (below 0x20, and 0x7f) written as \xHH; cut short at a whole character.
+ */
+void conf_escape_controls(char *out, size_t outlen, const char *in);
+
+/*
+ * The line where the first string of comment-free text opens that a
+ * newline enters before it closes (or that the text ends in), or 0.
+ */
+size_t conf_split_string(const char *text);
+
+/*
+ * The lines (up to max, each once) of comment-free text that have a ';'
+ * outside strings that ends a word: "4;", "\"x\";", "};".  Returns how
+ * many.
+ */
+size_t conf_stray_semicolons(const char *text, size_t *lines, size_t max);
+
 /* The line of the innermost '{' never closed in comment-free text, or 0. */
 size_t conf_unclosed_brace(const char *text);
 

@@ -56,6 +56,11 @@ BAD = [
     ('access-log in a missing directory',
      HTTP.replace('root = "."', 'root = "."\n'
                   '    access-log = "no-such-dir/access.log"'), 'access-log'),
+    # libconfuse took the string on into the next lines.
+    ('a string missing its closing quote',
+     GOOD.replace('"127.0.0.1:0"', '"127.0.0.1:0'), 'listen'),
+    # nginx's habit: libconfuse said "no such option ';'".
+    ('a ; after a value', GOOD.replace('"echo"', '"echo";'), 'handler'),
     # A fifo nobody writes would hold -t and a reload's master in open();
     # a device would feed the parser forever.
     ('mime-types a fifo', HTTP.replace('root = "."', 'root = "."\n'

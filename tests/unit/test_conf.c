@@ -891,6 +891,92 @@ test_unclosed_brace(void **state)
 }
 
 static void
+test_split_string(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t line;
+	} rows[] = {
+		{ "strings on their lines", "a = \"x\"\nb = 'y'\n", 0 },
+		{ "no strings", "a = 1\n", 0 },
+		{ "missing closing quote", "a = 1\nb = \"x\nc = \"y\"\n", 2 },
+		{ "single quotes too", "a = 'x\n'\n", 1 },
+		{ "the other quote inside", "a = \"it's\"\nb = 'say \"hi\"'\n",
+		  0 },
+		{ "escaped quote inside", "a = \"x\\\"y\"\n", 0 },
+		{ "escaped newline", "a = \"x\\\ny\"\n", 1 },
+		{ "text ends inside a string", "a = 1\n\nb = \"x", 3 },
+		{ "the first of two", "a = \"x\nb = \"\nc = \"z\n", 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		size_t line = conf_split_string(rows[i].text);
+
+		if (line != rows[i].line)
+			fail_msg("row %zu (%s): %zu, expected %zu", i,
+				 rows[i].name, line, rows[i].line);
+	}
+}
+
+static void
+test_stray_semicolons(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *text;
+		size_t lines[4];	/* up to a 0 */
+	} rows[] = {
+		{ "none", "a = 1\nb = \"x\"\n", { 0 } },
+		{ "after a number", "a = 4;\n", { 1 } },
+		{ "after a string, then more", "a = 1\nb = \"x\"; c = 2\n",
+		  { 2 } },
+		{ "after a brace, at the end", "s a {\n}\t;", { 2 } },
+		{ "before a closing brace", "s a { b = 1;}\n", { 1 } },
+		{ "two on a line: the line once", "a = 1; b = 2;\n", { 1 } },
+		{ "inside a string", "a = \"x; y;\"\n", { 0 } },
+		{ "inside an unquoted word", "a = x;y\n", { 0 } },
+		{ "with CR LF", "a = 1;\r\nb = 2;\r\n", { 1, 2 } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		size_t lines[4], want = 0;
+		size_t n = conf_stray_semicolons(rows[i].text, lines, 4);
+
+		while (want < 4 && rows[i].lines[want] != 0)
+			want++;
+		if (n != want)
+			fail_msg("row %zu (%s): %zu lines, expected %zu", i,
+				 rows[i].name, n, want);
+		for (size_t j = 0; j < n; j++)
+			if (lines[j] != rows[i].lines[j])
+				fail_msg("row %zu (%s): line %zu, expected %zu",
+					 i, rows[i].name, lines[j],
+					 rows[i].lines[j]);
+	}
+	assert_int_equal(conf_stray_semicolons("a;\nb;\nc;\n", NULL, 0), 0);
+}
+
+static void
+test_escape_controls(void **state)
+{
+	char out[32];
+
+	(void)state;
+	conf_escape_controls(out, sizeof(out), "a\033[1mb\x7f\tc");
+	assert_string_equal(out, "a\\x1b[1mb\\x7f\\x09c");
+	/* Cut at a whole character: no half escape. */
+	conf_escape_controls(out, 16, "a\033[1mb\x7f\tc");
+	assert_string_equal(out, "a\\x1b[1mb\\x7f");
+	conf_escape_controls(out, 6, "abc\001");
+	assert_string_equal(out, "abc");
+	conf_escape_controls(out, sizeof(out), "caf\xc3\xa9");
+	assert_string_equal(out, "caf\xc3\xa9");
+}
+
+static void
 test_section_lines(void **state)
 {
 	static const struct {
@@ -928,6 +1014,9 @@ test_section_lines(void **state)
 	assert_int_equal(conf_section_lines("a {}\nb {}\nc {}\n",
 					    (int[2]){ 0 }, 2), 2);
 }
+
+#define SEMICOLON "';' ends nothing here: an option ends with its line, " \
+		  "without ';'"
 
 static void
 test_errors_syntax(void **state)
@@ -1019,6 +1108,28 @@ test_errors_syntax(void **state)
 		  "  handler = \"echo\"\n"
 		  "}\n",
 		  { { 1, "missing title for section 'server'" } } },
+		{ "a string missing its closing quote",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\n"
+		  "  handler = \"echo\"\n"
+		  "}\n",
+		  { { 2, "a string opened on this line does not end on it: a "
+			 "closing quote is missing" } } },
+		{ "';' after options, each line named once",
+		  "pidfile = \"x.pid\";\n"
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"; workers = 2;\n"
+		  "  backlog = 5;\n"
+		  "};\n",
+		  { { 1, SEMICOLON }, { 4, SEMICOLON }, { 5, SEMICOLON },
+		    { 6, SEMICOLON } } },
+		{ "a control byte in a value is shown as \\xHH",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"e\033[2Jcho\"\n"
+		  "}\n",
+		  { { 3, "unknown handler 'e\\x1b[2Jcho'" } } },
 	};
 
 	(void)state;
@@ -1681,6 +1792,9 @@ main(void)
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
 		cmocka_unit_test(test_unclosed_brace),
+		cmocka_unit_test(test_split_string),
+		cmocka_unit_test(test_stray_semicolons),
+		cmocka_unit_test(test_escape_controls),
 		cmocka_unit_test(test_section_lines),
 		cmocka_unit_test(test_comment_chars_in_strings),
 		cmocka_unit_test(test_errors_syntax),
