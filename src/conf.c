@@ -374,6 +374,9 @@ conf_check_log_dir(cfg_t *section, const char *option, const char *path)
 	} else if (!S_ISDIR(st.st_mode)) {
 		conf_error(section, option, "%s: %s is not a directory", option,
 			   dir);
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		conf_error(section, option, "%s: %s is a directory, not a file",
+			   option, path);
 	}
 	free(dir);
 }
@@ -730,7 +733,8 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 			   "or a file, not empty");
 	conf->pidfile = conf_path_resolve(path, pidfile);
 	conf->error_log = resolve_log_target(path, error_log);
-	if (conf->error_log != NULL && strcmp(conf->error_log, "syslog") != 0 &&
+	if (conf->error_log != NULL && error_log[0] != '\0' &&
+	    strcmp(conf->error_log, "syslog") != 0 &&
 	    strcmp(conf->error_log, "stderr") != 0)
 		conf_check_log_dir(cfg, "error-log", conf->error_log);
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");

@@ -85,9 +85,9 @@ void conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * For a log file's path: a file missing is created when it is opened, a
- * directory missing is a conf_error() now, so that -t says it and a
- * reload is refused with FILE:LINE.
+ * For a log file's path: a file missing is created when it is opened; a
+ * directory missing, or the path a directory, is a conf_error() now, so
+ * that -t says it and a reload is refused with FILE:LINE.
  */
 void conf_check_log_dir(cfg_t *section, const char *option, const char *path);
 

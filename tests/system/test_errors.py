@@ -69,6 +69,11 @@ BAD = [
     ('mime-types a device', HTTP.replace('root = "."', 'root = "."\n'
                                          '    mime-types = "/dev/zero"'),
      'mime-types'),
+    ('error-log a directory', GOOD.replace('"error.log"', '"."'),
+     'error-log'),
+    ('access-log a directory',
+     HTTP.replace('root = "."', 'root = "."\n    access-log = "/"'),
+     'access-log'),
     ('duplicate listen address across servers',
      GOOD.replace('127.0.0.1:0', '127.0.0.1:7007') +
      'server echo2 {\n  listen = "127.0.0.1:7007"\n'
