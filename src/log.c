@@ -80,6 +80,12 @@ log_file_strerror(const char *path, int err)
 int
 log_open(const char *target, int level)
 {
+	return log_open_fd(target, level, -1);
+}
+
+int
+log_open_fd(const char *target, int level, int opened)
+{
 	if (strcmp(target, "stderr") == 0) {
 		log_close();
 		backend = BACKEND_STDERR;
@@ -93,7 +99,7 @@ log_open(const char *target, int level)
 
 		if (path == NULL)
 			return -1;
-		if ((fd = log_file_open(path)) == -1) {
+		if ((fd = opened) == -1 && (fd = log_file_open(path)) == -1) {
 			int saved = errno;
 
 			free(path);
@@ -110,7 +116,7 @@ log_open(const char *target, int level)
 	return 0;
 }
 
-static bool
+bool
 log_uses(const char *target)
 {
 	switch (backend) {

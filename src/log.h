@@ -23,6 +23,15 @@ int log_level_parse(const char *name);
 int log_open(const char *target, int level);
 
 /*
+ * log_open(), with a file target already opened (by log_file_open()) as
+ * fd, which the log then owns; -1 to open it here.
+ */
+int log_open_fd(const char *target, int level, int fd);
+
+/* Whether target is the backend in use. */
+bool log_uses(const char *target);
+
+/*
  * log_open(), unless target is already the one in use: then only the
  * level.  1 if it opened target, 0 if it was in use, -1 as log_open().
  */

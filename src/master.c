@@ -79,6 +79,7 @@ static struct {
 	struct generation *current;
 	struct generation *pending;	/* a reload's, until its workers accept */
 	int64_t pending_deadline_ms;
+	int pending_log_fd;		/* its error-log file, -1 if none */
 	struct requesters pending_req;
 	struct requesters confirm_req;	/* answered once old workers stop accepting */
 	int64_t confirm_deadline_ms;
@@ -90,7 +91,7 @@ static struct {
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
 } m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1, .wake_fd = -1,
-	.sb = { .fd = -1 } };
+	.pending_log_fd = -1, .sb = { .fd = -1 } };
 
 static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
 	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
@@ -207,6 +208,8 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.sb.fd);
 	if (m.control_fd != -1)
 		close(m.control_fd);
+	if (m.pending_log_fd != -1)
+		close(m.pending_log_fd);
 	listener_close_others(args.listen_fd);
 	handlers_close_others(g, si);
 	/*
@@ -656,11 +659,46 @@ reload_failed(struct requesters *r, const char *reason)
 }
 
 static void
+pending_log_close(void)
+{
+	if (m.pending_log_fd != -1)
+		close(m.pending_log_fd);
+	m.pending_log_fd = -1;
+}
+
+/*
+ * A reload's error log is opened before its workers start, so that one
+ * that cannot be (a fifo nobody reads, a read-only file system) fails
+ * the reload, as an access log does, instead of the master keeping the
+ * old one after answering that the reload succeeded.  Kept open until
+ * the generation serves: a log collector reading a fifo would see
+ * end-of-file if it were closed in between.
+ */
+static int
+pending_log_open(const struct conf *conf, int *fd, char *err, size_t errlen)
+{
+	const char *target = log_target(conf);
+
+	*fd = -1;
+	/* The one in use stays open; USR1, not a reload, reopens it. */
+	if (strcmp(target, "syslog") == 0 || strcmp(target, "stderr") == 0 ||
+	    log_uses(target))
+		return 0;
+	if ((*fd = log_file_open(target)) == -1) {
+		snprintf(err, errlen, "cannot open error log %s: %s", target,
+			 log_file_strerror(target, errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
 pending_abort(const char *reason, int64_t now)
 {
 	struct generation *g = m.pending;
 
 	m.pending = NULL;
+	pending_log_close();
 	/* Its workers may already serve clients: let them finish. */
 	generation_retire(g, now);
 	reload_failed(&m.pending_req, reason);
@@ -685,6 +723,7 @@ pending_supersede(const struct generation *newer, int64_t now)
 	struct generation *g = m.pending;
 
 	m.pending = NULL;
+	pending_log_close();
 	log_notice("reload: generation %u superseded by generation %u", g->id,
 		   newer->id);
 	generation_retire(g, now);
@@ -700,6 +739,7 @@ master_reload(int64_t now, bool hup)
 	struct conf *conf;
 	struct generation *g;
 	char err[512];
+	int log_fd;
 
 	requesters_collect(&req, hup_senders, &nhup_senders, m.control_fd,
 			   &m.control_refused_logged);
@@ -717,17 +757,25 @@ master_reload(int64_t now, bool hup)
 		reload_failed(&req, err);
 		goto out;
 	}
+	if (pending_log_open(conf, &log_fd, err, sizeof(err)) == -1) {
+		conf_free(conf);
+		reload_failed(&req, err);
+		goto out;
+	}
 	/* One whose last worker was reaped in this pass frees its records. */
 	generations_collect(&m.gens, m.current, m.pending);
 	/* A reload still starting keeps going if this one cannot. */
 	if ((g = generation_create(conf, &m.gens, &m.last_gen_id, &m.sb, err,
 				   sizeof(err))) == NULL) {
+		if (log_fd != -1)
+			close(log_fd);
 		conf_free(conf);
 		reload_failed(&req, err);
 		goto out;
 	}
 	if (m.pending != NULL)
 		pending_supersede(g, now);
+	m.pending_log_fd = log_fd;
 	if (strcmp(conf->pidfile, m.pidfile_conf) != 0)
 		log_warning("a new pidfile takes a restart: keeping %s",
 			    m.pidfile);
@@ -744,8 +792,13 @@ static int
 log_settings_apply(const struct conf *conf)
 {
 	const char *target = log_target(conf);
+	int fd = m.pending_log_fd;
 
-	if (log_open(target, conf->log_level) == -1) {
+	m.pending_log_fd = -1;
+	if ((fd != -1 ? log_open_fd(target, conf->log_level, fd) :
+	     log_switch(target, conf->log_level)) == -1) {
+		if (fd != -1)
+			close(fd);
 		log_error("cannot open error log %s: %s%s", target,
 			  log_file_strerror(target, errno),
 			  m.ready ? "; keeping the previous one" : "");

@@ -15,7 +15,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BINARY, T, Test, expect, fd_targets, run, wait_until
+from harness import (BINARY, T, Test, echo_once, expect, fd_targets, run,
+                     wait_until)
 from test_http_util import (HttpClient, exchange, expect_status, get,
                             http_server, make_tree, no_worker_trouble,
                             request_bytes, rewrite_conf)
@@ -440,6 +441,62 @@ def fifo_logs(t):
     return '%s | %s' % (want, want2)
 
 
+def error_log_fifo_on_reload(t):
+    """A reload to an error log that cannot be opened fails, says why and
+    leaves the old generation serving: it used to answer success while
+    the master kept its old log.  With a reader, the master's lines go
+    through the fifo once the new generation serves."""
+    srv = t.server('errfifo', servers=[dict(workers=1)])
+    fifo = os.path.join(srv.dir, 'error.fifo')
+    os.mkfifo(fifo)
+    srv.start()
+    srv.write_conf(error_log=fifo)
+    rc, _, err = srv.ctl('reload', timeout=T(20))
+    want = ('reload failed: cannot open error log %s: it is a fifo that no '
+            'process reads; generation 1 keeps serving' % fifo)
+    expect(rc == 1 and want in err, '-s reload: exit %s, %r; wanted %r'
+           % (rc, err.strip()[-300:], want))
+    expect(not srv.find(r'generation 2'), 'a generation 2 was started')
+    echo_once(srv.addr(), b'old generation')
+    got = []
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    done = threading.Event()
+
+    def drain():
+        while not done.is_set():
+            try:
+                data = os.read(reader, 65536)
+            except BlockingIOError:
+                time.sleep(0.01)
+                continue
+            if data:
+                got.append(data)
+            else:
+                time.sleep(0.01)
+    th = threading.Thread(target=drain)
+    th.start()
+    try:
+        rc, out, err = srv.ctl('reload', timeout=T(20))
+        expect(rc == 0, '-s reload with a reader: exit %s, %r'
+               % (rc, err.strip()[-300:]))
+        expect(wait_until(lambda: b'reload: generation 2 serving' in
+                          b''.join(got), T(5)), 'the master\'s line did not '
+               'come through the fifo: %r' % b''.join(got)[-300:])
+        mark = srv.mark()
+        srv.write_conf()
+        rc, _, err = srv.ctl('reload', timeout=T(20))
+        expect(rc == 0, '-s reload back to the file: exit %s, %r'
+               % (rc, err.strip()[-300:]))
+        srv.wait_log(r'reload: generation 3 serving', mark)
+    finally:
+        done.set()
+        th.join()
+        os.close(reader)
+    echo_once(srv.addr(), b'generation 3')
+    srv.stop()
+    return want
+
+
 def file_size_limit(t):
     """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
     is ignored, as Apache does): a worker whose access log is at its limit
@@ -528,6 +585,8 @@ def main():
             unopenable_on_reload, t)
     t.check('a fifo as a log: read through, or refused at once',
             fifo_logs, t)
+    t.check('a reload to an error log that cannot be opened fails',
+            error_log_fifo_on_reload, t)
     t.check('a log at its file-size limit kills neither worker nor master',
             file_size_limit, t)
     t.finish()
