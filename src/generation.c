@@ -217,6 +217,11 @@ generation_serving(struct generation *g, struct scoreboard *sb)
 void
 generation_show(struct generation *g, struct scoreboard *sb, size_t si)
 {
+	const struct pool_server *ps = &g->pools[si];
+	bool dynamic = ps->max_workers > ps->workers;
+
 	scoreboard_server_show(sb, g->records[si], g->listeners[si]->name,
-			       g->id, pool_capacity(&g->pools[si]));
+			       g->id, pool_capacity(ps),
+			       dynamic ? ps->min_spare : 0,
+			       dynamic ? ps->max_spare : 0);
 }

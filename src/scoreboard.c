@@ -188,7 +188,8 @@ scoreboard_server_record(struct scoreboard *sb, const char *name,
 
 void
 scoreboard_server_show(struct scoreboard *sb, int record, const char *listen,
-		       unsigned gen, int max_workers)
+		       unsigned gen, int max_workers, int min_spare,
+		       int max_spare)
 {
 	struct sb_server *r;
 
@@ -200,6 +201,8 @@ scoreboard_server_show(struct scoreboard *sb, int record, const char *listen,
 	snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);
 	r->generation = gen;
 	r->max_workers = max_workers;
+	r->min_spare = min_spare;
+	r->max_spare = max_spare;
 	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
 }
 
@@ -266,6 +269,8 @@ snapshot_servers(const struct sb_master *m, struct status_snapshot *snap)
 		v->queue = r->queue;
 		v->queue_peak = r->queue_peak;
 		v->max_workers = r->max_workers;
+		v->min_spare = r->min_spare;
+		v->max_spare = r->max_spare;
 		v->connections = r->connections;
 		v->requests = r->requests;
 		v->bytes_sent = r->bytes_sent;

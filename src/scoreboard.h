@@ -42,7 +42,7 @@ enum restart_reason {
 /* Room for every server of a reload's old and new config. */
 #define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 5u
+#define SB_VERSION 6u
 
 struct slot {
 	volatile pid_t pid;
@@ -78,6 +78,7 @@ struct sb_server {
 	unsigned generation;		/* serving it, as shown; 0: not listed */
 	volatile int queue, queue_peak;
 	int max_workers;
+	int min_spare, max_spare;	/* a dynamic pool's idle band; 0 fixed */
 	/* Workers in accept(); the one that takes the last wakes the master. */
 	volatile int idle;
 	/* Counts of workers that are gone; live slots add theirs. */
@@ -139,7 +140,8 @@ int scoreboard_server_find(const struct scoreboard *sb, const char *name);
  * not listed.
  */
 void scoreboard_server_show(struct scoreboard *sb, int record,
-			    const char *listen, unsigned gen, int max_workers);
+			    const char *listen, unsigned gen, int max_workers,
+			    int min_spare, int max_spare);
 struct status_snapshot;
 /*
  * Copies the scoreboard into snap (workers malloc'd; free them with

@@ -143,6 +143,9 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 		buf_printf(b, "\nserver %s: listen %s, generation %u, "
 			   "max-workers %d\n", v->name, v->listen, v->generation,
 			   v->max_workers);
+		if (v->max_spare > 0)
+			buf_printf(b, "  dynamic pool: %d to %d idle workers\n",
+				   v->min_spare, v->max_spare);
 		buf_printf(b, "  queue %d now, %d peak; reached max-workers %"
 			   PRIu64 " times\n", v->queue, v->queue_peak,
 			   v->max_workers_reached);
@@ -207,10 +210,12 @@ json_server(const struct status_server *v, struct status_buf *b)
 	buf_printf(b, ",\"listen\":");
 	json_string(b, v->listen);
 	buf_printf(b, ",\"generation\":%u,\"queue\":%d,\"queue_peak\":%d,"
-		   "\"max_workers\":%d,\"max_workers_reached\":%" PRIu64
+		   "\"max_workers\":%d,\"min_spare\":%d,\"max_spare\":%d,"
+		   "\"max_workers_reached\":%" PRIu64
 		   ",\"proxy_refused\":%" PRIu64 ",\"workers\":{",
 		   v->generation, v->queue, v->queue_peak, v->max_workers,
-		   v->max_workers_reached, v->proxy_refused);
+		   v->min_spare, v->max_spare, v->max_workers_reached,
+		   v->proxy_refused);
 	for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++)
 		buf_printf(b, "%s\"%s\":%d", st > SLOT_STARTING ? "," : "",
 			   slot_state_name(st), v->workers[st]);
@@ -302,6 +307,28 @@ prom_per_server(const struct status_snapshot *s, struct status_buf *b,
 	}
 }
 
+/* A dynamic pool's idle band; a fixed pool has none, and no samples. */
+static void
+prom_spare(const struct status_snapshot *s, struct status_buf *b)
+{
+	static const char *const bound[] = { "min", "max" };
+
+	prom_head(b, "spare_workers", "gauge", "A dynamic pool's idle band: "
+		  "fewest and most idle workers it keeps.");
+	for (size_t i = 0; next_listed(s, &i); i++) {
+		const struct status_server *v = &s->servers[i];
+
+		if (v->max_spare == 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			buf_printf(b, "preforkd_spare_workers{server=");
+			prom_label(b, v->name);
+			buf_printf(b, ",bound=\"%s\"} %d\n", bound[k],
+				   k == 0 ? v->min_spare : v->max_spare);
+		}
+	}
+}
+
 static void
 render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 {
@@ -313,6 +340,13 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 			buf_printf(b, ",state=\"%s\"} %d\n", slot_state_name(st),
 				   s->servers[i].workers[st]);
 		}
+	prom_head(b, "max_workers", "gauge", "Most workers the pool may have.");
+	for (size_t i = 0; next_listed(s, &i); i++) {
+		buf_printf(b, "preforkd_max_workers{server=");
+		prom_label(b, s->servers[i].name);
+		buf_printf(b, "} %d\n", s->servers[i].max_workers);
+	}
+	prom_spare(s, b);
 	prom_head(b, "listen_queue", "gauge",
 		  "Connections waiting in the listener's accept queue.");
 	for (size_t i = 0; next_listed(s, &i); i++) {

@@ -22,6 +22,7 @@ struct status_server {
 	char listen[SB_LISTEN_MAX];
 	unsigned generation;		/* 0: never served, not listed */
 	int queue, queue_peak, max_workers;
+	int min_spare, max_spare;	/* a dynamic pool's idle band; 0 fixed */
 	int workers[SLOT_NSTATES];	/* live workers by state */
 	/* Totals: gone workers' counts plus the live ones'. */
 	uint64_t connections, requests, bytes_sent;

@@ -104,13 +104,27 @@ def echo_loop(srv, stop):
 
 def ttou_band(srv):
     """TTOU lowers a dynamic pool's idle band one end at a time down to
-    0..1, as preforkd(8) says, then says it is at its limit."""
+    0..1, as preforkd(8) says, then says it is at its limit; TTIN raises
+    it.  The status page shows the band as it is."""
+    def shown():
+        rc, out, err = srv.ctl('status')
+        expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+        m = re.search(r'^server echo: .*\n  dynamic pool: (\d+) to (\d+) '
+                      r'idle workers$', out, re.M)
+        return m and '%s..%s' % m.groups()
     srv.start_daemon()
-    for want in ('0..2', '0..1', r'0..1 \(at its limit\)'):
+    expect(shown() == '1..3', 'status shows the band %s, not 1..3'
+           % shown())
+    for sig, want in ((signal.SIGTTOU, '0..2'), (signal.SIGTTOU, '0..1'),
+                      (signal.SIGTTOU, r'0..1 \(at its limit\)'),
+                      (signal.SIGTTIN, '1..2')):
         mark = srv.mark()
-        srv.signal(signal.SIGTTOU)
+        srv.signal(sig)
         srv.wait_log(r'server echo: idle workers %s\n' % want, since=mark,
                      timeout=T(5))
+        band = want.split(' ')[0]
+        expect(shown() == band, 'after %s the status shows the band %s, '
+               'not %s' % (signal.Signals(sig).name, shown(), band))
     srv.stop()
 
 
@@ -150,7 +164,8 @@ def main():
     t.check('a fixed pool full with clients waiting: "reached '
             'max-workers", counted', fixed_pool_capped,
             t.server('fixed', servers=[dict(workers=2)]))
-    t.check('TTOU lowers a dynamic pool\'s idle band down to 0..1',
+    t.check('TTOU lowers a dynamic pool\'s idle band down to 0..1, the '
+            'status page shows it',
             ttou_band, t.server('band', servers=[dict(
                 workers=2, max_workers=6, min_spare=1, max_spare=3)]))
     t.check('%d servers with the default pool share the 2048 workers'

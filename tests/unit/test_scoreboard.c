@@ -71,7 +71,7 @@ test_show(void **state)
 	bool in_use[SB_SERVERS_MAX] = { false };
 	int r = scoreboard_server_record(sb, "www", in_use);
 
-	scoreboard_server_show(sb, r, "127.0.0.1:8080", 3, 256);
+	scoreboard_server_show(sb, r, "127.0.0.1:8080", 3, 256, 0, 0);
 	assert_string_equal(record(sb, r)->listen, "127.0.0.1:8080");
 	assert_int_equal(record(sb, r)->generation, 3);
 	assert_int_equal(record(sb, r)->max_workers, 256);
@@ -80,8 +80,8 @@ test_show(void **state)
 	assert_string_equal(record(sb, r)->listen, "127.0.0.1:8080");
 	assert_int_equal(record(sb, r)->generation, 3);
 	/* No record, or one out of range: nothing to show, nothing broken. */
-	scoreboard_server_show(sb, -1, "x", 4, 1);
-	scoreboard_server_show(sb, SB_SERVERS_MAX, "x", 4, 1);
+	scoreboard_server_show(sb, -1, "x", 4, 1, 0, 0);
+	scoreboard_server_show(sb, SB_SERVERS_MAX, "x", 4, 1, 0, 0);
 	assert_int_equal(record(sb, r)->generation, 3);
 }
 
@@ -123,7 +123,7 @@ test_free_record_taken_and_cleared(void **state)
 
 	fill_all(sb, in_use);
 	sb->master->servers[5].requests = 99;
-	scoreboard_server_show(sb, 5, "127.0.0.1:1", 1, 8);
+	scoreboard_server_show(sb, 5, "127.0.0.1:1", 1, 8, 0, 0);
 	in_use[5] = false;
 	seq = sb->master->seq;
 	r = scoreboard_server_record(sb, "new", in_use);
@@ -149,13 +149,15 @@ test_snapshot_shows_records(void **state)
 	int r = scoreboard_server_record(sb, "www", in_use);
 
 	assert_non_null(snap);
-	scoreboard_server_show(sb, r, "[::1]:80", 2, 16);
+	scoreboard_server_show(sb, r, "[::1]:80", 2, 16, 3, 6);
 	assert_int_equal(scoreboard_snapshot(sb, monotonic_ms(), snap), 0);
 	assert_int_equal(snap->nservers, 1);
 	assert_string_equal(snap->servers[0].name, "www");
 	assert_string_equal(snap->servers[0].listen, "[::1]:80");
 	assert_int_equal(snap->servers[0].generation, 2);
 	assert_int_equal(snap->servers[0].max_workers, 16);
+	assert_int_equal(snap->servers[0].min_spare, 3);
+	assert_int_equal(snap->servers[0].max_spare, 6);
 	free(snap->workers);
 	free(snap);
 }

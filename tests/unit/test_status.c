@@ -43,6 +43,8 @@ fill(struct status_snapshot *s)
 	s->servers[0].queue = 1;
 	s->servers[0].queue_peak = 9;
 	s->servers[0].max_workers = 256;
+	s->servers[0].min_spare = 2;
+	s->servers[0].max_spare = 8;
 	s->servers[0].workers[SLOT_KEEPALIVE] = 1;
 	s->servers[0].connections = 50;
 	s->servers[0].requests = 120;
@@ -96,6 +98,7 @@ test_text(void **state)
 		"preforkd: master 100, up 3600 s, generation 2, reloads 1\n"
 		"\n"
 		"server www: listen 127.0.0.1:8080, generation 2, max-workers 256\n"
+		"  dynamic pool: 2 to 8 idle workers\n"
 		"  queue 1 now, 9 peak; reached max-workers 2 times\n"
 		"  PROXY header refused 7 connections\n"
 		"  workers: starting 0, idle 0, reading 0, writing 0, keep-alive 1, "
@@ -134,6 +137,7 @@ test_json(void **state)
 		"\"reloads\":1},\"servers\":["
 		"{\"name\":\"www\",\"listen\":\"127.0.0.1:8080\",\"generation\":2,"
 		"\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
+		"\"min_spare\":2,\"max_spare\":8,"
 		"\"max_workers_reached\":2,\"proxy_refused\":7,\"workers\":{\"starting\":0,\"idle\":0,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":1,\"closing\":0},"
 		"\"connections\":50,\"requests\":120,\"sent_bytes\":65536,"
@@ -141,6 +145,7 @@ test_json(void **state)
 		"\"max-memory\":0}},"
 		"{\"name\":\"echo\",\"listen\":\"unix:/run/e.sock\",\"generation\":2,"
 		"\"queue\":0,\"queue_peak\":0,\"max_workers\":2,"
+		"\"min_spare\":0,\"max_spare\":0,"
 		"\"max_workers_reached\":0,\"proxy_refused\":0,\"workers\":{\"starting\":0,\"idle\":1,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":0,\"closing\":0},"
 		"\"connections\":0,\"requests\":0,\"sent_bytes\":0,"
@@ -182,6 +187,15 @@ test_prometheus(void **state)
 		"preforkd_workers{server=\"echo\",state=\"writing\"} 0\n"
 		"preforkd_workers{server=\"echo\",state=\"keep-alive\"} 0\n"
 		"preforkd_workers{server=\"echo\",state=\"closing\"} 0\n"
+		"# HELP preforkd_max_workers Most workers the pool may have.\n"
+		"# TYPE preforkd_max_workers gauge\n"
+		"preforkd_max_workers{server=\"www\"} 256\n"
+		"preforkd_max_workers{server=\"echo\"} 2\n"
+		"# HELP preforkd_spare_workers A dynamic pool's idle band: fewest "
+		"and most idle workers it keeps.\n"
+		"# TYPE preforkd_spare_workers gauge\n"
+		"preforkd_spare_workers{server=\"www\",bound=\"min\"} 2\n"
+		"preforkd_spare_workers{server=\"www\",bound=\"max\"} 8\n"
 		"# HELP preforkd_listen_queue Connections waiting in the "
 		"listener's accept queue.\n"
 		"# TYPE preforkd_listen_queue gauge\n"
