@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,28 @@ open_scoreboard(pid_t pid)
 	return fd;
 }
 
+/*
+ * Typically after a package upgrade, before the binary upgrade: the
+ * master still runs the old binary, which /proc/PID/exe reaches even
+ * once its file is replaced, and which reads its own layout.
+ */
+static void
+other_version(pid_t pid, int fd)
+{
+	uint32_t head[2];
+
+	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+	    head[0] == SB_MAGIC)
+		fprintf(stderr, "preforkd: master %d runs another version of "
+			"preforkd (scoreboard layout %u, this one reads %u): "
+			"run /proc/%d/exe -s status with the same options, "
+			"or see its status page\n", (int)pid,
+			(unsigned)head[1], SB_VERSION, (int)pid);
+	else
+		fprintf(stderr, "preforkd: the scoreboard of master %d is not "
+			"one preforkd reads\n", (int)pid);
+}
+
 int
 statusctl_print(pid_t pid, FILE *out)
 {
@@ -68,9 +91,11 @@ statusctl_print(pid_t pid, FILE *out)
 		return -1;
 	}
 	if (scoreboard_attach(&sb, fd) == -1) {
-		fprintf(stderr, "preforkd: the scoreboard of master %d: %s\n",
-			(int)pid, errno == EPROTO ? "not this version's" :
-			strerror(errno));
+		if (errno == EPROTO)
+			other_version(pid, fd);
+		else
+			fprintf(stderr, "preforkd: the scoreboard of master "
+				"%d: %s\n", (int)pid, strerror(errno));
 		close(fd);
 		return -1;
 	}

@@ -13,10 +13,12 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, closed_by_peer, connect, echo_once, expect
+from harness import (BINARY, T, Test, closed_by_peer, connect, echo_once,
+                     expect, read_file, run, wait_until)
 from test_http_util import (error_reply, expect_status, get, http_server,
                             make_tree)
 
@@ -202,6 +204,56 @@ def status_command(t):
     return out.split('\n')[0] if out else 'refused without a master'
 
 
+FAKE_MASTER = r'''
+import fcntl, os, struct, sys, time
+magic, version, pidfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+sb = os.memfd_create('preforkd-scoreboard')
+os.write(sb, struct.pack('=II', magic, version) + bytes(4088))
+f = open(pidfile, 'w')
+fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+f.write('%d\n' % os.getpid())
+f.flush()
+time.sleep(60)
+'''
+
+
+def status_of_other_version(t):
+    """-s status to a master of another version (after a package upgrade,
+    before the binary upgrade) says so and how to get its table: it used
+    to say only "not this version's".  The master is faked: a process
+    holding the locked pidfile and a scoreboard of another layout."""
+    tdir = os.path.join(t.dir, 'otherversion')
+    os.makedirs(tdir)
+    pidfile = os.path.join(tdir, 'preforkd.pid')
+    seen = []
+    for magic, version, want in (
+            (0x70666b64, 1, r'^preforkd: master %d runs another version of '
+             r'preforkd \(scoreboard layout 1, this one reads \d+\): run '
+             r'/proc/%d/exe -s status with the same options, or see its '
+             r'status page$'),
+            (0x12345678, 1, r'^preforkd: the scoreboard of master %d is not '
+             r'one preforkd reads$')):
+        fake = subprocess.Popen([sys.executable, '-c', FAKE_MASTER,
+                                 str(magic), str(version), pidfile])
+        try:
+            expect(wait_until(lambda: (read_file(pidfile) or '').strip() ==
+                              str(fake.pid), T(10)),
+                   'the fake master did not write the pidfile')
+            rc, out, err = run([BINARY, '-s', 'status', '-p', pidfile])
+            pattern = want % ((fake.pid, fake.pid) if '%d/exe' in want
+                              else (fake.pid,))
+            expect(rc == 1 and re.search(pattern, err, re.M),
+                   '-s status: exit %d, %r; wanted /%s/' % (rc, err.strip(),
+                                                            pattern))
+            expect(fake.poll() is None, 'the fake master was signalled')
+            seen.append(err.strip())
+        finally:
+            fake.kill()
+            fake.wait()
+        os.unlink(pidfile)
+    return ' | '.join(seen)
+
+
 def renamed_servers_listed(t):
     """The scoreboard records the servers of the old and the new config
     during a reload; a record whose servers are gone from every running
@@ -327,6 +379,8 @@ def main():
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
     if not t.check('server starts', srv.start):
         t.finish()
+    t.check('-s status to a master of another version says how to ask it',
+            status_of_other_version, t)
     t.check('status page: text, ?format=json, ?format=prometheus (strict '
             'parser)', formats, srv)
     t.check('status page refused (403) outside status-allow', refused, srv)
