@@ -807,6 +807,15 @@ struct text_walk {
 	size_t split_line;	/* where the first string over a newline opened */
 };
 
+static void
+skip_variable(struct text_walk *w)
+{
+	while (*w->p != '\0' && *w->p != '}')
+		w->line += *w->p++ == '\n';
+	if (*w->p == '}')
+		w->p++;
+}
+
 /* The next character outside strings (an opening quote is one), or '\0'. */
 static char
 text_walk_next(struct text_walk *w)
@@ -820,13 +829,18 @@ text_walk_next(struct text_walk *w)
 			if (c == '"' || c == '\'') {
 				w->quote = c;
 				w->quote_line = w->line;
+			} else if (c == '$' && *w->p == '{') {
+				/* libconfuse reads "${...}" whole, as one word. */
+				skip_variable(w);
 			}
 			return c;
 		}
 		if (c == '\\' && *w->p != '\0') {
-			c = *w->p++;
-			if (c == '\n')
+			/* A backslash at the end of a line continues the string. */
+			if ((c = *w->p++) == '\n') {
 				w->line++;
+				continue;
+			}
 		} else if (c == w->quote) {
 			w->quote = 0;
 			continue;
@@ -1009,8 +1023,9 @@ parse_file(cfg_t *cfg, const char *path)
 	/* nginx's habit; libconfuse says "no such option ';'" or worse. */
 	if ((nlines = conf_stray_semicolons(text, lines, 16)) != 0) {
 		for (size_t i = 0; i < nlines; i++)
-			report_at((int)lines[i], "';' ends nothing here: an "
-				  "option ends with its line, without ';'");
+			report_at((int)lines[i], "';' is not part of the "
+				  "syntax: options are separated by white space "
+				  "or newlines");
 		free(text);
 		return CFG_PARSE_ERROR;
 	}

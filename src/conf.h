@@ -109,7 +109,8 @@ void conf_escape_controls(char *out, size_t outlen, const char *in);
 
 /*
  * The line where the first string of comment-free text opens that a
- * newline enters before it closes (or that the text ends in), or 0.
+ * newline enters before it closes (or that the text ends in), or 0.  A
+ * backslash before the newline continues the string: that one is fine.
  */
 size_t conf_split_string(const char *text);
 

@@ -905,7 +905,10 @@ test_split_string(void **state)
 		{ "the other quote inside", "a = \"it's\"\nb = 'say \"hi\"'\n",
 		  0 },
 		{ "escaped quote inside", "a = \"x\\\"y\"\n", 0 },
-		{ "escaped newline", "a = \"x\\\ny\"\n", 1 },
+		{ "continued by a backslash", "a = \"x\\\ny\"\n", 0 },
+		{ "continued, then not closed", "a = 'x\\\ny\nz'\n", 1 },
+		{ "a variable's quotes are no string",
+		  "a = ${X:-\"}\nb = ${Y:-'}\n", 0 },
 		{ "text ends inside a string", "a = 1\n\nb = \"x", 3 },
 		{ "the first of two", "a = \"x\nb = \"\nc = \"z\n", 1 },
 	};
@@ -938,6 +941,7 @@ test_stray_semicolons(void **state)
 		{ "inside a string", "a = \"x; y;\"\n", { 0 } },
 		{ "inside an unquoted word", "a = x;y\n", { 0 } },
 		{ "with CR LF", "a = 1;\r\nb = 2;\r\n", { 1, 2 } },
+		{ "inside a variable", "a = ${X:-a; b}\nb = ${Y};\n", { 2 } },
 	};
 
 	(void)state;
@@ -1015,8 +1019,8 @@ test_section_lines(void **state)
 					    (int[2]){ 0 }, 2), 2);
 }
 
-#define SEMICOLON "';' ends nothing here: an option ends with its line, " \
-		  "without ';'"
+#define SEMICOLON "';' is not part of the syntax: options are separated " \
+		  "by white space or newlines"
 
 static void
 test_errors_syntax(void **state)
