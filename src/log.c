@@ -42,20 +42,21 @@ log_level_parse(const char *name)
 }
 
 /*
- * O_NONBLOCK only for the open: a fifo that no process reads would block
+ * O_NONBLOCK for the open: a fifo that no process reads would block
  * open() for good, and the master with it (no reload, no stop but
- * SIGKILL); it fails with ENXIO instead.  Writes block again, as they do
- * to a file, so that no line is lost to a full pipe.
+ * SIGKILL); it fails with ENXIO instead.  It stays for the error log
+ * (it changes nothing for a file): the master must not hang on a fifo
+ * whose reader stopped reading either.
  */
 int
-log_file_open(const char *path)
+log_file_open(const char *path, bool wait_when_full)
 {
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 		      O_NOCTTY | O_NONBLOCK, 0640);
 	int flags;
 
-	if (fd == -1)
-		return -1;
+	if (fd == -1 || !wait_when_full)
+		return fd;
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
 		int saved = errno;
@@ -99,7 +100,8 @@ log_open_fd(const char *target, int level, int opened)
 
 		if (path == NULL)
 			return -1;
-		if ((fd = opened) == -1 && (fd = log_file_open(path)) == -1) {
+		if ((fd = opened) == -1 &&
+		    (fd = log_file_open(path, false)) == -1) {
 			int saved = errno;
 
 			free(path);
@@ -114,6 +116,12 @@ log_open_fd(const char *target, int level, int opened)
 	current_level = level;
 	write_failed = false;
 	return 0;
+}
+
+const char *
+log_file_in_use(void)
+{
+	return backend == BACKEND_FILE ? file_path : NULL;
 }
 
 bool
@@ -156,7 +164,7 @@ log_reopen(void)
 
 	if (backend != BACKEND_FILE)
 		return 0;
-	if ((fd = log_file_open(file_path)) == -1)
+	if ((fd = log_file_open(file_path, false)) == -1)
 		return -1;
 	/* dup2 keeps the descriptor number, so no window without a log. */
 	if (dup2(fd, file_fd) == -1) {
@@ -206,8 +214,14 @@ write_line(int fd, const char *line, size_t len)
 			if (!write_failed && fd == file_fd) {
 				/* Said once; serving goes on without the log. */
 				write_failed = true;
-				syslog(LOG_ERR, "preforkd: cannot write %s: %s",
-				       file_path, strerror(errno));
+				if (errno == EAGAIN)
+					syslog(LOG_ERR, "preforkd: %s is full "
+					       "(its reader does not keep up): "
+					       "lines are dropped", file_path);
+				else
+					syslog(LOG_ERR, "preforkd: cannot write "
+					       "%s: %s", file_path,
+					       strerror(errno));
 			}
 			return;
 		}

@@ -31,6 +31,9 @@ int log_open_fd(const char *target, int level, int fd);
 /* Whether target is the backend in use. */
 bool log_uses(const char *target);
 
+/* The path of the file backend in use, or NULL. */
+const char *log_file_in_use(void);
+
 /*
  * log_open(), unless target is already the one in use: then only the
  * level.  1 if it opened target, 0 if it was in use, -1 as log_open().
@@ -42,9 +45,12 @@ void log_set_stderr_copy(bool on);
 
 /*
  * Opens a log file for appending, creating it (0640) if need be, without
- * waiting for a reader if it is a fifo.  -1 with errno as open(2).
+ * waiting for a reader if it is a fifo.  When a fifo is full, writes wait
+ * for the reader if wait_when_full (an access log: no line lost), else
+ * fail (the error log: the master never hangs on it).  -1 with errno as
+ * open(2).
  */
-int log_file_open(const char *path);
+int log_file_open(const char *path, bool wait_when_full);
 
 /* Why log_file_open(path) failed with err, for a message. */
 const char *log_file_strerror(const char *path, int err);

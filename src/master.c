@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -684,11 +685,36 @@ pending_log_open(const struct conf *conf, int *fd, char *err, size_t errlen)
 	if (strcmp(target, "syslog") == 0 || strcmp(target, "stderr") == 0 ||
 	    log_uses(target))
 		return 0;
-	if ((*fd = log_file_open(target)) == -1) {
+	if ((*fd = log_file_open(target, false)) == -1) {
 		snprintf(err, errlen, "cannot open error log %s: %s", target,
 			 log_file_strerror(target, errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* USR1 while a reload starts: its error log may have been rotated too. */
+static int
+pending_log_reopen(void)
+{
+	const char *target;
+	int fd;
+
+	if (m.pending_log_fd == -1)
+		return 0;
+	target = log_target(m.pending->conf);
+	if ((fd = log_file_open(target, false)) == -1) {
+		log_error("reopening %s: %s", target,
+			  log_file_strerror(target, errno));
+		return 1;
+	}
+	/* dup3: close-on-exec kept, a binary upgrade must not inherit it. */
+	if (dup3(fd, m.pending_log_fd, O_CLOEXEC) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "reopening %s", target);
+		close(fd);
+		return 1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -797,10 +823,12 @@ log_settings_apply(const struct conf *conf)
 	m.pending_log_fd = -1;
 	if ((fd != -1 ? log_open_fd(target, conf->log_level, fd) :
 	     log_switch(target, conf->log_level)) == -1) {
+		int saved = errno;
+
 		if (fd != -1)
 			close(fd);
 		log_error("cannot open error log %s: %s%s", target,
-			  log_file_strerror(target, errno),
+			  log_file_strerror(target, saved),
 			  m.ready ? "; keeping the previous one" : "");
 		return -1;
 	}
@@ -925,15 +953,17 @@ master_reopen(void)
 	int failed = 0;
 
 	if (log_reopen() == -1) {
-		log_error("reopening the error log: %s",
-			  log_file_strerror(log_target(m.current->conf), errno));
+		const char *path = log_file_in_use();
+
+		log_error("reopening the error log: %s", path == NULL ?
+			  strerror(errno) : log_file_strerror(path, errno));
 		failed++;
 	} else if (geteuid() == 0 && m.current->conf->user != NULL) {
 		log_chown(m.current->conf->uid, m.current->conf->gid);
 	}
 	failed += handlers_reopen(m.current);
 	if (m.pending != NULL)
-		failed += handlers_reopen(m.pending);
+		failed += handlers_reopen(m.pending) + pending_log_reopen();
 	for (size_t i = 0; i < m.nworkers; i++)
 		if (!m.workers[i].killed)
 			worker_signal(&m.workers[i], SIGUSR1);
@@ -1225,6 +1255,7 @@ master_loop(void)
 static void
 master_cleanup(void)
 {
+	pending_log_close();
 	while (m.gens != NULL)
 		generation_free(&m.gens, m.gens);
 	m.current = m.pending = NULL;

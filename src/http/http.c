@@ -214,7 +214,7 @@ http_prepare(void *p, uid_t uid, gid_t gid)
 
 	if (hc->access_log == NULL)
 		return 0;
-	if ((hc->access_fd = log_file_open(hc->access_log)) == -1) {
+	if ((hc->access_fd = log_file_open(hc->access_log, true)) == -1) {
 		log_error("open(%s): %s", hc->access_log,
 			  log_file_strerror(hc->access_log, errno));
 		return -1;
@@ -293,7 +293,7 @@ http_reopen(void *p, uid_t uid, gid_t gid)
 
 	if (hc->access_log == NULL)
 		return 0;
-	if ((fd = log_file_open(hc->access_log)) == -1) {
+	if ((fd = log_file_open(hc->access_log, true)) == -1) {
 		log_error("reopening %s: %s", hc->access_log,
 			  log_file_strerror(hc->access_log, errno));
 		return -1;

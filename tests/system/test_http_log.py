@@ -445,7 +445,9 @@ def error_log_fifo_on_reload(t):
     """A reload to an error log that cannot be opened fails, says why and
     leaves the old generation serving: it used to answer success while
     the master kept its old log.  With a reader, the master's lines go
-    through the fifo once the new generation serves."""
+    through the fifo once the new generation serves; when the reader
+    stops reading and the fifo is full, the master drops lines instead
+    of hanging in write()."""
     srv = t.server('errfifo', servers=[dict(workers=1)])
     fifo = os.path.join(srv.dir, 'error.fifo')
     os.mkfifo(fifo)
@@ -460,10 +462,17 @@ def error_log_fifo_on_reload(t):
     echo_once(srv.addr(), b'old generation')
     got = []
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    done = threading.Event()
+    done, reading, paused = (threading.Event(), threading.Event(),
+                             threading.Event())
+    reading.set()
 
     def drain():
         while not done.is_set():
+            if not reading.is_set():
+                paused.set()
+                time.sleep(0.01)
+                continue
+            paused.clear()
             try:
                 data = os.read(reader, 65536)
             except BlockingIOError:
@@ -482,17 +491,33 @@ def error_log_fifo_on_reload(t):
         expect(wait_until(lambda: b'reload: generation 2 serving' in
                           b''.join(got), T(5)), 'the master\'s line did not '
                'come through the fifo: %r' % b''.join(got)[-300:])
+        # The reader stops reading; the fifo fills up.
+        reading.clear()
+        expect(wait_until(paused.is_set, T(5)), 'the reader did not pause')
+        filler = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            while True:
+                os.write(filler, b'x' * 4096)
+        except BlockingIOError:
+            pass
+        finally:
+            os.close(filler)
+        rc, _, err = srv.ctl('reload', timeout=T(20))
+        expect(rc == 0, '-s reload with the fifo full: exit %s, %r'
+               % (rc, err.strip()[-300:]))
+        echo_once(srv.addr(), b'generation 3')
+        reading.set()
         mark = srv.mark()
         srv.write_conf()
         rc, _, err = srv.ctl('reload', timeout=T(20))
         expect(rc == 0, '-s reload back to the file: exit %s, %r'
                % (rc, err.strip()[-300:]))
-        srv.wait_log(r'reload: generation 3 serving', mark)
+        srv.wait_log(r'reload: generation 4 serving', mark)
     finally:
         done.set()
         th.join()
         os.close(reader)
-    echo_once(srv.addr(), b'generation 3')
+    echo_once(srv.addr(), b'generation 4')
     srv.stop()
     return want
 
