@@ -78,11 +78,11 @@ def merged_requests(srv):
     echo_once(srv.addr(), b'after two requests')
 
 
-def stop_at_open(srv, path):
-    """Has strace stop the master (SIGSTOP) as it opens path, and detach:
-    the master stays stopped until SIGCONT.  Waits until it has."""
-    out = os.path.join(srv.dir, 'strace.out')
-    with open(os.path.join(srv.dir, 'strace.err'), 'ab') as err:
+def stop_at_open(srv, path, name):
+    """Has strace stop the master (SIGSTOP) as it opens path; SIGCONT lets
+    it go on.  Its output goes to NAME.out and NAME.err in srv.dir."""
+    out = os.path.join(srv.dir, name + '.out')
+    with open(os.path.join(srv.dir, name + '.err'), 'wb') as err:
         tracer = subprocess.Popen(
             ['strace', '-o', out, '-p', str(srv.master), '-P', path,
              '-e', 'trace=openat', '-e', 'inject=openat:signal=SIGSTOP:when=1'],
@@ -102,10 +102,13 @@ def superseded_request(srv, attempts=5):
     try:
         for attempt in range(attempts):
             log = os.path.join(srv.dir, 'access%d.log' % attempt)
-            tracer = stop_at_open(srv, log)
+            name = 'strace%d' % attempt
+            tracer = stop_at_open(srv, log, name)
+            # strace stays attached while the master is needed stopped: on
+            # detaching it may let a stopped tracee run on.
             try:
                 expect(wait_until(lambda: 'attached' in (read_file(
-                    os.path.join(srv.dir, 'strace.err')) or '') or
+                    os.path.join(srv.dir, name + '.err')) or '') or
                     tracer.poll() is not None, T(10)) and
                     tracer.poll() is None,
                     'strace did not attach to master %d' % srv.master)
@@ -113,18 +116,14 @@ def superseded_request(srv, attempts=5):
                 srv.write_conf(http_conf(srv, log))
                 older = Requester(srv, 'older%d' % attempt)
                 expect(wait_until(lambda: 'stopped by SIGSTOP' in (read_file(
-                    os.path.join(srv.dir, 'strace.out')) or ''), T(10)),
+                    os.path.join(srv.dir, name + '.out')) or ''), T(10)),
                     'the master was not stopped at open(%s)' % log)
-            finally:
-                tracer.terminate()
-                tracer.wait()
-            try:
-                expect(proc_stat(srv.master)[0] == 'T', 'master %d is not '
-                       'stopped' % srv.master)
                 newer = Requester(srv, 'newer%d' % attempt)
                 expect(wait_until(newer.waiting, T(10)), 'the newer request '
                        'was not made within %gs' % T(10))
             finally:
+                tracer.terminate()
+                tracer.wait()
                 os.kill(srv.master, signal.SIGCONT)
             both_answered(srv, [('older', older), ('newer', newer)])
             echo_once(srv.addr(), b'after two reloads')
