@@ -18,15 +18,29 @@ static int
 redirect_to_null(int first, int last)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int rc = 0;
 
 	if (fd == -1)
 		return -1;
-	for (int i = first; i <= last; i++)
-		if (dup2(fd, i) == -1) {
-			close(fd);
+	for (int i = first; i <= last && rc == 0; i++)
+		if (i != fd && dup2(fd, i) == -1)
+			rc = -1;
+	/* open() took the lowest free number: maybe one of the targets. */
+	if (fd < first || fd > last)
+		close(fd);
+	return rc;
+}
+
+int
+daemon_stdio_fill(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* The lowest free number: fd itself, the lower ones being open. */
+		if (open("/dev/null", O_RDWR) != fd)
 			return -1;
-		}
-	close(fd);
+	}
 	return 0;
 }
 

@@ -14,6 +14,14 @@
  */
 int daemon_detach(int keep_below);
 
+/*
+ * Opens /dev/null on each of descriptors 0, 1 and 2 that is closed, so
+ * that nothing opened later (the pidfile, a log, a socket) takes its
+ * number and gets what is written to standard output or error, or is
+ * closed when they are pointed at /dev/null.  0 or -1.
+ */
+int daemon_stdio_fill(void);
+
 /* Points standard output and error at /dev/null; 0 or -1. */
 int daemon_null_stdio(void);
 

@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "daemon.h"
 #include "master.h"
 #include "upgrade.h"
 
@@ -73,6 +74,11 @@ main(int argc, char **argv)
 	char *conf_path, *pidfile = NULL;
 	int c, rc;
 
+	/* Before anything is opened: see daemon_stdio_fill(). */
+	if (daemon_stdio_fill() == -1) {
+		perror("preforkd: opening /dev/null");
+		return 1;
+	}
 	while ((c = getopt(argc, argv, "f:np:s:tVh")) != -1) {
 		switch (c) {
 		case 'f': conf_arg = optarg; break;

@@ -3,6 +3,7 @@
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 
@@ -162,6 +163,51 @@ def stderr_log_warned(srv):
     return want
 
 
+def closed_stdio(srv):
+    """Started with descriptors 0, 1 and 2 closed (as by `<&- >&- 2>&-` or
+    a careless supervisor), preforkd runs as it does with them open: the
+    pidfile used to land on one of them and lose its lock when it was
+    pointed at /dev/null (-s status called it stale, a second start
+    removed it), and the error log went quiet or into the pidfile."""
+    def closed():
+        for fd in (0, 1, 2):
+            os.close(fd)
+    for argv, what in (([BINARY, '-f', srv.conf], 'daemon'),
+                       ([BINARY, '-n', '-f', srv.conf], 'foreground')):
+        mark = srv.mark()
+        p = subprocess.Popen(argv, preexec_fn=closed, cwd=srv.dir)
+        srv.seen.add(p.pid)
+        if what == 'daemon':
+            expect(p.wait(T(30)) == 0, 'daemon start exited %s'
+                   % p.returncode)
+        expect(wait_until(lambda: srv.find(r'ready: generation 1', mark),
+                          T(20)), '%s: not ready' % what)
+        srv.start_mark = mark
+        srv.parse_addrs()
+        srv.master = int(read_file(srv.pidfile).strip())
+        srv.seen.add(srv.master)
+        expect(srv.master == p.pid or what == 'daemon', 'pidfile holds %d, '
+               'not %d' % (srv.master, p.pid))
+        rc, out, err = srv.ctl('status')
+        expect(rc == 0 and out.startswith('preforkd: master %d,'
+                                          % srv.master),
+               '%s: -s status exit %d, %r' % (what, rc, (err or out)[:200]))
+        targets = fd_targets(srv.master)
+        expect(srv.pidfile in targets, '%s: the master does not hold its '
+               'pidfile: %s' % (what, targets))
+        for fd in ('0', '1', '2'):
+            target = os.readlink('/proc/%d/fd/%s' % (srv.master, fd))
+            expect(target == '/dev/null', '%s: fd %s -> %s, not /dev/null'
+                   % (what, fd, target))
+        mark = srv.mark()
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r'reload: generation 2 serving', mark)
+        echo_once(srv.addr(), b'closed stdio')
+        srv.stop()
+        if what == 'foreground':
+            p.wait(T(10))
+
+
 def main():
     t = Test('test_daemon')
     srv = t.server('d1', servers=[dict(workers=3)])
@@ -184,6 +230,8 @@ def main():
         t.check('-s quit stops it: exit 0, pidfile gone', quit_, srv)
     t.check('error-log = "stderr" in a daemon: the start warns',
             stderr_log_warned, t.server('d4'))
+    t.check('started with stdin, stdout and stderr closed: as with them '
+            'open', closed_stdio, t.server('d5'))
     t.check('descriptors left open by the invoker are closed',
             no_inherited_fds, t.server('d3'))
     t.finish()
