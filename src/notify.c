@@ -87,8 +87,14 @@ notify_send(const char *fmt, ...)
 		log_errno(LOG_LEVEL_WARNING, "socket() for NOTIFY_SOCKET");
 		return;
 	}
+	/*
+	 * MSG_DONTWAIT: a manager that stops reading fills its queue (ten
+	 * datagrams by default), and a blocking send would then stop the
+	 * master for good, signals and all.  A message it cannot take now
+	 * is dropped.
+	 */
 	do
-		r = sendto(fd, buf, (size_t)len, MSG_NOSIGNAL,
+		r = sendto(fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT,
 			   (struct sockaddr *)&n.sun, n.len);
 	while (r == -1 && errno == EINTR);
 	/* Logged once: a manager that went away would otherwise flood us. */

@@ -159,6 +159,40 @@ def silent(srv):
     srv.stop()
 
 
+def not_reading(srv):
+    """A manager that stops reading: its socket's queue fills up (ten
+    datagrams by default), and the master used to block in sendto() for
+    good, deaf to signals.  It now drops what does not fit, logs it once,
+    and reloads and stops as usual."""
+    bind_to, value = address(srv)
+    sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sink.bind(bind_to)
+    old = os.environ.get('NOTIFY_SOCKET')
+    os.environ['NOTIFY_SOCKET'] = value
+    try:
+        srv.start()
+    finally:
+        if old is None:
+            del os.environ['NOTIFY_SOCKET']
+        else:
+            os.environ['NOTIFY_SOCKET'] = old
+    try:
+        for gen in range(2, 16):
+            mark = srv.mark()
+            rc, out, err = srv.ctl('reload', timeout=T(20))
+            expect(rc == 0, 'reload %d with the manager\'s queue full: exit '
+                   '%s, %r' % (gen, rc, err.strip()[-200:]))
+        echo_once(srv.addr(), b'serving anyway')
+        expect(len(srv.find(r'sendto\(NOTIFY_SOCKET\)')) == 1,
+               'sendto(NOTIFY_SOCKET) errors logged %d times, not once'
+               % len(srv.find(r'sendto\(NOTIFY_SOCKET\)')))
+        srv.stop()
+    finally:
+        sink.close()
+        if bind_to[0] != '\0':
+            os.unlink(bind_to)
+
+
 def address(srv):
     """(bind address, NOTIFY_SOCKET value) of a socket in srv's dir."""
     path = os.path.join(srv.dir, 'notify.sock')
@@ -184,6 +218,8 @@ def main():
             with_manager, *address(dr), lambda m: drain_stops(dr, m))
     t.check('an abstract NOTIFY_SOCKET (@name), in the foreground',
             abstract, t.server('abstract'))
+    t.check('a manager that stops reading: messages dropped, the master '
+            'serves on', not_reading, t.server('notreading'))
     t.check('an unreachable NOTIFY_SOCKET is logged once, serving goes on',
             silent, t.server('silent'))
     t.finish()
