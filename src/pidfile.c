@@ -41,12 +41,20 @@ int
 pidfile_create(const char *path, char *err, size_t errlen)
 {
 	char buf[32];
+	struct stat st;
 	int fd, len;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		  O_NONBLOCK, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot create pidfile %s: %s", path,
 			 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot create pidfile %s: it exists and "
+			 "is not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -140,7 +148,9 @@ pid_t
 pidfile_running_pid(const char *path, char *err, size_t errlen)
 {
 	pid_t pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a fifo there would block the open for good. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
 
 	if (fd == -1 && (errno == EACCES || errno == EPERM)) {
 		/* It may well run: the pidfile is only closed to us. */
@@ -151,6 +161,12 @@ pidfile_running_pid(const char *path, char *err, size_t errlen)
 	if (fd == -1) {
 		snprintf(err, errlen, "no preforkd is running: cannot open "
 			 "pidfile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "no preforkd is running: pidfile %s is "
+			 "not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	/* A lock we can take means nobody holds it: the file is stale. */

@@ -212,6 +212,29 @@ def ctl_no_pidfile(srv):
     return err.strip()
 
 
+def pidfile_a_fifo(srv):
+    """A pidfile that is a fifo: -s used to block in open() for good, and
+    the start said "write(...): Invalid argument"."""
+    path = os.path.join(srv.dir, 'p.pid')
+    os.mkfifo(path)
+    srv.write_conf(pidfile=path)
+    seen = []
+    for action in ('stop', 'reload', 'status'):
+        rc, out, err = srv.ctl(action, timeout=T(10))
+        want = 'pidfile %s is not a regular file' % path
+        expect(rc == 1 and want in err, '-s %s: exit %s, %r; wanted %r'
+               % (action, rc, err.strip(), want))
+        seen.append(err.strip())
+    rc, out, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(20),
+                       cwd=srv.dir)
+    want = 'cannot create pidfile %s: it exists and is not a regular file' \
+        % path
+    expect(rc == 1 and want in err, 'start: exit %s, %r; wanted %r'
+           % (rc, err.strip()[-300:], want))
+    seen.append(want)
+    return ' | '.join(seen[::3])
+
+
 def start_no_pidfile_dir(srv):
     path = os.path.join(srv.dir, 'missing', 'p.pid')
     srv.write_conf(pidfile=path)
@@ -344,6 +367,8 @@ def main():
             reopen_failed, t)
     t.check('-s with a missing pidfile: exit 1', ctl_no_pidfile,
             t.server('nopid'))
+    t.check('a pidfile that is a fifo: -s and the start say so at once',
+            pidfile_a_fifo, t.server('fifopid'))
     t.check('start with a missing pidfile directory: names the pidfile',
             start_no_pidfile_dir, t.server('nopiddir'))
     t.check('-s with a pidfile written over: the process it names is left '
