@@ -1015,6 +1015,13 @@ master_winch_retire(int64_t now)
 	log_notice("SIGWINCH: retiring all workers until the next reload");
 	m.winched = true;
 	generation_retire(m.current, now);
+	/*
+	 * A reload still starting would serve once ready, and with winched
+	 * set its workers would never be replaced: it was asked for before
+	 * the WINCH, which wins.
+	 */
+	if (m.pending != NULL)
+		pending_abort("SIGWINCH retired every worker", now);
 }
 
 static void

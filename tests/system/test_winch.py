@@ -8,7 +8,8 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import T, Test, alive, connect, echo_once, expect, wait_until
+from harness import (T, Test, alive, connect, echo_once, expect, proc_stat,
+                     wait_until)
 
 
 def winch_daemon(srv):
@@ -44,6 +45,38 @@ def winch_daemon(srv):
     srv.stop()
 
 
+def winch_during_reload(srv):
+    """A WINCH that comes while a reload's workers are starting wins: the
+    reload fails, no worker serves.  It used to let that generation
+    serve once ready, then never replace its workers (here, recycled
+    after 2 connections each): clients waited until the next HUP."""
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    srv.wait_workers(2)
+    mark = srv.mark()
+    # Both reach the master in one pass: the reload starts, then WINCH.
+    srv.signal(signal.SIGSTOP)
+    try:
+        expect(wait_until(lambda: proc_stat(srv.master)[0] == 'T', T(5)),
+               'master %d did not stop' % srv.master)
+        srv.signal(signal.SIGHUP)
+        srv.signal(signal.SIGWINCH)
+    finally:
+        srv.signal(signal.SIGCONT)
+    srv.wait_log(r'reload failed: SIGWINCH retired every worker; '
+                 r'generation 1 keeps serving', since=mark)
+    expect(wait_until(lambda: not srv.workers(), T(10)),
+           'workers still running after WINCH: %s' % srv.workers())
+    expect(not srv.find(r'generation 2 serving', mark), 'the reload '
+           'begun before WINCH served')
+    mark = srv.mark()
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload: generation 3 serving', since=mark)
+    for i in range(8):
+        echo_once(srv.addr(), b'recycled and replaced %d' % i)
+    srv.stop()
+
+
 def winch_foreground(srv):
     srv.start()
     before = srv.wait_workers(2)
@@ -61,6 +94,9 @@ def main():
     t.check('WINCH retires all workers, the master stays (showing what '
             'queues), HUP restores',
             winch_daemon, t.server('daemon'))
+    t.check('WINCH while a reload starts: the reload fails, HUP restores',
+            winch_during_reload, t.server('pending', servers=[dict(
+                workers=2, max_requests=2)]))
     t.check('WINCH is ignored in the foreground', winch_foreground,
             t.server('foreground'))
     t.finish()
