@@ -752,49 +752,55 @@ conf_blank_comments(char *text)
 {
 	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK } st = CODE;
 	size_t line = 1, opened = 0;
+	char *out = text;	/* never ahead of p: compacted in place */
 
-	for (char *p = text; *p != '\0'; p++) {
+	for (const char *p = text; *p != '\0'; p++) {
 		if (*p == '\n')
 			line++;
 		switch (st) {
 		case CODE:
-			if (*p == '"' || *p == '\'')
+			if (*p == '"' || *p == '\'') {
 				st = *p == '"' ? DQUOTE : SQUOTE;
-			else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 				st = LINE;
-			else if (p[0] == '/' && p[1] == '*') {
+				*out++ = ' ';
+				continue;
+			} else if (p[0] == '/' && p[1] == '*') {
 				st = BLOCK;
 				opened = line;
-				*p++ = ' ';
+				*out++ = ' ';
+				p++;
+				continue;
 			}
-			if (st == LINE || st == BLOCK)
-				*p = ' ';
 			break;
 		case DQUOTE:
 		case SQUOTE:
 			if (*p == '\\' && p[1] != '\0') {
-				if (*++p == '\n')
+				*out++ = *p++;
+				if (*p == '\n')
 					line++;
-			} else if (*p == (st == DQUOTE ? '"' : '\''))
+			} else if (*p == (st == DQUOTE ? '"' : '\'')) {
 				st = CODE;
+			}
 			break;
 		case LINE:
-			if (*p == '\n')
-				st = CODE;
-			else
-				*p = ' ';
+			if (*p != '\n')
+				continue;
+			st = CODE;
 			break;
 		case BLOCK:
 			if (p[0] == '*' && p[1] == '/') {
-				*p++ = ' ';
-				*p = ' ';
+				p++;
 				st = CODE;
-			} else if (*p != '\n') {
-				*p = ' ';
+				continue;
 			}
+			if (*p != '\n')
+				continue;
 			break;
 		}
+		*out++ = *p;
 	}
+	*out = '\0';
 	return st == BLOCK ? opened : 0;
 }
 
@@ -937,14 +943,12 @@ read_text(const char *path, const char **why)
 		return NULL;
 	for (;;) {
 		if (cap - len < 4096) {
-			char *p = cap > CONF_MAX_SIZE ? NULL :
-				  realloc(text, cap = cap * 2 + 8192);
+			char *p = realloc(text, cap = cap * 2 + 8192);
 
 			if (p == NULL) {
 				free(text);
 				fclose(f);
-				*why = cap > CONF_MAX_SIZE ? strerror(EFBIG) :
-				       strerror(ENOMEM);
+				*why = strerror(ENOMEM);
 				return NULL;
 			}
 			text = p;
@@ -952,6 +956,12 @@ read_text(const char *path, const char **why)
 		size_t n = fread(text + len, 1, cap - len - 1, f);
 
 		len += n;
+		if (len > CONF_MAX_SIZE) {
+			free(text);
+			fclose(f);
+			*why = strerror(EFBIG);
+			return NULL;
+		}
 		if (n == 0)
 			break;
 	}

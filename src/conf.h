@@ -95,9 +95,11 @@ void conf_check_log_dir(cfg_t *section, const char *option, const char *path);
 char *conf_path_resolve(const char *conf_path, const char *path);
 
 /*
- * Blanks the comments (#, //, and block) of config text in place, keeping
- * newlines and quoted strings.  Returns 0, or the line of a block comment
- * that is never closed.
+ * Replaces each comment (#, //, and block) of config text by one space, in
+ * place, keeping its newlines and quoted strings: libconfuse miscounts
+ * lines after comments, and takes time quadratic in the length of a run
+ * of blanks.  Returns 0, or the line of a block comment that is never
+ * closed.
  */
 size_t conf_blank_comments(char *text);
 

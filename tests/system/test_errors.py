@@ -118,6 +118,26 @@ def check_good(tdir):
            % (path, out))
 
 
+def check_size_limits(tdir):
+    """An 8 MiB comment line used to take libconfuse some 20 s (the
+    blanked comment was a run of 8 Mi spaces, read in quadratic time),
+    with the master frozen during a reload; a file a little over the 16
+    MiB limit was read anyway."""
+    path = os.path.join(tdir, 'long_comment.conf')
+    write_file(path, '# ' + 'x' * (8 << 20) + '\n' + GOOD)
+    start = time.monotonic()
+    rc, out, err = run([BINARY, '-t', '-f', path], timeout=T(5))
+    took = time.monotonic() - start
+    expect(rc == 0, '-t exited %s: %s' % (rc, err.strip()[-200:]))
+    over = os.path.join(tdir, 'over_limit.conf')
+    write_file(over, GOOD + '#' * (16 << 20) + '\n')
+    rc, out, err = run([BINARY, '-t', '-f', over], timeout=T(10))
+    want = '%s: cannot open: File too large' % over
+    expect(rc == 1 and want in err, '-t of a file over 16 MiB: exit %s, '
+           '%r; wanted %r' % (rc, err.strip()[-200:], want))
+    return '8 MiB comment: %.2fs | %s' % (took, want)
+
+
 def check_good_pool(tdir):
     # max-spare left out must not be blamed for exceeding max-workers.
     path = os.path.join(tdir, 'pool.conf')
@@ -353,6 +373,8 @@ def main():
             in_use, t.server('busy_daemon'), True)
     t.check('-t on a good config: 0 and the ok line', check_good, t.dir)
     t.check('-t on workers = 1, max-workers = 2: 0', check_good_pool, t.dir)
+    t.check('-t: a long comment is quick, a file over 16 MiB refused',
+            check_size_limits, t.dir)
     os.mkfifo(os.path.join(t.dir, 'mime.fifo'))
     for name, text, marker in BAD:
         t.check('-t on a bad config (%s): 1 and FILE:LINE' % name,

@@ -740,34 +740,35 @@ test_blank_comments(void **state)
 	static const struct {
 		const char *name;
 		const char *in;
-		const char *out;	/* same length, newlines kept */
+		const char *out;	/* a space a comment, newlines kept */
 		size_t unclosed_line;
 	} rows[] = {
 		{ "no comment", "a = 1\nb = \"x\"\n", "a = 1\nb = \"x\"\n", 0 },
-		{ "hash line", "# c\na = 1\n", "   \na = 1\n", 0 },
-		{ "hashes only", "###\n", "   \n", 0 },
-		{ "trailing hash", "a = 1 # one\n", "a = 1      \n", 0 },
-		{ "slashes", "// c\na = 1 // d\n", "    \na = 1     \n", 0 },
-		{ "block on one line", "a /* b */ = 1\n", "a         = 1\n", 0 },
-		{ "block over lines", "/* a\nb\n*/x\n", "    \n \n  x\n", 0 },
-		{ "empty block", "/**/x", "    x", 0 },
-		{ "block in a line comment", "# /* x\ny\n", "      \ny\n", 0 },
-		{ "line comment in a block", "/* # */x\n", "       x\n", 0 },
+		{ "hash line", "# c\na = 1\n", " \na = 1\n", 0 },
+		{ "hashes only", "###\n", " \n", 0 },
+		{ "trailing hash", "a = 1 # one\n", "a = 1  \n", 0 },
+		{ "slashes", "// c\na = 1 // d\n", " \na = 1  \n", 0 },
+		{ "block on one line", "a /* b */ = 1\n", "a   = 1\n", 0 },
+		{ "block between words", "a/* b */b\n", "a b\n", 0 },
+		{ "block over lines", "/* a\nb\n*/x\n", " \n\nx\n", 0 },
+		{ "empty block", "/**/x", " x", 0 },
+		{ "block in a line comment", "# /* x\ny\n", " \ny\n", 0 },
+		{ "line comment in a block", "/* # */x\n", " x\n", 0 },
 		{ "hash in double quotes", "s = \"a#b//c/*d\"\n",
 		  "s = \"a#b//c/*d\"\n", 0 },
 		{ "hash in single quotes", "s = 'a#b' # c\n",
-		  "s = 'a#b'    \n", 0 },
+		  "s = 'a#b'  \n", 0 },
 		{ "escaped quote in a string", "s = \"a\\\"#b\" # c\n",
-		  "s = \"a\\\"#b\"    \n", 0 },
+		  "s = \"a\\\"#b\"  \n", 0 },
 		{ "escaped single quote", "s = 'it\\'s # no' # yes\n",
-		  "s = 'it\\'s # no'      \n", 0 },
-		{ "comment at end, no newline", "a = 1 #x", "a = 1   ", 0 },
-		{ "unclosed block, line 1", "/* a\nb\n", "    \n \n", 1 },
+		  "s = 'it\\'s # no'  \n", 0 },
+		{ "comment at end, no newline", "a = 1 #x", "a = 1  ", 0 },
+		{ "unclosed block, line 1", "/* a\nb\n", " \n\n", 1 },
 		{ "unclosed block, line 3", "a\nb\nc /* d\n\n",
-		  "a\nb\nc     \n\n", 3 },
-		{ "/*/ does not close", "/*/ x\n", "     \n", 1 },
+		  "a\nb\nc  \n\n", 3 },
+		{ "/*/ does not close", "/*/ x\n", " \n", 1 },
 		{ "escaped newline in a string counts",
-		  "x = \"a\\\nb\"\n/* open\n", "x = \"a\\\nb\"\n       \n", 3 },
+		  "x = \"a\\\nb\"\n/* open\n", "x = \"a\\\nb\"\n \n", 3 },
 		{ "empty text", "", "", 0 },
 	};
 
