@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "http/mime.h"
 #include "http/request.h"
@@ -382,11 +383,19 @@ mime_table_load(struct mime_table *t, const char *path, char *err,
 	size_t linecap = 0, lineno = 0;
 	ssize_t len;
 	const char *cant;
+	struct stat st;
 	FILE *fp;
 	int rc = -1;
 
 	if ((fp = regfile_open(path, &cant)) == NULL) {
 		snprintf(err, errlen, "open(%s): %s", path, cant);
+		return -1;
+	}
+	/* /etc/mime.types is some 60 KiB; a reload must not read gigabytes. */
+	if (fstat(fileno(fp), &st) == 0 && st.st_size > MIME_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d MiB", path,
+			 MIME_FILE_MAX >> 20);
+		fclose(fp);
 		return -1;
 	}
 	while ((len = getline(&line, &linecap, fp)) != -1) {

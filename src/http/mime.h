@@ -7,6 +7,9 @@
 
 struct mime_table;
 
+/* The largest mime-types file read, in bytes. */
+#define MIME_FILE_MAX (4 << 20)
+
 /* A table holding the built-in types; NULL if out of memory. */
 struct mime_table *mime_table_new(void);
 
@@ -14,9 +17,10 @@ struct mime_table *mime_table_new(void);
  * Adds the types of an /etc/mime.types-format file: lines of "type/subtype
  * ext ext ..." separated by blanks, '#' starting a comment, a type with
  * no extensions allowed.  Entries from the file override built-in ones and
- * earlier loads, a later line an earlier one.  Returns 0, or -1 with
- * "FILE:LINE: reason", "open(FILE): reason" or "read(FILE): reason" in
- * err, and then t is unchanged.
+ * earlier loads, a later line an earlier one.  It must be a regular file
+ * of at most MIME_FILE_MAX bytes.  Returns 0, or -1 with "FILE:LINE:
+ * reason", "open(FILE): reason", "FILE: larger than ..." or "read(FILE):
+ * reason" in err, and then t is unchanged.
  */
 int mime_table_load(struct mime_table *t, const char *path, char *err,
 		    size_t errlen);

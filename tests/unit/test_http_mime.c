@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,31 @@ test_load_missing(void **state)
 	mime_table_free(t);
 }
 
+/* Not a gigabyte of blank lines: a reload would read it all. */
+static void
+test_load_too_large(void **state)
+{
+	struct mime_table *t = new_table();
+	char path[128], err[512] = "", want[256];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/huge.types", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd != -1);
+	assert_int_equal(ftruncate(fd, MIME_FILE_MAX + 1), 0);
+	close(fd);
+	if (mime_table_load(t, path, err, sizeof(err)) != -1)
+		fail_msg("a file of %d bytes loaded", MIME_FILE_MAX + 1);
+	snprintf(want, sizeof(want), "%s: larger than 4 MiB", path);
+	assert_string_equal(err, want);
+	/* At the limit it loads: blank lines are nothing. */
+	assert_int_equal(truncate(path, MIME_FILE_MAX), 0);
+	load_or_fail(t, path, "a file at the limit");
+	unlink(path);
+	mime_table_free(t);
+}
+
 /* The system's file, when there is one, must load as it is. */
 static void
 test_load_system(void **state)
@@ -401,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_type_check),
 		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_load_system),
 	};
 
