@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -373,6 +375,30 @@ print_error(void *arg, const char *message)
 	fprintf(stderr, "%s\n", message);
 }
 
+/*
+ * -s reload -f B to a master started with -f A would check B, then have
+ * the master read A: the check would prove nothing, and B would look
+ * applied.  A master whose file cannot be told (another version) is
+ * trusted, as before.
+ */
+static bool
+reads_other_file(pid_t pid, const char *conf_path, const char *action)
+{
+	char theirs[PATH_MAX];
+	struct stat a, b;
+
+	if (statusctl_conf_path(pid, theirs, sizeof(theirs)) == -1 ||
+	    strcmp(theirs, conf_path) == 0)
+		return false;
+	/* The same file by another path (a symbolic link) is fine. */
+	if (stat(theirs, &a) == 0 && stat(conf_path, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return false;
+	fprintf(stderr, "preforkd: master %d reads %s, not %s: not %s (name "
+		"its file with -f)\n", (int)pid, theirs, conf_path, action);
+	return true;
+}
+
 int
 control_command(const char *command, const char *conf_path,
 		const char *pidfile_override)
@@ -413,6 +439,10 @@ control_command(const char *command, const char *conf_path,
 		fprintf(stderr, "preforkd: %s\n", err);
 		goto out;
 	}
+	if ((signo == SIGHUP || signo == SIGUSR2) &&
+	    reads_other_file(pid, conf_path, signo == SIGHUP ? "reloading" :
+			     "upgrading"))
+		goto out;
 	if (signo == SIGHUP) {
 		rc = reload(pid);
 		goto out;

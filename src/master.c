@@ -1302,6 +1302,7 @@ master_start(struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
 		return -1;
 	}
+	scoreboard_set_conf_path(&m.sb, m.conf_path);
 	if (listener_inherited_check(conf->servers, conf->nservers, err,
 				     sizeof(err)) == -1 ||
 	    (m.current = generation_create(conf, &m.gens, &m.last_gen_id,

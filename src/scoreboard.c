@@ -59,6 +59,13 @@ scoreboard_create(struct scoreboard *sb, size_t nslots)
 	return 0;
 }
 
+void
+scoreboard_set_conf_path(struct scoreboard *sb, const char *path)
+{
+	snprintf(sb->master->conf_path, sizeof(sb->master->conf_path), "%s",
+		 path);
+}
+
 int
 scoreboard_attach(struct scoreboard *sb, int fd)
 {

@@ -9,6 +9,7 @@
 #ifndef PREFORKD_SCOREBOARD_H
 #define PREFORKD_SCOREBOARD_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,6 +107,11 @@ struct sb_master {
 	 * server's last idle place must wake it.
 	 */
 	volatile uint32_t watching;
+	/*
+	 * The configuration file the master reads (absolute), written once
+	 * at start: -s reload -f must name that one.
+	 */
+	char conf_path[PATH_MAX];
 	struct sb_server servers[SB_SERVERS_MAX];
 };
 
@@ -118,6 +124,9 @@ struct scoreboard {
 };
 
 int scoreboard_create(struct scoreboard *sb, size_t nslots);
+
+/* Notes the master's configuration file (cut to PATH_MAX - 1 bytes). */
+void scoreboard_set_conf_path(struct scoreboard *sb, const char *path);
 void scoreboard_destroy(struct scoreboard *sb);
 /* Maps a running master's scoreboard read-only from its memfd. */
 int scoreboard_attach(struct scoreboard *sb, int fd);

@@ -78,6 +78,25 @@ other_version(pid_t pid, int fd)
 }
 
 int
+statusctl_conf_path(pid_t pid, char *out, size_t outlen)
+{
+	struct scoreboard sb = { .fd = -1 };
+	int fd = open_scoreboard(pid);
+
+	if (fd == -1)
+		return -1;
+	if (scoreboard_attach(&sb, fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(out, outlen, "%.*s", (int)sizeof(sb.master->conf_path) - 1,
+		 sb.master->conf_path);
+	scoreboard_destroy(&sb);
+	return out[0] != '\0' ? 0 : -1;
+}
+
+int
 statusctl_print(pid_t pid, FILE *out)
 {
 	struct scoreboard sb = { .fd = -1 };

@@ -9,4 +9,10 @@
 /* Prints the text status of master pid to out; 0, or -1 (said why). */
 int statusctl_print(pid_t pid, FILE *out);
 
+/*
+ * The configuration file master pid reads, from its scoreboard, into
+ * out; 0, or -1 if it cannot be told (another version, no rights).
+ */
+int statusctl_conf_path(pid_t pid, char *out, size_t outlen);
+
 #endif

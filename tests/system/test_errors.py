@@ -14,7 +14,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, echo_once, expect, fd_targets,
-                     line_of, run, skipped, wait_until, write_file)
+                     line_of, read_file, run, skipped, wait_until,
+                     write_file)
 
 GOOD = '''pidfile = "preforkd.pid"
 error-log = "error.log"
@@ -359,6 +360,34 @@ def ctl_pidfile_only(srv):
     srv.stop()
 
 
+def ctl_other_config(srv):
+    """-s reload -f B to a master started with -f A used to check B, then
+    have the master reload A, and say it succeeded.  It now refuses,
+    naming both; A by another path (a symbolic link) is A."""
+    srv.start()
+    other = os.path.join(srv.dir, 'other.conf')
+    write_file(other, read_file(srv.conf).replace('workers = 2',
+                                                   'workers = 3'))
+    link = os.path.join(srv.dir, 'link.conf')
+    os.symlink(srv.conf, link)
+    mark = srv.mark()
+    seen = []
+    for action, verb in (('reload', 'reloading'), ('upgrade', 'upgrading')):
+        rc, out, err = srv.ctl(action, conf=other, timeout=T(20))
+        want = ('preforkd: master %d reads %s, not %s: not %s (name its '
+                'file with -f)' % (srv.master, srv.conf, other, verb))
+        expect(rc == 1 and want in err, '-s %s -f other: exit %s, %r; '
+               'wanted %r' % (action, rc, err.strip(), want))
+        seen.append(want)
+    expect(not srv.find(r'reloading configuration|upgrade', mark),
+           'the master acted on a refused command')
+    rc, out, err = srv.ctl('reload', conf=link, timeout=T(20))
+    expect(rc == 0, '-s reload through a link to its file: exit %s, %r'
+           % (rc, err.strip()))
+    srv.stop()
+    return seen[0]
+
+
 def ctl_bad_signal(srv):
     rc, out, err = srv.ctl('frobnicate')
     expect(rc != 0, '-s frobnicate exited 0')
@@ -401,6 +430,8 @@ def main():
             ctl_pidfile_unreadable, t, t.server('unreadable'))
     t.check('-s status/reopen with -p read no configuration; reload does',
             ctl_pidfile_only, t.server('ponly'))
+    t.check('-s reload/upgrade -f another file than the master\'s: '
+            'refused', ctl_other_config, t.server('otherconf'))
     t.check('-s with an unknown signal name fails', ctl_bad_signal,
             t.server('badsig'))
     t.finish()
