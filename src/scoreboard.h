@@ -43,7 +43,7 @@ enum restart_reason {
 /* Room for every server of a reload's old and new config. */
 #define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 6u
+#define SB_VERSION 7u
 
 struct slot {
 	volatile pid_t pid;
