@@ -652,8 +652,12 @@ reload_failed(struct requesters *r, const char *reason)
 {
 	char msg[768];
 
-	snprintf(msg, sizeof(msg), "%s; generation %u keeps serving", reason,
-		 m.current->id);
+	if (m.winched)
+		snprintf(msg, sizeof(msg), "%s; no generation serves until the "
+			 "next reload", reason);
+	else
+		snprintf(msg, sizeof(msg), "%s; generation %u keeps serving",
+			 reason, m.current->id);
 	log_error("reload failed: %s", msg);
 	notify_outcome(false, msg);
 	requesters_reply(r, false, msg);
