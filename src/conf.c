@@ -750,7 +750,7 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 size_t
 conf_blank_comments(char *text)
 {
-	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK } st = CODE;
+	enum { CODE, DQUOTE, SQUOTE, VAR, LINE, BLOCK } st = CODE;
 	size_t line = 1, opened = 0;
 	char *out = text;	/* never ahead of p: compacted in place */
 
@@ -761,6 +761,9 @@ conf_blank_comments(char *text)
 		case CODE:
 			if (*p == '"' || *p == '\'') {
 				st = *p == '"' ? DQUOTE : SQUOTE;
+			} else if (p[0] == '$' && p[1] == '{') {
+				/* libconfuse reads "${...}" whole, as written. */
+				st = VAR;
 			} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 				st = LINE;
 				*out++ = ' ';
@@ -783,6 +786,10 @@ conf_blank_comments(char *text)
 				st = CODE;
 			}
 			break;
+		case VAR:
+			if (*p == '}')
+				st = CODE;
+			break;
 		case LINE:
 			if (*p != '\n')
 				continue;
@@ -802,6 +809,24 @@ conf_blank_comments(char *text)
 	}
 	*out = '\0';
 	return st == BLOCK ? opened : 0;
+}
+
+size_t
+conf_long_line(const char *text, size_t max)
+{
+	size_t line = 1;
+
+	for (const char *p = text; *p != '\0'; line++) {
+		const char *end = strchr(p, '\n');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > max)
+			return line;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
 }
 
 /* A walk over comment-free config text that steps over quoted strings. */
@@ -1016,6 +1041,12 @@ parse_file(cfg_t *cfg, const char *path)
 	if ((open_line = conf_blank_comments(text)) != 0) {
 		report_at((int)open_line, "comment opened with /* is never "
 			  "closed");
+		free(text);
+		return CFG_PARSE_ERROR;
+	}
+	if ((open_line = conf_long_line(text, CONF_LINE_MAX)) != 0) {
+		report_at((int)open_line, "line longer than %d bytes (comments "
+			  "aside)", CONF_LINE_MAX);
 		free(text);
 		return CFG_PARSE_ERROR;
 	}

@@ -21,6 +21,11 @@ struct handler;
 #define CONF_SERVER_NAME_MAX 63
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
 /*
+ * The longest line, comments aside: libconfuse reads a long word or run
+ * of blanks in quadratic time.
+ */
+#define CONF_LINE_MAX 65536
+/*
  * The default pool, Apache prefork's: 5 started, 5..10 idle, up to 256.
  * It serves 64 concurrent keep-alive clients without making any queue:
  * the master grows it at once from the accept queue.
@@ -102,6 +107,9 @@ char *conf_path_resolve(const char *conf_path, const char *path);
  * closed.
  */
 size_t conf_blank_comments(char *text);
+
+/* The first line of text longer than max bytes (newline aside), or 0. */
+size_t conf_long_line(const char *text, size_t max);
 
 /*
  * Copies in to out (outlen bytes with the '\0'), each control byte

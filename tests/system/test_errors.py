@@ -122,14 +122,24 @@ def check_good(tdir):
 def check_size_limits(tdir):
     """An 8 MiB comment line used to take libconfuse some 20 s (the
     blanked comment was a run of 8 Mi spaces, read in quadratic time),
-    with the master frozen during a reload; a file a little over the 16
-    MiB limit was read anyway."""
+    with the master frozen during a reload; a line as long outside a
+    comment is refused at once; a file a little over the 16 MiB limit
+    was read anyway."""
     path = os.path.join(tdir, 'long_comment.conf')
     write_file(path, '# ' + 'x' * (8 << 20) + '\n' + GOOD)
     start = time.monotonic()
     rc, out, err = run([BINARY, '-t', '-f', path], timeout=T(5))
     took = time.monotonic() - start
     expect(rc == 0, '-t exited %s: %s' % (rc, err.strip()[-200:]))
+    spaces = os.path.join(tdir, 'long_line.conf')
+    write_file(spaces, GOOD.replace('workers = 2', 'workers = 2' +
+                                    ' ' * (8 << 20)))
+    start = time.monotonic()
+    rc, out, err = run([BINARY, '-t', '-f', spaces], timeout=T(5))
+    want_line = '%s:%d: line longer than 65536 bytes (comments aside)' \
+        % (spaces, line_of(GOOD, 'workers = 2'))
+    expect(rc == 1 and want_line in err, '-t of an 8 MiB line: exit %s, '
+           '%r; wanted %r' % (rc, err.strip()[-200:], want_line))
     over = os.path.join(tdir, 'over_limit.conf')
     write_file(over, GOOD + '#' * (16 << 20) + '\n')
     rc, out, err = run([BINARY, '-t', '-f', over], timeout=T(10))

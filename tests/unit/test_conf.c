@@ -767,6 +767,8 @@ test_blank_comments(void **state)
 		{ "unclosed block, line 3", "a\nb\nc /* d\n\n",
 		  "a\nb\nc  \n\n", 3 },
 		{ "/*/ does not close", "/*/ x\n", " \n", 1 },
+		{ "a variable is kept whole", "a = ${X:-a/*b*/c#d} # e\n",
+		  "a = ${X:-a/*b*/c#d}  \n", 0 },
 		{ "escaped newline in a string counts",
 		  "x = \"a\\\nb\"\n/* open\n", "x = \"a\\\nb\"\n \n", 3 },
 		{ "empty text", "", "", 0 },
@@ -889,6 +891,22 @@ test_unclosed_brace(void **state)
 			fail_msg("row %zu (%s): %zu, expected %zu", i,
 				 rows[i].name, line, rows[i].line);
 	}
+}
+
+static void
+test_long_line(void **state)
+{
+	char text[64];
+
+	(void)state;
+	assert_int_equal(conf_long_line("", 4), 0);
+	assert_int_equal(conf_long_line("abcd\nabcd", 4), 0);
+	assert_int_equal(conf_long_line("abcd\nabcde\nabcdef\n", 4), 2);
+	assert_int_equal(conf_long_line("a\n\nabcde", 4), 3);
+	memset(text, ' ', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	assert_int_equal(conf_long_line(text, sizeof(text) - 1), 0);
+	assert_int_equal(conf_long_line(text, sizeof(text) - 2), 1);
 }
 
 static void
@@ -1797,6 +1815,7 @@ main(void)
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
 		cmocka_unit_test(test_unclosed_brace),
+		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_split_string),
 		cmocka_unit_test(test_stray_semicolons),
 		cmocka_unit_test(test_escape_controls),
