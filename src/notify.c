@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,15 +64,48 @@ notify_set_handed_over(bool handed_over)
 	n.handed_over = handed_over;
 }
 
-static void notify_send(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+/* How long a change of state waits for room in a full manager's queue. */
+#define NOTIFY_WAIT_MS 1000
+
+/*
+ * Sends without blocking: a manager that stops reading fills its queue
+ * (ten datagrams by default), and a blocking send would then stop the
+ * master for good, signals and all.  A change of state (READY=1,
+ * STOPPING=1...) waits a bounded while for room, since the manager acts
+ * on it; a STATUS= line it cannot take now is dropped.
+ */
+static ssize_t
+send_bounded(int fd, const char *buf, size_t len, bool wait)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	ssize_t r;
+
+	/* Connected, poll() sees when the manager's queue has room. */
+	if (connect(fd, (struct sockaddr *)&n.sun, n.len) == -1)
+		return -1;
+	do
+		r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	if (r != -1 || errno != EAGAIN || !wait)
+		return r;
+	if (poll(&pfd, 1, NOTIFY_WAIT_MS) != 1) {
+		errno = EAGAIN;
+		return -1;
+	}
+	do
+		r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+static void notify_send(bool state, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void
-notify_send(const char *fmt, ...)
+notify_send(bool state, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	ssize_t r;
 	int fd, len;
 
 	if (!n.on)
@@ -87,18 +121,9 @@ notify_send(const char *fmt, ...)
 		log_errno(LOG_LEVEL_WARNING, "socket() for NOTIFY_SOCKET");
 		return;
 	}
-	/*
-	 * MSG_DONTWAIT: a manager that stops reading fills its queue (ten
-	 * datagrams by default), and a blocking send would then stop the
-	 * master for good, signals and all.  A message it cannot take now
-	 * is dropped.
-	 */
-	do
-		r = sendto(fd, buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT,
-			   (struct sockaddr *)&n.sun, n.len);
-	while (r == -1 && errno == EINTR);
 	/* Logged once: a manager that went away would otherwise flood us. */
-	if (r == -1 && !n.error_logged) {
+	if (send_bounded(fd, buf, (size_t)len, state) == -1 &&
+	    !n.error_logged) {
 		log_errno(LOG_LEVEL_WARNING, "sendto(NOTIFY_SOCKET)");
 		n.error_logged = true;
 	}
@@ -109,10 +134,10 @@ void
 notify_ready(const char *status)
 {
 	if (n.handed_over)
-		notify_send("READY=1\nSTATUS=%s", status);
+		notify_send(true, "READY=1\nSTATUS=%s", status);
 	else
-		notify_send("READY=1\nMAINPID=%d\nSTATUS=%s", (int)getpid(),
-			    status);
+		notify_send(true, "READY=1\nMAINPID=%d\nSTATUS=%s",
+			    (int)getpid(), status);
 }
 
 void
@@ -121,7 +146,8 @@ notify_reloading(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+	notify_send(true, "RELOADING=1\nMONOTONIC_USEC=%llu\n"
+		    "STATUS=reloading",
 		    (unsigned long long)ts.tv_sec * 1000000ULL +
 		    (unsigned long long)ts.tv_nsec / 1000ULL);
 }
@@ -129,20 +155,20 @@ notify_reloading(void)
 void
 notify_stopping(void)
 {
-	notify_send("STOPPING=1\nSTATUS=stopping");
+	notify_send(true, "STOPPING=1\nSTATUS=stopping");
 }
 
 void
 notify_draining(int seconds)
 {
-	notify_send("STOPPING=1\nSTATUS=draining for %d s (health-path "
+	notify_send(true, "STOPPING=1\nSTATUS=draining for %d s (health-path "
 		    "answers 503), then a graceful stop", seconds);
 }
 
 void
 notify_mainpid(pid_t pid, const char *status)
 {
-	notify_send("MAINPID=%d\nSTATUS=%s", (int)pid, status);
+	notify_send(true, "MAINPID=%d\nSTATUS=%s", (int)pid, status);
 }
 
 /* Sent only when it changed: a periodic update must not chatter. */
@@ -154,5 +180,5 @@ notify_status(const char *status)
 	if (strncmp(last, status, sizeof(last)) == 0)
 		return;
 	snprintf(last, sizeof(last), "%s", status);
-	notify_send("STATUS=%s", status);
+	notify_send(false, "STATUS=%s", status);
 }
