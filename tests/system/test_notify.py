@@ -137,12 +137,10 @@ def drain_stops(srv, manager):
     return 'STOPPING=1 after %.2fs' % took
 
 
-def silent(srv):
-    """A NOTIFY_SOCKET nobody listens on costs one log line, no more."""
-    # Nobody binds it: a path (or, in a deep build dir, an abstract name).
-    path = address(srv)[1]
+def start_notifying(srv, value):
+    """Starts srv in the foreground with NOTIFY_SOCKET=value."""
     old = os.environ.get('NOTIFY_SOCKET')
-    os.environ['NOTIFY_SOCKET'] = path
+    os.environ['NOTIFY_SOCKET'] = value
     try:
         srv.start()
     finally:
@@ -150,6 +148,12 @@ def silent(srv):
             del os.environ['NOTIFY_SOCKET']
         else:
             os.environ['NOTIFY_SOCKET'] = old
+
+
+def silent(srv):
+    """A NOTIFY_SOCKET nobody listens on costs one log line, no more."""
+    # Nobody binds it: a path (or, in a deep build dir, an abstract name).
+    start_notifying(srv, address(srv)[1])
     echo_once(srv.addr(), b'serving anyway')
     srv.signal(signal.SIGHUP)
     srv.wait_log(r'reload: generation 2 serving')
@@ -180,15 +184,7 @@ def not_reading(srv):
         pass
     filler.close()
     expect(queued < 100000, 'the manager\'s queue never filled')
-    old = os.environ.get('NOTIFY_SOCKET')
-    os.environ['NOTIFY_SOCKET'] = value
-    try:
-        srv.start()
-    finally:
-        if old is None:
-            del os.environ['NOTIFY_SOCKET']
-        else:
-            os.environ['NOTIFY_SOCKET'] = old
+    start_notifying(srv, value)
     try:
         for gen in range(2, 6):
             mark = srv.mark()
