@@ -1016,16 +1016,61 @@ note_section_lines(const char *text)
 }
 
 /*
- * libconfuse 3.3 miscounts lines after comments (each one shifts every
- * later error by a line or two), so comments are blanked here, newlines
- * kept, and libconfuse parses text where all line numbers are right.
+ * What libconfuse reads wrongly, slowly or not at all, found in the text
+ * first and reported with its line: false if anything was.  Comments go
+ * here too: libconfuse 3.3 miscounts lines after them.
+ */
+static bool
+text_checked(char *text)
+{
+	size_t open_line, lines[16], nlines;
+
+	if ((open_line = conf_blank_comments(text)) != 0) {
+		report_at((int)open_line, "comment opened with /* is never "
+			  "closed");
+		return false;
+	}
+	if ((open_line = conf_long_line(text, CONF_LINE_MAX)) != 0) {
+		report_at((int)open_line, "line longer than %d bytes (comments "
+			  "aside)", CONF_LINE_MAX);
+		return false;
+	}
+	/*
+	 * libconfuse takes a string on over newlines, and reports what
+	 * follows (or "'{' is never closed") lines later.  No value of
+	 * preforkd's spans lines: the missing quote is named where it is.
+	 */
+	if ((open_line = conf_split_string(text)) != 0) {
+		report_at((int)open_line, "a string opened on this line does "
+			  "not end on it: a closing quote is missing");
+		return false;
+	}
+	/* nginx's habit; libconfuse says "no such option ';'" or worse. */
+	if ((nlines = conf_stray_semicolons(text, lines, 16)) != 0) {
+		for (size_t i = 0; i < nlines; i++)
+			report_at((int)lines[i], "';' is not part of the "
+				  "syntax: options are separated by white space "
+				  "or newlines");
+		return false;
+	}
+	/* libconfuse 3.3 accepts a file that ends inside a section. */
+	if ((open_line = conf_unclosed_brace(text)) != 0) {
+		report_at((int)open_line, "'{' is never closed");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * libconfuse parses the text once text_checked() has blanked comments
+ * (each one shifted every later error by a line or two) and refused what
+ * it would misread: all its line numbers are then right.
  */
 static int
 parse_file(cfg_t *cfg, const char *path)
 {
 	const char *why = "";
 	char *text = read_text(path, &why);
-	size_t open_line, lines[16], nlines;
 	FILE *f;
 	int rc;
 
@@ -1038,41 +1083,7 @@ parse_file(cfg_t *cfg, const char *path)
 			load.report(load.arg, msg);
 		return CFG_FILE_ERROR;
 	}
-	if ((open_line = conf_blank_comments(text)) != 0) {
-		report_at((int)open_line, "comment opened with /* is never "
-			  "closed");
-		free(text);
-		return CFG_PARSE_ERROR;
-	}
-	if ((open_line = conf_long_line(text, CONF_LINE_MAX)) != 0) {
-		report_at((int)open_line, "line longer than %d bytes (comments "
-			  "aside)", CONF_LINE_MAX);
-		free(text);
-		return CFG_PARSE_ERROR;
-	}
-	/*
-	 * libconfuse takes a string on over newlines, and reports what
-	 * follows (or "'{' is never closed") lines later.  No value of
-	 * preforkd's spans lines: the missing quote is named where it is.
-	 */
-	if ((open_line = conf_split_string(text)) != 0) {
-		report_at((int)open_line, "a string opened on this line does "
-			  "not end on it: a closing quote is missing");
-		free(text);
-		return CFG_PARSE_ERROR;
-	}
-	/* nginx's habit; libconfuse says "no such option ';'" or worse. */
-	if ((nlines = conf_stray_semicolons(text, lines, 16)) != 0) {
-		for (size_t i = 0; i < nlines; i++)
-			report_at((int)lines[i], "';' is not part of the "
-				  "syntax: options are separated by white space "
-				  "or newlines");
-		free(text);
-		return CFG_PARSE_ERROR;
-	}
-	/* libconfuse 3.3 accepts a file that ends inside a section. */
-	if ((open_line = conf_unclosed_brace(text)) != 0) {
-		report_at((int)open_line, "'{' is never closed");
+	if (!text_checked(text)) {
 		free(text);
 		return CFG_PARSE_ERROR;
 	}
