@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,19 +78,36 @@ other_version(pid_t pid, int fd)
 			"one preforkd reads\n", (int)pid);
 }
 
+/* Maps master pid's scoreboard into sb; 0, or -1 (said why if loud). */
+static int
+master_attach(pid_t pid, struct scoreboard *sb, bool loud)
+{
+	int fd = open_scoreboard(pid), rc;
+
+	if (fd == -1) {
+		if (loud)
+			fprintf(stderr, "preforkd: the scoreboard of master "
+				"%d: %s\n", (int)pid, strerror(errno));
+		return -1;
+	}
+	if ((rc = scoreboard_attach(sb, fd)) == -1 && loud) {
+		if (errno == EPROTO)
+			other_version(pid, fd);
+		else
+			fprintf(stderr, "preforkd: the scoreboard of master "
+				"%d: %s\n", (int)pid, strerror(errno));
+	}
+	close(fd);
+	return rc;
+}
+
 int
 statusctl_conf_path(pid_t pid, char *out, size_t outlen)
 {
 	struct scoreboard sb = { .fd = -1 };
-	int fd = open_scoreboard(pid);
 
-	if (fd == -1)
+	if (master_attach(pid, &sb, false) == -1)
 		return -1;
-	if (scoreboard_attach(&sb, fd) == -1) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
 	snprintf(out, outlen, "%.*s", (int)sizeof(sb.master->conf_path) - 1,
 		 sb.master->conf_path);
 	scoreboard_destroy(&sb);
@@ -102,23 +120,10 @@ statusctl_print(pid_t pid, FILE *out)
 	struct scoreboard sb = { .fd = -1 };
 	struct status_snapshot snap;
 	struct status_buf buf = { .p = NULL };
-	int fd = open_scoreboard(pid), rc = -1;
+	int rc = -1;
 
-	if (fd == -1) {
-		fprintf(stderr, "preforkd: the scoreboard of master %d: %s\n",
-			(int)pid, strerror(errno));
+	if (master_attach(pid, &sb, true) == -1)
 		return -1;
-	}
-	if (scoreboard_attach(&sb, fd) == -1) {
-		if (errno == EPROTO)
-			other_version(pid, fd);
-		else
-			fprintf(stderr, "preforkd: the scoreboard of master "
-				"%d: %s\n", (int)pid, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
 	if (scoreboard_snapshot(&sb, monotonic_ms(), &snap) == 0) {
 		if (status_render(&snap, STATUS_TEXT, &buf) == 0 &&
 		    fwrite(buf.p, 1, buf.len, out) == buf.len &&
