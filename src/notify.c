@@ -83,19 +83,18 @@ send_bounded(int fd, const char *buf, size_t len, bool wait)
 	/* Connected, poll() sees when the manager's queue has room. */
 	if (connect(fd, (struct sockaddr *)&n.sun, n.len) == -1)
 		return -1;
-	do
-		r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (r == -1 && errno == EINTR);
-	if (r != -1 || errno != EAGAIN || !wait)
-		return r;
-	if (poll(&pfd, 1, NOTIFY_WAIT_MS) != 1) {
-		errno = EAGAIN;
-		return -1;
+	for (;;) {
+		do
+			r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		while (r == -1 && errno == EINTR);
+		if (r != -1 || errno != EAGAIN || !wait)
+			return r;
+		wait = false;		/* one more try, after the wait */
+		if (poll(&pfd, 1, NOTIFY_WAIT_MS) != 1) {
+			errno = EAGAIN;
+			return -1;
+		}
 	}
-	do
-		r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (r == -1 && errno == EINTR);
-	return r;
 }
 
 static void notify_send(bool state, const char *fmt, ...)
