@@ -73,7 +73,8 @@ log_file_strerror(const char *path, int err)
 {
 	struct stat st;
 
-	if (err == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+	if (err == ENXIO && path != NULL && stat(path, &st) == 0 &&
+	    S_ISFIFO(st.st_mode))
 		return "it is a fifo that no process reads";
 	return strerror(err);
 }

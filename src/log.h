@@ -52,7 +52,7 @@ void log_set_stderr_copy(bool on);
  */
 int log_file_open(const char *path, bool wait_when_full);
 
-/* Why log_file_open(path) failed with err, for a message. */
+/* Why log_file_open(path) failed with err, for a message; path may be NULL. */
 const char *log_file_strerror(const char *path, int err);
 
 /* Reopens a file backend under the same path (logrotate). */

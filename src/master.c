@@ -957,10 +957,8 @@ master_reopen(void)
 	int failed = 0;
 
 	if (log_reopen() == -1) {
-		const char *path = log_file_in_use();
-
-		log_error("reopening the error log: %s", path == NULL ?
-			  strerror(errno) : log_file_strerror(path, errno));
+		log_error("reopening the error log: %s",
+			  log_file_strerror(log_file_in_use(), errno));
 		failed++;
 	} else if (geteuid() == 0 && m.current->conf->user != NULL) {
 		log_chown(m.current->conf->uid, m.current->conf->gid);
