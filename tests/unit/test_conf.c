@@ -866,14 +866,30 @@ check_errors(const struct error_row *rows, size_t nrows)
 	}
 }
 
+/* Rows of text and the one line a scan of it must name (0: none). */
+struct line_row {
+	const char *name;
+	const char *text;
+	size_t line;
+};
+
+static void
+check_line_rows(const struct line_row *rows, size_t nrows,
+		size_t (*scan)(const char *))
+{
+	for (size_t i = 0; i < nrows; i++) {
+		size_t line = scan(rows[i].text);
+
+		if (line != rows[i].line)
+			fail_msg("row %zu (%s): %zu, expected %zu", i,
+				 rows[i].name, line, rows[i].line);
+	}
+}
+
 static void
 test_unclosed_brace(void **state)
 {
-	static const struct {
-		const char *name;
-		const char *text;
-		size_t line;
-	} rows[] = {
+	static const struct line_row rows[] = {
 		{ "balanced", "server a {\n  echo {\n  }\n}\n", 0 },
 		{ "no braces", "a = 1\n", 0 },
 		{ "server never closed", "a = 1\nserver a {\n  b = 2\n", 2 },
@@ -884,13 +900,7 @@ test_unclosed_brace(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < NROWS(rows); i++) {
-		size_t line = conf_unclosed_brace(rows[i].text);
-
-		if (line != rows[i].line)
-			fail_msg("row %zu (%s): %zu, expected %zu", i,
-				 rows[i].name, line, rows[i].line);
-	}
+	check_line_rows(rows, NROWS(rows), conf_unclosed_brace);
 }
 
 static void
@@ -912,11 +922,7 @@ test_long_line(void **state)
 static void
 test_split_string(void **state)
 {
-	static const struct {
-		const char *name;
-		const char *text;
-		size_t line;
-	} rows[] = {
+	static const struct line_row rows[] = {
 		{ "strings on their lines", "a = \"x\"\nb = 'y'\n", 0 },
 		{ "no strings", "a = 1\n", 0 },
 		{ "missing closing quote", "a = 1\nb = \"x\nc = \"y\"\n", 2 },
@@ -933,13 +939,7 @@ test_split_string(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < NROWS(rows); i++) {
-		size_t line = conf_split_string(rows[i].text);
-
-		if (line != rows[i].line)
-			fail_msg("row %zu (%s): %zu, expected %zu", i,
-				 rows[i].name, line, rows[i].line);
-	}
+	check_line_rows(rows, NROWS(rows), conf_split_string);
 }
 
 static void
