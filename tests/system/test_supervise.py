@@ -27,9 +27,9 @@ def kill9_worker(srv):
     new = set(after) - set(before)
     expect(len(new) == 1, 'expected one new worker, pool %s -> %s'
            % (before, after))
-    started = srv.started(since=mark)
-    expect(new <= set(started), 'replacement %s not logged as started'
-           % sorted(new))
+    # The child runs before the master, back from fork(), logs its start.
+    expect(wait_until(lambda: new <= set(srv.started(since=mark)), T(5)),
+           'replacement %s not logged as started' % sorted(new))
     echo_once(srv.addr(), b'after kill -9')
     return 'worker %d replaced by %d' % (victim, new.pop())
 
