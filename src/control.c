@@ -399,13 +399,28 @@ reads_other_file(pid_t pid, const char *conf_path, const char *action)
 	return true;
 }
 
+/* Loaded for a reload or an upgrade, which must not send a bad one. */
+static struct conf *
+conf_checked(const char *conf_path, int signo)
+{
+	struct conf *conf = conf_load(conf_path, print_error, NULL);
+
+	if (conf == NULL)
+		fprintf(stderr, "preforkd: configuration %s has errors%s\n",
+			conf_path, signo == SIGHUP ? ": not reloading" :
+			signo == SIGUSR2 ? ": not upgrading" : "");
+	return conf;
+}
+
 int
-control_command(const char *command, const char *conf_path,
+control_command(const char *command, const char *conf_path, bool conf_named,
 		const char *pidfile_override)
 {
 	bool status = strcmp(command, "status") == 0;
 	int signo = status ? 0 : signal_for_command(command);
+	bool checks = signo == SIGHUP || signo == SIGUSR2;
 	struct conf *conf = NULL;
+	char theirs[PATH_MAX];
 	char *pidfile;
 	char err[512];
 	pid_t pid;
@@ -417,32 +432,38 @@ control_command(const char *command, const char *conf_path,
 		return 1;
 	}
 	/*
-	 * The config names the pidfile, unless -p does; a reload or an
-	 * upgrade must not send a bad one.  Otherwise it is not read: with
-	 * -p alone, -f's default may well not be the master's file.
+	 * The config names the pidfile, unless -p does.  With -p alone the
+	 * default -f may well not be the master's file, so it is not read.
 	 */
-	if (signo == SIGHUP || signo == SIGUSR2 || pidfile_override == NULL)
-		conf = conf_load(conf_path, print_error, NULL);
-	if (conf == NULL && (signo == SIGHUP || signo == SIGUSR2 ||
-			     pidfile_override == NULL)) {
-		fprintf(stderr, "preforkd: configuration %s has errors%s\n",
-			conf_path, signo == SIGHUP ? ": not reloading" :
-			signo == SIGUSR2 ? ": not upgrading" : "");
+	if (pidfile_override == NULL &&
+	    (conf = conf_checked(conf_path, signo)) == NULL)
 		return 1;
-	}
 	pidfile = strdup(pidfile_override ? pidfile_override : conf->pidfile);
-	shutdown_timeout = conf ? conf->shutdown_timeout : 0;
-	conf_free(conf);
 	if (pidfile == NULL)
-		return 1;
+		goto out;
 	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
 		goto out;
 	}
-	if ((signo == SIGHUP || signo == SIGUSR2) &&
-	    reads_other_file(pid, conf_path, signo == SIGHUP ? "reloading" :
-			     "upgrading"))
+	/*
+	 * Without -f, check the file the master will read, as nginx -s
+	 * reload has its master read its own -c; a master of another
+	 * version does not say, and gets the default checked.
+	 */
+	if (checks && !conf_named &&
+	    statusctl_conf_path(pid, theirs, sizeof(theirs)) == 0 &&
+	    (conf == NULL || strcmp(theirs, conf_path) != 0)) {
+		conf_free(conf);
+		conf = NULL;
+		conf_path = theirs;
+	}
+	if (checks && conf == NULL &&
+	    (conf = conf_checked(conf_path, signo)) == NULL)
 		goto out;
+	if (checks && reads_other_file(pid, conf_path, signo == SIGHUP ?
+				       "reloading" : "upgrading"))
+		goto out;
+	shutdown_timeout = conf ? conf->shutdown_timeout : 0;
 	if (signo == SIGHUP) {
 		rc = reload(pid);
 		goto out;
@@ -462,6 +483,7 @@ control_command(const char *command, const char *conf_path,
 	}
 	rc = 0;
 out:
+	conf_free(conf);
 	free(pidfile);
 	return rc;
 }

@@ -26,8 +26,11 @@ pid_t control_next_request(int fd, uid_t *refused_uid);
 /* In the master: tells a reload requester how the reload went. */
 void control_reply(pid_t requester, bool ok, const char *message);
 
-/* main's -s path; returns the process exit status. */
+/*
+ * main's -s path; returns the process exit status.  conf_named: -f was
+ * given, rather than conf_path being the default.
+ */
 int control_command(const char *command, const char *conf_path,
-		    const char *pidfile_override);
+		    bool conf_named, const char *pidfile_override);
 
 #endif

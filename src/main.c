@@ -68,6 +68,7 @@ main(int argc, char **argv)
 	static char start_dir[PATH_MAX], first_error[256];
 	struct master_options opts = { .foreground = false };
 	const char *conf_arg = SYSCONFDIR "/preforkd.conf";
+	bool conf_named = false;
 	const char *command = NULL;
 	bool test_only = false;
 	struct conf *conf;
@@ -81,7 +82,10 @@ main(int argc, char **argv)
 	}
 	while ((c = getopt(argc, argv, "f:np:s:tVh")) != -1) {
 		switch (c) {
-		case 'f': conf_arg = optarg; break;
+		case 'f':
+			conf_arg = optarg;
+			conf_named = true;
+			break;
 		case 'n': opts.foreground = true; break;
 		case 'p': opts.pidfile_override = optarg; break;
 		case 's': command = optarg; break;
@@ -110,7 +114,8 @@ main(int argc, char **argv)
 	}
 	opts.pidfile_override = pidfile;
 	if (command != NULL) {
-		rc = control_command(command, conf_path, opts.pidfile_override);
+		rc = control_command(command, conf_path, conf_named,
+				     opts.pidfile_override);
 		free(conf_path);
 		free(pidfile);
 		return rc;

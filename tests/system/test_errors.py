@@ -355,7 +355,8 @@ def ctl_pidfile_unreadable(t, srv):
 
 def ctl_pidfile_only(srv):
     """-s with -p needs no configuration (but a reload does): the
-    default -f, which may not be the master's, is not read."""
+    default -f, which may not be the master's, is not read.  A reload or
+    an upgrade with -p and no -f checks the master's own file."""
     srv.start()
     missing = os.path.join(srv.dir, 'no-such.conf')
     for action in ('status', 'reopen'):
@@ -367,6 +368,25 @@ def ctl_pidfile_only(srv):
                         missing], timeout=T(20))
     expect(rc == 1 and 'not reloading' in err, '-s reload -p with a '
            'missing config: exit %s, %r' % (rc, err.strip()))
+    # Without -f, the master's own file is checked and reloaded, wherever
+    # the command runs and whatever the default file holds.
+    rc, out, err = run([BINARY, '-s', 'reload', '-p', srv.pidfile],
+                       timeout=T(20), cwd='/')
+    expect(rc == 0 and 'generation 2 serving' in out, '-s reload -p '
+           'without -f: exit %s, %r %r' % (rc, out.strip(), err.strip()))
+    good = read_file(srv.conf)
+    write_file(srv.conf, good.replace('workers = 2', 'workers = two'))
+    mark = srv.mark()
+    for action, verb in (('reload', 'reloading'), ('upgrade', 'upgrading')):
+        rc, out, err = run([BINARY, '-s', action, '-p', srv.pidfile],
+                           timeout=T(20), cwd='/')
+        want = 'configuration %s has errors: not %s' % (srv.conf, verb)
+        expect(rc == 1 and want in err and srv.conf + ':' in err,
+               '-s %s -p without -f, master\'s file bad: exit %s, %r'
+               % (action, rc, err.strip()))
+    expect(not srv.find(r'reloading configuration|upgrade', mark),
+           'the master acted on a refused command')
+    write_file(srv.conf, good)
     srv.stop()
 
 
@@ -438,7 +458,8 @@ def main():
             ctl_pidfile_bind_mount, t.server('bindmount'))
     t.check('-s with a pidfile the caller may not read: says so',
             ctl_pidfile_unreadable, t, t.server('unreadable'))
-    t.check('-s status/reopen with -p read no configuration; reload does',
+    t.check('-s status/reopen with -p read no configuration; reload -p '
+            'checks the master\'s file',
             ctl_pidfile_only, t.server('ponly'))
     t.check('-s reload/upgrade -f another file than the master\'s: '
             'refused', ctl_other_config, t.server('otherconf'))
