@@ -25,6 +25,8 @@ struct generation {
 	size_t nworkers;		/* alive */
 	/* Why its first worker exited fatally, for the start or reload. */
 	char fatal_reason[SLOT_REQUEST_MAX + SB_NAME_MAX + 16];
+	/* Why the last worker_spawn() failed, if the one after did not work. */
+	char spawn_error[128];
 	struct generation *next;
 };
 

@@ -245,16 +245,19 @@ worker_spawn(struct generation *g, size_t si)
 		struct worker *p = realloc(m.workers, cap * sizeof(*p));
 
 		if (p == NULL) {
-			log_error("out of memory for the worker table");
+			snprintf(g->spawn_error, sizeof(g->spawn_error),
+				 "out of memory for the worker table");
+			log_error("%s", g->spawn_error);
 			return -1;
 		}
 		m.workers = p;
 		m.capacity = cap;
 	}
 	if ((slot = scoreboard_slot_claim(&m.sb)) == NULL) {
+		snprintf(g->spawn_error, sizeof(g->spawn_error),
+			 "scoreboard full (%d slots)", SCOREBOARD_SLOTS);
 		if (!m.scoreboard_full_logged)
-			log_error("scoreboard full (%d slots): not spawning",
-				  SCOREBOARD_SLOTS);
+			log_error("%s: not spawning", g->spawn_error);
 		m.scoreboard_full_logged = true;
 		return -1;
 	}
@@ -262,12 +265,15 @@ worker_spawn(struct generation *g, size_t si)
 	slot->server = (int)si;
 	slot->record = g->records[si];
 	if ((pid = fork()) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "fork() for server %s", s->name);
+		snprintf(g->spawn_error, sizeof(g->spawn_error), "fork(): %s",
+			 strerror(errno));
+		log_error("server %s: %s", s->name, g->spawn_error);
 		scoreboard_slot_release(&m.sb, slot);
 		return -1;
 	}
 	if (pid == 0)
 		worker_child(g, si, slot, master_pid, limit);
+	g->spawn_error[0] = '\0';
 	slot->pid = pid;
 	m.workers[m.nworkers++] = (struct worker){
 		.pid = pid, .gen = g, .server = si, .slot = slot,
@@ -845,6 +851,18 @@ log_settings_apply(const struct conf *conf)
 	return 0;
 }
 
+/* The reason of a start or reload whose workers were not all up in time. */
+static const char *
+not_started(struct generation *g)
+{
+	static char reason[sizeof(g->spawn_error) + 64];
+
+	snprintf(reason, sizeof(reason), "new workers did not start in time%s%s%s",
+		 g->spawn_error[0] ? " (" : "", g->spawn_error,
+		 g->spawn_error[0] ? ")" : "");
+	return reason;
+}
+
 static void
 pending_check(int64_t now)
 {
@@ -862,7 +880,7 @@ pending_check(int64_t now)
 	}
 	if (!generation_ready(m.pending)) {
 		if (now > m.pending_deadline_ms)
-			pending_abort("new workers did not start in time", now);
+			pending_abort(not_started(m.pending), now);
 		return;
 	}
 	m.current = m.pending;
@@ -1114,8 +1132,7 @@ startup_check(int64_t now)
 			log_error("start-up failed: workers exited fatally (%s)",
 				  m.current->fatal_reason);
 		else
-			log_error("start-up failed: workers did not start in "
-				  "time");
+			log_error("start-up failed: %s", not_started(m.current));
 		master_shutdown(STOPPING_FAST, now);
 	}
 }
