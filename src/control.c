@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "log.h"
 #include "pidfile.h"
 #include "signals.h"
 #include "statusctl.h"
@@ -51,6 +52,13 @@ control_address(pid_t master, struct sockaddr_un *sun)
 	return abstract_address("control", master, sun);
 }
 
+/*
+ * The control socket also sends the replies: a master out of descriptors
+ * still answers, where a socket made for each reply left the requester
+ * waiting for a minute.
+ */
+static int control_fd = -1;
+
 int
 control_open(pid_t master)
 {
@@ -69,7 +77,18 @@ control_open(pid_t master)
 		errno = saved;
 		return -1;
 	}
+	control_fd = fd;
 	return fd;
+}
+
+void
+control_close(int fd)
+{
+	if (fd == -1)
+		return;
+	close(fd);
+	if (fd == control_fd)
+		control_fd = -1;
 }
 
 /*
@@ -130,17 +149,24 @@ control_reply(pid_t requester, bool ok, const char *message)
 	struct sockaddr_un sun;
 	socklen_t len = reply_address(requester, &sun);
 	char buf[1024];
-	int fd, n;
+	int fd = control_fd, n;
 
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if (fd == -1 &&
+	    (fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_errno(LOG_LEVEL_WARNING, "cannot answer the reload request "
+			  "of process %d: socket()", (int)requester);
 		return;
+	}
 	n = snprintf(buf, sizeof(buf), "%s %s", ok ? "ok" : "failed", message);
 	if (n > (int)sizeof(buf) - 1)
 		n = (int)sizeof(buf) - 1;
 	/* A plain kill -HUP has nobody listening: that is fine. */
-	(void)sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
-		     (struct sockaddr *)&sun, len);
-	close(fd);
+	if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&sun,
+		   len) == -1 && errno != ECONNREFUSED && errno != ENOENT)
+		log_errno(LOG_LEVEL_WARNING, "cannot answer the reload request "
+			  "of process %d: sendto()", (int)requester);
+	if (fd != control_fd)
+		close(fd);
 }
 
 static int

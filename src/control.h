@@ -17,6 +17,8 @@
  * (abstract, named after the master's pid); -1 with errno on failure.
  */
 int control_open(pid_t master);
+/* Closes what control_open() returned. */
+void control_close(int fd);
 /*
  * In the master: the pid of the next reload requester queued on fd, or 0
  * when none is left.  A request from a user who may not signal the

@@ -207,8 +207,7 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.ready_fd);
 	if (m.sb.fd != -1)
 		close(m.sb.fd);
-	if (m.control_fd != -1)
-		close(m.control_fd);
+	control_close(m.control_fd);
 	if (m.pending_log_fd != -1)
 		close(m.pending_log_fd);
 	listener_close_others(args.listen_fd);
@@ -742,11 +741,15 @@ pending_abort(const char *reason, int64_t now)
 		generation_free(&m.gens, g);
 }
 
+/* arg: NULL, or room for the first error (256 bytes) for the requester. */
 static void
 log_conf_error(void *arg, const char *message)
 {
-	(void)arg;
+	char *first = arg;
+
 	log_error("%s", message);
+	if (first != NULL && first[0] == '\0')
+		snprintf(first, 256, "%s", message);
 }
 
 /*
@@ -774,7 +777,7 @@ master_reload(int64_t now, bool hup)
 	struct requesters req = { .pid = NULL };
 	struct conf *conf;
 	struct generation *g;
-	char err[512];
+	char err[512], first[256] = "";
 	int log_fd;
 
 	requesters_collect(&req, hup_senders, &nhup_senders, m.control_fd,
@@ -787,9 +790,10 @@ master_reload(int64_t now, bool hup)
 	}
 	log_notice("reloading configuration %s", m.conf_path);
 	notify_reloading();
-	if ((conf = conf_load(m.conf_path, log_conf_error, NULL)) == NULL) {
-		snprintf(err, sizeof(err), "configuration %s has errors",
-			 m.conf_path);
+	if ((conf = conf_load(m.conf_path, log_conf_error, first)) == NULL) {
+		snprintf(err, sizeof(err), "configuration %s has errors%s%s%s",
+			 m.conf_path, first[0] ? " (" : "", first,
+			 first[0] ? ")" : "");
 		reload_failed(&req, err);
 		goto out;
 	}
@@ -1289,8 +1293,7 @@ master_cleanup(void)
 	pidfile_remove(m.pidfile, m.pidfile_fd);
 	m.pidfile_fd = -1;
 	scoreboard_destroy(&m.sb);
-	if (m.control_fd != -1)
-		close(m.control_fd);
+	control_close(m.control_fd);
 	m.control_fd = -1;
 	if (m.wake_fd != -1)
 		close(m.wake_fd);

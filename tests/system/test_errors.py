@@ -3,6 +3,7 @@
 import os
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -418,6 +419,34 @@ def ctl_other_config(srv):
     return seen[0]
 
 
+def ctl_master_out_of_files(srv):
+    """A master with no descriptor left fails the reload (its config
+    cannot be opened) and still tells -s reload why, at once: the answer
+    used to need a new socket, and the command waited 60 s."""
+    srv.start()
+    used = {int(n) for n in os.listdir('/proc/%d/fd' % srv.master)}
+    lowest_free = min(set(range(len(used) + 1)) - used)
+    saved = resource.prlimit(srv.master, resource.RLIMIT_NOFILE)
+    resource.prlimit(srv.master, resource.RLIMIT_NOFILE,
+                     (lowest_free, saved[1]))
+    try:
+        start = time.monotonic()
+        rc, out, err = srv.ctl('reload', timeout=T(70))
+        took = time.monotonic() - start
+    finally:
+        resource.prlimit(srv.master, resource.RLIMIT_NOFILE, saved)
+    want = ('configuration %s has errors (%s: cannot open: Too many open '
+            'files)' % (srv.conf, srv.conf))
+    expect(rc == 1 and want in err and took < T(10), '-s reload to a master '
+           'out of descriptors: exit %s after %.1f s, %r; wanted %r'
+           % (rc, took, err.strip(), want))
+    rc, out, err = srv.ctl('reload', timeout=T(20))
+    expect(rc == 0, '-s reload once it has descriptors again: exit %s, %r'
+           % (rc, err.strip()))
+    srv.stop()
+    return want
+
+
 def ctl_bad_signal(srv):
     rc, out, err = srv.ctl('frobnicate')
     expect(rc != 0, '-s frobnicate exited 0')
@@ -463,6 +492,8 @@ def main():
             ctl_pidfile_only, t.server('ponly'))
     t.check('-s reload/upgrade -f another file than the master\'s: '
             'refused', ctl_other_config, t.server('otherconf'))
+    t.check('-s reload to a master out of descriptors: told why at once',
+            ctl_master_out_of_files, t.server('emfile'))
     t.check('-s with an unknown signal name fails', ctl_bad_signal,
             t.server('badsig'))
     t.finish()
