@@ -44,10 +44,22 @@ pidfile_create(const char *path, char *err, size_t errlen)
 	struct stat st;
 	int fd, len;
 
+	/*
+	 * Looked at before the open, which could have a device act (a tape
+	 * rewinds on close); fstat() below closes the race.  A symbolic link
+	 * is refused: root would write wherever its owner points it.
+	 */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "cannot create pidfile %s: it %s", path,
+			 S_ISLNK(st.st_mode) ? "is a symbolic link" :
+			 "exists and is not a regular file");
+		return -1;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
 		  O_NONBLOCK, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot create pidfile %s: %s", path,
+			 errno == ELOOP ? "it is a symbolic link" :
 			 strerror(errno));
 		return -1;
 	}

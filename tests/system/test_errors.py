@@ -267,6 +267,24 @@ def pidfile_a_fifo(srv):
     return ' | '.join(seen[::3])
 
 
+def pidfile_a_symlink(srv):
+    """A symbolic link as pidfile is refused at start (root would write
+    where its owner points it), saying so: it used to say "Too many levels
+    of symbolic links".  Its target is left alone."""
+    target = os.path.join(srv.dir, 'target')
+    write_file(target, 'untouched\n')
+    path = os.path.join(srv.dir, 'link.pid')
+    os.symlink(target, path)
+    srv.write_conf(pidfile=path)
+    rc, out, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(20),
+                       cwd=srv.dir)
+    want = 'cannot create pidfile %s: it is a symbolic link' % path
+    expect(rc == 1 and want in err, 'start: exit %s, %r; wanted %r'
+           % (rc, err.strip()[-300:], want))
+    expect(read_file(target) == 'untouched\n', 'the link\'s target changed')
+    return want
+
+
 def start_no_pidfile_dir(srv):
     path = os.path.join(srv.dir, 'missing', 'p.pid')
     srv.write_conf(pidfile=path)
@@ -479,6 +497,8 @@ def main():
             t.server('nopid'))
     t.check('a pidfile that is a fifo: -s and the start say so at once',
             pidfile_a_fifo, t.server('fifopid'))
+    t.check('a pidfile that is a symbolic link: the start says so',
+            pidfile_a_symlink, t.server('linkpid'))
     t.check('start with a missing pidfile directory: names the pidfile',
             start_no_pidfile_dir, t.server('nopiddir'))
     t.check('-s with a pidfile written over: the process it names is left '
