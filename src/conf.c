@@ -909,6 +909,49 @@ conf_stray_semicolons(const char *text, size_t *lines, size_t max)
 	return n;
 }
 
+/*
+ * Tokens as far as conf_empty_name() needs them: a value is what follows
+ * '=', ',' or '(' (words and strings alike); what follows a name is a
+ * section's title.
+ */
+enum name_token { TOK_NONE, TOK_PUNCT, TOK_ASSIGN, TOK_NAME, TOK_VALUE };
+
+size_t
+conf_empty_name(const char *text)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+	enum name_token prev = TOK_NONE;
+	bool in_word = false;
+	char c;
+
+	while ((c = text_walk_next(&w)) != '\0') {
+		bool quote = c == '"' || c == '\'';
+
+		if (strchr(" \t\r\n", c) != NULL) {
+			in_word = false;
+			continue;
+		}
+		if (quote || !strchr("={},()+", c)) {
+			if (in_word && !quote)
+				continue;
+			if (quote && *w.p == c && prev != TOK_ASSIGN &&
+			    prev != TOK_NAME)
+				return w.line;
+			/* After a name, a title: a value as far as this goes. */
+			prev = prev == TOK_ASSIGN || prev == TOK_NAME ?
+			       TOK_VALUE : TOK_NAME;
+			in_word = !quote;
+			continue;
+		}
+		in_word = false;
+		/* "= {" opens a list of values; a section's '{' names follow. */
+		if (c == '{' && prev == TOK_ASSIGN)
+			continue;
+		prev = c == '=' || c == ',' || c == '(' ? TOK_ASSIGN : TOK_PUNCT;
+	}
+	return 0;
+}
+
 size_t
 conf_section_lines(const char *text, int *lines, size_t max)
 {
@@ -1053,6 +1096,15 @@ text_checked(char *text)
 				  "or newlines");
 		return false;
 	}
+	/*
+	 * libconfuse stops at an empty name without a word: the rest of
+	 * the file was ignored, and what came before passed for all of it.
+	 */
+	if ((open_line = conf_empty_name(text)) != 0) {
+		report_at((int)open_line, "an empty name (\"\" or '') where an "
+			  "option belongs");
+		return false;
+	}
 	/* libconfuse 3.3 accepts a file that ends inside a section. */
 	if ((open_line = conf_unclosed_brace(text)) != 0) {
 		report_at((int)open_line, "'{' is never closed");
@@ -1118,8 +1170,12 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 		report_at(0, "out of memory");
 		goto out;
 	}
-	if ((rc = parse_file(cfg, path)) != CFG_SUCCESS)
+	if ((rc = parse_file(cfg, path)) != CFG_SUCCESS) {
+		/* An error nobody reported must still fail the load. */
+		if (load.errors == 0)
+			report_at(cfg->line, "syntax error");
 		goto out;
+	}
 
 	conf_globals(cfg, conf, path);
 	load.default_max_workers = shared_default_max_workers(cfg);

@@ -131,6 +131,12 @@ size_t conf_split_string(const char *text);
  */
 size_t conf_stray_semicolons(const char *text, size_t *lines, size_t max);
 
+/*
+ * The line of the first empty string ("" or '') of comment-free text where
+ * an option's name belongs, or 0: libconfuse stops there without a word.
+ */
+size_t conf_empty_name(const char *text);
+
 /* The line of the innermost '{' never closed in comment-free text, or 0. */
 size_t conf_unclosed_brace(const char *text);
 

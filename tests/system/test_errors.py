@@ -80,6 +80,12 @@ BAD = [
      GOOD.replace('127.0.0.1:0', '127.0.0.1:7007') +
      'server echo2 {\n  listen = "127.0.0.1:7007"\n'
      '  handler = "echo"\n}\n', None),
+    # libconfuse stopped at an empty name without a word, and the
+    # (empty) configuration passed: everything after it was ignored.
+    ('a stray "" before the servers',
+     GOOD.replace('server echo {', '""\nserver echo {'), '""'),
+    ("a stray '' inside a server", GOOD.replace("  workers = 2",
+                                                "  '' = 2"), "''"),
     # Comments are lines too (libconfuse 3.3 miscounts them).
     ('workers = 0 after comment lines',
      '# a comment\n// another\n/* and\n   a block */\n' +

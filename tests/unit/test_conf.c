@@ -904,6 +904,30 @@ test_unclosed_brace(void **state)
 }
 
 static void
+test_empty_name(void **state)
+{
+	static const struct line_row rows[] = {
+		{ "no empty string", "a = \"x\"\nserver s {\n b = 1\n}\n", 0 },
+		{ "empty value", "a = \"\"\nb = ''\n", 0 },
+		{ "empty values of a list", "a = { \"\", 'x', '' }\n", 0 },
+		{ "empty arguments", "f(\"\", \"\")\n", 0 },
+		{ "appended empty value", "a += \"\"\n", 0 },
+		{ "empty title", "server \"\" {\n}\n", 0 },
+		{ "alone before a section", "a = 1\n\"\"\nserver s {\n}\n", 2 },
+		{ "as a name with a value", "a = 1\n'' = 2\n", 2 },
+		{ "inside a section", "server s {\n b = 1\n \"\" = 3\n}\n", 3 },
+		{ "after a section", "server s {\n}\n\"\"\n", 3 },
+		{ "after a value on its line", "a = x \"\"\n", 1 },
+		{ "after a list", "a = { 1 } ''\n", 1 },
+		{ "after a variable", "a = ${X:-''} \"\"\n", 1 },
+		{ "escaped quote is no empty string", "a = \"\\\"\"\n", 0 },
+	};
+
+	(void)state;
+	check_line_rows(rows, NROWS(rows), conf_empty_name);
+}
+
+static void
 test_long_line(void **state)
 {
 	char text[64];
@@ -1815,6 +1839,7 @@ main(void)
 		cmocka_unit_test(test_path_resolve),
 		cmocka_unit_test(test_blank_comments),
 		cmocka_unit_test(test_unclosed_brace),
+		cmocka_unit_test(test_empty_name),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_split_string),
 		cmocka_unit_test(test_stray_semicolons),
