@@ -25,8 +25,12 @@ struct generation {
 	size_t nworkers;		/* alive */
 	/* Why its first worker exited fatally, for the start or reload. */
 	char fatal_reason[SLOT_REQUEST_MAX + SB_NAME_MAX + 16];
-	/* Why the last worker_spawn() failed, if the one after did not work. */
-	char spawn_error[128];
+	/*
+	 * Why worker_spawn() last failed for server spawn_error_server,
+	 * until a worker of that server is forked.
+	 */
+	char spawn_error[SB_NAME_MAX + 128];
+	size_t spawn_error_server;
 	struct generation *next;
 };
 

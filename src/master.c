@@ -229,6 +229,25 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	worker_main(&args);
 }
 
+/*
+ * Kept for the start's or the reload's failure message, which would
+ * otherwise say only that the workers did not start in time; logged
+ * unless why is NULL (logged already).
+ */
+static void
+spawn_failed(struct generation *g, size_t si, const char *why)
+{
+	const char *name = g->conf->servers[si].name;
+
+	if (why == NULL)
+		why = "the scoreboard is full";
+	else
+		log_error("server %s: %s", name, why);
+	snprintf(g->spawn_error, sizeof(g->spawn_error), "server %s: %s",
+		 name, why);
+	g->spawn_error_server = si;
+}
+
 static int
 worker_spawn(struct generation *g, size_t si)
 {
@@ -244,35 +263,35 @@ worker_spawn(struct generation *g, size_t si)
 		struct worker *p = realloc(m.workers, cap * sizeof(*p));
 
 		if (p == NULL) {
-			snprintf(g->spawn_error, sizeof(g->spawn_error),
-				 "out of memory for the worker table");
-			log_error("%s", g->spawn_error);
+			spawn_failed(g, si, "out of memory for the worker table");
 			return -1;
 		}
 		m.workers = p;
 		m.capacity = cap;
 	}
 	if ((slot = scoreboard_slot_claim(&m.sb)) == NULL) {
-		snprintf(g->spawn_error, sizeof(g->spawn_error),
-			 "scoreboard full (%d slots)", SCOREBOARD_SLOTS);
 		if (!m.scoreboard_full_logged)
-			log_error("%s: not spawning", g->spawn_error);
+			log_error("scoreboard full (%d slots): not spawning",
+				  SCOREBOARD_SLOTS);
 		m.scoreboard_full_logged = true;
+		spawn_failed(g, si, NULL);
 		return -1;
 	}
 	slot->generation = g->id;
 	slot->server = (int)si;
 	slot->record = g->records[si];
 	if ((pid = fork()) == -1) {
-		snprintf(g->spawn_error, sizeof(g->spawn_error), "fork(): %s",
-			 strerror(errno));
-		log_error("server %s: %s", s->name, g->spawn_error);
+		char why[96];
+
+		snprintf(why, sizeof(why), "fork(): %s", strerror(errno));
+		spawn_failed(g, si, why);
 		scoreboard_slot_release(&m.sb, slot);
 		return -1;
 	}
 	if (pid == 0)
 		worker_child(g, si, slot, master_pid, limit);
-	g->spawn_error[0] = '\0';
+	if (g->spawn_error_server == si)
+		g->spawn_error[0] = '\0';
 	slot->pid = pid;
 	m.workers[m.nworkers++] = (struct worker){
 		.pid = pid, .gen = g, .server = si, .slot = slot,
@@ -855,14 +874,14 @@ log_settings_apply(const struct conf *conf)
 	return 0;
 }
 
-/* The reason of a start or reload whose workers were not all up in time. */
+/* Why a start or a reload whose workers were not all up in time failed. */
 static const char *
-not_started(struct generation *g)
+not_started(struct generation *g, const char *whose)
 {
 	static char reason[sizeof(g->spawn_error) + 64];
 
-	snprintf(reason, sizeof(reason), "new workers did not start in time%s%s%s",
-		 g->spawn_error[0] ? " (" : "", g->spawn_error,
+	snprintf(reason, sizeof(reason), "%s did not start in time%s%s%s",
+		 whose, g->spawn_error[0] ? " (" : "", g->spawn_error,
 		 g->spawn_error[0] ? ")" : "");
 	return reason;
 }
@@ -884,7 +903,8 @@ pending_check(int64_t now)
 	}
 	if (!generation_ready(m.pending)) {
 		if (now > m.pending_deadline_ms)
-			pending_abort(not_started(m.pending), now);
+			pending_abort(not_started(m.pending, "new workers"),
+				      now);
 		return;
 	}
 	m.current = m.pending;
@@ -1136,7 +1156,8 @@ startup_check(int64_t now)
 			log_error("start-up failed: workers exited fatally (%s)",
 				  m.current->fatal_reason);
 		else
-			log_error("start-up failed: %s", not_started(m.current));
+			log_error("start-up failed: %s",
+				  not_started(m.current, "workers"));
 		master_shutdown(STOPPING_FAST, now);
 	}
 }

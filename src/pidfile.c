@@ -59,7 +59,6 @@ pidfile_create(const char *path, char *err, size_t errlen)
 		  O_NONBLOCK, 0644);
 	if (fd == -1) {
 		snprintf(err, errlen, "cannot create pidfile %s: %s", path,
-			 errno == ELOOP ? "it is a symbolic link" :
 			 strerror(errno));
 		return -1;
 	}

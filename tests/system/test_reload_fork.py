@@ -44,7 +44,8 @@ def fork_fails(srv):
     finally:
         tracer.terminate()
         tracer.wait()
-    want = ('new workers did not start in time (fork(): Resource '
+    want = ('new workers did not start in time (server echo: fork(): '
+            'Resource '
             'temporarily unavailable)')
     expect(rc == 1 and want in err, '-s reload with fork() failing: exit '
            '%s, %r; wanted %r' % (rc, err.strip(), want))
