@@ -236,6 +236,38 @@ validate_section(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+/*
+ * libconfuse's own reading of an integer, but for the empty value it
+ * takes as 0: 'timeout = ""', or an unset ${VAR}, would otherwise turn
+ * a limit off without a word.
+ */
+static int
+parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	char *end;
+	long v;
+
+	if (value == NULL || value[strspn(value, " \t")] == '\0') {
+		cfg_error(cfg, "option '%s' has an empty value: a number is "
+			  "needed", opt->name);
+		return -1;
+	}
+	errno = 0;
+	v = strtol(value, &end, 0);
+	if (*end != '\0') {
+		cfg_error(cfg, "invalid integer value for option '%s'",
+			  opt->name);
+		return -1;
+	}
+	if (errno == ERANGE) {
+		cfg_error(cfg, "integer value for option '%s' is out of range",
+			  opt->name);
+		return -1;
+	}
+	*(long *)result = v;
+	return 0;
+}
+
 static void
 install_validators(cfg_t *cfg, cfg_opt_t *opts, const char *prefix)
 {
@@ -252,6 +284,18 @@ install_validators(cfg_t *cfg, cfg_opt_t *opts, const char *prefix)
 		} else {
 			cfg_set_validate_func(cfg, path, validate_option);
 		}
+	}
+}
+
+/* Before cfg_init(), which copies the options with their callbacks. */
+static void
+install_int_parser(cfg_opt_t *opts)
+{
+	for (cfg_opt_t *o = opts; o->name != NULL; o++) {
+		if (o->type == CFGT_SEC)
+			install_int_parser(o->subopts);
+		else if (o->type == CFGT_INT)
+			o->parsecb = parse_int;
 	}
 }
 
@@ -304,9 +348,10 @@ schema_init(void)
 			CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 		CFG_END()
 	};
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
+	cfg_t *cfg;
 
-	if (cfg == NULL)
+	install_int_parser(opts);
+	if ((cfg = cfg_init(opts, CFGF_NONE)) == NULL)
 		return NULL;
 	cfg_set_error_function(cfg, confuse_error);
 	install_validators(cfg, opts, "");
@@ -747,12 +792,21 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	conf_identity(cfg, conf);
 }
 
+/* A character of an unquoted word, as libconfuse's lexer reads one. */
+static bool
+word_char(char c)
+{
+	return c != '\0' && strchr(" \t\r\n\"'={}()+,*#", c) == NULL;
+}
+
 size_t
 conf_blank_comments(char *text)
 {
 	enum { CODE, DQUOTE, SQUOTE, VAR, LINE, BLOCK } st = CODE;
 	size_t line = 1, opened = 0;
 	char *out = text;	/* never ahead of p: compacted in place */
+	/* In an unquoted word, two slashes or a slash and a star are text. */
+	bool in_word = false;
 
 	for (const char *p = text; *p != '\0'; p++) {
 		if (*p == '\n')
@@ -764,17 +818,20 @@ conf_blank_comments(char *text)
 			} else if (p[0] == '$' && p[1] == '{') {
 				/* libconfuse reads "${...}" whole, as written. */
 				st = VAR;
-			} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			} else if (*p == '#' || (p[0] == '/' && p[1] == '/' &&
+						 !in_word)) {
 				st = LINE;
+				in_word = false;
 				*out++ = ' ';
 				continue;
-			} else if (p[0] == '/' && p[1] == '*') {
+			} else if (p[0] == '/' && p[1] == '*' && !in_word) {
 				st = BLOCK;
 				opened = line;
 				*out++ = ' ';
 				p++;
 				continue;
 			}
+			in_word = st == CODE && word_char(*p);
 			break;
 		case DQUOTE:
 		case SQUOTE:
@@ -953,6 +1010,73 @@ conf_empty_name(const char *text)
 }
 
 size_t
+conf_dropped_char(const char *text, char *which)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+	char c;
+
+	while ((c = text_walk_next(&w)) != '\0')
+		if (c == '*' || (c == '+' && *w.p != '=')) {
+			*which = c;
+			return w.line;
+		}
+	return 0;
+}
+
+size_t
+conf_list_reassigned(const char *text, const char *const *names,
+		     size_t nnames, size_t *which)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+	/* Per depth of braces: a list's, or what its section set with '='. */
+	bool is_list[65] = { false };
+	unsigned seen[65] = { 0 };
+	size_t depth = 0, wlen = 0, word_line = 0;
+	char word[64], c, last = 0;
+	int name = -1;		/* the word just read, if one of names */
+
+	while ((c = text_walk_next(&w)) != '\0') {
+		if (word_char(c)) {
+			if (wlen == 0)
+				word_line = w.line;
+			if (wlen < sizeof(word) - 1)
+				word[wlen] = c;
+			wlen++;
+			continue;
+		}
+		if (wlen > 0) {
+			/* A name: not after '=', ',' or '(', nor in a list. */
+			word[wlen < sizeof(word) ? wlen : sizeof(word) - 1] = '\0';
+			name = -1;
+			for (size_t i = 0; i < nnames && i < 32 && !is_list[depth] &&
+			     last != '=' && last != ',' && last != '('; i++)
+				if (strcmp(word, names[i]) == 0)
+					name = (int)i;
+			last = 'w';
+			wlen = 0;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=' && name >= 0) {
+			if (seen[depth] & 1u << name) {
+				*which = (size_t)name;
+				return word_line;
+			}
+			seen[depth] |= 1u << name;
+		} else if (c == '{' && depth < 64) {
+			depth++;
+			is_list[depth] = last == '=';
+			seen[depth] = 0;
+		} else if (c == '}' && depth > 0) {
+			depth--;
+		}
+		name = -1;
+		last = c;
+	}
+	return 0;
+}
+
+size_t
 conf_section_lines(const char *text, int *lines, size_t max)
 {
 	struct text_walk w = { .p = text, .line = 1 };
@@ -1066,7 +1190,11 @@ note_section_lines(const char *text)
 static bool
 text_checked(char *text)
 {
-	size_t open_line, lines[16], nlines;
+	static const char *const list_options[] = {
+		"proxy-allow", "status-allow",
+	};
+	size_t open_line, lines[16], nlines, which;
+	char dropped;
 
 	if ((open_line = conf_blank_comments(text)) != 0) {
 		report_at((int)open_line, "comment opened with /* is never "
@@ -1103,6 +1231,21 @@ text_checked(char *text)
 	if ((open_line = conf_empty_name(text)) != 0) {
 		report_at((int)open_line, "an empty name (\"\" or '') where an "
 			  "option belongs");
+		return false;
+	}
+	/* libconfuse's lexer drops them: "*:80" would read ":80". */
+	if ((open_line = conf_dropped_char(text, &dropped)) != 0) {
+		report_at((int)open_line, "'%c' outside quotes is not read "
+			  "as part of a value: quote the value", dropped);
+		return false;
+	}
+	/* libconfuse lets a second '=' replace a list without a word. */
+	if ((open_line = conf_list_reassigned(text, list_options,
+					      sizeof(list_options) /
+					      sizeof(list_options[0]),
+					      &which)) != 0) {
+		report_at((int)open_line, "option '%s' is duplicate (a list "
+			  "grows with +=)", list_options[which]);
 		return false;
 	}
 	/* libconfuse 3.3 accepts a file that ends inside a section. */

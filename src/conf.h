@@ -137,6 +137,19 @@ size_t conf_stray_semicolons(const char *text, size_t *lines, size_t max);
  */
 size_t conf_empty_name(const char *text);
 
+/*
+ * The line of the first '*', or '+' not followed by '=', outside the
+ * strings of comment-free text (in *which), or 0: libconfuse drops them.
+ */
+size_t conf_dropped_char(const char *text, char *which);
+
+/*
+ * The line where comment-free text gives one of names (list options) a
+ * second time with '=' in one section, its index in *which; or 0.
+ */
+size_t conf_list_reassigned(const char *text, const char *const *names,
+			    size_t nnames, size_t *which);
+
 /* The line of the innermost '{' never closed in comment-free text, or 0. */
 size_t conf_unclosed_brace(const char *text);
 

@@ -86,6 +86,19 @@ BAD = [
      GOOD.replace('server echo {', '""\nserver echo {'), '""'),
     ("a stray '' inside a server", GOOD.replace("  workers = 2",
                                                 "  '' = 2"), "''"),
+    # libconfuse read an empty number as 0: no timeout at all.
+    ('an empty number', GOOD.replace('timeout = 60', 'timeout = ""'),
+     'timeout = ""'),
+    ('an unset variable as a number',
+     GOOD.replace('timeout = 60', 'timeout = ${PREFORKD_TEST_UNSET}'),
+     'timeout = $'),
+    # The second list silently replaced the first.
+    ('a list given twice', GOOD.replace(
+        '  workers = 2', '  workers = 2\n  proxy-allow = { "10.0.0.0/8" }\n'
+        '  proxy-allow = { "0.0.0.0/0" }'), '"0.0.0.0/0"'),
+    # libconfuse dropped the '*': ":0" was read.
+    ('an unquoted * in listen', GOOD.replace('"127.0.0.1:0"', '*:0'),
+     '*:0'),
     # Comments are lines too (libconfuse 3.3 miscounts them).
     ('workers = 0 after comment lines',
      '# a comment\n// another\n/* and\n   a block */\n' +
@@ -154,6 +167,23 @@ def check_size_limits(tdir):
     expect(rc == 1 and want in err, '-t of a file over 16 MiB: exit %s, '
            '%r; wanted %r' % (rc, err.strip()[-200:], want))
     return '8 MiB comment: %.2fs | %s' % (took, want)
+
+
+def check_slashes_in_paths(tdir):
+    """// and /* inside an unquoted path are part of it (libconfuse reads
+    them so); they used to start comments, and root lost its tail."""
+    os.makedirs(os.path.join(tdir, 'www', 'site'), exist_ok=True)
+    path = os.path.join(tdir, 'slashes.conf')
+    write_file(path, HTTP.replace('root = "."', 'root = ./www//site\n'
+                                  '    index = "index.html" // a comment'))
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    expect(rc == 0, '-t exited %s: %r' % (rc, err.strip()))
+    write_file(path, HTTP.replace('root = "."', 'root = ./www//nosuch'))
+    rc, out, err = run([BINARY, '-t', '-f', path])
+    want = '/www//nosuch: No such file or directory'
+    expect(rc == 1 and want in err, '-t on root = ./www//nosuch exited '
+           '%s: %r; wanted %r' % (rc, err.strip(), want))
+    return want
 
 
 def check_good_pool(tdir):
@@ -485,6 +515,8 @@ def main():
             in_use, t.server('busy_daemon'), True)
     t.check('-t on a good config: 0 and the ok line', check_good, t.dir)
     t.check('-t on workers = 1, max-workers = 2: 0', check_good_pool, t.dir)
+    t.check('-t: // inside an unquoted path is part of it',
+            check_slashes_in_paths, t.dir)
     t.check('-t: a long comment is quick, a file over 16 MiB refused',
             check_size_limits, t.dir)
     os.mkfifo(os.path.join(t.dir, 'mime.fifo'))

@@ -749,7 +749,15 @@ test_blank_comments(void **state)
 		{ "trailing hash", "a = 1 # one\n", "a = 1  \n", 0 },
 		{ "slashes", "// c\na = 1 // d\n", " \na = 1  \n", 0 },
 		{ "block on one line", "a /* b */ = 1\n", "a   = 1\n", 0 },
-		{ "block between words", "a/* b */b\n", "a b\n", 0 },
+		{ "block after a word", "a /* b */b\n", "a  b\n", 0 },
+		/* libconfuse reads on: "a/", then drops the '*'. */
+		{ "no block inside a word", "a/* b */b\n", "a/* b */b\n", 0 },
+		{ "no line comment inside a path", "r = /srv/www//site\n",
+		  "r = /srv/www//site\n", 0 },
+		{ "line comment after a value", "r = /srv // site\n",
+		  "r = /srv  \n", 0 },
+		{ "block after a string", "r = \"x\"/* y */\n", "r = \"x\" \n",
+		  0 },
 		{ "block over lines", "/* a\nb\n*/x\n", " \n\nx\n", 0 },
 		{ "empty block", "/**/x", " x", 0 },
 		{ "block in a line comment", "# /* x\ny\n", " \ny\n", 0 },
@@ -903,6 +911,16 @@ test_unclosed_brace(void **state)
 	check_line_rows(rows, NROWS(rows), conf_unclosed_brace);
 }
 
+static size_t
+dropped_line(const char *text)
+{
+	char which = 0;
+	size_t line = conf_dropped_char(text, &which);
+
+	assert_true(line == 0 || which == '*' || which == '+');
+	return line;
+}
+
 static void
 test_empty_name(void **state)
 {
@@ -925,6 +943,54 @@ test_empty_name(void **state)
 
 	(void)state;
 	check_line_rows(rows, NROWS(rows), conf_empty_name);
+}
+
+static void
+test_dropped_char(void **state)
+{
+	static const struct line_row rows[] = {
+		{ "none", "a = \"*:80\"\nb += { 'x+' }\n", 0 },
+		{ "unquoted star", "a = 1\nlisten = *:80\n", 2 },
+		{ "star at a path's end", "p = /status/*\n", 1 },
+		{ "a lone plus", "a = 1\nb = +3\n", 2 },
+		{ "a variable keeps them", "a = ${X:-*+}\n", 0 },
+	};
+
+	(void)state;
+	check_line_rows(rows, NROWS(rows), dropped_line);
+}
+
+static size_t
+reassigned_line(const char *text)
+{
+	static const char *const names[] = { "pa", "sa" };
+	size_t which = 9, line;
+
+	line = conf_list_reassigned(text, names, 2, &which);
+	assert_true(line == 0 || which < 2);
+	return line;
+}
+
+static void
+test_list_reassigned(void **state)
+{
+	static const struct line_row rows[] = {
+		{ "once each", "s a {\n pa = { x }\n sa = { y }\n}\n", 0 },
+		{ "grown with +=", "s a {\n pa = { x }\n pa += { y }\n}\n", 0 },
+		{ "only +=", "pa += { x }\npa += y\n", 0 },
+		{ "given twice", "s a {\n pa = { x }\n pa = { y }\n}\n", 3 },
+		{ "scalar form twice", "pa = x\npa = \"y\"\n", 2 },
+		{ "one in each section", "s a {\n pa = x\n}\ns b {\n pa = y\n}\n",
+		  0 },
+		{ "inner section of its own", "s a {\n pa = x\n h {\n pa = y\n"
+		  " }\n}\n", 0 },
+		{ "a value named like it", "x = pa\npa = 1\n", 0 },
+		{ "in a list", "x = { pa }\npa = { x }\n", 0 },
+		{ "other names", "qa = 1\nqa = 2\n", 0 },
+	};
+
+	(void)state;
+	check_line_rows(rows, NROWS(rows), reassigned_line);
 }
 
 static void
@@ -1840,6 +1906,8 @@ main(void)
 		cmocka_unit_test(test_blank_comments),
 		cmocka_unit_test(test_unclosed_brace),
 		cmocka_unit_test(test_empty_name),
+		cmocka_unit_test(test_dropped_char),
+		cmocka_unit_test(test_list_reassigned),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_split_string),
 		cmocka_unit_test(test_stray_semicolons),
