@@ -41,6 +41,12 @@ struct conn_state {
 /* Bounds of the lingering close: a client cannot hold a worker with it. */
 #define LINGER_MS		2000
 #define LINGER_MAX_BYTES	(1024 * 1024)
+/*
+ * A request body is read and dropped to keep the connection, up to this
+ * much, within one header-timeout: a larger or slower one would hold the
+ * worker for as long as its client liked.  The connection is closed then.
+ */
+#define SKIP_BODY_MAX		(64 * 1024)
 /* An idle keep-alive wait looks at the worker's flags this often at least. */
 #define IDLE_SLICE_MS		1000
 /* A receive timeout this much longer than the time left is kept as is. */
@@ -249,13 +255,17 @@ consume(struct conn_state *cs, size_t n)
 	cs->len -= n;
 }
 
-/* Reads and drops a request body so the next request is found intact. */
+/*
+ * Reads and drops a request body so the next request is found intact:
+ * -1 (close) past SKIP_BODY_MAX bytes or one header-timeout in all.
+ */
 static int
 skip_body(struct conn_state *cs, const struct http_request *req)
 {
 	int64_t deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
 	struct http_chunked ch;
 	uint64_t left = req->content_length;
+	size_t skipped = 0;
 
 	http_chunked_init(&ch);
 	for (;;) {
@@ -265,6 +275,7 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 				http_chunked_skip(&ch, cs->buf, cs->len, &used);
 
 			consume(cs, used);
+			skipped += used;
 			if (r == HTTP_CHUNKED_DONE)
 				return 0;
 			if (r == HTTP_CHUNKED_ERROR)
@@ -273,13 +284,13 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 			size_t take = left < cs->len ? (size_t)left : cs->len;
 
 			consume(cs, take);
+			skipped += take;
 			left -= take;
 			if (left == 0)
 				return 0;
 		}
-		if (fill(cs, deadline, true) <= 0)
+		if (skipped > SKIP_BODY_MAX || fill(cs, deadline, true) <= 0)
 			return -1;
-		deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
 	}
 }
 
@@ -345,6 +356,8 @@ serve_request(struct conn_state *cs, struct http_request *req)
 	ex.close = !req->keep_alive || cs->hc->keepalive_timeout == 0 ||
 		   (cs->hc->keepalive_requests > 0 &&
 		    cs->served >= cs->hc->keepalive_requests) ||
+		   (req->has_content_length &&
+		    req->content_length > SKIP_BODY_MAX) ||
 		   conn_stopping(cs->conn);
 	dispatch(&ex, req);
 	http_access_log(&ex, cs->peer, time(NULL));

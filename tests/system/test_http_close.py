@@ -3,7 +3,8 @@
 connection while the client's input is still unread (pipelined requests
 past keepalive-requests, a request body after an early answer), a plain
 close() makes the kernel send RST and the client loses responses already
-written.  preforkd half-closes and drains first, as nginx and Apache do."""
+written.  preforkd half-closes and drains first, as nginx and Apache do.
+A body is read through only while it is small and quick."""
 import os
 import socket
 import sys
@@ -71,16 +72,89 @@ def body_after_early_answer(srv):
     expect([st for st, _ in got] == [405], 'statuses %s' % got)
 
 
+def head_of(data):
+    head = data.partition(b'\r\n\r\n')[0].decode('latin-1')
+    return head.split('\r\n')
+
+
+def huge_body_closes(srv):
+    """A body too large to read through (1 TB announced) is not drained:
+    the answer says Connection: close and the connection ends, though
+    the client goes on sending.  It used to hold the worker for as long
+    as the client sent a byte now and then."""
+    s = socket.create_connection(('127.0.0.1', srv.port('www')))
+    s.sendall(b'POST /big HTTP/1.1\r\nHost: x\r\n'
+              b'Content-Length: 1000000000000\r\n\r\n')
+    s.settimeout(0.5)
+    data, start = b'', time.monotonic()
+    try:
+        while time.monotonic() - start < T(6):
+            try:
+                s.sendall(b'x')
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            data += chunk
+        else:
+            raise AssertionError('still open after %gs: %r'
+                                 % (T(6), data[:200]))
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        s.close()
+    lines = head_of(data)
+    expect(lines[0].startswith('HTTP/1.1 405') and
+           'Connection: close' in lines, 'the answer: %r' % lines)
+    return lines[0]
+
+
+def trickled_body_bounded(srv):
+    """A small body sent a byte at a time is read for one header-timeout
+    (2 s here) in all, not per byte: then the connection ends."""
+    s = socket.create_connection(('127.0.0.1', srv.port('www')))
+    s.sendall(b'POST /big HTTP/1.1\r\nHost: x\r\n'
+              b'Content-Length: 1000\r\n\r\n')
+    s.settimeout(0.4)
+    data, start, closed = b'', time.monotonic(), None
+    try:
+        while time.monotonic() - start < T(8):
+            try:
+                s.sendall(b'x')
+                chunk = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                closed = time.monotonic() - start
+                break
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        closed = time.monotonic() - start
+    finally:
+        s.close()
+    expect(head_of(data)[0].startswith('HTTP/1.1 405'), 'the answer: %r'
+           % data[:200])
+    expect(closed is not None and closed < T(5), 'a body trickled in: '
+           'still open after %.1f s, header-timeout is 2 s'
+           % (time.monotonic() - start))
+    return 'closed after %.1f s' % closed
+
+
 def main():
     t = Test('test_http_close')
     srv = http_server(t, 'close', [dict(name='www', http=dict(
-        root='www', keepalive_requests=3))])
+        root='www', keepalive_requests=3, header_timeout=2))])
     make_tree(os.path.join(srv.dir, 'www'), {'big': BIG})
     if t.check('server starts', srv.start):
         t.check('pipelined requests past keepalive-requests: all answers '
                 'arrive, no reset', pipelined_past_limit, srv)
         t.check('a body after an early answer: the answer arrives',
                 body_after_early_answer, srv)
+        t.check('a huge body is not drained: Connection: close, closed',
+                huge_body_closes, srv)
+        t.check('a body trickled in is read for one header-timeout in all',
+                trickled_body_bounded, srv)
     t.finish()
 
 

@@ -442,14 +442,23 @@ def post_body_skipped(srv):
         expect(r.body == body_of('b.txt'), 'pipelined GET after POST: body '
                'of another request: %r' % r.body[:60])
         expect(c.closed(), 'a response for the body as a request')
-    big = os.urandom(300 * 1024)          # body spread over many reads
+    big = os.urandom(64 * 1024)           # body spread over many reads
     with HttpClient(srv) as c:
         c.send(request_bytes('/a.txt', 'PUT', body=big) +
                request_bytes('/b.txt', headers={'Connection': 'close'}))
-        expect_status(c.response(), 405, 'PUT of 300 KiB')
+        expect_status(c.response(), 405, 'PUT of 64 KiB')
         r = c.response()
-        expect_status(r, 200, 'GET after a 300 KiB PUT')
-        expect(r.body == body_of('b.txt'), 'GET after 300 KiB PUT: wrong body')
+        expect_status(r, 200, 'GET after a 64 KiB PUT')
+        expect(r.body == body_of('b.txt'), 'GET after 64 KiB PUT: wrong body')
+    # Larger is not read through: the answer closes the connection.
+    with HttpClient(srv) as c:
+        c.send(request_bytes('/a.txt', 'PUT', body=big + b'x') +
+               request_bytes('/b.txt', headers={'Connection': 'close'}))
+        r = c.response()
+        expect_status(r, 405, 'PUT of 64 KiB + 1')
+        expect(r.header('connection') == 'close', 'PUT of 64 KiB + 1: '
+               'Connection: %r' % r.header('connection'))
+        expect(c.closed(), 'the connection stayed open after the 405')
 
 
 def chunked_body_skipped(srv):
@@ -655,7 +664,7 @@ def main():
             framing_400, srv)
     t.check('150 header lines then Content-Length: no smuggling',
             many_headers, srv)
-    t.check('POST/PUT body skipped: 405, connection usable',
+    t.check('POST/PUT body up to 64 KiB skipped: 405, connection usable',
             post_body_skipped, srv)
     t.check('chunked body skipped: 405, connection usable',
             chunked_body_skipped, srv)
