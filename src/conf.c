@@ -1125,7 +1125,7 @@ conf_unclosed_brace(const char *text)
 }
 
 static char *
-read_text(const char *path, const char **why)
+read_text(const char *path, const char **why, size_t *lenp)
 {
 	FILE *f = regfile_open(path, why);
 	char *text = NULL;
@@ -1163,6 +1163,7 @@ read_text(const char *path, const char **why)
 		text = NULL;
 	} else {
 		text[len] = '\0';
+		*lenp = len;
 	}
 	fclose(f);
 	return text;
@@ -1196,6 +1197,12 @@ text_checked(char *text)
 	size_t open_line, lines[16], nlines, which;
 	char dropped;
 
+	/* Invisible in an editor: "no such option 'server'" would puzzle. */
+	if (strncmp(text, "\xEF\xBB\xBF", 3) == 0) {
+		report_at(1, "the file starts with a UTF-8 byte-order mark: "
+			  "save it without one");
+		return false;
+	}
 	if ((open_line = conf_blank_comments(text)) != 0) {
 		report_at((int)open_line, "comment opened with /* is never "
 			  "closed");
@@ -1265,7 +1272,8 @@ static int
 parse_file(cfg_t *cfg, const char *path)
 {
 	const char *why = "";
-	char *text = read_text(path, &why);
+	size_t len = 0;
+	char *text = read_text(path, &why, &len);
 	FILE *f;
 	int rc;
 
@@ -1277,6 +1285,17 @@ parse_file(cfg_t *cfg, const char *path)
 		if (load.report != NULL)
 			load.report(load.arg, msg);
 		return CFG_FILE_ERROR;
+	}
+	/* Everything after it would go unread: a file cut by a crash. */
+	if (strlen(text) != len) {
+		size_t line = 1;
+
+		for (const char *p = text; *p != '\0'; p++)
+			line += *p == '\n';
+		report_at((int)line, "a NUL byte: this is not a text file, or "
+			  "not all of it is");
+		free(text);
+		return CFG_PARSE_ERROR;
 	}
 	if (!text_checked(text)) {
 		free(text);

@@ -99,6 +99,11 @@ BAD = [
     # libconfuse dropped the '*': ":0" was read.
     ('an unquoted * in listen', GOOD.replace('"127.0.0.1:0"', '*:0'),
      '*:0'),
+    # What followed a NUL was never read: a file cut by a crash passed.
+    ('a NUL-filled tail', GOOD.replace('}\n', '}\n' + '\0' * 64 + '\n'),
+     '\0'),
+    # libconfuse said "no such option 'pidfile'" of an invisible mark.
+    ('a byte-order mark', '\ufeff' + GOOD, 'pidfile'),
     # Comments are lines too (libconfuse 3.3 miscounts them).
     ('workers = 0 after comment lines',
      '# a comment\n// another\n/* and\n   a block */\n' +
