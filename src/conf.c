@@ -1015,11 +1015,16 @@ conf_dropped_char(const char *text, char *which)
 	struct text_walk w = { .p = text, .line = 1 };
 	char c;
 
-	while ((c = text_walk_next(&w)) != '\0')
+	char prev = 0;
+
+	while ((c = text_walk_next(&w)) != '\0') {
 		if (c == '*' || (c == '+' && *w.p != '=')) {
-			*which = c;
+			/* A slash-star right after a word: a comment, written on. */
+			*which = c == '*' && prev == '/' ? '/' : c;
 			return w.line;
 		}
+		prev = c;
+	}
 	return 0;
 }
 
@@ -1062,6 +1067,9 @@ conf_list_reassigned(const char *text, const char *const *names,
 				*which = (size_t)name;
 				return word_line;
 			}
+			seen[depth] |= 1u << name;
+		} else if (c == '+' && *w.p == '=' && name >= 0) {
+			/* "+=" grows what a later '=' would throw away. */
 			seen[depth] |= 1u << name;
 		} else if (c == '{' && depth < 64) {
 			depth++;
@@ -1242,8 +1250,14 @@ text_checked(char *text)
 	}
 	/* libconfuse's lexer drops them: "*:80" would read ":80". */
 	if ((open_line = conf_dropped_char(text, &dropped)) != 0) {
-		report_at((int)open_line, "'%c' outside quotes is not read "
-			  "as part of a value: quote the value", dropped);
+		if (dropped == '/')
+			report_at((int)open_line, "'/*' inside a word is not a "
+				  "comment: put a space before it, or quote the "
+				  "value");
+		else
+			report_at((int)open_line, "'%c' outside quotes is not "
+				  "read as part of a value: quote the value",
+				  dropped);
 		return false;
 	}
 	/* libconfuse lets a second '=' replace a list without a word. */

@@ -139,7 +139,8 @@ size_t conf_empty_name(const char *text);
 
 /*
  * The line of the first '*', or '+' not followed by '=', outside the
- * strings of comment-free text (in *which), or 0: libconfuse drops them.
+ * strings of comment-free text, or 0: libconfuse drops them.  *which is
+ * that character, or '/' for a slash and star that follow a word.
  */
 size_t conf_dropped_char(const char *text, char *which);
 

@@ -917,7 +917,8 @@ dropped_line(const char *text)
 	char which = 0;
 	size_t line = conf_dropped_char(text, &which);
 
-	assert_true(line == 0 || which == '*' || which == '+');
+	assert_true(line == 0 || which == '*' || which == '+' ||
+		    which == '/');
 	return line;
 }
 
@@ -952,6 +953,7 @@ test_dropped_char(void **state)
 		{ "none", "a = \"*:80\"\nb += { 'x+' }\n", 0 },
 		{ "unquoted star", "a = 1\nlisten = *:80\n", 2 },
 		{ "star at a path's end", "p = /status/*\n", 1 },
+		{ "a block comment written on", "a = 4/* four */\n", 1 },
 		{ "a lone plus", "a = 1\nb = +3\n", 2 },
 		{ "a variable keeps them", "a = ${X:-*+}\n", 0 },
 	};
@@ -978,6 +980,7 @@ test_list_reassigned(void **state)
 		{ "once each", "s a {\n pa = { x }\n sa = { y }\n}\n", 0 },
 		{ "grown with +=", "s a {\n pa = { x }\n pa += { y }\n}\n", 0 },
 		{ "only +=", "pa += { x }\npa += y\n", 0 },
+		{ "= after +=", "pa += { x }\npa = { y }\n", 2 },
 		{ "given twice", "s a {\n pa = { x }\n pa = { y }\n}\n", 3 },
 		{ "scalar form twice", "pa = x\npa = \"y\"\n", 2 },
 		{ "one in each section", "s a {\n pa = x\n}\ns b {\n pa = y\n}\n",
