@@ -701,6 +701,10 @@ class Test:
             for s in self.servers:
                 if s.running():
                     s.stop()
+            # A daemon stopped by the test itself may still be exiting
+            # (a sanitizer build checks for leaks on the way out).
+            wait_until(lambda: not any(s.leftovers() for s in self.servers),
+                       T(5))
             left = {s.name: s.leftovers() for s in self.servers
                     if s.leftovers()}
             expect(not left, 'processes still running: %s' % left)
