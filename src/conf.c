@@ -893,6 +893,8 @@ struct text_walk {
 	char quote;		/* inside a string: its quote */
 	size_t quote_line;	/* where that string opened */
 	size_t split_line;	/* where the first string over a newline opened */
+	size_t var_line;	/* where a "${" of the string opened, if open */
+	size_t bad_var_line;	/* the first "${" its string closed on */
 };
 
 static void
@@ -930,8 +932,15 @@ text_walk_next(struct text_walk *w)
 				continue;
 			}
 		} else if (c == w->quote) {
+			if (w->var_line != 0 && w->bad_var_line == 0)
+				w->bad_var_line = w->var_line;
+			w->var_line = 0;
 			w->quote = 0;
 			continue;
+		} else if (w->quote == '"' && c == '$' && *w->p == '{') {
+			w->var_line = w->line;
+		} else if (c == '}') {
+			w->var_line = 0;
 		}
 		if (c == '\n' && w->split_line == 0)
 			w->split_line = w->quote_line;
@@ -949,6 +958,16 @@ conf_split_string(const char *text)
 	while (text_walk_next(&w) != '\0')
 		;
 	return w.split_line;
+}
+
+size_t
+conf_unclosed_variable(const char *text)
+{
+	struct text_walk w = { .p = text, .line = 1 };
+
+	while (text_walk_next(&w) != '\0')
+		;
+	return w.bad_var_line;
 }
 
 size_t
@@ -1229,6 +1248,15 @@ text_checked(char *text)
 	if ((open_line = conf_split_string(text)) != 0) {
 		report_at((int)open_line, "a string opened on this line does "
 			  "not end on it: a closing quote is missing");
+		return false;
+	}
+	/*
+	 * libconfuse reads "${NAME" on to the next '}', wherever that is:
+	 * across the closing quote, lines and options.
+	 */
+	if ((open_line = conf_unclosed_variable(text)) != 0) {
+		report_at((int)open_line, "'${' in a string without its '}' "
+			  "before the closing quote");
 		return false;
 	}
 	/* nginx's habit; libconfuse says "no such option ';'" or worse. */

@@ -125,6 +125,12 @@ void conf_escape_controls(char *out, size_t outlen, const char *in);
 size_t conf_split_string(const char *text);
 
 /*
+ * The line of the first "${" in a double-quoted string of comment-free
+ * text that has no '}' before the string closes, or 0.
+ */
+size_t conf_unclosed_variable(const char *text);
+
+/*
  * The lines (up to max, each once) of comment-free text that have a ';'
  * outside strings that ends a word: "4;", "\"x\";", "};".  Returns how
  * many.

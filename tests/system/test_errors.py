@@ -104,6 +104,9 @@ BAD = [
      '\0'),
     # libconfuse said "no such option 'pidfile'" of an invisible mark.
     ('a byte-order mark', '\ufeff' + GOOD, 'pidfile'),
+    # libconfuse read on to the next '}': the pidfile line vanished.
+    ('a ${ without its }', GOOD.replace('"error.log"', '"${LOGDIR"'),
+     'error-log'),
     # Comments are lines too (libconfuse 3.3 miscounts them).
     ('workers = 0 after comment lines',
      '# a comment\n// another\n/* and\n   a block */\n' +

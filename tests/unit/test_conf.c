@@ -911,6 +911,22 @@ test_unclosed_brace(void **state)
 	check_line_rows(rows, NROWS(rows), conf_unclosed_brace);
 }
 
+static void
+test_unclosed_variable(void **state)
+{
+	static const struct line_row rows[] = {
+		{ "closed", "a = \"${X}/y\"\nb = \"${Y:-z}\"\n", 0 },
+		{ "no variable", "a = \"$x {\"\n", 0 },
+		{ "unclosed", "a = 1\nb = \"${LOGDIR/e.log\"\nc = \"}\"\n", 2 },
+		{ "single quotes take no variable", "a = '${X'\n", 0 },
+		{ "unquoted is the walk's own", "a = ${X}\n", 0 },
+		{ "the first of two", "a = \"${A\"\nb = \"${B\"\n", 1 },
+	};
+
+	(void)state;
+	check_line_rows(rows, NROWS(rows), conf_unclosed_variable);
+}
+
 static size_t
 dropped_line(const char *text)
 {
@@ -1910,6 +1926,7 @@ main(void)
 		cmocka_unit_test(test_unclosed_brace),
 		cmocka_unit_test(test_empty_name),
 		cmocka_unit_test(test_dropped_char),
+		cmocka_unit_test(test_unclosed_variable),
 		cmocka_unit_test(test_list_reassigned),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_split_string),
