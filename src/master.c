@@ -231,20 +231,13 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 
 /*
  * Kept for the start's or the reload's failure message, which would
- * otherwise say only that the workers did not start in time; logged
- * unless why is NULL (logged already).
+ * otherwise say only that the workers did not start in time.
  */
 static void
 spawn_failed(struct generation *g, size_t si, const char *why)
 {
-	const char *name = g->conf->servers[si].name;
-
-	if (why == NULL)
-		why = "the scoreboard is full";
-	else
-		log_error("server %s: %s", name, why);
 	snprintf(g->spawn_error, sizeof(g->spawn_error), "server %s: %s",
-		 name, why);
+		 g->conf->servers[si].name, why);
 	g->spawn_error_server = si;
 }
 
@@ -263,6 +256,7 @@ worker_spawn(struct generation *g, size_t si)
 		struct worker *p = realloc(m.workers, cap * sizeof(*p));
 
 		if (p == NULL) {
+			log_error("out of memory for the worker table");
 			spawn_failed(g, si, "out of memory for the worker table");
 			return -1;
 		}
@@ -274,7 +268,7 @@ worker_spawn(struct generation *g, size_t si)
 			log_error("scoreboard full (%d slots): not spawning",
 				  SCOREBOARD_SLOTS);
 		m.scoreboard_full_logged = true;
-		spawn_failed(g, si, NULL);
+		spawn_failed(g, si, "the scoreboard is full");
 		return -1;
 	}
 	slot->generation = g->id;
@@ -284,6 +278,7 @@ worker_spawn(struct generation *g, size_t si)
 		char why[96];
 
 		snprintf(why, sizeof(why), "fork(): %s", strerror(errno));
+		log_error("server %s: %s", s->name, why);
 		spawn_failed(g, si, why);
 		scoreboard_slot_release(&m.sb, slot);
 		return -1;
