@@ -1007,7 +1007,7 @@ conf_empty_name(const char *text)
 			in_word = false;
 			continue;
 		}
-		if (quote || !strchr("={},()+", c)) {
+		if (quote || word_char(c)) {
 			if (in_word && !quote)
 				continue;
 			if (quote && *w.p == c && prev != TOK_ASSIGN &&
@@ -1032,9 +1032,7 @@ size_t
 conf_dropped_char(const char *text, char *which)
 {
 	struct text_walk w = { .p = text, .line = 1 };
-	char c;
-
-	char prev = 0;
+	char c, prev = 0;
 
 	while ((c = text_walk_next(&w)) != '\0') {
 		if (c == '*' || (c == '+' && *w.p != '=')) {
@@ -1267,15 +1265,6 @@ text_checked(char *text)
 				  "or newlines");
 		return false;
 	}
-	/*
-	 * libconfuse stops at an empty name without a word: the rest of
-	 * the file was ignored, and what came before passed for all of it.
-	 */
-	if ((open_line = conf_empty_name(text)) != 0) {
-		report_at((int)open_line, "an empty name (\"\" or '') where an "
-			  "option belongs");
-		return false;
-	}
 	/* libconfuse's lexer drops them: "*:80" would read ":80". */
 	if ((open_line = conf_dropped_char(text, &dropped)) != 0) {
 		if (dropped == '/')
@@ -1286,6 +1275,15 @@ text_checked(char *text)
 			report_at((int)open_line, "'%c' outside quotes is not "
 				  "read as part of a value: quote the value",
 				  dropped);
+		return false;
+	}
+	/*
+	 * libconfuse stops at an empty name without a word: the rest of
+	 * the file was ignored, and what came before passed for all of it.
+	 */
+	if ((open_line = conf_empty_name(text)) != 0) {
+		report_at((int)open_line, "an empty name (\"\" or '') where an "
+			  "option belongs");
 		return false;
 	}
 	/* libconfuse lets a second '=' replace a list without a word. */
