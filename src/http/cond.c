@@ -479,7 +479,11 @@ http_if_range_holds(const char *if_range, size_t len, const char *etag,
 	return t == mtime;
 }
 
-/* Decimal digits at s[*i..len) into *v; -1 if none or past UINT64_MAX. */
+/*
+ * Decimal digits at s[*i..len) into *v, which stays at UINT64_MAX past it:
+ * RFC 9110 14.1.1 sets no bound, and a position that large is only ever
+ * past the end of a file.  -1 if there are no digits.
+ */
 static int
 parse_u64(const char *s, size_t len, size_t *i, uint64_t *v)
 {
@@ -490,11 +494,28 @@ parse_u64(const char *s, size_t len, size_t *i, uint64_t *v)
 	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
 		d = (unsigned)(s[*i] - '0');
 		if (*v > (UINT64_MAX - d) / 10)
-			return -1;
-		*v = *v * 10 + d;
+			*v = UINT64_MAX;
+		else
+			*v = *v * 10 + d;
 		(*i)++;
 	}
 	return *i > start ? 0 : -1;
+}
+
+/* Compares two runs of decimal digits by value, whatever their length. */
+static int
+digits_cmp(const char *x, size_t xn, const char *y, size_t yn)
+{
+	int c;
+
+	while (xn > 1 && *x == '0')
+		x++, xn--;
+	while (yn > 1 && *y == '0')
+		y++, yn--;
+	if (xn != yn)
+		return xn < yn ? -1 : 1;
+	c = memcmp(x, y, xn);
+	return (c > 0) - (c < 0);
 }
 
 /* Skips OWS and empty list elements (RFC 9110 5.6.1). */
@@ -533,6 +554,9 @@ struct range_spec {
 static int
 range_spec_parse(const char *s, size_t len, size_t *i, struct range_spec *r)
 {
+	const char *first;
+	size_t first_len;
+
 	*r = (struct range_spec){ .a = 0 };
 	if (*i < len && s[*i] == '-') {
 		r->suffix = true;
@@ -540,19 +564,26 @@ range_spec_parse(const char *s, size_t len, size_t *i, struct range_spec *r)
 		skip_ows(s, len, i);
 		return parse_u64(s, len, i, &r->b);
 	}
+	first = s + *i;
 	if (parse_u64(s, len, i, &r->a) != 0)
 		return -1;
+	first_len = (size_t)(s + *i - first);
 	skip_ows(s, len, i);
 	if (*i == len || s[*i] != '-')
 		return -1;
 	(*i)++;
 	skip_ows(s, len, i);
 	if (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-		if (parse_u64(s, len, i, &r->b) != 0)
-			return -1;
+		const char *last = s + *i;
+
+		parse_u64(s, len, i, &r->b);
 		r->has_last = true;
+		/* Compared as written: both may be past UINT64_MAX. */
+		if (digits_cmp(first, first_len, last,
+			       (size_t)(s + *i - last)) > 0)
+			return -1;
 	}
-	return r->has_last && r->b < r->a ? -1 : 0;
+	return 0;
 }
 
 /* What one range-spec selects of a file of size bytes. */

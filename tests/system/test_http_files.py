@@ -320,7 +320,11 @@ def ranges(srv):
     size = len(SMALL)
     cases = [('bytes=0-9', 0, 9), ('bytes=10-', 10, 19), ('bytes=-5', 15, 19),
              ('bytes=5-100', 5, 19), ('bytes=-100', 0, 19),
-             ('bytes=19-19', 19, 19)]
+             ('bytes=19-19', 19, 19),
+             # No bound on the numbers (RFC 9110 14.1.1): past 2^64, a
+             # last or a suffix is still the rest of the file.
+             ('bytes=3-99999999999999999999999', 3, 19),
+             ('bytes=-18446744073709551616', 0, 19)]
     with HttpClient(srv) as c:
         for spec, first, last in cases:
             r = c.request('/small.txt', headers={'Range': spec})
@@ -334,7 +338,8 @@ def ranges(srv):
                    '%s: Content-Length %r'
                    % (spec, r.header('content-length')))
         # Several ranges of which none is satisfiable: 416 (RFC 9110 14.2).
-        for spec in ('bytes=999999-', 'bytes=20-', 'bytes=20-,30-40'):
+        for spec in ('bytes=999999-', 'bytes=20-', 'bytes=20-,30-40',
+                     'bytes=99999999999999999999999-'):
             r = c.request('/small.txt', headers={'Range': spec})
             expect_status(r, 416, spec)
             expect(r.header('content-range') == 'bytes */%d' % size,
