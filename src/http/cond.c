@@ -372,28 +372,29 @@ etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 	}
 }
 
-/* A valid If-Modified-Since not older than mtime: not modified. */
+/*
+ * A valid If-Modified-Since not older than mtime: not modified.  A date
+ * later than now is invalid (RFC 9110 13.1.3), and ignored as Apache
+ * does: a client that made one up would otherwise get 304 for every
+ * change until that date, even for a file replaced by an older one.
+ */
 static bool
-not_modified_since(const char *ims, size_t len, time_t mtime)
+not_modified_since(const char *ims, size_t len, time_t mtime, time_t now)
 {
 	time_t t;
 
-	return len > 0 && http_date_parse(ims, len, &t) == 0 && mtime <= t;
+	return len > 0 && http_date_parse(ims, len, &t) == 0 && t <= now &&
+	       mtime <= t;
 }
 
-/*
- * A future If-Modified-Since is invalid by RFC 9110 13.1.3, but knowing
- * the future takes a clock; a client that sends one gets 304 until the
- * file changes, which is what it asked for.
- */
 bool
 http_not_modified(const char *if_none_match, size_t inm_len,
 		  const char *if_modified_since, size_t ims_len,
-		  const char *etag, time_t mtime)
+		  const char *etag, time_t mtime, time_t now)
 {
 	if (inm_len > 0)
 		return etag_list_matches(if_none_match, inm_len, etag, false);
-	return not_modified_since(if_modified_since, ims_len, mtime);
+	return not_modified_since(if_modified_since, ims_len, mtime, now);
 }
 
 /*
@@ -429,7 +430,7 @@ unmodified_since(const struct http_str *v, time_t mtime)
  */
 int
 http_precondition_status(const struct http_request *req, const char *etag,
-			 time_t mtime)
+			 time_t mtime, time_t now)
 {
 	if (req->if_match.len > 0) {
 		if (!list_header_matches(req, "If-Match", etag, true))
@@ -441,7 +442,8 @@ http_precondition_status(const struct http_request *req, const char *etag,
 		return list_header_matches(req, "If-None-Match", etag, false) ?
 		       304 : 0;
 	return not_modified_since(req->if_modified_since.p,
-				    req->if_modified_since.len, mtime) ? 304 : 0;
+				  req->if_modified_since.len, mtime, now) ?
+	       304 : 0;
 }
 
 /*

@@ -43,11 +43,12 @@ void http_etag_format(uint64_t ino, uint64_t size, int64_t mtime_sec,
  * 304?  If-None-Match, when present (len > 0), decides alone (weak
  * comparison, "*" matches, a list is searched; a malformed member ends
  * the search with no match); otherwise a valid If-Modified-Since not
- * older than mtime means not modified, and an invalid one is ignored.
+ * older than mtime means not modified, and an invalid one, or one later
+ * than now, is ignored.
  */
 bool http_not_modified(const char *if_none_match, size_t inm_len,
 		       const char *if_modified_since, size_t ims_len,
-		       const char *etag, time_t mtime);
+		       const char *etag, time_t mtime, time_t now);
 
 struct http_request;
 /*
@@ -56,10 +57,11 @@ struct http_request;
  * If-Unmodified-Since) fails, 304 when If-None-Match (or, without it,
  * If-Modified-Since) finds it unchanged, else 0.  If-Match compares
  * strongly, If-None-Match weakly; "*" matches; the lines of each make
- * one list; a date that cannot be read is ignored.
+ * one list; a date that cannot be read, or an If-Modified-Since later
+ * than now, is ignored.
  */
 int http_precondition_status(const struct http_request *req, const char *etag,
-			     time_t mtime);
+			     time_t mtime, time_t now);
 
 /*
  * Does If-Range hold?  An entity-tag is compared strongly (a W/ tag on

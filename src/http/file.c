@@ -247,10 +247,13 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	const struct http_request *req = ex->req;
 	uint64_t size = (uint64_t)f->st.st_size;
 	enum http_range_result range = HTTP_RANGE_NONE;
+	time_t now;
 
 	*first = 0;
 	*last = size - 1;
-	switch (http_precondition_status(req, f->etag, f->st.st_mtime)) {
+	/* The clock only for a date to judge: most requests carry none. */
+	now = req->if_modified_since.len > 0 ? time(NULL) : 0;
+	switch (http_precondition_status(req, f->etag, f->st.st_mtime, now)) {
 	case 412:
 		http_send_error(ex, 412, NULL);
 		return -1;

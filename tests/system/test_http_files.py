@@ -34,6 +34,7 @@ FIXED_MTIME = calendar.timegm((2020, 1, 2, 3, 4, 5))
 FIXED_HTTP = 'Thu, 02 Jan 2020 03:04:05 GMT'
 EARLIER_HTTP = 'Wed, 01 Jan 2020 00:00:00 GMT'
 LATER_HTTP = 'Fri, 03 Jan 2020 00:00:00 GMT'
+FUTURE_HTTP = 'Fri, 01 Jan 2100 00:00:00 GMT'
 EVIL = '<b>&"x.txt'                             # a file name to escape
 PLAIN = b'plain text, compressible ' * 40
 # Directory paths past 1 KiB; the spaced one's Location, encoded, past 3 KiB.
@@ -266,6 +267,12 @@ def conditional(srv):
         ({'If-Modified-Since': LATER_HTTP}, 304, 'IMS later'),
         ({'If-Modified-Since': EARLIER_HTTP}, 200, 'IMS earlier'),
         ({'If-Modified-Since': 'yesterday'}, 200, 'IMS not a date'),
+        # Later than now: invalid (RFC 9110 13.1.3).  Such a date is the
+        # Last-Modified of a file once dated in the future; a 304 would
+        # keep its stale copy until that date, whatever replaced it.
+        ({'If-Modified-Since': FUTURE_HTTP}, 200, 'IMS in the future'),
+        ({'If-None-Match': etag, 'If-Modified-Since': FUTURE_HTTP}, 304,
+         'If-None-Match decides over an IMS in the future'),
         ({'If-None-Match': '"nope"', 'If-Modified-Since': FIXED_HTTP}, 200,
          'If-None-Match not matching wins over a matching IMS'),
     ]

@@ -255,6 +255,7 @@ struct nm_row {
 	const char *etag;
 	long long mtime;
 	bool expected;
+	long long now;		/* 0: a day after T94 */
 };
 
 static void
@@ -262,41 +263,53 @@ test_not_modified(void **state)
 {
 	static const struct nm_row rows[] = {
 		/* If-None-Match: weak comparison, lists, "*". */
-		{ ETAG, NULL, ETAG, T94, true },
-		{ "W/" ETAG, NULL, ETAG, T94, true },
-		{ ETAG, NULL, "W/" ETAG, T94, true },
-		{ "W/" ETAG, NULL, "W/" ETAG, T94, true },
-		{ "*", NULL, ETAG, T94, true },
-		{ "\"x\", " ETAG, NULL, ETAG, T94, true },
-		{ "\"x\" , W/" ETAG " , \"y\"", NULL, ETAG, T94, true },
-		{ "\"x\",\t" ETAG, NULL, ETAG, T94, true },
-		{ "\"x\"," ETAG, NULL, ETAG, T94, true },
-		{ ", ," ETAG ",", NULL, ETAG, T94, true },
-		{ "\"a,b\", " ETAG, NULL, ETAG, T94, true },
-		{ "\"x\", \"y\"", NULL, ETAG, T94, false },
-		{ "\"1F-400-B2D05E00\"", NULL, ETAG, T94, false },
-		{ "\"1f-400-b2d05e0\"", NULL, ETAG, T94, false },
-		{ "\"1f-400-b2d05e000\"", NULL, ETAG, T94, false },
-		{ "1f-400-b2d05e00", NULL, ETAG, T94, false },
-		{ "\"1f-400-b2d05e00", NULL, ETAG, T94, false },
-		{ "w/" ETAG, NULL, ETAG, T94, false },
-		{ "\"a,b\"", NULL, "\"a\"", T94, false },
-		{ "\"x\" " ETAG, NULL, ETAG, T94, false },
-		{ "*, " ETAG, NULL, ETAG, T94, false },
-		{ "\"\"", NULL, ETAG, T94, false },
+		{ ETAG, NULL, ETAG, T94, true, 0 },
+		{ "W/" ETAG, NULL, ETAG, T94, true, 0 },
+		{ ETAG, NULL, "W/" ETAG, T94, true, 0 },
+		{ "W/" ETAG, NULL, "W/" ETAG, T94, true, 0 },
+		{ "*", NULL, ETAG, T94, true, 0 },
+		{ "\"x\", " ETAG, NULL, ETAG, T94, true, 0 },
+		{ "\"x\" , W/" ETAG " , \"y\"", NULL, ETAG, T94, true, 0 },
+		{ "\"x\",\t" ETAG, NULL, ETAG, T94, true, 0 },
+		{ "\"x\"," ETAG, NULL, ETAG, T94, true, 0 },
+		{ ", ," ETAG ",", NULL, ETAG, T94, true, 0 },
+		{ "\"a,b\", " ETAG, NULL, ETAG, T94, true, 0 },
+		{ "\"x\", \"y\"", NULL, ETAG, T94, false, 0 },
+		{ "\"1F-400-B2D05E00\"", NULL, ETAG, T94, false, 0 },
+		{ "\"1f-400-b2d05e0\"", NULL, ETAG, T94, false, 0 },
+		{ "\"1f-400-b2d05e000\"", NULL, ETAG, T94, false, 0 },
+		{ "1f-400-b2d05e00", NULL, ETAG, T94, false, 0 },
+		{ "\"1f-400-b2d05e00", NULL, ETAG, T94, false, 0 },
+		{ "w/" ETAG, NULL, ETAG, T94, false, 0 },
+		{ "\"a,b\"", NULL, "\"a\"", T94, false, 0 },
+		{ "\"x\" " ETAG, NULL, ETAG, T94, false, 0 },
+		{ "*, " ETAG, NULL, ETAG, T94, false, 0 },
+		{ "\"\"", NULL, ETAG, T94, false, 0 },
 		/* If-None-Match decides alone, whatever the date says. */
-		{ "\"x\"", "Sun, 06 Nov 1994 08:49:37 GMT", ETAG, T94, false },
-		{ ETAG, "Thu, 01 Jan 1970 00:00:00 GMT", ETAG, T94, true },
+		{ "\"x\"", "Sun, 06 Nov 1994 08:49:37 GMT", ETAG, T94, false, 0 },
+		{ ETAG, "Thu, 01 Jan 1970 00:00:00 GMT", ETAG, T94, true, 0 },
 		/* If-Modified-Since: not modified if mtime <= date. */
-		{ NULL, "Sun, 06 Nov 1994 08:49:37 GMT", ETAG, T94, true },
-		{ NULL, "Sun, 06 Nov 1994 08:49:38 GMT", ETAG, T94, true },
-		{ NULL, "Sun, 06 Nov 1994 08:49:36 GMT", ETAG, T94, false },
-		{ NULL, "Sunday, 06-Nov-94 08:49:37 GMT", ETAG, T94, true },
-		{ NULL, "Sun Nov  6 08:49:37 1994", ETAG, T94, true },
-		{ NULL, "Sun, 06 Nov 1994 08:49:37 UTC", ETAG, T94, false },
-		{ NULL, "yesterday", ETAG, T94, false },
-		{ NULL, "Sun, 30 Feb 1994 08:49:37 GMT", ETAG, T94, false },
-		{ NULL, NULL, ETAG, T94, false },
+		{ NULL, "Sun, 06 Nov 1994 08:49:37 GMT", ETAG, T94, true, 0 },
+		{ NULL, "Sun, 06 Nov 1994 08:49:38 GMT", ETAG, T94, true, 0 },
+		{ NULL, "Sun, 06 Nov 1994 08:49:36 GMT", ETAG, T94, false, 0 },
+		{ NULL, "Sunday, 06-Nov-94 08:49:37 GMT", ETAG, T94, true, 0 },
+		{ NULL, "Sun Nov  6 08:49:37 1994", ETAG, T94, true, 0 },
+		{ NULL, "Sun, 06 Nov 1994 08:49:37 UTC", ETAG, T94, false, 0 },
+		{ NULL, "yesterday", ETAG, T94, false, 0 },
+		{ NULL, "Sun, 30 Feb 1994 08:49:37 GMT", ETAG, T94, false, 0 },
+		{ NULL, NULL, ETAG, T94, false, 0 },
+		/* A date later than now is invalid (RFC 9110 13.1.3). */
+		{ NULL, "Sun, 06 Nov 1994 08:49:38 GMT", ETAG, T94, true,
+		  T94 + 1 },
+		{ NULL, "Sun, 06 Nov 1994 08:49:39 GMT", ETAG, T94, false,
+		  T94 + 1 },
+		{ NULL, "Fri, 01 Jan 2100 00:00:00 GMT", ETAG, T94, false, 0 },
+		/* A file dated in the future gets no 304 by date. */
+		{ NULL, "Sun, 06 Nov 1994 08:49:37 GMT", ETAG, T94, false,
+		  T94 - 1 },
+		/* If-None-Match does not depend on the clock. */
+		{ ETAG, "Fri, 01 Jan 2100 00:00:00 GMT", ETAG, T94, true,
+		  T94 - 1 },
 	};
 
 	(void)state;
@@ -304,8 +317,9 @@ test_not_modified(void **state)
 		const struct nm_row *row = &rows[i];
 		size_t inm_len = row->inm ? strlen(row->inm) : 0;
 		size_t ims_len = row->ims ? strlen(row->ims) : 0;
+		time_t now = (time_t)(row->now ? row->now : T94 + 86400);
 		bool got = http_not_modified(row->inm, inm_len, row->ims, ims_len,
-					     row->etag, (time_t)row->mtime);
+					     row->etag, (time_t)row->mtime, now);
 
 		if (got != row->expected)
 			fail_msg("row %zu (INM %s, IMS %s, etag %s): got %d, "
@@ -369,6 +383,9 @@ test_preconditions(void **state)
 		  "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0 },
 		{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 304 },
 		{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 0 },
+		{ "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n", 0 },
+		{ "If-None-Match: " ETAG "\r\n"
+		  "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n", 304 },
 	};
 
 	(void)state;
@@ -383,7 +400,8 @@ test_preconditions(void **state)
 		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
 						    &req, &status),
 				 HTTP_PARSE_OK);
-		status = http_precondition_status(&req, ETAG, T94);
+		status = http_precondition_status(&req, ETAG, T94,
+						  T94 + 86400);
 		if (status != rows[i].expected)
 			fail_msg("row %zu (%s): %d, expected %d", i,
 				 rows[i].headers, status, rows[i].expected);
