@@ -237,7 +237,13 @@ read_head(struct conn_state *cs, struct http_request *req)
 			return HEAD_CLOSE;
 		}
 		n = fill(cs, head_deadline, first && cs->len == 0);
-		if (n == -1 && errno == ETIMEDOUT) {
+		/*
+		 * A connection that sent nothing (a browser's preconnect, a
+		 * port check) made no request: it is closed without a 408
+		 * or a log line, as nginx does; a 408 there can reach a
+		 * client that sends its request at that moment.
+		 */
+		if (n == -1 && errno == ETIMEDOUT && cs->len > 0) {
 			answer_error(cs, NULL, 408);
 			return HEAD_CLOSE;
 		}

@@ -23,6 +23,7 @@ from test_http_util import (HttpClient, exchange, expect_status, get,
 
 BIG = 10 * 1024 * 1024
 A_TXT = b'alpha ' * 100 + b'\n'
+HEAD_TIMEOUT = 2     # header-timeout of the main server
 FIELD = r'"((?:[^"\\]|\\.)*)"'
 LINE_RE = re.compile(r'^(\S+) - (\S+) \[([^\]]+)\] %s (\d{3}) (\d+|-) %s %s$'
                      % (FIELD, FIELD, FIELD))
@@ -187,6 +188,19 @@ def bad_requests_logged(srv, log):
            'the 505 request line logged as %r' % lines[1].request)
     expect('garbage' in lines[0].request,
            'the 400 request line logged as %r' % lines[0].request)
+
+
+def silent_not_logged(srv, log):
+    """A connection that sends nothing until header-timeout made no
+    request: no line, as in nginx (a browser's preconnects would fill
+    the log with 408s)."""
+    log.mark()
+    with HttpClient(srv) as c:
+        expect(c.closed(T(HEAD_TIMEOUT) + 5), 'a silent connection still '
+               'open after header-timeout')
+    expect_status(get(srv, '/a.txt'), 200, 'GET after it')
+    lines = log.take(1)
+    expect(lines[0].request == 'GET /a.txt HTTP/1.1', 'logged %s' % lines)
 
 
 def hostile_fields(srv, log):
@@ -573,7 +587,7 @@ def main():
     t = Test('test_http_log')
     srv = http_server(t, 'logs', [dict(name='www', workers=2, http=dict(
         root='root', access_log='access.log', keepalive_timeout=5,
-        header_timeout=2))])
+        header_timeout=HEAD_TIMEOUT))])
     root = os.path.join(srv.dir, 'root')
     make_tree(root, {'a.txt': A_TXT, 'dir/index.html': 'dir\n'})
     with open(os.path.join(root, 'big.bin'), 'wb') as f:
@@ -590,6 +604,8 @@ def main():
     t.check('real status and bytes: 304 and HEAD "-", 206 the range',
             status_and_bytes, srv, log)
     t.check('bad requests are logged', bad_requests_logged, srv, log)
+    t.check('a connection that sends nothing is not logged',
+            silent_not_logged, srv, log)
     t.check('quotes and control bytes escaped', hostile_fields, srv, log)
     t.check('a long target, User-Agent or Referer is still logged',
             long_fields_logged, srv, log)

@@ -605,11 +605,13 @@ def silent_client_dropped(srv):
                           'after %.1fs (header-timeout = %d)'
                           % (time.monotonic() - start, HEAD_TIMEOUT))
         took = time.monotonic() - start
-        expect(r is None or r.status == 408, 'silent client got %r' % r)
+        # No 408: it made no request, and a browser's preconnect would
+        # take the 408 for the answer to the request it sends then.
+        expect(r is None, 'silent client got %r' % r)
         expect(c.closed(T(2)), 'connection open after %r' % r)
     expect(took >= HEAD_TIMEOUT - 0.3, 'silent client dropped after %.2fs, '
            'before header-timeout = %d' % (took, HEAD_TIMEOUT))
-    return 'dropped after %.2fs%s' % (took, ' with a 408' if r else '')
+    return 'dropped after %.2fs' % took
 
 
 def main():
@@ -681,8 +683,8 @@ def main():
             second_head_408, srv)
     t.check('head trickled byte by byte: 408 within header-timeout',
             slow_head_408, srv)
-    t.check('a client that sends nothing is dropped', silent_client_dropped,
-            srv)
+    t.check('a client that sends nothing is dropped without a 408',
+            silent_client_dropped, srv)
 
     def same_workers():
         no_worker_trouble(srv, mark)
