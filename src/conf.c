@@ -694,6 +694,31 @@ conf_server_name_ok(const char *name)
 }
 
 /* prev[0..nprev) are the servers before this one, for duplicate checks. */
+/*
+ * No worker is smaller than MAX_MEMORY_MIN: a limit under it recycles
+ * every worker after every connection.  It is almost always a size
+ * written without its unit ("256" meant as 256M), so it is refused.
+ */
+#define MAX_MEMORY_MIN	(64 << 10)
+
+static void
+conf_max_memory(cfg_t *sec, struct server_conf *s)
+{
+	const char *text = cfg_getstr(sec, "max-memory");
+
+	if (conf_parse_size(text, &s->max_memory) == -1)
+		conf_error(sec, "max-memory", "max-memory '%s' is not a size "
+			   "such as 0, 65536, 512K, 64M or 2G", text);
+	else if (s->max_memory > 0 && s->max_memory < MAX_MEMORY_MIN &&
+		 text[strlen(text) - 1] <= '9')
+		conf_error(sec, "max-memory", "max-memory '%s' is %s bytes, "
+			   "less than any worker: give its unit, as in "
+			   "\"%sM\" (0 means no limit)", text, text, text);
+	else if (s->max_memory > 0 && s->max_memory < MAX_MEMORY_MIN)
+		conf_error(sec, "max-memory", "max-memory '%s' is less than "
+			   "any worker: at least 64K (0 means no limit)", text);
+}
+
 static void
 conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	    struct server_conf *s)
@@ -718,10 +743,7 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	s->backlog = (int)cfg_getint(sec, "backlog");
 	s->max_requests = cfg_getint(sec, "max-requests");
 	s->max_requests_jitter = cfg_getint(sec, "max-requests-jitter");
-	if (conf_parse_size(cfg_getstr(sec, "max-memory"), &s->max_memory) == -1)
-		conf_error(sec, "max-memory", "max-memory '%s' is not a size "
-			   "such as 0, 65536, 512K, 64M or 2G",
-			   cfg_getstr(sec, "max-memory"));
+	conf_max_memory(sec, s);
 	s->timeout = (int)cfg_getint(sec, "timeout");
 	conf_pool(sec, s);
 	conf_proxy(sec, s);

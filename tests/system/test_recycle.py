@@ -85,7 +85,7 @@ def max_memory(srv):
     before = set(srv.workers())
     echo_once(srv.addr(), b'grow')
     m = srv.wait_log(r'worker (\d+) resident set (\d+)K exceeds max-memory '
-                     r'1K: recycling')
+                     r'64K: recycling')
     pid, rss = int(m.group(1)), int(m.group(2))
     expect(pid in before, 'the recycled worker %d was not ours' % pid)
     srv.wait_log(r'worker %d recycled after 1 connections \(max-memory\)'
@@ -115,7 +115,7 @@ def main():
                 max_requests=1)]), 3)
     t.check('max-memory recycles a worker, logging its resident set',
             max_memory, t.server('memory', servers=[dict(
-                workers=2, max_memory='1K')]))
+                workers=2, max_memory='64K')]))
     t.finish()
 
 

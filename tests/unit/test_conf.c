@@ -317,6 +317,8 @@ test_good_values(void **state)
 		{ "", "max-requests-jitter = 50\n", "max_requests_jitter", 50 },
 		{ "", "max-memory = \"64M\"\n", "max_memory", 64 << 20 },
 		{ "", "max-memory = \"0\"\n", "max_memory", 0 },
+		{ "", "max-memory = \"64K\"\n", "max_memory", 64 << 10 },
+		{ "", "max-memory = 65536\n", "max_memory", 65536 },
 		{ "", "", "max_memory", 0 },
 		{ "", "workers = 2\nmax-workers = 1024\n", "max_workers", 1024 },
 		{ "", "max-workers = 4\n", "max_workers", 4 },
@@ -1299,6 +1301,12 @@ test_errors_range(void **state)
 		{ "max-memory = \"64MB\"", SRV("  max-memory = \"64MB\"\n"),
 		  { { 3, "max-memory '64MB' is not a size such as 0, 65536, "
 			 "512K, 64M or 2G" } } },
+		{ "max-memory = 256 (no unit)", SRV("  max-memory = 256\n"),
+		  { { 3, "max-memory '256' is 256 bytes, less than any worker: "
+			 "give its unit, as in \"256M\" (0 means no limit)" } } },
+		{ "max-memory = \"63K\"", SRV("  max-memory = \"63K\"\n"),
+		  { { 3, "max-memory '63K' is less than any worker: at least "
+			 "64K (0 means no limit)" } } },
 		{ "max-workers = 2000", SRV("  max-workers = 2000\n"),
 		  { { 3, "max-workers must be 0..1024" } } },
 		{ "min-spare = -1 (dynamic pool)",
