@@ -20,6 +20,7 @@
 
 #include "activation.h"
 #include "conf.h"
+#include "confseal.h"
 #include "control.h"
 #include "daemon.h"
 #include "drain.h"
@@ -70,6 +71,7 @@ static struct {
 	int pidfile_fd;
 	int ready_fd;			/* daemon readiness pipe, -1 when told */
 	int control_fd;			/* -s reload requests, -1 if none */
+	int conf_fd;			/* conf_path, sealed for -s; -1 if none */
 	int wake_fd;			/* eventfd: a worker took the last idle place */
 	bool control_refused_logged;
 	bool ready;
@@ -91,8 +93,8 @@ static struct {
 	enum master_mode mode;
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
-} m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1, .wake_fd = -1,
-	.pending_log_fd = -1, .sb = { .fd = -1 } };
+} m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1, .conf_fd = -1,
+	.wake_fd = -1, .pending_log_fd = -1, .sb = { .fd = -1 } };
 
 static volatile sig_atomic_t sig_reload, sig_terminate, sig_quit, sig_reopen,
 	sig_child, sig_winch, sig_ttin, sig_ttou, sig_upgrade;
@@ -207,6 +209,8 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 		close(m.ready_fd);
 	if (m.sb.fd != -1)
 		close(m.sb.fd);
+	if (m.conf_fd != -1)
+		close(m.conf_fd);
 	control_close(m.control_fd);
 	if (m.pending_log_fd != -1)
 		close(m.pending_log_fd);
@@ -1309,6 +1313,9 @@ master_cleanup(void)
 	pidfile_remove(m.pidfile, m.pidfile_fd);
 	m.pidfile_fd = -1;
 	scoreboard_destroy(&m.sb);
+	if (m.conf_fd != -1)
+		close(m.conf_fd);
+	m.conf_fd = -1;
 	control_close(m.control_fd);
 	m.control_fd = -1;
 	if (m.wake_fd != -1)
@@ -1341,6 +1348,14 @@ master_start(struct conf *conf)
 		return -1;
 	}
 	scoreboard_set_conf_path(&m.sb, m.conf_path);
+	/*
+	 * Sealed before the first fork.  Without it -s reload and -s upgrade
+	 * check the default file, as for a master of an older version: worth
+	 * a warning, not a refusal to serve.
+	 */
+	if ((m.conf_fd = confseal_publish(m.conf_path)) == -1)
+		log_errno(LOG_LEVEL_WARNING, "sealed memfd %s for -s reload "
+			  "without -f", CONFSEAL_MEMFD_NAME);
 	if (listener_inherited_check(conf->servers, conf->nservers, err,
 				     sizeof(err)) == -1 ||
 	    (m.current = generation_create(conf, &m.gens, &m.last_gen_id,

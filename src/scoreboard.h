@@ -109,7 +109,8 @@ struct sb_master {
 	volatile uint32_t watching;
 	/*
 	 * The configuration file the master reads (absolute), written once
-	 * at start: -s reload -f must name that one.
+	 * at start, for -s of earlier releases of this layout.  Nothing
+	 * reads it now, nor may: workers can write it (see confseal.h).
 	 */
 	char conf_path[PATH_MAX];
 	struct sb_server servers[SB_SERVERS_MAX];
@@ -125,7 +126,10 @@ struct scoreboard {
 
 int scoreboard_create(struct scoreboard *sb, size_t nslots);
 
-/* Notes the master's configuration file (cut to PATH_MAX - 1 bytes). */
+/*
+ * Notes the master's configuration file (cut to PATH_MAX - 1 bytes) for
+ * earlier releases' -s; untrusted, since workers can overwrite it.
+ */
 void scoreboard_set_conf_path(struct scoreboard *sb, const char *path);
 void scoreboard_destroy(struct scoreboard *sb);
 /* Maps a running master's scoreboard read-only from its memfd. */

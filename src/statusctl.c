@@ -2,7 +2,8 @@
 /*
  * preforkd -s status: maps the running master's scoreboard (a memfd it
  * holds open, found through /proc/PID/fd) read-only and prints the text
- * status table.  No http server is needed.
+ * status table.  No http server is needed.  For -s reload, the master's
+ * configuration path comes from another memfd of the master's, sealed.
  */
 #include "config.h"
 
@@ -17,15 +18,27 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "confseal.h"
 #include "scoreboard.h"
 #include "status.h"
 #include "statusctl.h"
 
-#define MEMFD_NAME "/memfd:preforkd-scoreboard"
+#define MEMFD_SCOREBOARD "preforkd-scoreboard"
 
-/* Opens the master's scoreboard memfd, or -1 (errno set). */
+/* readlink() of a memfd: "/memfd:NAME (deleted)". */
+static bool
+memfd_named(const char *target, const char *name)
+{
+	size_t len = strlen(name);
+
+	return strncmp(target, "/memfd:", 7) == 0 &&
+	       strncmp(target + 7, name, len) == 0 &&
+	       (target[7 + len] == '\0' || target[7 + len] == ' ');
+}
+
+/* Opens the master's memfd called name, or -1 (errno set). */
 static int
-open_scoreboard(pid_t pid)
+open_memfd(pid_t pid, const char *name)
 {
 	char dir[64], path[64 + 256], target[PATH_MAX];
 	struct dirent *e;
@@ -45,7 +58,7 @@ open_scoreboard(pid_t pid)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (strncmp(target, MEMFD_NAME, strlen(MEMFD_NAME)) != 0)
+		if (!memfd_named(target, name))
 			continue;
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			saved = errno;
@@ -82,7 +95,7 @@ other_version(pid_t pid, int fd)
 static int
 master_attach(pid_t pid, struct scoreboard *sb, bool loud)
 {
-	int fd = open_scoreboard(pid), rc;
+	int fd = open_memfd(pid, MEMFD_SCOREBOARD), rc;
 
 	if (fd == -1) {
 		if (loud)
@@ -104,14 +117,13 @@ master_attach(pid_t pid, struct scoreboard *sb, bool loud)
 int
 statusctl_conf_path(pid_t pid, char *out, size_t outlen)
 {
-	struct scoreboard sb = { .fd = -1 };
+	int fd = open_memfd(pid, CONFSEAL_MEMFD_NAME), rc;
 
-	if (master_attach(pid, &sb, false) == -1)
+	if (fd == -1)
 		return -1;
-	snprintf(out, outlen, "%.*s", (int)sizeof(sb.master->conf_path) - 1,
-		 sb.master->conf_path);
-	scoreboard_destroy(&sb);
-	return out[0] != '\0' ? 0 : -1;
+	rc = confseal_read(fd, out, outlen);
+	close(fd);
+	return rc;
 }
 
 int

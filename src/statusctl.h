@@ -10,8 +10,9 @@
 int statusctl_print(pid_t pid, FILE *out);
 
 /*
- * The configuration file master pid reads, from its scoreboard, into
- * out; 0, or -1 if it cannot be told (another version, no rights).
+ * The configuration file master pid reads, as it published it in its
+ * sealed memfd (see confseal.h), into out; 0, or -1 if it does not say
+ * (an older version, no rights, a memfd not sealed).
  */
 int statusctl_conf_path(pid_t pid, char *out, size_t outlen);
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Start-up errors, -t with good and bad configs, USR1 reopen, -s errors."""
+import errno
 import os
 import pwd
 import re
@@ -453,6 +454,101 @@ def ctl_pidfile_only(srv):
     srv.stop()
 
 
+def memfd_of(pid, name):
+    """/proc/PID/fd/N of pid's memfd called name, or None."""
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        path = '/proc/%d/fd/%s' % (pid, fd)
+        try:
+            target = os.readlink(path)
+        except OSError:
+            continue
+        if target.split(' ')[0] == '/memfd:' + name:
+            return path
+    return None
+
+
+def forge_scoreboard(pid, real, forged):
+    """Writes forged over the configuration path real in pid's
+    scoreboard, as any worker could: workers map it read-write."""
+    path = memfd_of(pid, 'preforkd-scoreboard')
+    expect(path, 'master %d has no scoreboard memfd' % pid)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        # The path sits in the master's record, at the start.
+        at = os.pread(fd, 65536, 0).find(real.encode() + b'\0')
+        expect(at >= 0, '%s not in the scoreboard of master %d'
+               % (real, pid))
+        os.pwrite(fd, forged.encode() + b'\0', at)
+    finally:
+        os.close(fd)
+
+
+def ctl_scoreboard_forged(srv):
+    """-s reload and -s upgrade without -f check the file the master
+    reads.  They used to take its path from the scoreboard, which
+    workers can write: one taken over could have root's -s parse a file
+    of its choosing, and judge the reload by it.  Here the scoreboard
+    names a broken file; the master's own, good one is checked, before
+    and after an upgrade (the new master tells its path itself)."""
+    srv.start()
+    forged = os.path.join(srv.dir, 'forged.conf')
+    write_file(forged, read_file(srv.conf).replace('workers = 2',
+                                                    'workers = forged'))
+    forge_scoreboard(srv.master, srv.conf, forged)
+    rc, out, err = run([BINARY, '-s', 'reload', '-p', srv.pidfile],
+                       timeout=T(20), cwd='/')
+    expect(rc == 0 and 'generation 2 serving' in out and forged not in err,
+           '-s reload -p without -f, scoreboard forged: exit %s, %r %r'
+           % (rc, out.strip(), err.strip()))
+    old = srv.master
+    rc, out, err = run([BINARY, '-s', 'upgrade', '-p', srv.pidfile],
+                       timeout=T(60), cwd='/')
+    expect(rc == 0 and forged not in err, '-s upgrade -p without -f, '
+           'scoreboard forged: exit %s, %r %r' % (rc, out.strip(),
+                                                   err.strip()))
+    expect(srv.proc.wait(T(10)) == 0, 'the old master exited %s'
+           % srv.proc.returncode)
+    srv.proc = None
+    srv.master = int(read_file(srv.pidfile))
+    srv.seen.add(srv.master)
+    expect(srv.master != old, 'the pidfile still names the old master')
+    forge_scoreboard(srv.master, srv.conf, forged)
+    rc, out, err = run([BINARY, '-s', 'reload', '-p', srv.pidfile],
+                       timeout=T(20), cwd='/')
+    expect(rc == 0 and 'serving' in out and forged not in err,
+           '-s reload -p without -f to the new master, scoreboard forged: '
+           'exit %s, %r %r' % (rc, out.strip(), err.strip()))
+    srv.stop()
+
+
+def ctl_conf_path_sealed(srv):
+    """The master's memfd of its configuration path holds that path and
+    cannot be written, by the master's own user either; workers do not
+    hold it."""
+    srv.start()
+    path = memfd_of(srv.master, 'preforkd-conf')
+    expect(path, 'master %d has no preforkd-conf memfd: %s'
+           % (srv.master, fd_targets(srv.master)))
+    fd = os.open(path, os.O_RDWR)
+    try:
+        held = os.pread(fd, 65536, 0)
+        expect(held == srv.conf.encode() + b'\0', 'it holds %r' % held)
+        for what, call in (('write', lambda: os.write(fd, b'/etc/x\0')),
+                           ('ftruncate', lambda: os.ftruncate(fd, 0))):
+            try:
+                call()
+            except OSError as e:
+                expect(e.errno == errno.EPERM, '%s(): %s' % (what, e))
+            else:
+                expect(False, '%s() to it succeeded' % what)
+        expect(os.pread(fd, 65536, 0) == held, 'it changed')
+    finally:
+        os.close(fd)
+    held_by = [w for w in srv.workers() if memfd_of(w, 'preforkd-conf')]
+    expect(not held_by, 'workers %s hold it' % held_by)
+    srv.stop()
+
+
 def ctl_other_config(srv):
     """-s reload -f B to a master started with -f A used to check B, then
     have the master reload A, and say it succeeded.  It now refuses,
@@ -556,6 +652,12 @@ def main():
     t.check('-s status/reopen with -p read no configuration; reload -p '
             'checks the master\'s file',
             ctl_pidfile_only, t.server('ponly'))
+    t.check('-s reload/upgrade without -f check the master\'s file, not '
+            'the path in its scoreboard, which workers can write',
+            ctl_scoreboard_forged, t.server('forged'))
+    t.check('the master\'s configuration path is in a sealed memfd: a '
+            'write fails with EPERM', ctl_conf_path_sealed,
+            t.server('sealed'))
     t.check('-s reload/upgrade -f another file than the master\'s: '
             'refused', ctl_other_config, t.server('otherconf'))
     t.check('-s reload to a master out of descriptors: told why at once',
