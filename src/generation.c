@@ -51,8 +51,7 @@ handler_prepare(const struct conf *conf, const struct server_conf *s,
 	if (s->handler->prepare == NULL)
 		return 0;
 	log_last_error_clear();
-	if (s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1,
-				give ? conf->gid : (gid_t)-1) == 0)
+	if (s->handler->prepare(s->hconf, give ? conf->uid : (uid_t)-1) == 0)
 		return 0;
 	snprintf(err, errlen, "server %s: handler %s could not set up: %s",
 		 s->name, s->handler->name, log_last_error()[0] != '\0' ?

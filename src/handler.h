@@ -38,10 +38,10 @@ struct handler {
 	void (*free_conf)(void *hconf);
 	/*
 	 * In the master, before its generation's workers fork: open files
-	 * with the master's rights and give them to uid/gid ((uid_t)-1: keep).
+	 * with the master's rights and give them to uid ((uid_t)-1: keep).
 	 * -1 fails the start or the reload.
 	 */
-	int (*prepare)(void *hconf, uid_t uid, gid_t gid);
+	int (*prepare)(void *hconf, uid_t uid);
 	/*
 	 * In a new worker, for every configuration but its own server's in
 	 * its own generation: closes what prepare opened, so a worker never
@@ -54,11 +54,11 @@ struct handler {
 	/* Serves one accepted connection; the core closes fd afterwards. */
 	void (*serve)(struct handler_conn *conn);
 	/*
-	 * On SIGUSR1, in the master (uid/gid as for prepare) and in each
-	 * worker ((uid_t)-1): reopen the handler's own log files.  -1 (said
-	 * in the log) if one stays on its old file.
+	 * On SIGUSR1, in the master (uid as for prepare) and in each worker
+	 * ((uid_t)-1): reopen the handler's own log files.  -1 (said in the
+	 * log) if one stays on its old file.
 	 */
-	int (*reopen)(void *hconf, uid_t uid, gid_t gid);
+	int (*reopen)(void *hconf, uid_t uid);
 };
 
 /* Every handler, NULL-terminated. */

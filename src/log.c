@@ -183,9 +183,9 @@ log_reopen(void)
 }
 
 void
-log_chown(uid_t uid, gid_t gid)
+log_chown(uid_t uid)
 {
-	if (backend == BACKEND_FILE && fchown(file_fd, uid, gid) == -1)
+	if (backend == BACKEND_FILE && fchown(file_fd, uid, (gid_t)-1) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s, %d)", file_path,
 			  (int)uid);
 }

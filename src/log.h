@@ -58,8 +58,11 @@ const char *log_file_strerror(const char *path, int err);
 /* Reopens a file backend under the same path (logrotate). */
 int log_reopen(void);
 
-/* Gives a file backend to this uid so unprivileged workers can reopen it. */
-void log_chown(uid_t uid, gid_t gid);
+/*
+ * Gives a file backend to this uid so unprivileged workers can reopen
+ * it; its group stays (logrotate's "create 0640 www-data adm").
+ */
+void log_chown(uid_t uid);
 
 void log_close(void);
 bool log_to_stderr(void);

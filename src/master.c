@@ -226,7 +226,7 @@ worker_child(struct generation *g, size_t si, struct slot *slot,
 	 */
 	if (log_switch(log_target(g->conf), g->conf->log_level) == 1 &&
 	    geteuid() == 0 && g->conf->user != NULL)
-		log_chown(g->conf->uid, g->conf->gid);
+		log_chown(g->conf->uid);
 	/* Not the invoker's terminal or pipe: it must see EOF once we run. */
 	if (!m.foreground)
 		daemon_null_stdio();
@@ -865,7 +865,7 @@ log_settings_apply(const struct conf *conf)
 		return -1;
 	}
 	if (geteuid() == 0 && conf->user != NULL)
-		log_chown(conf->uid, conf->gid);
+		log_chown(conf->uid);
 	/* A daemon's stderr is /dev/null from the moment it is ready. */
 	if (!m.foreground && strcmp(target, "stderr") == 0)
 		log_warning("error-log = \"stderr\" without -n: what is logged "
@@ -985,8 +985,8 @@ handlers_reopen(struct generation *g)
 		const struct server_conf *s = &conf->servers[i];
 
 		if (s->handler->reopen != NULL &&
-		    s->handler->reopen(s->hconf, give ? conf->uid : (uid_t)-1,
-				       give ? conf->gid : (gid_t)-1) == -1)
+		    s->handler->reopen(s->hconf,
+				       give ? conf->uid : (uid_t)-1) == -1)
 			failed++;
 	}
 	return failed;
@@ -1002,7 +1002,7 @@ master_reopen(void)
 			  log_file_strerror(log_file_in_use(), errno));
 		failed++;
 	} else if (geteuid() == 0 && m.current->conf->user != NULL) {
-		log_chown(m.current->conf->uid, m.current->conf->gid);
+		log_chown(m.current->conf->uid);
 	}
 	failed += handlers_reopen(m.current);
 	if (m.pending != NULL)

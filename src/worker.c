@@ -230,7 +230,7 @@ worker_reopen(const struct server_conf *server)
 	if (log_reopen() == -1)
 		log_errno(LOG_LEVEL_ERROR, "worker: reopening the error log");
 	if (server->handler->reopen != NULL)
-		server->handler->reopen(server->hconf, (uid_t)-1, (gid_t)-1);
+		server->handler->reopen(server->hconf, (uid_t)-1);
 }
 
 /*

@@ -206,9 +206,12 @@ http_configure(cfg_t *sec, const struct server_conf *server, void **out)
 	return 0;
 }
 
-/* In the master: log files are opened with its rights, then given away. */
+/*
+ * In the master: log files are opened with its rights, then given to the
+ * workers' user; their group stays, as logrotate's "create" made it.
+ */
 static int
-http_prepare(void *p, uid_t uid, gid_t gid)
+http_prepare(void *p, uid_t uid)
 {
 	struct http_conf *hc = p;
 
@@ -219,7 +222,7 @@ http_prepare(void *p, uid_t uid, gid_t gid)
 			  log_file_strerror(hc->access_log, errno));
 		return -1;
 	}
-	if (uid != (uid_t)-1 && fchown(hc->access_fd, uid, gid) == -1)
+	if (uid != (uid_t)-1 && fchown(hc->access_fd, uid, (gid_t)-1) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
 	return 0;
 }
@@ -286,7 +289,7 @@ http_worker_init(void *p)
 }
 
 static int
-http_reopen(void *p, uid_t uid, gid_t gid)
+http_reopen(void *p, uid_t uid)
 {
 	struct http_conf *hc = p;
 	int fd, rc = 0;
@@ -299,7 +302,7 @@ http_reopen(void *p, uid_t uid, gid_t gid)
 		return -1;
 	}
 	/* Created by us as root: the workers must be able to reopen it. */
-	if (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1)
+	if (uid != (uid_t)-1 && fchown(fd, uid, (gid_t)-1) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
 	if (hc->access_fd == -1) {
 		hc->access_fd = fd;

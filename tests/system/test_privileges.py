@@ -9,6 +9,7 @@ fatal status, and the master neither respawns them in a loop nor serves:
 start-up fails with the reason, and a reload to such a config fails and
 leaves the old generation serving.
 """
+import grp
 import os
 import pwd
 import re
@@ -185,6 +186,57 @@ def new_error_log_given(t):
     return 'owned by nobody'
 
 
+def log_groups_kept(t):
+    """Log files are given to the workers' user, and keep their group: the
+    shipped logrotate rule creates them 0640 www-data adm for the adm
+    group to read, at start, on reopen and on reload alike."""
+    if os.geteuid() != 0:
+        return skipped('not root: no privilege drop to test')
+    try:
+        group = grp.getgrnam('adm').gr_gid
+    except KeyError:
+        group = 4
+    expect(group != NOBODY.pw_gid, 'adm is nobody\'s group here')
+    root = tempfile.mkdtemp(prefix='preforkd-loggroup.')
+    try:
+        os.chmod(root, 0o755)
+        srv = http_server(t, 'loggroup', [dict(name='www', http=dict(
+            root=root, access_log='access.log'))], user='nobody')
+        logs = [srv.log, os.path.join(srv.dir, 'access.log')]
+
+        def create():        # as logrotate's "create 0640 nobody adm"
+            for path in logs:
+                with open(path, 'a'):
+                    pass
+                os.chown(path, NOBODY.pw_uid, group)
+                os.chmod(path, 0o640)
+
+        def owners(when):
+            for path in logs:
+                st = os.stat(path)
+                expect((st.st_uid, st.st_gid) == (NOBODY.pw_uid, group),
+                       '%s %s: owner %d:%d, expected nobody (%d):%d'
+                       % (when, os.path.basename(path), st.st_uid,
+                          st.st_gid, NOBODY.pw_uid, group))
+        create()
+        srv.start()
+        owners('after the start')
+        for path in logs:
+            os.rename(path, path + '.1')
+        create()
+        mark = srv.mark()
+        srv.signal(signal.SIGUSR1)
+        srv.wait_log(r'reopened log files', mark)
+        owners('after a reopen')
+        rc, out, err = srv.ctl('reload', timeout=T(40))
+        expect(rc == 0, '-s reload exited %d: %s' % (rc, out + err))
+        owners('after a reload')
+        srv.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 'nobody:%d kept' % group
+
+
 def main():
     t = Test('test_privileges')
     t.check('workers drop to user nobody, master stays root',
@@ -199,6 +251,8 @@ def main():
             fatal_reload_keeps_old, t)
     t.check('a new error-log opened by a reload\'s workers is given to '
             'their user', new_error_log_given, t)
+    t.check('log files keep their group (logrotate\'s create)',
+            log_groups_kept, t)
     t.finish()
 
 
