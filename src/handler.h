@@ -85,6 +85,12 @@ void conn_note_request(struct handler_conn *conn, const char *line,
  */
 bool conn_stopping(const struct handler_conn *conn);
 /*
+ * Between two requests of a connection, and in its idle waits: does what
+ * the worker was signalled for meanwhile (SIGUSR1: reopen its logs), so
+ * a long keep-alive connection does not keep writing to a rotated log.
+ */
+void conn_between_requests(struct handler_conn *conn);
+/*
  * True once the worker itself is to exit (graceful stop, reload), not
  * merely asked to give a connection up: what it holds beyond the
  * connection (cached files) may go now.

@@ -540,6 +540,13 @@ conn_stopping(const struct handler_conn *conn)
 	return stopping || my_slot->drop_idle;
 }
 
+void
+conn_between_requests(struct handler_conn *conn)
+{
+	if (reopen_logs)
+		worker_reopen(conn->server);
+}
+
 bool
 conn_retiring(const struct handler_conn *conn)
 {

@@ -174,10 +174,13 @@ wait_next_request(struct conn_state *cs)
 
 	conn_phase(cs->conn, CONN_KEEPALIVE, idle_deadline);
 	for (;;) {
-		int64_t limit = conn_idle_limit_ms(cs->conn);
-		int64_t end = limit < idle_deadline ? limit : idle_deadline;
-		int64_t now = monotonic_ms();
+		int64_t limit, end, now;
 		ssize_t n;
+
+		conn_between_requests(cs->conn);
+		limit = conn_idle_limit_ms(cs->conn);
+		end = limit < idle_deadline ? limit : idle_deadline;
+		now = monotonic_ms();
 
 		/* Told to retire while its client idles: keep no file open. */
 		if (conn_retiring(cs->conn))
@@ -455,7 +458,7 @@ http_conn_serve(struct handler_conn *conn)
 	addr_format_host((const struct sockaddr *)&conn->peer, conn->peerlen,
 			 cs.peer, sizeof(cs.peer));
 	while (read_head(&cs, req) == HEAD_OK && serve_request(&cs, req))
-		;
+		conn_between_requests(conn);
 	if (!cs.client_done)
 		linger_close(conn);
 }

@@ -335,6 +335,29 @@ def reopen(srv, log):
     log.mark()
 
 
+def reopen_keepalive(srv, log):
+    """A worker busy with a keep-alive connection reopens too, in the wait
+    between two requests, not once the connection ends: that could be
+    keepalive-requests requests later, the old file long compressed."""
+    with HttpClient(srv) as c:
+        expect_status(c.request('/a.txt?ka=before'), 200, 'first request')
+        old = log.path + '.ka'
+        os.rename(log.path, old)
+        mark = srv.mark()
+        srv.signal(signal.SIGUSR1)
+        srv.wait_log(r'reopened log files', mark)
+        held = lambda: {w: old for w in srv.workers()
+                        if old in fd_targets(w)}
+        wait_until(lambda: not held(), T(5))
+        expect(not held(), 'a worker with a kept-alive client still holds '
+               'the renamed log: %s' % held())
+        expect_status(c.request('/a.txt?ka=after'), 200, 'second request')
+    lines = Log(log.path).take(1)
+    expect(lines[0].request == 'GET /a.txt?ka=after HTTP/1.1',
+           'the new log has %s' % lines)
+    log.mark()
+
+
 def off_writes_nothing(t):
     srv = http_server(t, 'quiet', [
         dict(name='www', http=dict(root='root', access_log='off')),
@@ -614,6 +637,8 @@ def main():
     t.check('an aborted download logs the bytes really sent',
             aborted_download, srv, log)
     t.check('USR1 reopens the access log', reopen, srv, log)
+    t.check('USR1 reopens it in a worker holding a keep-alive connection',
+            reopen_keepalive, srv, log)
 
     def same_workers():
         no_worker_trouble(srv, mark)
