@@ -783,22 +783,30 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 			  s->handler->name);
 }
 
-static void
-conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
+/* The pidfile's path, relative to the file at path; reports "". */
+static char *
+pidfile_resolve(cfg_t *cfg, const char *path)
 {
-	const char *level = cfg_getstr(cfg, "log-level");
 	const char *pidfile = cfg_getstr(cfg, "pidfile");
-	const char *error_log = cfg_getstr(cfg, "error-log");
 
-	conf->path = strdup(path);
 	/* Resolved, "" would name the configuration file's directory. */
 	if (pidfile[0] == '\0')
 		conf_error(cfg, "pidfile", "pidfile must name a file, not be "
 			   "empty");
+	return conf_path_resolve(path, pidfile);
+}
+
+static void
+conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
+{
+	const char *level = cfg_getstr(cfg, "log-level");
+	const char *error_log = cfg_getstr(cfg, "error-log");
+
+	conf->path = strdup(path);
+	conf->pidfile = pidfile_resolve(cfg, path);
 	if (error_log != NULL && error_log[0] == '\0')
 		conf_error(cfg, "error-log", "error-log must be syslog, stderr "
 			   "or a file, not empty");
-	conf->pidfile = conf_path_resolve(path, pidfile);
 	conf->error_log = resolve_log_target(path, error_log);
 	if (conf->error_log != NULL && error_log[0] != '\0' &&
 	    strcmp(conf->error_log, "syslog") != 0 &&
@@ -1441,6 +1449,36 @@ out:
 	}
 	memset(&load, 0, sizeof(load));
 	return conf;
+}
+
+char *
+conf_load_pidfile(const char *path, conf_report_fn report, void *arg)
+{
+	cfg_t *cfg = schema_init();
+	char *pidfile = NULL;
+
+	memset(&load, 0, sizeof(load));
+	load.report = report;
+	load.arg = arg;
+	load.path = path;
+	if (cfg == NULL) {
+		report_at(0, "out of memory");
+	} else if (parse_file(cfg, path) != CFG_SUCCESS) {
+		if (load.errors == 0)
+			report_at(cfg->line, "syntax error");
+	} else if ((pidfile = pidfile_resolve(cfg, path)) == NULL) {
+		report_at(0, "out of memory");
+	}
+	if (load.errors > 0) {
+		free(pidfile);
+		pidfile = NULL;
+	}
+	free(load.lines);
+	free(load.opened);
+	if (cfg != NULL)
+		cfg_free(cfg);
+	memset(&load, 0, sizeof(load));
+	return pidfile;
 }
 
 void

@@ -82,6 +82,15 @@ struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
 void conf_free(struct conf *conf);
 
 /*
+ * Only the pidfile path of the file at path, resolved as conf_load()
+ * does, for -s stop, quit, reopen and status: they must reach a running
+ * master even when the file on disk has since gained an error that does
+ * not hide its pidfile (a root deleted, a bad option).  NULL after
+ * reporting, if the file cannot be parsed or its pidfile is unusable.
+ */
+char *conf_load_pidfile(const char *path, conf_report_fn report, void *arg);
+
+/*
  * For handlers' configure: reports "FILE:LINE: message" at the line of
  * option in section (or of the section itself when option is NULL or
  * was not written).

@@ -438,6 +438,33 @@ conf_checked(const char *conf_path, int signo)
 	return conf;
 }
 
+/*
+ * The config names the pidfile, unless -p does.  With -p alone the
+ * default -f may well not be the master's file, so it is not read.  A
+ * reload or an upgrade needs the whole file right (*conf); stop, quit,
+ * reopen and status only its pidfile: logrotate's reopen must reach the
+ * master while an edit not yet reloaded has broken the file.
+ */
+static char *
+pidfile_named(const char *conf_path, const char *pidfile_override,
+	      int signo, struct conf **conf)
+{
+	char *pidfile;
+
+	if (pidfile_override != NULL)
+		return strdup(pidfile_override);
+	if (signo == SIGHUP || signo == SIGUSR2) {
+		if ((*conf = conf_checked(conf_path, signo)) == NULL)
+			return NULL;
+		return strdup((*conf)->pidfile);
+	}
+	if ((pidfile = conf_load_pidfile(conf_path, print_error, NULL)) ==
+	    NULL)
+		fprintf(stderr, "preforkd: no pidfile can be read from %s "
+			"(name it with -p)\n", conf_path);
+	return pidfile;
+}
+
 int
 control_command(const char *command, const char *conf_path, bool conf_named,
 		const char *pidfile_override)
@@ -457,16 +484,11 @@ control_command(const char *command, const char *conf_path, bool conf_named,
 			"status\n", command, signal_commands);
 		return 1;
 	}
-	/*
-	 * The config names the pidfile, unless -p does.  With -p alone the
-	 * default -f may well not be the master's file, so it is not read.
-	 */
-	if (pidfile_override == NULL &&
-	    (conf = conf_checked(conf_path, signo)) == NULL)
+	if ((pidfile = pidfile_named(conf_path, pidfile_override, signo,
+				     &conf)) == NULL) {
+		conf_free(conf);
 		return 1;
-	pidfile = strdup(pidfile_override ? pidfile_override : conf->pidfile);
-	if (pidfile == NULL)
-		goto out;
+	}
 	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
 		goto out;

@@ -454,6 +454,45 @@ def ctl_pidfile_only(srv):
     srv.stop()
 
 
+def ctl_conf_broken_since(srv):
+    """stop, quit, reopen and status need only the pidfile from -f: an
+    edit not yet reloaded that breaks the file (a root deleted; here a
+    max-memory too small)
+    must not keep logrotate's "-s reopen" from the master.  reload still
+    checks the whole file; a file whose pidfile cannot be read fails."""
+    srv.start()
+    good = read_file(srv.conf)
+    write_file(srv.conf, good.replace('workers = 2', 'workers = 2\n'
+                                      '  max-memory = "12"'))
+    mark = srv.mark()
+    rc, out, err = run([BINARY, '-s', 'reopen', '-f', srv.conf],
+                       timeout=T(20))
+    expect(rc == 0 and not err.strip(), '-s reopen -f of a broken file: '
+           'exit %s, %r' % (rc, err.strip()))
+    srv.wait_log(r'reopened log files', mark)
+    rc, out, err = run([BINARY, '-s', 'status', '-f', srv.conf],
+                       timeout=T(20))
+    expect(rc == 0 and 'generation' in out, '-s status -f of a broken '
+           'file: exit %s, %r' % (rc, err.strip()))
+    rc, out, err = srv.ctl('reload', timeout=T(20))
+    expect(rc == 1 and 'not reloading' in err, '-s reload -f of a broken '
+           'file: exit %s, %r' % (rc, err.strip()))
+    unreadable = os.path.join(srv.dir, 'nopid.conf')
+    write_file(unreadable, 'pidfile = ""\n')
+    rc, out, err = run([BINARY, '-s', 'stop', '-f', unreadable],
+                       timeout=T(20))
+    expect(rc == 1 and unreadable + ':1:' in err and '-p' in err,
+           '-s stop -f of a file without a pidfile: exit %s, %r'
+           % (rc, err.strip()))
+    expect(srv.running(), 'the master stopped')
+    rc, out, err = srv.ctl('stop', timeout=T(20))
+    expect(rc == 0, '-s stop -f of the broken file: exit %s, %r'
+           % (rc, err.strip()))
+    expect(wait_until(lambda: not srv.running(), T(20)), 'the master still '
+           'runs after -s stop')
+    write_file(srv.conf, good)
+
+
 def memfd_of(pid, name):
     """/proc/PID/fd/N of pid's memfd called name, or None."""
     for fd in os.listdir('/proc/%d/fd' % pid):
@@ -652,6 +691,9 @@ def main():
     t.check('-s status/reopen with -p read no configuration; reload -p '
             'checks the master\'s file',
             ctl_pidfile_only, t.server('ponly'))
+    t.check('-s stop/reopen/status -f of a file broken since the start: '
+            'only its pidfile is read', ctl_conf_broken_since,
+            t.server('brokensince'))
     t.check('-s reload/upgrade without -f check the master\'s file, not '
             'the path in its scoreboard, which workers can write',
             ctl_scoreboard_forged, t.server('forged'))
