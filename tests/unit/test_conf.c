@@ -704,6 +704,61 @@ test_paths(void **state)
 	}
 }
 
+/* conf_load_pidfile(): the pidfile past errors found after parsing. */
+static void
+test_load_pidfile(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *expected;	/* under dir; NULL: refused */
+		const char *message;	/* the first report, if any */
+	} rows[] = {
+		{ "pidfile = \"p.pid\"\n" SERVER_MIN, "p.pid", NULL },
+		{ SERVER_MIN, NULL, NULL },	/* the default: absolute */
+		/* Found only once parsed: the pidfile is still read. */
+		{ "pidfile = \"p.pid\"\nuser = \"no-such-user-x\"\n"
+		  SERVER_MIN, "p.pid", NULL },
+		{ "pidfile = \"p.pid\"\n", "p.pid", NULL },
+		{ "pidfile = \"p.pid\"\nserver a {\n  max-memory = \"12\"\n}\n",
+		  "p.pid", NULL },
+		/* The file cannot be parsed, or names no pidfile. */
+		{ "pidfile = \"\"\n" SERVER_MIN, NULL,
+		  ":1: pidfile must name a file, not be empty" },
+		{ "pidfile = \"p.pid\"\nworkers = 2\n", NULL,
+		  ":2: no such option 'workers'" },
+		{ "pidfile = \"p.pid\"\nserver a {\n", NULL,
+		  ":2: '{' is never closed" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		char path[PATH_MAX], want[PATH_MAX + 64];
+		struct collector c = { .n = 0 };
+		char *got;
+		bool ok;
+
+		write_conf(rows[i].text, path, sizeof(path));
+		got = conf_load_pidfile(path, collect, &c);
+		if (rows[i].message != NULL) {
+			ok = got == NULL && c.n > 0 &&
+			     strstr(c.msg[0], rows[i].message) != NULL;
+		} else if (rows[i].expected == NULL) {
+			ok = got != NULL && got[0] == '/' && c.n == 0;
+		} else {
+			snprintf(want, sizeof(want), "%s/%s", dir,
+				 rows[i].expected);
+			ok = got != NULL && strcmp(got, want) == 0 && c.n == 0;
+		}
+		if (!ok) {
+			dump_messages(&c);
+			print_error("  got %s\n", got ? got : "(null)");
+			free(got);
+			fail_msg("row %zu: %zu report(s)", i, c.n);
+		}
+		free(got);
+	}
+}
+
 static void
 test_path_resolve(void **state)
 {
@@ -1924,6 +1979,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_good_values),
 		cmocka_unit_test(test_default_max_workers),
+		cmocka_unit_test(test_load_pidfile),
 		cmocka_unit_test(test_default_pools_share),
 		cmocka_unit_test(test_server_count_limit),
 		cmocka_unit_test(test_pool_settle),
