@@ -37,6 +37,7 @@ pool_init(struct pool_server *ps, const struct server_conf *s)
 	ps->min_spare = s->min_spare;
 	ps->max_spare = s->max_spare;
 	ps->max_workers = s->max_workers;
+	pool_band_set(ps);
 	ps->timeout_s = s->timeout;
 	ps->spawn_rate = 1;
 }

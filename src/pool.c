@@ -320,20 +320,40 @@ pool_request_limit(long max_requests, long jitter, uint32_t r)
 }
 
 void
+pool_band_set(struct pool_server *ps)
+{
+	ps->base_min_spare = ps->min_spare;
+	ps->base_max_spare = ps->max_spare;
+	ps->spare_shift = 0;
+}
+
+/*
+ * A dynamic pool sizes itself: TTIN/TTOU move its idle band, each end
+ * until its own limit (0 and 1 below, max-workers above), the band never
+ * upside down.  The band is computed from the configured one and the
+ * shift, not from the last band, so that steps back restore what the
+ * limits cut; a step that moves nothing is not counted.
+ */
+static void
+band_shift(struct pool_server *ps, int delta)
+{
+	int shift = ps->spare_shift + delta;
+	int hi = ps->base_max_spare + shift, lo = ps->base_min_spare + shift;
+
+	hi = hi < 1 ? 1 : hi > ps->max_workers ? ps->max_workers : hi;
+	lo = lo < 0 ? 0 : lo > hi ? hi : lo;
+	if (lo == ps->min_spare && hi == ps->max_spare)
+		return;
+	ps->spare_shift = shift;
+	ps->min_spare = lo;
+	ps->max_spare = hi;
+}
+
+void
 pool_resize(struct pool_server *ps, int delta)
 {
 	if (is_dynamic(ps)) {
-		/*
-		 * A dynamic pool sizes itself: move its idle band instead,
-		 * each end until its own limit (0 and 1 below, max-workers
-		 * above), the band never upside down.
-		 */
-		int lo = ps->min_spare + delta, hi = ps->max_spare + delta;
-
-		hi = hi < 1 ? 1 : hi > ps->max_workers ? ps->max_workers : hi;
-		lo = lo < 0 ? 0 : lo > hi ? hi : lo;
-		ps->min_spare = lo;
-		ps->max_spare = hi;
+		band_shift(ps, delta);
 		return;
 	}
 	if (ps->workers + delta >= 1 && ps->workers + delta <= CONF_MAX_WORKERS)

@@ -55,6 +55,8 @@ struct pool_worker {
 struct pool_server {
 	int workers;			/* fixed size, or start size of a dynamic pool */
 	int min_spare, max_spare, max_workers;	/* max_workers <= workers: fixed */
+	/* The idle band as configured, and how far TTIN/TTOU moved it. */
+	int base_min_spare, base_max_spare, spare_shift;
 	int timeout_s;
 	bool fatal;			/* a worker exited "do not respawn" */
 	bool serving;			/* its generation has served */
@@ -117,8 +119,14 @@ enum worker_exit pool_classify_status(int wstatus);
  */
 long pool_request_limit(long max_requests, long jitter, uint32_t r);
 
-/* SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max. */
+/*
+ * SIGTTIN / SIGTTOU: one worker more or fewer, within 1..max; a dynamic
+ * pool moves its idle band instead, and as many steps back undo them.
+ */
 void pool_resize(struct pool_server *ps, int delta);
+
+/* Takes the idle band as it is now for the one configured. */
+void pool_band_set(struct pool_server *ps);
 
 /* The most workers the pool may run. */
 int pool_capacity(const struct pool_server *ps);

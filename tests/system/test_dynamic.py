@@ -105,7 +105,8 @@ def echo_loop(srv, stop):
 def ttou_band(srv):
     """TTOU lowers a dynamic pool's idle band one end at a time down to
     0..1, as preforkd(8) says, then says it is at its limit; TTIN raises
-    it.  The status page shows the band as it is."""
+    it back the way it came, to 1..3 (not 1..2 then 2..3).  The status
+    page shows the band as it is."""
     def shown():
         rc, out, err = srv.ctl('status')
         expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
@@ -117,7 +118,7 @@ def ttou_band(srv):
            % shown())
     for sig, want in ((signal.SIGTTOU, '0..2'), (signal.SIGTTOU, '0..1'),
                       (signal.SIGTTOU, r'0..1 \(at its limit\)'),
-                      (signal.SIGTTIN, '1..2')):
+                      (signal.SIGTTIN, '0..2'), (signal.SIGTTIN, '1..3')):
         mark = srv.mark()
         srv.signal(sig)
         srv.wait_log(r'server echo: idle workers %s\n' % want, since=mark,

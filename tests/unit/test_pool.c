@@ -941,6 +941,7 @@ test_resize_bounds(void **state)
 	for (size_t i = 0; i < NROWS(rows); i++) {
 		struct pool_server ps = rows[i].ps;
 
+		pool_band_set(&ps);
 		pool_resize(&ps, rows[i].delta);
 		if (ps.workers != rows[i].workers ||
 		    ps.min_spare != rows[i].min_spare ||
@@ -951,6 +952,64 @@ test_resize_bounds(void **state)
 				 ps.min_spare, ps.max_spare, ps.max_workers,
 				 rows[i].workers, rows[i].min_spare,
 				 rows[i].max_spare, rows[i].max_workers);
+	}
+}
+
+/*
+ * As many steps back as there were steps that changed something give the
+ * pool back as it was, whichever limits cut those steps short: a band
+ * 5..10 under max-workers 12 goes 6..11, 7..12, 8..12 and back to 5..10.
+ * A step that changes nothing (at 1 worker, or the band at its ends) is
+ * not one to undo.
+ */
+/* One step; 1 if it changed the pool's size or band. */
+static int
+resized(struct pool_server *ps, int delta)
+{
+	struct pool_server was = *ps;
+
+	pool_resize(ps, delta);
+	return ps->workers != was.workers || ps->min_spare != was.min_spare ||
+	       ps->max_spare != was.max_spare;
+}
+
+static void
+test_resize_undone(void **state)
+{
+	static const struct pool_server pools[] = {
+		{ .workers = 4 },
+		{ .workers = 1 },
+		{ .workers = CONF_MAX_WORKERS - 2 },
+		{ .workers = 2, .min_spare = 2, .max_spare = 4, .max_workers = 10 },
+		{ .workers = 2, .min_spare = 5, .max_spare = 10,
+		  .max_workers = 12 },
+		{ .workers = 2, .min_spare = 0, .max_spare = 1, .max_workers = 3 },
+		{ .workers = 2, .min_spare = 3, .max_spare = 3, .max_workers = 3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(pools); i++) {
+		for (int n = 1; n <= 20; n++) {
+			for (int sign = -1; sign <= 1; sign += 2) {
+				struct pool_server ps = pools[i];
+				int moved = 0;
+
+				pool_band_set(&ps);
+				for (int k = 0; k < n; k++)
+					moved += resized(&ps, sign);
+				for (int k = 0; k < moved; k++)
+					pool_resize(&ps, -sign);
+				if (ps.workers != pools[i].workers ||
+				    ps.min_spare != pools[i].min_spare ||
+				    ps.max_spare != pools[i].max_spare ||
+				    ps.max_workers < pools[i].max_workers)
+					fail_msg("pool %zu, %d x %+d then back: "
+						 "workers %d spare %d..%d max %d",
+						 i, n, sign, ps.workers,
+						 ps.min_spare, ps.max_spare,
+						 ps.max_workers);
+			}
+		}
 	}
 }
 
@@ -975,6 +1034,7 @@ run_resize_rows(const struct resize_row *rows, size_t nrows)
 		size_t n = make_workers(rows[i].workers, NULL, w);
 		char rbuf[MAXW + 1];
 
+		pool_band_set(&ps);
 		for (int k = 0; k < rows[i].times; k++)
 			pool_resize(&ps, rows[i].delta);
 		pool_decide(&ps, w, n, NOW, &out);
@@ -1090,6 +1150,7 @@ main(void)
 		cmocka_unit_test(test_resize_total_cap),
 		cmocka_unit_test(test_classify_status),
 		cmocka_unit_test(test_resize_bounds),
+		cmocka_unit_test(test_resize_undone),
 		cmocka_unit_test(test_resize_then_decide),
 		cmocka_unit_test(test_resize_fixed_stays_fixed),
 		cmocka_unit_test(test_capped),
