@@ -94,7 +94,7 @@ activation_adopt(char *err, size_t errlen)
 		activation_name(names, i, name, sizeof(name));
 		snprintf(origin, sizeof(origin), "LISTEN_FDS fd %d%s%s%s", fd,
 			 name[0] ? " (" : "", name, name[0] ? ")" : "");
-		if (listener_inherit(fd, NULL, origin, true, err,
+		if (listener_inherit(fd, NULL, origin, true, 0, err,
 				     errlen) == -1) {
 			activation_unset();
 			return -1;

@@ -29,6 +29,7 @@ struct inherited {
 	char owner[64];			/* the server it served, or "" */
 	char origin[64];		/* for messages: "LISTEN_FDS fd 3" */
 	bool managed;			/* the service manager's (socket activation) */
+	pid_t shared_with;		/* the old master of an upgrade, or 0 */
 	struct inherited *next;
 };
 
@@ -179,6 +180,7 @@ inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
 	l->fd = h->fd;
 	l->bound = h->addr;
 	l->managed = h->managed;
+	l->shared_with = h->shared_with;
 	snprintf(l->name, sizeof(l->name), "%s", h->name);
 	log_info("server %s: adopted %s from %s", l->owner, h->name, h->origin);
 	free(h);
@@ -187,7 +189,7 @@ inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
 
 int
 listener_inherit(int fd, const char *owner, const char *origin,
-		 bool managed, char *err, size_t errlen)
+		 bool managed, pid_t shared_with, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss), optlen = sizeof(int);
@@ -222,6 +224,7 @@ listener_inherit(int fd, const char *owner, const char *origin,
 	}
 	h->fd = fd;
 	h->managed = managed;
+	h->shared_with = shared_with;
 	addr_format(&h->addr, h->name, sizeof(h->name));
 	snprintf(h->owner, sizeof(h->owner), "%s", owner ? owner : "");
 	snprintf(h->origin, sizeof(h->origin), "%s", origin);
@@ -357,6 +360,20 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 	return l;
 }
 
+/*
+ * Whether closing l removes its socket file.  One adopted from the old
+ * master of an upgrade is still that master's while it runs (as our
+ * parent): a new master that fails, or is rolled back, must leave it to
+ * the master that serves on.  Once the old master has gone, it is ours.
+ */
+static bool
+listener_owns_path(const struct listener *l)
+{
+	if (l->addr.family != AF_UNIX || l->managed || keep_paths)
+		return false;
+	return l->shared_with == 0 || getppid() != l->shared_with;
+}
+
 static void
 listener_shut(struct listener *l)
 {
@@ -364,7 +381,7 @@ listener_shut(struct listener *l)
 		return;
 	close(l->fd);
 	l->fd = -1;
-	if (l->addr.family == AF_UNIX && !l->managed && !keep_paths)
+	if (listener_owns_path(l))
 		unlink(((const struct sockaddr_un *)&l->addr.sa)->sun_path);
 }
 

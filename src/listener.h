@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "addr.h"
 
@@ -22,6 +23,7 @@ struct listener {
 	char name[ADDR_TEXT_MAX];	/* bound address, real port */
 	char owner[64];			/* the server it was bound for */
 	bool managed;			/* systemd's unix path: never unlinked */
+	pid_t shared_with;		/* an old master's too, while it runs */
 	struct listener *next;
 };
 
@@ -32,11 +34,15 @@ struct listener {
  * it served, which lets a "port 0" address find it again, or NULL.
  * origin names it in messages ("LISTEN_FDS fd 3").  managed: the service
  * manager's socket, which a server must use and whose unix socket file is
- * not ours to remove.  Returns 0, or -1 with err (the
- * fd is then the caller's).
+ * not ours to remove.  shared_with: the old master of an upgrade, our
+ * parent, which serves on the socket too and may take the service back:
+ * while it runs, the unix socket file is its own, and closing the socket
+ * here leaves it; 0 for none.  Returns 0, or -1 with err (the fd is then
+ * the caller's).
  */
 int listener_inherit(int fd, const char *owner, const char *origin,
-		     bool managed, char *err, size_t errlen);
+		     bool managed, pid_t shared_with, char *err,
+		     size_t errlen);
 /*
  * Before the first generation binds anything: a socket the service
  * manager passed that no server's listen address takes is the config

@@ -186,6 +186,7 @@ upgrade_init(const char *exec_path, char *const *argv, const char *cwd)
 struct adopt_ctx {
 	char *err;
 	size_t errlen;
+	pid_t parent;			/* the old master */
 	int n;
 };
 
@@ -197,8 +198,8 @@ adopt_one(void *arg, const struct upgrade_socket *s)
 
 	snprintf(origin, sizeof(origin), "the old master (fd %d)", s->fd);
 	/* systemd's socket stays systemd's: its file is never ours. */
-	if (listener_inherit(s->fd, s->owner, origin, s->managed, c->err,
-			     c->errlen) == -1)
+	if (listener_inherit(s->fd, s->owner, origin, s->managed, c->parent,
+			     c->err, c->errlen) == -1)
 		return -1;
 	c->n++;
 	return 0;
@@ -209,7 +210,7 @@ upgrade_adopt(char *err, size_t errlen)
 {
 	const char *list = getenv(UPGRADE_ENV_LISTENERS);
 	const char *ready = getenv(UPGRADE_ENV_READY_FD);
-	struct adopt_ctx c = { err, errlen, 0 };
+	struct adopt_ctx c = { err, errlen, getppid(), 0 };
 	char *end;
 	long fd;
 
@@ -239,7 +240,7 @@ upgrade_adopt(char *err, size_t errlen)
 			 strerror(errno));
 		return -2;
 	}
-	u.parent = getppid();
+	u.parent = c.parent;
 	notify_set_handed_over(true);
 	return (int)fd;
 }
@@ -523,10 +524,11 @@ upgrade_shutdown(void)
 		notify_mainpid(u.child, status);
 		return;
 	}
-	/* Rolled back: the old master is still the service's main process. */
-	if (u.parent != 0 && getppid() == u.parent) {
-		listener_keep_paths(true);
+	/*
+	 * Rolled back: the old master is still the service's main process
+	 * (and the socket files it handed over stay its own).
+	 */
+	if (u.parent != 0 && getppid() == u.parent)
 		return;
-	}
 	notify_stopping();
 }

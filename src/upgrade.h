@@ -52,7 +52,9 @@ void upgrade_init(const char *exec_path, char *const *argv, const char *cwd);
  * In a master started by an upgrade: hands the inherited sockets to the
  * listener pool, checked with getsockname(), and unsets the variables.
  * Returns the readiness pipe to report on (as the daemon's), -1 when not
- * started by an upgrade, or -2 with a message in err.
+ * started by an upgrade, or -2 with a message in err.  While the old
+ * master runs, the unix socket files of the sockets it handed over stay
+ * its own: this master removes them only once it has taken over.
  */
 int upgrade_adopt(char *err, size_t errlen);
 

@@ -12,23 +12,27 @@ through a roll back (HUP to the old master, QUIT to the new one).
 Upgrades to a binary that exits at once, to one that cannot read its
 configuration and to a file that cannot be executed leave the old master
 serving with its pidfile restored, and `-s upgrade` exits non-zero with
-the reason.  A second USR2 while one is pending is refused with a log
-line.  Ten upgrades in a row leave the same descriptors and the same
-number of processes."""
+the reason.  A new master that cannot bind an address leaves the old
+master's unix socket file in place.  A second USR2 while one is pending
+is refused with a log line.  Ten upgrades in a row leave the same
+descriptors and the same number of processes."""
+import atexit
 import os
 import re
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, T, Test, alive, children, expect, fd_targets,
-                     read_file, run, wait_until, write_file)
+from harness import (BINARY, T, Test, alive, children, echo_once, expect,
+                     fd_targets, read_file, run, wait_until, write_file)
 from test_http_util import HttpClient, http_server, make_tree
 
 BODY = b'upgrade me\n' * 100
@@ -372,6 +376,62 @@ def bad_environment(srv):
         os.close(w)
 
 
+def unix_path(srv):
+    path = os.path.join(srv.dir, 's.sock')
+    if len(path) >= 100:    # sun_path is 108 bytes: a deep build dir
+        short = tempfile.mkdtemp(prefix='preforkd.')
+        atexit.register(shutil.rmtree, short, True)
+        path = os.path.join(short, 's.sock')
+    return path
+
+
+def taken_port():
+    """A loopback port this test listens on: a bind there fails."""
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(('127.0.0.1', 0))
+    held.listen(1)
+    return held
+
+
+def unix_kept(t):
+    """A new master that cannot bind leaves the old master's unix socket
+    file, which serves on; one that took over removes it when it stops,
+    as a first master does."""
+    srv = t.server('unixkept')
+    path = unix_path(srv)
+    sock = dict(name='sock', listen='unix:' + path, workers=1)
+    srv.write_conf(servers=[sock])
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    old = srv.master
+    held = taken_port()
+    try:
+        srv.write_conf(servers=[sock, dict(
+            name='taken', listen='127.0.0.1:%d' % held.getsockname()[1],
+            workers=1)])
+        rc, out, err = upgrade_ctl(srv)
+        expect(rc == 1, '-s upgrade to an address in use exited %s' % rc)
+    finally:
+        held.close()
+    srv.wait_log(r'upgrade failed: new master \d+ .*pidfile .* restored')
+    expect(alive(old) and pidfile_pid(srv.pidfile) == old,
+           'the old master %d does not serve on' % old)
+    expect(os.path.exists(path), 'the failed new master removed %s' % path)
+    echo_once((socket.AF_UNIX, path), b'still served')
+    srv.write_conf(servers=[sock])
+    rc, out, err = upgrade_ctl(srv)
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err.strip()))
+    srv.master = pidfile_pid(srv.pidfile)
+    srv.seen.add(srv.master)
+    expect(srv.master != old and not alive(old), 'no new master alone')
+    expect(os.path.exists(path), 'the old master removed %s on leaving'
+           % path)
+    echo_once((socket.AF_UNIX, path), b'served by the new master')
+    srv.stop(signal.SIGQUIT)
+    expect(not os.path.exists(path), 'the new master left %s at its '
+           'shutdown' % path)
+
+
 def snapshot(pid):
     """The master's descriptors by kind, and its process count."""
     kinds = sorted(re.sub(r'\[\d+\]', '', t) for t in fd_targets(pid))
@@ -426,6 +486,8 @@ def main():
             'serves; the old one finishes its connection', no_shutdown_limit,
             setup(t, 'nolimit', http=dict(keepalive_timeout=60),
                   shutdown_timeout=0))
+    t.check('a failed upgrade leaves the unix socket file; the new master '
+            'that took over removes it at its stop', unix_kept, t)
     t.check('10 upgrades in a row: same descriptors, same processes, no '
             'leftovers', repeated, setup(t, 'repeated'))
     t.finish()
