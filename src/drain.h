@@ -35,7 +35,11 @@ enum drain_action drain_due(int64_t now);
 bool drain_waiting(void);
 /* A graceful stop's drain has begun: the instance is on its way out. */
 bool drain_stopping(void);
-/* A reload after WINCH serves again: the health-path says 200. */
+/*
+ * A reload after WINCH, or the end of an upgrade's new master, serves
+ * again: a retirement still waiting is called off (not a stop), and the
+ * health-path says 200.
+ */
 void drain_cancel_retire(struct sb_master *sb);
 
 #endif

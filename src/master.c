@@ -418,6 +418,18 @@ worker_exited(struct worker *w, int st, int64_t now)
 	*w = m.workers[--m.nworkers];
 }
 
+/*
+ * The new master of an upgrade is gone: whatever WINCH began for it, a
+ * drain still waiting or workers retired, is undone, and the health-path
+ * answers 200 again, as after the reload that ends a WINCH.
+ */
+static void
+serve_alone(void)
+{
+	m.winched = false;
+	drain_cancel_retire(m.sb.master);
+}
+
 static void
 reap_children(int64_t now)
 {
@@ -430,7 +442,7 @@ reap_children(int64_t now)
 		if (w != NULL)
 			worker_exited(w, st, now);
 		else if (upgrade_reaped(pid, st, &m.pidfile))
-			m.winched = false;	/* serve alone again */
+			serve_alone();
 	}
 	if (pid == -1 && errno != ECHILD)
 		log_errno(LOG_LEVEL_ERROR, "waitpid()");

@@ -13,9 +13,11 @@ Upgrades to a binary that exits at once, to one that cannot read its
 configuration and to a file that cannot be executed leave the old master
 serving with its pidfile restored, and `-s upgrade` exits non-zero with
 the reason.  A new master that cannot bind an address leaves the old
-master's unix socket file in place.  A second USR2 while one is pending
-is refused with a log line.  Ten upgrades in a row leave the same
-descriptors and the same number of processes."""
+master's unix socket file in place.  WINCH while the new master starts,
+which then fails, is undone: workers run and the health path answers
+200, and a drain-delay begun does not retire them.  A second USR2
+while one is pending is refused with a log line.  Ten upgrades in a row
+leave the same descriptors and the same number of processes."""
 import atexit
 import os
 import re
@@ -33,7 +35,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, children, echo_once, expect,
                      fd_targets, read_file, run, wait_until, write_file)
-from test_http_util import HttpClient, http_server, make_tree
+from test_http_util import HttpClient, get, http_server, make_tree
 
 BODY = b'upgrade me\n' * 100
 CLIENTS = 8
@@ -356,6 +358,57 @@ def new_master_dies(srv):
     srv.stop(signal.SIGQUIT)
 
 
+def health_turns(srv, want, timeout):
+    last = []
+    ok = wait_until(lambda: last.append(get(srv, '/healthz').status) or
+                    last[-1] == want, timeout, interval=0.05)
+    expect(ok, '/healthz still %d, want %d' % (last[-1], want))
+
+
+def winch_before_failure(srv, delay):
+    """WINCH while the new master starts drains (or retires) as it would
+    without one; once the new master fails, the old one serves as before
+    the WINCH: the health path says 200, workers run, and a drain that
+    was waiting does not go on to retire them."""
+    old = start(srv)
+    workers = srv.wait_workers(3)
+    go = os.path.join(srv.dir, 'go')
+    install(srv, '#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n'
+            'exit 1\n' % go)
+    mark = srv.mark()
+    os.kill(old, signal.SIGUSR2)
+    new = int(srv.wait_log(r'SIGUSR2: upgrade: new master (\d+) started',
+                           mark).group(1))
+    os.kill(old, signal.SIGWINCH)
+    winched = time.monotonic()
+    if delay > 0:
+        srv.wait_log(r'draining for drain-delay', mark)
+        health_turns(srv, 503, T(5))
+    else:
+        expect(wait_until(lambda: children(old) == [new], T(15)),
+               'old workers still run after WINCH: %s' % children(old))
+    write_file(go, '')
+    srv.wait_log(r'upgrade failed: new master %d .*restored' % new, mark)
+    if delay > 0:
+        expect(time.monotonic() - winched < delay - 1, 'the machine is too '
+               'slow for this test: drain-delay nearly over')
+        health_turns(srv, 200, max(0.5, delay - 1 -
+                                   (time.monotonic() - winched)))
+        # Past the drain's end: it must not have retired the workers.
+        wait_until(lambda: srv.find(r'SIGWINCH: retiring', mark) or
+                   len(srv.workers()) != 3, winched + delay + 1 -
+                   time.monotonic())
+        expect(not srv.find(r'SIGWINCH: retiring', mark) and
+               srv.workers() == workers, 'the drain begun before the '
+               'failure retired the workers: %s' % srv.workers())
+    else:
+        srv.wait_workers(3)
+        health_turns(srv, 200, T(5))
+    r = get(srv, '/index.html')
+    expect(r.status == 200 and r.body == BODY, 'GET after: %r' % r)
+    srv.stop(signal.SIGQUIT)
+
+
 def bad_environment(srv):
     """A master given a malformed hand-over refuses to start, naming it."""
     r, w = os.pipe()
@@ -480,6 +533,13 @@ def main():
     t.check('the new master dies after WINCH: the old one takes the '
             'pidfile back and starts workers again', new_master_dies,
             setup(t, 'dies'))
+    health = dict(health_path='/healthz')
+    t.check('WINCH, then the new master fails: workers back, health-path '
+            '200', winch_before_failure, setup(t, 'winchfail', http=health),
+            0)
+    t.check('WINCH drains, then the new master fails: drain called off, '
+            'health-path 200', winch_before_failure,
+            setup(t, 'drainfail', http=health, drain_delay=3), 3)
     t.check('a malformed hand-over in the environment: exit 1, naming it',
             bad_environment, setup(t, 'badenv'))
     t.check('shutdown-timeout = 0: -s upgrade exits 0 once the new master '
