@@ -105,15 +105,23 @@ daemon_null_stdio(void)
 }
 
 void
-daemon_report(int fd, bool ok)
+daemon_report(int fd, bool ok, const char *why)
 {
-	char status = ok ? '0' : '1';
+	char buf[DAEMON_REPORT_MAX];
 	ssize_t n;
+	int len;
 
 	if (fd == -1)
 		return;
+	/* One write, under PIPE_BUF: a reader takes it whole. */
+	len = snprintf(buf, sizeof(buf), "%c%s", ok ? '0' : '1',
+		       ok || why == NULL ? "" : why);
+	if (len < 0)
+		len = 1;
+	else if (len >= (int)sizeof(buf))
+		len = (int)sizeof(buf) - 1;
 	do
-		n = write(fd, &status, 1);
+		n = write(fd, buf, (size_t)len);
 	while (n == -1 && errno == EINTR);
 	close(fd);
 	if (ok)

@@ -25,7 +25,16 @@ int daemon_stdio_fill(void);
 /* Points standard output and error at /dev/null; 0 or -1. */
 int daemon_null_stdio(void);
 
-/* Tells the invoker the outcome and points std fds at /dev/null. */
-void daemon_report(int fd, bool ok);
+/* A report with its NUL: the status byte and up to 255 bytes of why. */
+#define DAEMON_REPORT_MAX	(1 + 256)
+
+/*
+ * Tells the invoker the outcome and points std fds at /dev/null.  A
+ * failure may say why (or NULL): the invoker of a start reads only the
+ * outcome, having had the errors on its stderr, but the old master of an
+ * upgrade, whose stderr the new master shares, passes it on to -s
+ * upgrade.
+ */
+void daemon_report(int fd, bool ok, const char *why);
 
 #endif

@@ -93,6 +93,7 @@ static struct {
 	enum master_mode mode;
 	bool winched;			/* SIGWINCH: no workers until HUP */
 	bool scoreboard_full_logged;
+	char start_error[DAEMON_REPORT_MAX];	/* why start-up failed */
 } m = { .pidfile_fd = -1, .ready_fd = -1, .control_fd = -1, .conf_fd = -1,
 	.wake_fd = -1, .pending_log_fd = -1, .sb = { .fd = -1 } };
 
@@ -1158,7 +1159,7 @@ startup_check(int64_t now)
 		log_set_stderr_copy(false);
 		/* Before the invoker exits: systemd must know MAINPID by then. */
 		notify_outcome(true, NULL);
-		daemon_report(m.ready_fd, true);
+		daemon_report(m.ready_fd, true, NULL);
 		m.ready_fd = -1;
 		return;
 	}
@@ -1169,6 +1170,9 @@ startup_check(int64_t now)
 		else
 			log_error("start-up failed: %s",
 				  not_started(m.current, "workers"));
+		/* Stopping the workers may log more: this is the reason. */
+		snprintf(m.start_error, sizeof(m.start_error), "%s",
+			 log_last_error());
 		master_shutdown(STOPPING_FAST, now);
 	}
 }
@@ -1388,6 +1392,26 @@ master_start(struct conf *conf)
 	return 0;
 }
 
+/*
+ * The invoker, or the old master of an upgrade, learns of the failure
+ * once this master has cleaned up (an init script may start it again at
+ * once, and must find the pidfile free), with why: the old master passes
+ * it on to -s upgrade.
+ */
+static int
+start_failed(const char *why)
+{
+	char reason[DAEMON_REPORT_MAX];
+	int fd = m.ready_fd;
+
+	/* Copied first: cleaning up may log another error over it. */
+	snprintf(reason, sizeof(reason), "%.*s", (int)sizeof(reason) - 1, why);
+	m.ready_fd = -1;
+	master_cleanup();
+	daemon_report(fd, false, reason);
+	return 1;
+}
+
 int
 master_run(struct conf *conf, const struct master_options *o)
 {
@@ -1409,10 +1433,11 @@ master_run(struct conf *conf, const struct master_options *o)
 	if ((m.ready_fd = upgrade_adopt(err, sizeof(err))) == -2 ||
 	    (nactivated = activation_adopt(err, sizeof(err))) == -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
-		m.ready_fd = -1;
+		/* A malformed hand-over has no pipe to report on. */
+		if (m.ready_fd == -2)
+			m.ready_fd = -1;
 		conf_free(conf);
-		master_cleanup();
-		return 1;
+		return start_failed(err);
 	}
 	/* Upgraded: the old master, our parent, waits for the outcome. */
 	if (m.ready_fd == -1 && !m.foreground &&
@@ -1420,11 +1445,10 @@ master_run(struct conf *conf, const struct master_options *o)
 		perror("preforkd: detaching");
 		return 1;
 	}
+	log_last_error_clear();
 	if (log_settings_apply(conf) == -1) {
 		conf_free(conf);
-		master_cleanup();
-		daemon_report(m.ready_fd, false);
-		return 1;
+		return start_failed(log_last_error());
 	}
 	if (!log_to_stderr())
 		log_set_stderr_copy(true);
@@ -1432,15 +1456,13 @@ master_run(struct conf *conf, const struct master_options *o)
 	if (master_start(conf) == -1) {
 		if (m.current == NULL)
 			conf_free(conf);
-		master_cleanup();
-		daemon_report(m.ready_fd, false);
-		return 1;
+		return start_failed(log_last_error());
 	}
 	master_loop();
 	ready = m.ready;
 	log_notice("exiting");
 	master_cleanup();
-	daemon_report(m.ready_fd, false);
+	daemon_report(m.ready_fd, false, m.start_error);
 	log_close();
 	return ready ? 0 : 1;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "daemon.h"
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
@@ -30,7 +31,7 @@ static struct {
 	int ready_fd;			/* its readiness pipe, -1 once read */
 	bool child_ready;
 	pid_t requester;		/* -s upgrade, waiting for the outcome */
-	char reason[256];		/* what the new master said of its failure */
+	char reason[DAEMON_REPORT_MAX - 1];	/* the new master's why */
 	/* The new master's side. */
 	pid_t parent;			/* the old master, 0 if not upgraded */
 } u = { .ready_fd = -1 };
@@ -249,19 +250,11 @@ void
 upgrade_report_failure(const char *reason)
 {
 	const char *ready = getenv(UPGRADE_ENV_READY_FD);
-	char buf[1 + 256];
-	int fd, n;
-	ssize_t w;
+	int fd;
 
 	if (ready == NULL || (fd = atoi(ready)) < 3)
 		return;
-	/* One write, under PIPE_BUF: the old master reads it at once. */
-	n = snprintf(buf, sizeof(buf), "1%s", reason);
-	if (n >= (int)sizeof(buf))
-		n = (int)sizeof(buf) - 1;
-	do
-		w = write(fd, buf, (size_t)n);
-	while (w == -1 && errno == EINTR);
+	daemon_report(fd, false, reason);
 }
 
 /* ---- the old master ---- */

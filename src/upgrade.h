@@ -59,8 +59,10 @@ void upgrade_init(const char *exec_path, char *const *argv, const char *cwd);
 int upgrade_adopt(char *err, size_t errlen);
 
 /*
- * In a master started by an upgrade that fails before it runs (a bad
- * configuration): tells the old master why, for -s upgrade to print.
+ * In a master started by an upgrade that fails before it adopts the
+ * sockets (a bad configuration): tells the old master why, for -s
+ * upgrade to print.  Later, the readiness pipe upgrade_adopt() returned
+ * carries it (daemon_report()).
  */
 void upgrade_report_failure(const char *reason);
 

@@ -10,14 +10,15 @@ refused or cut, through USR2, WINCH and QUIT, through `-s upgrade`, and
 through a roll back (HUP to the old master, QUIT to the new one).
 
 Upgrades to a binary that exits at once, to one that cannot read its
-configuration and to a file that cannot be executed leave the old master
-serving with its pidfile restored, and `-s upgrade` exits non-zero with
-the reason.  A new master that cannot bind an address leaves the old
-master's unix socket file in place.  WINCH while the new master starts,
-which then fails, is undone: workers run and the health path answers
-200, and a drain-delay begun does not retire them.  A second USR2
-while one is pending is refused with a log line.  Ten upgrades in a row
-leave the same descriptors and the same number of processes."""
+configuration, to one that cannot bind an address and to a file that
+cannot be executed leave the old master serving with its pidfile
+restored, and `-s upgrade` exits non-zero with the reason.  A new
+master that cannot bind an address leaves the old master's unix socket
+file in place.  WINCH while the new master starts, which then fails, is
+undone: workers run and the health path answers 200, and a drain-delay
+begun does not retire them.  A second USR2 while one is pending is
+refused with a log line.  Ten upgrades in a row leave the same
+descriptors and the same number of processes."""
 import atexit
 import os
 import re
@@ -277,6 +278,21 @@ def failures(srv):
                 '#!/bin/sh\nexec %s "$@" -f %s/missing.conf\n'
                 % (BINARY, srv.dir), 'missing.conf')
         load.more()
+        # A good config, but an address it cannot bind: the reason too.
+        held = taken_port()
+        try:
+            port = held.getsockname()[1]
+            taken = os.path.join(srv.dir, 'taken.conf')
+            write_file(taken, read_file(srv.conf) + 'server taken {\n'
+                       '  listen = "127.0.0.1:%d"\n  handler = "echo"\n'
+                       '}\n' % port)
+            failing(srv, 'a binary that cannot bind an address',
+                    '#!/bin/sh\nexec %s "$@" -f %s\n' % (BINARY, taken),
+                    'exited with status 1 before it was ready: '
+                    'bind(127.0.0.1:%d): Address already in use' % port)
+        finally:
+            held.close()
+        load.more()
         failing(srv, 'a file that cannot be executed',
                 'not a program\n', 'exited with status 127')
         failing(srv, 'a file without execute permission',
@@ -525,8 +541,9 @@ def main():
             'new file serves', by_signals, setup(t, 'signals'))
     t.check('-s upgrade under load: exit 0 once the new master serves '
             'alone', by_ctl, setup(t, 'ctl'))
-    t.check('failed upgrades (exits at once, bad config, not executable): '
-            'old master serves, pidfile restored, -s upgrade says why',
+    t.check('failed upgrades (exits at once, bad config, address in use, '
+            'not executable): old master serves, pidfile restored, '
+            '-s upgrade says why',
             failures, setup(t, 'failures'))
     t.check('a second USR2 while pending is refused; roll back (HUP old, '
             'QUIT new) under load', roll_back, setup(t, 'rollback'))
