@@ -1412,6 +1412,22 @@ start_failed(const char *why)
 	return 1;
 }
 
+/*
+ * The old master of an upgrade runs us from the directory it was started
+ * in, only so that a relative argv[0] and -f mean what they meant then
+ * (main() has made the paths it keeps absolute).  A daemon then moves to
+ * "/", where daemon_detach() puts a first one, and pins no directory (a
+ * mount, one removed later); with -n it stays where it was started, as
+ * at a first start.
+ */
+static int
+upgraded_chdir(void)
+{
+	if (m.foreground || !upgrade_adopted())
+		return 0;
+	return chdir("/");
+}
+
 int
 master_run(struct conf *conf, const struct master_options *o)
 {
@@ -1444,6 +1460,12 @@ master_run(struct conf *conf, const struct master_options *o)
 	    (m.ready_fd = daemon_detach(ACTIVATION_FIRST_FD + nactivated)) == -1) {
 		perror("preforkd: detaching");
 		return 1;
+	}
+	if (upgraded_chdir() == -1) {
+		snprintf(err, sizeof(err), "chdir(/): %s", strerror(errno));
+		fprintf(stderr, "preforkd: %s\n", err);
+		conf_free(conf);
+		return start_failed(err);
 	}
 	log_last_error_clear();
 	if (log_settings_apply(conf) == -1) {

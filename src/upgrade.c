@@ -246,6 +246,12 @@ upgrade_adopt(char *err, size_t errlen)
 	return (int)fd;
 }
 
+bool
+upgrade_adopted(void)
+{
+	return u.parent != 0;
+}
+
 void
 upgrade_report_failure(const char *reason)
 {

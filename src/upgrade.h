@@ -58,6 +58,9 @@ void upgrade_init(const char *exec_path, char *const *argv, const char *cwd);
  */
 int upgrade_adopt(char *err, size_t errlen);
 
+/* Whether upgrade_adopt() took sockets from an old master. */
+bool upgrade_adopted(void);
+
 /*
  * In a master started by an upgrade that fails before it adopts the
  * sockets (a bad configuration): tells the old master why, for -s

@@ -17,8 +17,10 @@ master that cannot bind an address leaves the old master's unix socket
 file in place.  WINCH while the new master starts, which then fails, is
 undone: workers run and the health path answers 200, and a drain-delay
 begun does not retire them.  A second USR2 while one is pending is
-refused with a log line.  Ten upgrades in a row leave the same
-descriptors and the same number of processes."""
+refused with a log line.  A new master and its workers run in "/", as
+a first daemon does, not in the directory the old master finds the
+binary from.  Ten upgrades in a row leave the same descriptors and the
+same number of processes."""
 import atexit
 import os
 import re
@@ -237,6 +239,41 @@ def no_shutdown_limit(srv):
     srv.master = new
     srv.stop(signal.SIGQUIT)
     return out.strip().split('\n')[-1]
+
+
+def cwds(pid):
+    """The working directories of pid and of its children."""
+    return {p: os.readlink('/proc/%d/cwd' % p)
+            for p in [pid] + children(pid)}
+
+
+def in_root(srv):
+    """Started from its directory by relative names, the daemon runs in
+    "/"; so do the masters of two upgrades in a row, and their workers,
+    the old master finding the binary by that relative name each time."""
+    srv.start_mark = srv.mark()
+    rc, out, err = run([os.path.relpath(srv.bin, srv.dir), '-f',
+                        os.path.basename(srv.conf)], cwd=srv.dir)
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    srv.master = pidfile_pid(srv.pidfile)
+    srv.seen.add(srv.master)
+    srv.wait_workers(3)
+    first = cwds(srv.master)
+    expect(set(first.values()) == {'/'}, 'first master: %s' % first)
+    for i in range(2):
+        new_ino = install(srv)
+        rc, out, err = upgrade_ctl(srv)
+        expect(rc == 0, 'upgrade %d: -s upgrade exited %s: %s'
+               % (i + 1, rc, err.strip()))
+        srv.master = pidfile_pid(srv.pidfile)
+        srv.seen.add(srv.master)
+        expect(exe_inode(srv.master) == new_ino, 'upgrade %d: the new '
+               'master does not run the new file' % (i + 1))
+        srv.wait_workers(3)
+        now = cwds(srv.master)
+        expect(set(now.values()) == {'/'}, 'upgrade %d: working '
+               'directories %s' % (i + 1, now))
+    srv.stop(signal.SIGQUIT)
 
 
 def failing(srv, name, text, reason, mode=0o755):
@@ -545,6 +582,8 @@ def main():
             'not executable): old master serves, pidfile restored, '
             '-s upgrade says why',
             failures, setup(t, 'failures'))
+    t.check('started by relative names, upgraded twice: masters and '
+            'workers run in /', in_root, setup(t, 'root'))
     t.check('a second USR2 while pending is refused; roll back (HUP old, '
             'QUIT new) under load', roll_back, setup(t, 'rollback'))
     t.check('the new master dies after WINCH: the old one takes the '
