@@ -7,8 +7,10 @@ whole life cycle runs twice: as shipped (Debian's init-functions, flock and
 start-stop-daemon present), and from a copy that finds none of the three,
 covering the script's plain-sh fallbacks.  Then the cases an administrator
 hits: a pidfile naming a live stranger, a package upgrade replacing the
-binary under a running master, a stop in the middle of a binary upgrade,
-and a start whose output goes to a pipe."""
+binary under a running master, a master whose binary is no longer at
+$DAEMON (a versioned directory's symlink switched, DAEMON changed), a
+stop in the middle of a binary upgrade, and a start whose output goes to
+a pipe."""
 import os
 import shutil
 import signal
@@ -44,12 +46,17 @@ class Init:
         os.makedirs(self.root)
         write_file(os.path.join(self.root, 'index.html'), name + '\n')
         self.defaults = os.path.join(self.dir, 'default')
+        self.set_daemon(daemon)
+        self.conf(workers=2)
+
+    def set_daemon(self, daemon):
+        """(Re)writes the defaults file with DAEMON = daemon."""
+        self.daemon = daemon
         write_file(self.defaults,
                    '# written by test_initscript.py\n'
                    'DAEMON="%s"\nCONF="%s"\nPIDFILE="%s"\n'
                    'STOP_TIMEOUT=%d\n'
                    % (daemon, self.srv.conf, self.srv.pidfile, T(10)))
-        self.conf(workers=2)
 
     def conf_text(self, workers, broken=False):
         s = self.srv
@@ -477,6 +484,62 @@ def upgrade(t):
             'masters stop, both pidfiles go', stop_mid_upgrade, init)
 
 
+def switched(t, script, mode, tag):
+    """DAEMON reaches the binary through the symlink of a versioned
+    directory (cur -> v1), as a deployment tool installs it.  Once the
+    symlink is switched to v2, or DAEMON changed in the defaults, the
+    running master's executable is no longer at $DAEMON: stop and
+    restart must still find it, not report success and leave it
+    serving (which, at shutdown, would skip its graceful stop)."""
+    base = os.path.join(t.dir, 'versions-' + tag)
+    for v in ('v1', 'v2'):
+        os.makedirs(os.path.join(base, v))
+        shutil.copy2(BINARY, os.path.join(base, v, 'preforkd'))
+    cur = os.path.join(base, 'cur')
+    os.symlink('v1', cur)
+    init = Init(t, 'switched-' + tag, script=script,
+                daemon=os.path.join(cur, 'preforkd'))
+
+    def switch(to):
+        tmp = cur + '.tmp'
+        os.symlink(to, tmp)
+        os.replace(tmp, cur)     # ln -sfn v2 cur.tmp && mv -T cur.tmp cur
+
+    def runs(version):
+        exe = os.readlink('/proc/%d/exe' % init.srv.master)
+        expect(exe == os.path.join(base, version, 'preforkd'),
+               'the master runs %r, not %s' % (exe, version))
+
+    def stop_after_switch():
+        start(init)
+        runs('v1')
+        switch('v2')
+        stop(init)
+
+    def restart_after_switch():
+        switch('v1')
+        start(init)
+        switch('v2')
+        restart_good(init)
+        runs('v2')
+        stop(init)
+
+    def stop_after_daemon_changed():
+        start(init)
+        runs('v2')
+        init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
+        stop(init)
+
+    def c(name, fn):
+        return t.check('%s: %s' % (mode, name), fn)
+    c('stop after the versioned directory\'s symlink was switched -> 0, '
+      'all gone', stop_after_switch)
+    c('restart after the symlink was switched -> 0, the new binary serves',
+      restart_after_switch)
+    c('stop after DAEMON was changed in the defaults -> 0, all gone',
+      stop_after_daemon_changed)
+
+
 def stop_mid_upgrade(init):
     # SIGUSR2 by hand, then stop before WINCH/QUIT: both masters go.
     # Stopping only the new one would let the old take the pidfile
@@ -600,6 +663,9 @@ def main():
                 Init(t, 'plain-upgrade', script=fb[0]))
     stranger(t)
     upgrade(t)
+    switched(t, SCRIPT, 'as shipped', 'lsb')
+    if fb[0]:
+        switched(t, fb[0], 'fallbacks', 'plain')
     piped(t)
     t.finish()
 
