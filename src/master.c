@@ -1107,7 +1107,7 @@ master_shutdown(enum master_mode mode, int64_t now)
 	if (m.mode == STOPPING_FAST || m.mode == mode)
 		return;
 	log_notice("%s shutdown", mode == STOPPING_FAST ? "fast" : "graceful");
-	upgrade_shutdown();
+	upgrade_shutdown(now);
 	if (m.pending != NULL)
 		pending_abort("the master is shutting down", now);
 	requesters_reply(&m.confirm_req, false, "the master is shutting down");
@@ -1243,7 +1243,7 @@ master_loop(void)
 			{ .fd = m.control_fd, .events = POLLIN },
 			{ .fd = m.wake_fd, .events = POLLIN },
 		};
-		bool requested;
+		bool requested, successor;
 
 		/* A negative fd is ignored by ppoll(). */
 		if (ppoll(pfd, 2, &ts, &m.sleep_mask) == -1) {
@@ -1304,7 +1304,9 @@ master_loop(void)
 		for (; sig_ttou > 0; sig_ttou--)
 			master_resize(-1);
 
-		if (m.mode != RUNNING && m.nworkers == 0)
+		/* Nor before a new master that was not ready is reaped. */
+		successor = upgrade_stopping(now);
+		if (m.mode != RUNNING && m.nworkers == 0 && !successor)
 			return;
 		maintain(now);
 		upgrade_check();

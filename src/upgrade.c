@@ -19,6 +19,9 @@
 #include "upgrade.h"
 
 #define OLDBIN_SUFFIX	".oldbin"
+/* Stopping a new master that is not ready: SIGTERM how often, SIGKILL when. */
+#define STOP_RESEND_MS	200
+#define STOP_KILL_MS	10000
 #define MAX_HANDOVER	512
 #define ENV_MAX		(MAX_HANDOVER * (3 * ADDR_TEXT_MAX + 3 * 64 + 16))
 
@@ -31,6 +34,9 @@ static struct {
 	int ready_fd;			/* its readiness pipe, -1 once read */
 	bool child_ready;
 	pid_t requester;		/* -s upgrade, waiting for the outcome */
+	bool stopping;			/* stopped with us: not ready at shutdown */
+	bool killed;			/* ... and sent SIGKILL */
+	int64_t resend_ms, kill_ms;	/* next SIGTERM, SIGKILL */
 	char reason[DAEMON_REPORT_MAX - 1];	/* the new master's why */
 	/* The new master's side. */
 	pid_t parent;			/* the old master, 0 if not upgraded */
@@ -450,7 +456,8 @@ upgrade_check(void)
 	/* EOF or '1': it failed; its exit, reaped next, says how. */
 	close(u.ready_fd);
 	u.ready_fd = -1;
-	if (n < 1 || status != '0')
+	/* Too late once this master stops: it goes all the same. */
+	if (n < 1 || status != '0' || u.stopping)
 		return;
 	u.child_ready = true;
 	log_notice("upgrade: new master %d serving; WINCH and QUIT this "
@@ -491,6 +498,17 @@ upgrade_reaped(pid_t pid, int status, char **pidfile)
 		free(*pidfile);
 		*pidfile = base;
 	}
+	if (u.stopping) {
+		log_notice("shutdown: new master %d %s, stopped before it was "
+			   "ready", (int)pid, how);
+		snprintf(msg, sizeof(msg), "new master %d stopped before it "
+			 "was ready: master %d is shutting down", (int)pid,
+			 (int)getpid());
+		reply(false, msg);
+		u.stopping = u.killed = false;
+		u.reason[0] = '\0';
+		return true;
+	}
 	snprintf(msg, sizeof(msg), "new master %d %s%s%s%s; pidfile %s "
 		 "restored, master %d serves", (int)pid, how, u.child_ready ?
 		 "" : " before it was ready", u.reason[0] ? ": " : "",
@@ -513,15 +531,33 @@ upgrade_pending(void)
 }
 
 void
-upgrade_shutdown(void)
+upgrade_shutdown(int64_t now)
 {
 	char status[64];
 
-	if (u.child != 0) {
+	/* A readiness it has just reported counts: it serves on. */
+	upgrade_check();
+	if (u.child != 0 && u.child_ready) {
 		snprintf(status, sizeof(status), "upgraded: master %d serves",
 			 (int)u.child);
 		notify_mainpid(u.child, status);
 		return;
+	}
+	/*
+	 * One still starting has served nothing, and nobody else knows of
+	 * it (it has written no pidfile yet, or only just): left alone, it
+	 * would come up after a stop that said the service had stopped.
+	 * It goes with us; its unix socket files go with ours.
+	 */
+	if (u.child != 0) {
+		log_notice("shutdown: new master %d is not ready: stopping it",
+			   (int)u.child);
+		u.stopping = true;
+		u.killed = false;
+		u.resend_ms = now;
+		u.kill_ms = now + STOP_KILL_MS;
+		listener_keep_paths(false);
+		upgrade_stopping(now);
 	}
 	/*
 	 * Rolled back: the old master is still the service's main process
@@ -530,4 +566,25 @@ upgrade_shutdown(void)
 	if (u.parent != 0 && getppid() == u.parent)
 		return;
 	notify_stopping();
+}
+
+bool
+upgrade_stopping(int64_t now)
+{
+	if (!u.stopping || u.child == 0)
+		return false;
+	if (now >= u.kill_ms) {
+		if (!u.killed) {
+			log_warning("shutdown: new master %d still runs %d s "
+				    "after SIGTERM: SIGKILL", (int)u.child,
+				    STOP_KILL_MS / 1000);
+			kill(u.child, SIGKILL);
+			u.killed = true;
+		}
+	} else if (now >= u.resend_ms) {
+		/* Again: one that came before its exec() found our handler. */
+		kill(u.child, SIGTERM);
+		u.resend_ms = now + STOP_RESEND_MS;
+	}
+	return true;
 }

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define UPGRADE_ENV_LISTENERS	"PREFORKD_LISTENERS"
@@ -97,8 +98,17 @@ bool upgrade_successor_serves(void);
 /*
  * At shutdown: tells the service manager STOPPING=1, or, when the other
  * master of an upgrade serves on, hands it MAINPID= (old master) or says
- * nothing (new master, rolled back); unix socket files stay for it.
+ * nothing (new master, rolled back); unix socket files stay for it.  A
+ * new master that is not ready yet is stopped with this one (logged):
+ * see upgrade_stopping().
  */
-void upgrade_shutdown(void);
+void upgrade_shutdown(int64_t now);
+
+/*
+ * Each pass of a shutting-down old master: true while the new master it
+ * stops has yet to be reaped (SIGTERM, again every so often, as one sent
+ * before its exec() is lost; SIGKILL after 10 seconds).
+ */
+bool upgrade_stopping(int64_t now);
 
 #endif

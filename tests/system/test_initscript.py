@@ -572,6 +572,54 @@ def stop_mid_upgrade(init):
     status_is(init, 3)
 
 
+def stop_before_new_master_ready(t):
+    """SIGUSR2 by hand, then stop while the new master is still starting
+    (no pidfile of its own yet): the old master takes it down with it.
+    Handed the service instead, it came up after stop had said 0."""
+    bindir = os.path.join(t.dir, 'slow-bin')
+    os.makedirs(bindir)
+    daemon = os.path.join(bindir, 'preforkd')
+    shutil.copy2(BINARY, daemon)
+    init = Init(t, 'slow-upgrade', daemon=daemon)
+    delay = T(3)
+
+    def check():
+        start(init)
+        old = init.srv.master
+        fam = init.family()
+        # The new binary takes its time before it starts.
+        new_file = daemon + '.dpkg-new'
+        write_file(new_file, '#!/bin/sh\nsleep %g\nexec %s "$@"\n'
+                   % (delay, BINARY))
+        os.chmod(new_file, 0o755)
+        os.replace(new_file, daemon)
+        mark = init.srv.mark()
+        os.kill(old, signal.SIGUSR2)
+        new = int(init.srv.wait_log(r'upgrade: new master (\d+) started',
+                                    mark).group(1))
+        init.srv.seen.add(new)
+        rc, text = init.run('stop')
+        expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+        expect(wait_until(lambda: not alive(new), T(1)),
+               'the new master %d still runs after stop returned' % new)
+        expect(wait_until(lambda: not any(alive(p) for p in fam), T(10)),
+               'still running after stop: %s'
+               % [p for p in fam if alive(p)])
+        expect(init.srv.find(r'new master %d is not ready: stopping it'
+                             % new, mark),
+               'the old master did not log that it stops the new one')
+        # Had it been left to start, it would be up by now.
+        came = wait_until(lambda: init.ours() or
+                          os.path.exists(init.srv.pidfile), delay + T(2))
+        expect(not came, 'after stop: processes %s, pidfile %s'
+               % (sorted(init.ours()), read_file(init.srv.pidfile)))
+        for path in (init.srv.pidfile, init.srv.pidfile + '.oldbin'):
+            expect(not os.path.exists(path), '%s left behind' % path)
+        status_is(init, 3)
+    t.check('stop while a new master (USR2 by hand) is still starting: the '
+            'old one stops it, nothing serves after stop', check)
+
+
 def pipe_holders(inode):
     out = []
     for d in os.listdir('/proc'):
@@ -663,6 +711,7 @@ def main():
                 Init(t, 'plain-upgrade', script=fb[0]))
     stranger(t)
     upgrade(t)
+    stop_before_new_master_ready(t)
     switched(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         switched(t, fb[0], 'fallbacks', 'plain')
