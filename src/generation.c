@@ -209,6 +209,13 @@ generation_serving(struct generation *g, struct scoreboard *sb)
 {
 	sb->master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++) {
+		struct listener *l = g->listeners[si];
+
+		if (listener_set_backlog(l, g->conf->servers[si].backlog) == -1)
+			log_errno(LOG_LEVEL_WARNING, "server %s: listen(%s) with "
+				  "backlog %d, which stays %d",
+				  g->conf->servers[si].name, l->name,
+				  g->conf->servers[si].backlog, l->backlog);
 		g->pools[si].serving = true;
 		generation_show(g, sb, si);
 	}

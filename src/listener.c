@@ -326,12 +326,7 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		if (l->fd == -1 || l->claimed_by == gen ||
 		    !listener_matches(l, addr, owner))
 			continue;
-		/* listen() again only updates the backlog of a live socket. */
-		if (listen(l->fd, backlog) == -1) {
-			snprintf(err, errlen, "listen(%s): %s", l->name,
-				 strerror(errno));
-			return NULL;
-		}
+		/* Its backlog changes once gen serves: listener_set_backlog. */
 		l->refs++;
 		l->claimed_by = gen;
 		return l;
@@ -353,6 +348,7 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		return NULL;
 	}
 	listener_nodelay(l);
+	l->backlog = backlog;
 	l->refs = 1;
 	l->claimed_by = gen;
 	l->next = listeners;
@@ -383,6 +379,18 @@ listener_shut(struct listener *l)
 	l->fd = -1;
 	if (listener_owns_path(l))
 		unlink(((const struct sockaddr_un *)&l->addr.sa)->sun_path);
+}
+
+int
+listener_set_backlog(struct listener *l, int backlog)
+{
+	/* listen() again only updates the backlog of a live socket. */
+	if (l->backlog == backlog)
+		return 0;
+	if (listen(l->fd, backlog) == -1)
+		return -1;
+	l->backlog = backlog;
+	return 0;
 }
 
 void

@@ -28,8 +28,8 @@ def _request(family, states):
 
 
 def _parse(data, out):
-    """Adds (local port, remote port, inode, state) of each inet_diag_msg
-    in data to out; True once the dump is done."""
+    """Adds (local port, remote port, inode, state, write queue) of each
+    inet_diag_msg in data to out; True once the dump is done."""
     off = 0
     while off + 16 <= len(data):
         length, kind = struct.unpack_from('=IH', data, off)
@@ -39,17 +39,16 @@ def _parse(data, out):
             err = -struct.unpack_from('=i', data, off + 16)[0]
             raise OSError(err, 'sock_diag: %s' % os.strerror(err))
         msg = off + 16      # inet_diag_msg: family, state, timer, retrans,
-        state = data[msg + 1]                   # sockid at 4, inode at 68
+        state = data[msg + 1]       # sockid at 4, wqueue at 60, inode at 68
         sport, dport = struct.unpack_from('>HH', data, msg + 4)
+        wqueue, = struct.unpack_from('=I', data, msg + 60)
         inode = struct.unpack_from('=I', data, msg + 68)[0]
-        out.append((sport, dport, inode, state))
+        out.append((sport, dport, inode, state, wqueue))
         off += (length + 3) & ~3
     return False
 
 
-def tcp_sockets(states=NOT_TIME_WAIT):
-    """[(local port, remote port, inode, state)] of the IPv4 and IPv6 TCP
-    sockets in one of `states` (a bit mask of TCP states)."""
+def _dump(states):
     out = []
     for family in (socket.AF_INET, socket.AF_INET6):
         with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
@@ -58,3 +57,18 @@ def tcp_sockets(states=NOT_TIME_WAIT):
             while not _parse(s.recv(1 << 20), out):
                 pass
     return out
+
+
+def tcp_sockets(states=NOT_TIME_WAIT):
+    """[(local port, remote port, inode, state)] of the IPv4 and IPv6 TCP
+    sockets in one of `states` (a bit mask of TCP states)."""
+    return [m[:4] for m in _dump(states)]
+
+
+def listen_backlog(port):
+    """The backlog of the socket listening on TCP port (for a listening
+    socket the kernel reports it as the write queue), or None."""
+    for sport, _, _, _, wqueue in _dump(1 << LISTEN):
+        if sport == port:
+            return wqueue
+    return None

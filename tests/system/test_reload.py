@@ -16,6 +16,7 @@ from harness import (BINARY, T, Test, alive, conn_inode, connect, echo_once,
                      listening_inodes, read_file, roundtrip, run,
                      socket_inodes, wait_until, write_file)
 from test_http_util import http_server, rewrite_conf
+import sockdiag
 
 GEN_RE = r'reload: generation (\d+) serving'
 
@@ -183,6 +184,36 @@ def good_after_failed(srv):
                % (attempt + 1, rc, err.strip()))
     echo_once(srv.addr('echo'), b'first')
     echo_once(srv.addr('echo1'), b'second')
+    srv.stop()
+
+
+def backlog_after_failed(srv):
+    """A kept socket takes a reload's backlog once the new generation
+    serves: a reload that fails, on a bind or on workers that never
+    start, leaves the old one, as it leaves everything else."""
+    srv.start()
+    port = srv.port()
+    expect(sockdiag.listen_backlog(port) == 7, 'backlog %s at the start, '
+           'not 7' % sockdiag.listen_backlog(port))
+    blocker = socket.socket()
+    try:
+        blocker.bind(('127.0.0.1', 0))
+        blocker.listen(1)
+        busy = blocker.getsockname()[1]
+        srv.write_conf(servers=[dict(workers=1, backlog=3), dict(
+            workers=1, listen='127.0.0.1:%d' % busy)])
+        rc, out, err = srv.ctl('reload', timeout=T(30))
+        expect(rc != 0, 'reload to a busy address exited 0')
+    finally:
+        blocker.close()
+    expect(sockdiag.listen_backlog(port) == 7, 'backlog %s after the '
+           'failed reload, not 7' % sockdiag.listen_backlog(port))
+    srv.write_conf(servers=[dict(workers=1, backlog=3)])
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    expect(rc == 0, 'reload exited %s: %s' % (rc, err.strip()))
+    expect(sockdiag.listen_backlog(port) == 3, 'backlog %s after the '
+           'reload, not 3' % sockdiag.listen_backlog(port))
+    echo_once(srv.addr(), b'backlog')
     srv.stop()
 
 
@@ -362,6 +393,9 @@ def main():
             idle_retired_not_killed, t)
     t.check('a reload changing error-log and log-level: the new workers '
             'use them', log_settings_follow, t)
+    t.check('a failed reload leaves the kept socket\'s backlog as it was',
+            backlog_after_failed, t.server('backlog', servers=[
+                dict(workers=1, backlog=7)]))
     t.check('a good reload after a failed one keeps working',
             good_after_failed, t.server('refail', servers=[
                 dict(workers=1), dict(workers=1)]))
