@@ -308,7 +308,12 @@ http_reopen(void *p, uid_t uid)
 		hc->access_fd = fd;
 		return 0;
 	}
-	if (dup2(fd, hc->access_fd) == -1) {
+	/*
+	 * dup3(), not dup2(): that clears close-on-exec, and the new master
+	 * of a binary upgrade would hold this file, rotated or deleted, for
+	 * good.
+	 */
+	if (dup3(fd, hc->access_fd, O_CLOEXEC) == -1) {
 		log_errno(LOG_LEVEL_ERROR, "reopening %s", hc->access_log);
 		rc = -1;
 	}

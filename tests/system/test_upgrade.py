@@ -538,6 +538,36 @@ def unix_kept(t):
            'shutdown' % path)
 
 
+def reopened_log_not_handed(t):
+    """A log the old master reopened is not handed to the new master,
+    which would hold it for good once rotated again."""
+    srv = setup(t, 'reopened', http=dict(access_log='access.log'))
+    start(srv)
+    access = os.path.join(srv.dir, 'access.log')
+    os.rename(access, access + '.1')
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR1)
+    srv.wait_log(r'reopened log files', mark)
+    rc, out, err = upgrade_ctl(srv)
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err.strip()))
+    srv.master = pidfile_pid(srv.pidfile)
+    srv.seen.add(srv.master)
+    expect(wait_until(lambda: len(srv.workers()) == 3, T(10)), 'workers')
+    rotated = access + '.2'
+    os.rename(access, rotated)
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR1)
+    srv.wait_log(r'reopened log files', mark)
+
+    def holders():
+        return [p for p in [srv.master] + srv.workers()
+                if rotated in fd_targets(p)]
+    wait_until(lambda: not holders(), T(5))
+    expect(not holders(), 'the new master\'s processes %s still hold the '
+           'rotated log after a reopen' % holders())
+    srv.stop(signal.SIGQUIT)
+
+
 def snapshot(pid):
     """The master's descriptors by kind, and its process count."""
     kinds = sorted(re.sub(r'\[\d+\]', '', t) for t in fd_targets(pid))
@@ -604,6 +634,8 @@ def main():
                   shutdown_timeout=0))
     t.check('a failed upgrade leaves the unix socket file; the new master '
             'that took over removes it at its stop', unix_kept, t)
+    t.check('a log reopened before an upgrade is not handed to the new '
+            'master', reopened_log_not_handed, t)
     t.check('10 upgrades in a row: same descriptors, same processes, no '
             'leftovers', repeated, setup(t, 'repeated'))
     t.finish()
