@@ -155,7 +155,7 @@ inherited_matches(const struct inherited *h, const struct addr *addr,
 
 /* Gives l the inherited socket of its address, if there is one (fd -1 else). */
 static int
-inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
+inherited_claim(struct listener *l, char *err, size_t errlen)
 {
 	struct inherited **pp, *h;
 
@@ -165,11 +165,6 @@ inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
 			break;
 	if (h == NULL)
 		return 0;
-	if (listen(h->fd, backlog) == -1) {
-		snprintf(err, errlen, "listen(%s) of %s: %s", h->name, h->origin,
-			 strerror(errno));
-		return -1;
-	}
 	/* Ours now: no later exec may take it unasked. */
 	if (fcntl(h->fd, F_SETFD, FD_CLOEXEC) == -1) {
 		snprintf(err, errlen, "fcntl(%s, FD_CLOEXEC): %s", h->name,
@@ -181,6 +176,12 @@ inherited_claim(struct listener *l, int backlog, char *err, size_t errlen)
 	l->bound = h->addr;
 	l->managed = h->managed;
 	l->shared_with = h->shared_with;
+	/*
+	 * Listening already, maybe for the old master of an upgrade too:
+	 * our backlog is applied once we serve, so that a new master that
+	 * fails leaves the old one's (generation_serving).
+	 */
+	l->backlog = -1;
 	snprintf(l->name, sizeof(l->name), "%s", h->name);
 	log_info("server %s: adopted %s from %s", l->owner, h->name, h->origin);
 	free(h);
@@ -337,18 +338,20 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 	}
 	l->addr = *addr;
 	snprintf(l->owner, sizeof(l->owner), "%s", owner);
-	if (inherited_claim(l, backlog, err, errlen) == -1) {
+	if (inherited_claim(l, err, errlen) == -1) {
 		free(l);
 		return NULL;
 	}
-	if (l->fd == -1 &&
-	    (l->fd = socket_bind(addr, backlog, &l->bound, l->name,
-				 sizeof(l->name), err, errlen)) == -1) {
-		free(l);
-		return NULL;
+	if (l->fd == -1) {
+		l->fd = socket_bind(addr, backlog, &l->bound, l->name,
+				    sizeof(l->name), err, errlen);
+		if (l->fd == -1) {
+			free(l);
+			return NULL;
+		}
+		l->backlog = backlog;
 	}
 	listener_nodelay(l);
-	l->backlog = backlog;
 	l->refs = 1;
 	l->claimed_by = gen;
 	l->next = listeners;

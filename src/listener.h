@@ -19,7 +19,7 @@ struct listener {
 	struct addr bound;		/* with the port really bound */
 	int fd;
 	int refs;			/* generations using it */
-	int backlog;			/* as last given to listen() */
+	int backlog;			/* as last given to listen(), -1: not yet */
 	unsigned claimed_by;		/* generation that last took it */
 	char name[ADDR_TEXT_MAX];	/* bound address, real port */
 	char owner[64];			/* the server it was bound for */
@@ -78,9 +78,10 @@ struct listener *listener_acquire(const struct addr *addr, const char *owner,
 				  int backlog, unsigned gen, char *err,
 				  size_t errlen);
 /*
- * The backlog of a generation that serves: a socket kept by a reload
- * keeps its own until then, so that a reload that fails changes nothing.
- * 0, or -1 with errno.
+ * The backlog of a generation that serves: a socket kept by a reload, or
+ * adopted from the old master of an upgrade, keeps its own until then,
+ * so that a reload or an upgrade that fails changes nothing.  0, or -1
+ * with errno.
  */
 int listener_set_backlog(struct listener *l, int backlog);
 /* Drops a reference; the last one closes it (and unlinks a unix path). */

@@ -39,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, children, echo_once, expect,
                      fd_targets, read_file, run, wait_until, write_file)
 from test_http_util import HttpClient, get, http_server, make_tree
+import sockdiag
 
 BODY = b'upgrade me\n' * 100
 CLIENTS = 8
@@ -538,6 +539,36 @@ def unix_kept(t):
            'shutdown' % path)
 
 
+def failed_upgrade_keeps_backlog(t):
+    """A failed upgrade leaves the old master's backlog on the sockets it
+    shares with the new one, which takes its own once it serves."""
+    srv = setup(t, 'backlog')
+    srv.write_conf(text=read_file(srv.conf).replace(
+        'workers = 3', 'workers = 3\n  backlog = 7'))
+    start(srv)
+    port = srv.port('www')
+    good = read_file(srv.conf).replace('backlog = 7', 'backlog = 3')
+    held = taken_port()
+    try:
+        srv.write_conf(text=good + 'server taken {\n  listen = '
+                       '"127.0.0.1:%d"\n  handler = "echo"\n}\n'
+                       % held.getsockname()[1])
+        rc, out, err = upgrade_ctl(srv)
+        expect(rc == 1, '-s upgrade to an address in use exited %s' % rc)
+    finally:
+        held.close()
+    expect(sockdiag.listen_backlog(port) == 7, 'backlog %s after the '
+           'failed upgrade, not 7' % sockdiag.listen_backlog(port))
+    srv.write_conf(text=good)
+    rc, out, err = upgrade_ctl(srv)
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err.strip()))
+    srv.master = pidfile_pid(srv.pidfile)
+    srv.seen.add(srv.master)
+    expect(sockdiag.listen_backlog(port) == 3, 'backlog %s once the new '
+           'master serves, not 3' % sockdiag.listen_backlog(port))
+    srv.stop(signal.SIGQUIT)
+
+
 def reopened_log_not_handed(t):
     """A log the old master reopened is not handed to the new master,
     which would hold it for good once rotated again."""
@@ -634,6 +665,8 @@ def main():
                   shutdown_timeout=0))
     t.check('a failed upgrade leaves the unix socket file; the new master '
             'that took over removes it at its stop', unix_kept, t)
+    t.check('a failed upgrade leaves the old master\'s backlog',
+            failed_upgrade_keeps_backlog, t)
     t.check('a log reopened before an upgrade is not handed to the new '
             'master', reopened_log_not_handed, t)
     t.check('10 upgrades in a row: same descriptors, same processes, no '
