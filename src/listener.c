@@ -317,6 +317,26 @@ listener_nodelay(const struct listener *l)
 			  l->name);
 }
 
+/*
+ * A reload from 127.0.0.1:80 to 0.0.0.0:80 fails on a port that is in
+ * use by this very master: "Address already in use" alone sends the
+ * administrator looking for another process.
+ */
+static void
+explain_own_conflict(const struct addr *addr, char *err, size_t errlen)
+{
+	size_t len = strlen(err);
+
+	for (const struct listener *l = listeners; l != NULL; l = l->next)
+		if (l->fd != -1 && addr_conflicts(&l->bound, addr)) {
+			snprintf(err + len, errlen - len, " (this master's "
+				 "listener %s holds it: moving to an address "
+				 "that overlaps one in use takes a restart)",
+				 l->name);
+			return;
+		}
+}
+
 struct listener *
 listener_acquire(const struct addr *addr, const char *owner, int backlog,
 		 unsigned gen, char *err, size_t errlen)
@@ -347,6 +367,7 @@ listener_acquire(const struct addr *addr, const char *owner, int backlog,
 				    sizeof(l->name), err, errlen);
 		if (l->fd == -1) {
 			free(l);
+			explain_own_conflict(addr, err, errlen);
 			return NULL;
 		}
 		l->backlog = backlog;

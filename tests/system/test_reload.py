@@ -217,6 +217,20 @@ def backlog_after_failed(srv):
     srv.stop()
 
 
+def overlap_named(srv):
+    """127.0.0.1:P -> 0.0.0.0:P: the bind fails on the master's own
+    socket, which the error names, with what to do."""
+    port = srv.port()
+    srv.write_conf(servers=[dict(workers=2, listen='0.0.0.0:%d' % port)])
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    srv.write_conf(servers=[dict(workers=2)])
+    want = ('bind(0.0.0.0:%d): Address already in use (this master\'s '
+            'listener 127.0.0.1:%d holds it' % (port, port))
+    expect(rc == 1 and want in err and 'restart' in err,
+           '-s reload to 0.0.0.0:%d: exit %s, %r' % (port, rc, err.strip()))
+    echo_once(srv.addr(), b'still on 127.0.0.1')
+
+
 def same_port_written(srv):
     inode = listener(srv)
     srv.write_conf(servers=[dict(workers=2,
@@ -380,6 +394,8 @@ def main():
                 'the master serves on', fifo_config, srv)
         t.check('reload to an address in use fails, old address serves',
                 listen_in_use, srv)
+        t.check('reload to an address overlapping the master\'s own: the '
+                'error names it', overlap_named, srv)
         t.check('20 reloads: pool size right, no old workers, no fd leak',
                 many_reloads, srv)
         t.check('no connection refused or reset during reloads',
