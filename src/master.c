@@ -428,7 +428,9 @@ static void
 serve_alone(void)
 {
 	m.winched = false;
-	drain_cancel_retire(m.sb.master);
+	/* Not once stopping: its health-path must go on saying 503. */
+	if (m.mode == RUNNING)
+		drain_cancel_retire(m.sb.master);
 }
 
 static void
@@ -1128,11 +1130,17 @@ master_quit(int64_t now)
 {
 	int delay;
 
+	upgrade_check();
 	/* As for WINCH, nothing to drain while a new master serves. */
 	if (m.mode != RUNNING || upgrade_successor_serves()) {
 		master_shutdown(STOPPING_GRACEFUL, now);
 		return;
 	}
+	/*
+	 * One not ready goes now, not once the drain ends: by then it could
+	 * be ready and be handed the service of a stopped server.
+	 */
+	upgrade_stop_successor(now);
 	/* After WINCH the workers are gone: nothing is left to drain. */
 	delay = m.winched ? 0 : m.current->conf->drain_delay;
 	/*

@@ -543,22 +543,7 @@ upgrade_shutdown(int64_t now)
 		notify_mainpid(u.child, status);
 		return;
 	}
-	/*
-	 * One still starting has served nothing, and nobody else knows of
-	 * it (it has written no pidfile yet, or only just): left alone, it
-	 * would come up after a stop that said the service had stopped.
-	 * It goes with us; its unix socket files go with ours.
-	 */
-	if (u.child != 0) {
-		log_notice("shutdown: new master %d is not ready: stopping it",
-			   (int)u.child);
-		u.stopping = true;
-		u.killed = false;
-		u.resend_ms = now;
-		u.kill_ms = now + STOP_KILL_MS;
-		listener_keep_paths(false);
-		upgrade_stopping(now);
-	}
+	upgrade_stop_successor(now);
 	/*
 	 * Rolled back: the old master is still the service's main process
 	 * (and the socket files it handed over stay its own).
@@ -566,6 +551,28 @@ upgrade_shutdown(int64_t now)
 	if (u.parent != 0 && getppid() == u.parent)
 		return;
 	notify_stopping();
+}
+
+/*
+ * One still starting has served nothing, and nobody else knows of it (it
+ * has written no pidfile yet, or only just): left alone, it would come up
+ * after a stop that said the service had stopped.  It goes with us; its
+ * unix socket files go with ours.  Once: a TERM after a QUIT must not put
+ * its SIGKILL off.
+ */
+void
+upgrade_stop_successor(int64_t now)
+{
+	if (u.child == 0 || u.child_ready || u.stopping)
+		return;
+	log_notice("shutdown: new master %d is not ready: stopping it",
+		   (int)u.child);
+	u.stopping = true;
+	u.killed = false;
+	u.resend_ms = now;
+	u.kill_ms = now + STOP_KILL_MS;
+	listener_keep_paths(false);
+	upgrade_stopping(now);
 }
 
 bool

@@ -105,6 +105,12 @@ bool upgrade_successor_serves(void);
 void upgrade_shutdown(int64_t now);
 
 /*
+ * A stop of the old master: a new master that is not ready yet is
+ * stopped with it (logged), at once; see upgrade_stopping().
+ */
+void upgrade_stop_successor(int64_t now);
+
+/*
  * Each pass of a shutting-down old master: true while the new master it
  * stops has yet to be reaped (SIGTERM, again every so often, as one sent
  * before its exec() is lost; SIGKILL after 10 seconds).

@@ -539,6 +539,28 @@ def unix_kept(t):
            'shutdown' % path)
 
 
+def quit_stops_new_at_once(t):
+    """QUIT with a drain-delay while the new master is still starting: the
+    new master is stopped at once, not when the drain ends, by which time
+    it was ready and was handed the service of a stopped server."""
+    srv = setup(t, 'quitdrain', drain_delay=3)
+    old = start(srv)
+    slow = T(1.5)
+    install(srv, '#!/bin/sh\nsleep %g\nexec %s "$@"\n' % (slow, BINARY))
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR2)
+    new = int(srv.wait_log(r'SIGUSR2: upgrade: new master (\d+) started',
+                           mark).group(1))
+    srv.seen.add(new)
+    srv.signal(signal.SIGQUIT)
+    srv.wait_log(r'shutdown: new master %d is not ready: stopping it'
+                 % new, mark, timeout=T(1))
+    expect(wait_until(lambda: not alive(old), T(20)), 'the old master %d '
+           'still runs' % old)
+    expect(not alive(new), 'the new master %d serves after the stop' % new)
+    expect(not os.path.exists(srv.pidfile), 'a pidfile is left')
+
+
 def failed_upgrade_keeps_backlog(t):
     """A failed upgrade leaves the old master's backlog on the sockets it
     shares with the new one, which takes its own once it serves."""
@@ -665,6 +687,8 @@ def main():
                   shutdown_timeout=0))
     t.check('a failed upgrade leaves the unix socket file; the new master '
             'that took over removes it at its stop', unix_kept, t)
+    t.check('QUIT with drain-delay while the new master starts: it is '
+            'stopped at once', quit_stops_new_at_once, t)
     t.check('a failed upgrade leaves the old master\'s backlog',
             failed_upgrade_keeps_backlog, t)
     t.check('a log reopened before an upgrade is not handed to the new '
