@@ -693,7 +693,6 @@ conf_server_name_ok(const char *name)
 	return true;
 }
 
-/* prev[0..nprev) are the servers before this one, for duplicate checks. */
 /*
  * No worker is smaller than MAX_MEMORY_MIN: a limit under it recycles
  * every worker after every connection.  It is almost always a size
@@ -719,6 +718,7 @@ conf_max_memory(cfg_t *sec, struct server_conf *s)
 			   "any worker: at least 64K (0 means no limit)", text);
 }
 
+/* prev[0..nprev) are the servers before this one, for duplicate checks. */
 static void
 conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	    struct server_conf *s)
