@@ -598,6 +598,17 @@ def stop_before_new_master_ready(t):
         new = int(init.srv.wait_log(r'upgrade: new master (\d+) started',
                                     mark).group(1))
         init.srv.seen.add(new)
+        # Meanwhile the old master serves alone under .oldbin: running,
+        # and a start must not make a second master.
+        expect(not os.path.exists(init.srv.pidfile), 'the pidfile is '
+               'there already: the new binary was not slow enough')
+        status_is(init, 0)
+        before = sorted(init.ours())
+        rc, text = init.run('start')
+        expect(rc == 0 and 'already running' in text, 'start during the '
+               'upgrade: exit %s, %r' % (rc, text.strip()))
+        expect(sorted(init.ours()) == before, 'start during the upgrade '
+               'started %s' % sorted(set(init.ours()) - set(before)))
         rc, text = init.run('stop')
         expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
         expect(wait_until(lambda: not alive(new), T(1)),
@@ -616,8 +627,9 @@ def stop_before_new_master_ready(t):
         for path in (init.srv.pidfile, init.srv.pidfile + '.oldbin'):
             expect(not os.path.exists(path), '%s left behind' % path)
         status_is(init, 3)
-    t.check('stop while a new master (USR2 by hand) is still starting: the '
-            'old one stops it, nothing serves after stop', check)
+    t.check('while a new master (USR2 by hand) is still starting: status '
+            'says running, start starts nothing, and stop has the old one '
+            'stop it, nothing serving after', check)
 
 
 def pipe_holders(inode):
