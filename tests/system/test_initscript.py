@@ -530,6 +530,28 @@ def switched(t, script, mode, tag):
         init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
         stop(init)
 
+    def stop_after_daemon_gone():
+        # The removed-but-not-purged rule (exit 0 quietly when DAEMON
+        # is missing) must not leave a running master: it is stopped.
+        init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
+        start(init)
+        init.set_daemon(os.path.join(base, 'gone', 'preforkd'))
+        if shutil.which('start-stop-daemon') and script == SCRIPT:
+            stop(init)
+        else:
+            # Without start-stop-daemon preforkd -s stop is the way:
+            # with no binary, stop says it failed, never 0.
+            rc, text = init.run('stop')
+            expect(rc == 1 and 'still runs' in text, 'stop with DAEMON '
+                   'gone and no start-stop-daemon: exit %s, %r'
+                   % (rc, text.strip()))
+            init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
+            stop(init)
+        init.set_daemon(os.path.join(base, 'gone', 'preforkd'))
+        rc, text = init.run('stop')
+        expect(rc == 0 and not text.strip(), 'stop with DAEMON gone and '
+               'nothing running: exit %s, %r' % (rc, text.strip()))
+
     def c(name, fn):
         return t.check('%s: %s' % (mode, name), fn)
     c('stop after the versioned directory\'s symlink was switched -> 0, '
@@ -538,6 +560,8 @@ def switched(t, script, mode, tag):
       restart_after_switch)
     c('stop after DAEMON was changed in the defaults -> 0, all gone',
       stop_after_daemon_changed)
+    c('stop with DAEMON gone: a running master is still stopped; with '
+      'none, exit 0 quietly', stop_after_daemon_gone)
 
 
 def stop_mid_upgrade(init):
