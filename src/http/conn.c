@@ -177,7 +177,6 @@ wait_next_request(struct conn_state *cs)
 		int64_t limit, end, now;
 		ssize_t n;
 
-		conn_between_requests(cs->conn);
 		limit = conn_idle_limit_ms(cs->conn);
 		end = limit < idle_deadline ? limit : idle_deadline;
 		now = monotonic_ms();
@@ -210,6 +209,8 @@ wait_next_request(struct conn_state *cs)
 		if (errno != EINTR && errno != EAGAIN &&
 		    errno != EWOULDBLOCK && errno != ETIMEDOUT)
 			return 0;
+		/* Woken by a signal: USR1 may have asked for a reopen. */
+		conn_between_requests(cs->conn);
 	}
 }
 
