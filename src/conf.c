@@ -31,6 +31,7 @@
 struct option_line {
 	cfg_t *section;
 	const char *name;
+	unsigned index;		/* of a list's entry; 0 for a scalar */
 	int line;
 };
 
@@ -44,6 +45,9 @@ static struct {
 	int default_max_workers;	/* for pools left at the defaults */
 	int *opened;			/* conf_section_lines() of the text */
 	size_t nopened, nclosed;
+	cfg_t *list_section;		/* the last list entry validated */
+	cfg_opt_t *list_opt;
+	unsigned list_size;
 } load;
 
 struct range {
@@ -132,17 +136,24 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 }
 
 static int
-option_line(cfg_t *section, const char *name)
+entry_line(cfg_t *section, const char *name, unsigned index)
 {
 	for (size_t i = 0; i < load.nlines; i++)
 		if (load.lines[i].section == section &&
+		    load.lines[i].index == index &&
 		    strcmp(load.lines[i].name, name) == 0)
 			return load.lines[i].line;
 	return 0;
 }
 
+static int
+option_line(cfg_t *section, const char *name)
+{
+	return entry_line(section, name, 0);
+}
+
 static void
-remember_line(cfg_t *section, const char *name, int line)
+remember_entry(cfg_t *section, const char *name, unsigned index, int line)
 {
 	if (load.nlines == load.capacity) {
 		size_t cap = load.capacity ? load.capacity * 2 : 32;
@@ -153,7 +164,28 @@ remember_line(cfg_t *section, const char *name, int line)
 		load.lines = p;
 		load.capacity = cap;
 	}
-	load.lines[load.nlines++] = (struct option_line){ section, name, line };
+	load.lines[load.nlines++] =
+		(struct option_line){ section, name, index, line };
+}
+
+static void
+remember_line(cfg_t *section, const char *name, int line)
+{
+	remember_entry(section, name, 0, line);
+}
+
+/* A list's defaults, or an earlier '=' of it, are replaced by the file. */
+static void
+move_entry(cfg_t *section, const char *name, unsigned index, int line)
+{
+	for (size_t i = 0; i < load.nlines; i++)
+		if (load.lines[i].section == section &&
+		    load.lines[i].index == index &&
+		    strcmp(load.lines[i].name, name) == 0) {
+			load.lines[i].line = line;
+			return;
+		}
+	remember_entry(section, name, index, line);
 }
 
 /*
@@ -185,17 +217,47 @@ conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Runs as each scalar option is parsed: line, duplicates, ranges. */
+void
+conf_error_entry(cfg_t *section, const char *option, unsigned index,
+		 const char *fmt, ...)
+{
+	va_list ap;
+	int line = entry_line(section, option, index);
+
+	/* An entry of the defaults, appended to with +=, has no line. */
+	if (line == 0)
+		line = section_line(section);
+	va_start(ap, fmt);
+	report_v(NULL, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Runs as each option is parsed: line, duplicates, ranges.  For a list
+ * it runs after each entry, then once more at the closing brace.
+ */
 static int
 validate_option(cfg_t *cfg, cfg_opt_t *opt)
 {
-	if (!(opt->flags & CFGF_LIST)) {
-		if (option_line(cfg, opt->name) != 0) {
-			cfg_error(cfg, "option '%s' is duplicate", opt->name);
-			return 0;
-		}
-		remember_line(cfg, opt->name, cfg->line);
+	if (opt->flags & CFGF_LIST) {
+		unsigned n = cfg_opt_size(opt);
+		/* The closing brace's call repeats the last entry's. */
+		bool repeat = load.list_section == cfg &&
+			      load.list_opt == opt && load.list_size == n;
+
+		if (n > 0 && !repeat)
+			move_entry(cfg, opt->name, n - 1, cfg->line);
+		load.list_section = cfg;
+		load.list_opt = opt;
+		load.list_size = n;
+		return 0;
 	}
+	load.list_opt = NULL;
+	if (option_line(cfg, opt->name) != 0) {
+		cfg_error(cfg, "option '%s' is duplicate", opt->name);
+		return 0;
+	}
+	remember_line(cfg, opt->name, cfg->line);
 	if (opt->type != CFGT_INT)
 		return 0;
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
@@ -671,7 +733,8 @@ conf_proxy(cfg_t *sec, struct server_conf *s)
 	for (unsigned i = 0; i < n; i++)
 		if (addr_cidr_parse(cfg_getnstr(sec, "proxy-allow", i),
 				    &s->proxy_allow[i], err, sizeof(err)) == -1)
-			conf_error(sec, "proxy-allow", "proxy-allow: %s", err);
+			conf_error_entry(sec, "proxy-allow", i,
+					 "proxy-allow: %s", err);
 	s->nproxy_allow = n;
 }
 

@@ -98,6 +98,11 @@ char *conf_load_pidfile(const char *path, conf_report_fn report, void *arg);
 void conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The same for entry index of a list option, at that entry's line. */
+void conf_error_entry(cfg_t *section, const char *option, unsigned index,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /*
  * For a log file's path: a file missing is created when it is opened; a
  * directory missing, or the path a directory, is a conf_error() now, so

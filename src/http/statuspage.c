@@ -39,7 +39,8 @@ http_status_configure(cfg_t *sec, struct http_conf *hc)
 
 		if (addr_cidr_parse(text, &hc->status_allow[i], err,
 				    sizeof(err)) == -1) {
-			conf_error(sec, "status-allow", "status-allow: %s", err);
+			conf_error_entry(sec, "status-allow", i,
+					 "status-allow: %s", err);
 			ok = false;
 		}
 	}

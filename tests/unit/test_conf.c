@@ -1635,6 +1635,42 @@ test_errors_semantic(void **state)
 		  "}\n"
 		  "server \"b{\" { handler = \"echo\" }\n",
 		  { { 7, "server 'b{' has no listen address" } } },
+		/* A list's entry is reported at its own line. */
+		{ "bad proxy-allow entries",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  proxy-allow = {\n"
+		  "    \"10.0.0.0/8\",\n"
+		  "    \"10.0.0.0/99\",\n"
+		  "    \"::1\", \"bogus\"\n"
+		  "  }\n"
+		  "}\n",
+		  { { 6, "proxy-allow: '10.0.0.0/99': the prefix length must "
+			 "be 0..32" },
+		    { 7, "proxy-allow: 'bogus' is not a numeric IPv4 or IPv6 "
+			 "address" } } },
+		/* += keeps the defaults, which have no line of their own. */
+		{ "bad proxy-allow entry appended",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"echo\"\n"
+		  "  proxy-allow += { \"10.0.0.0/8\", \"1.2.3.4/33\" }\n"
+		  "}\n",
+		  { { 4, "proxy-allow: '1.2.3.4/33': the prefix length must "
+			 "be 0..32" } } },
+		{ "bad status-allow entry",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"http\"\n"
+		  "  http {\n"
+		  "    root = \".\"\n"
+		  "    status-allow = { \"1.2.3.4\",\n"
+		  "      \"::1/200\" }\n"
+		  "  }\n"
+		  "}\n",
+		  { { 7, "status-allow: '::1/200': the prefix length must be "
+			 "0..128" } } },
 		{ "bad log-level",
 		  "log-level = \"loud\"\n"
 		  SERVER_MIN,
