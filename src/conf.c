@@ -45,6 +45,7 @@ static struct {
 	int default_max_workers;	/* for pools left at the defaults */
 	int *opened;			/* conf_section_lines() of the text */
 	size_t nopened, nclosed;
+	bool pidfile_only;		/* conf_load_pidfile(): values unread */
 	cfg_t *list_section;		/* the last list entry validated */
 	cfg_opt_t *list_opt;
 	unsigned list_size;
@@ -253,6 +254,12 @@ validate_option(cfg_t *cfg, cfg_opt_t *opt)
 		return 0;
 	}
 	load.list_opt = NULL;
+	/*
+	 * -s stop or reopen reads the pidfile alone: an edit not yet
+	 * reloaded must not keep the administrator from the master.
+	 */
+	if (load.pidfile_only && strcmp(opt->name, "pidfile") != 0)
+		return 0;
 	if (option_line(cfg, opt->name) != 0) {
 		cfg_error(cfg, "option '%s' is duplicate", opt->name);
 		return 0;
@@ -309,6 +316,11 @@ parse_int(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	char *end;
 	long v;
 
+	/* Not read by conf_load_pidfile(), which must not fail on it. */
+	if (load.pidfile_only) {
+		*(long *)result = 0;
+		return 0;
+	}
 	if (value == NULL || value[strspn(value, " \t")] == '\0') {
 		cfg_error(cfg, "option '%s' has an empty value: a number is "
 			  "needed", opt->name);
@@ -1524,6 +1536,7 @@ conf_load_pidfile(const char *path, conf_report_fn report, void *arg)
 	load.report = report;
 	load.arg = arg;
 	load.path = path;
+	load.pidfile_only = true;
 	if (cfg == NULL) {
 		report_at(0, "out of memory");
 	} else if (parse_file(cfg, path) != CFG_SUCCESS) {

@@ -457,13 +457,17 @@ def ctl_pidfile_only(srv):
 def ctl_conf_broken_since(srv):
     """stop, quit, reopen and status need only the pidfile from -f: an
     edit not yet reloaded that breaks the file (a root deleted; here a
-    max-memory too small)
-    must not keep logrotate's "-s reopen" from the master.  reload still
+    max-memory too small, a number out of range, one not a number, an
+    option given twice) must not keep logrotate's "-s reopen" from the
+    master.  reload still
     checks the whole file; a file whose pidfile cannot be read fails."""
     srv.start()
     good = read_file(srv.conf)
     write_file(srv.conf, good.replace('workers = 2', 'workers = 2\n'
-                                      '  max-memory = "12"'))
+                                      '  max-memory = "12"\n'
+                                      '  timeout = 99999999\n'
+                                      '  backlog = 10s\n'
+                                      '  workers = 3'))
     mark = srv.mark()
     rc, out, err = run([BINARY, '-s', 'reopen', '-f', srv.conf],
                        timeout=T(20))

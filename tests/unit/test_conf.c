@@ -721,6 +721,12 @@ test_load_pidfile(void **state)
 		{ "pidfile = \"p.pid\"\n", "p.pid", NULL },
 		{ "pidfile = \"p.pid\"\nserver a {\n  max-memory = \"12\"\n}\n",
 		  "p.pid", NULL },
+		/* Values out of range, not numbers, given twice: unread. */
+		{ "pidfile = \"p.pid\"\nshutdown-timeout = -1\n"
+		  "server a {\n  workers = 0\n  timeout = 10s\n"
+		  "  backlog = \"\"\n  timeout = 1\n}\n", "p.pid", NULL },
+		{ "pidfile = \"p.pid\"\npidfile = \"q.pid\"\n" SERVER_MIN, NULL,
+		  ":2: option 'pidfile' is duplicate" },
 		/* The file cannot be parsed, or names no pidfile. */
 		{ "pidfile = \"\"\n" SERVER_MIN, NULL,
 		  ":1: pidfile must name a file, not be empty" },
