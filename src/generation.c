@@ -207,9 +207,17 @@ generation_failed(const struct generation *g)
 void
 generation_serving(struct generation *g, struct scoreboard *sb)
 {
+	int somaxconn = listener_somaxconn();
+
 	sb->master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++) {
 		struct listener *l = g->listeners[si];
+
+		/* The kernel caps it without a word: say so once per load. */
+		if (somaxconn > 0 && g->conf->servers[si].backlog > somaxconn)
+			log_warning("server %s: backlog %d is capped at %d by "
+				    "net.core.somaxconn", g->conf->servers[si].name,
+				    g->conf->servers[si].backlog, somaxconn);
 
 		if (listener_set_backlog(l, g->conf->servers[si].backlog) == -1)
 			log_errno(LOG_LEVEL_WARNING, "server %s: listen(%s) with "

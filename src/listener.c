@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -415,6 +416,28 @@ listener_set_backlog(struct listener *l, int backlog)
 		return -1;
 	l->backlog = backlog;
 	return 0;
+}
+
+int
+listener_somaxconn(void)
+{
+	char text[32];
+	ssize_t n;
+	long v;
+	int fd;
+
+	if ((fd = open("/proc/sys/net/core/somaxconn",
+		       O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	do
+		n = read(fd, text, sizeof(text) - 1);
+	while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	text[n] = '\0';
+	v = strtol(text, NULL, 10);
+	return v > 0 && v <= INT_MAX ? (int)v : -1;
 }
 
 void

@@ -84,6 +84,12 @@ struct listener *listener_acquire(const struct addr *addr, const char *owner,
  * with errno.
  */
 int listener_set_backlog(struct listener *l, int backlog);
+
+/*
+ * net.core.somaxconn of the master's network namespace, the kernel's cap
+ * on every listen() backlog; -1 if it cannot be read.
+ */
+int listener_somaxconn(void);
 /* Drops a reference; the last one closes it (and unlinks a unix path). */
 void listener_release(struct listener *l);
 /* At most this many queued connections are closed by listener_retire. */

@@ -217,6 +217,31 @@ def backlog_after_failed(srv):
     srv.stop()
 
 
+def backlog_capped_warned(srv):
+    """A backlog above net.core.somaxconn is capped by the kernel without
+    a word: the master says so at the start and at each reload, and says
+    nothing of a backlog within it."""
+    with open('/proc/sys/net/core/somaxconn') as f:
+        somaxconn = int(f.read())
+    if somaxconn >= 65535:
+        return 'not run: net.core.somaxconn is 65535 or more'
+    warning = r'server echo: backlog %d is capped at %d by net.core.somaxconn'
+    srv.write_conf(servers=[dict(workers=1, backlog=somaxconn + 1)])
+    srv.start()
+    srv.wait_log(warning % (somaxconn + 1, somaxconn))
+    expect(sockdiag.listen_backlog(srv.port()) == somaxconn,
+           'backlog %s, not the cap %d' % (sockdiag.listen_backlog(
+               srv.port()), somaxconn))
+    mark = srv.mark()
+    srv.write_conf(servers=[dict(workers=1, backlog=somaxconn)])
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    expect(rc == 0, 'reload exited %s: %s' % (rc, err.strip()))
+    srv.wait_log(r'reload: generation 2 serving', mark)
+    expect(not srv.find(r'is capped at', mark), 'a backlog of exactly '
+           'somaxconn was warned about')
+    srv.stop()
+
+
 def overlap_named(srv):
     """127.0.0.1:P -> 0.0.0.0:P: the bind fails on the master's own
     socket, which the error names, with what to do."""
@@ -412,6 +437,8 @@ def main():
     t.check('a failed reload leaves the kept socket\'s backlog as it was',
             backlog_after_failed, t.server('backlog', servers=[
                 dict(workers=1, backlog=7)]))
+    t.check('a backlog above net.core.somaxconn is warned about',
+            backlog_capped_warned, t.server('capped'))
     t.check('a good reload after a failed one keeps working',
             good_after_failed, t.server('refail', servers=[
                 dict(workers=1), dict(workers=1)]))
