@@ -12,6 +12,14 @@
 #include "conf.h"
 #include "handler.h"
 #include "netio.h"
+#include "scoreboard.h"
+
+/*
+ * A signal that lands between the look at the worker's flags and poll()
+ * does not interrupt that poll(): the wait is cut in slices, so it is
+ * seen within one even from a client that stays idle for good.
+ */
+#define WAIT_SLICE_MS	1000
 
 struct echo_conf {
 	size_t buffer_size;
@@ -53,13 +61,25 @@ echo_free(void *hconf)
 /*
  * Waits for the connection to be ready, up to the no-progress deadline.
  * 0 = ready (or an error or hangup for the read or write that follows to
- * report), -1 = timeout.
+ * report), -1 = timeout.  Woken by a signal, it does what the worker was
+ * told meanwhile (a log reopen) and waits on: the deadline counts from
+ * the last progress, so a wake-up does not put it off.
  */
 static int
 wait_ready(struct handler_conn *conn, short events, int timeout_ms)
 {
-	return netio_wait(conn->fd, events,
-			  conn_progress_deadline_ms(conn, timeout_ms));
+	for (;;) {
+		int64_t deadline = conn_progress_deadline_ms(conn, timeout_ms);
+		int64_t end = monotonic_ms() + WAIT_SLICE_MS;
+
+		if (end >= deadline)
+			end = deadline;
+		if (netio_wait_intr(conn->fd, events, end) == 0)
+			return 0;
+		if (errno != EINTR && (errno != ETIMEDOUT || end == deadline))
+			return -1;
+		conn_between_requests(conn);
+	}
 }
 
 static int
@@ -96,7 +116,14 @@ echo_serve(struct handler_conn *conn)
 	    fcntl(conn->fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		goto out;
 	for (;;) {
-		ssize_t n = read(conn->fd, buf, ec->buffer_size);
+		ssize_t n;
+
+		/*
+		 * Here too, not only in the waits: a client that always has
+		 * bytes in flight may never let the worker wait.
+		 */
+		conn_between_requests(conn);
+		n = read(conn->fd, buf, ec->buffer_size);
 
 		if (n == -1 && errno == EINTR)
 			continue;

@@ -85,9 +85,11 @@ void conn_note_request(struct handler_conn *conn, const char *line,
  */
 bool conn_stopping(const struct handler_conn *conn);
 /*
- * Between two requests of a connection, and in its idle waits: does what
- * the worker was signalled for meanwhile (SIGUSR1: reopen its logs), so
- * a long keep-alive connection does not keep writing to a rotated log.
+ * Between two requests of a connection (echo: two reads), and in its
+ * waits once a signal or a slice of the wait ends them: does what the
+ * worker was signalled for meanwhile (SIGUSR1: reopen its logs), so a
+ * long keep-alive connection or echo session does not keep writing to a
+ * rotated log.  Only a flag test when there is nothing to do.
  */
 void conn_between_requests(struct handler_conn *conn);
 /*

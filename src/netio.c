@@ -21,6 +21,17 @@ netio_wait_readable(int fd, int64_t deadline_ms)
 int
 netio_wait(int fd, short events, int64_t deadline_ms)
 {
+	int r;
+
+	while ((r = netio_wait_intr(fd, events, deadline_ms)) == -1 &&
+	       errno == EINTR)
+		;
+	return r;
+}
+
+int
+netio_wait_intr(int fd, short events, int64_t deadline_ms)
+{
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
 		int64_t left = deadline_ms - monotonic_ms();
@@ -31,8 +42,6 @@ netio_wait(int fd, short events, int64_t deadline_ms)
 			return -1;
 		}
 		n = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n == -1)
 			return -1;
 		if (n == 1)

@@ -14,5 +14,10 @@
 int netio_wait_readable(int fd, int64_t deadline_ms);
 /* The same for any poll() events: POLLOUT waits for room to send. */
 int netio_wait(int fd, short events, int64_t deadline_ms);
+/*
+ * netio_wait(), except that a signal ends the wait: -1 with EINTR, for a
+ * caller that acts on what the signal asked (a log reopen) and waits on.
+ */
+int netio_wait_intr(int fd, short events, int64_t deadline_ms);
 
 #endif

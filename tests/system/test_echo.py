@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""The echo handler (RFC 862): sizes, concurrency, the idle timeout."""
+"""The echo handler (RFC 862): sizes, concurrency, the idle timeout, log
+reopening during a session."""
 import os
+import re
 import signal
 import sys
 import threading
@@ -9,7 +11,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (T, Test, closed_by_peer, connect, echo_once, expect,
-                     roundtrip)
+                     fd_targets, read_file, roundtrip, wait_until)
 
 IDLE = 2    # the server's timeout, seconds
 
@@ -91,6 +93,37 @@ def active_not_dropped(srv):
             expect(got == b'tick%d' % i, 'round %d: got %r' % (i, got))
 
 
+def reopen_in_session(t):
+    """A worker holding an echo session reopens the error log when told,
+    at its next wake-up, not once the session ends: a session may last
+    for days, the rotated file compressed and deleted meanwhile.  The
+    handler itself logs nothing per session; what shows is the line its
+    worker writes as the session ends, before it is back at accept(),
+    where it reopened: here max-memory's recycling."""
+    srv = t.server('reopen', servers=[dict(workers=1, max_memory='64K')])
+    srv.start()
+    (worker,) = srv.wait_workers(1)
+    old = srv.log + '.1'
+    with connect(srv.addr()) as s:
+        expect(roundtrip(s, b'before') == b'before', 'no echo')
+        os.rename(srv.log, old)
+        rc, out, err = srv.ctl('reopen')
+        expect(rc == 0, '-s reopen exited %s: %s' % (rc, err.strip()))
+        srv.wait_log(r'reopened log files')
+        # The client idles: the worker waits on it, in poll().
+        wait_until(lambda: old not in fd_targets(worker), T(5))
+        held = old in fd_targets(worker)
+        expect(roundtrip(s, b'after', T(5)) == b'after',
+               'no echo after the reopen')
+    line = r'worker %d resident set \d+K exceeds max-memory' % worker
+    in_old = lambda: re.search(line, read_file(old) or '')
+    expect(wait_until(lambda: srv.find(line) or in_old(), T(10)),
+           'worker %d did not log its recycling' % worker)
+    expect(not held and not in_old(), 'the worker in a session %s'
+           % ('kept writing to the rotated log: its recycling line went '
+              'there' if in_old() else 'still held the rotated log'))
+
+
 def main():
     t = Test('test_echo')
     srv = t.server('echo', servers=[dict(workers=4, timeout=IDLE)])
@@ -106,6 +139,8 @@ def main():
         t.check('a client active more often than timeout is kept',
                 active_not_dropped, srv)
         t.check('pool intact after the echo checks', srv.wait_workers, 4)
+    t.check('-s reopen reaches a worker in an echo session',
+            reopen_in_session, t)
     t.finish()
 
 
