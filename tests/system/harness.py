@@ -385,13 +385,15 @@ class NotifySocket:
 
 # ---------------------------------------------------------------- commands
 
-def run(argv, timeout=None, cwd=None, stdin=subprocess.DEVNULL):
+def run(argv, timeout=None, cwd=None, stdin=subprocess.DEVNULL,
+        preexec_fn=None):
     """Runs argv (stdout/stderr to files, so a leaked daemon cannot hold a
-    pipe); returns (exit status, stdout, stderr)."""
+    pipe); returns (exit status, stdout, stderr).  preexec_fn runs in the
+    child before the exec (to change its user, say)."""
     timeout = timeout if timeout is not None else T(30)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=stdin,
-                             cwd=cwd)
+                             cwd=cwd, preexec_fn=preexec_fn)
         try:
             rc = p.wait(timeout)
         except subprocess.TimeoutExpired:

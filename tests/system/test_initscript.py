@@ -9,19 +9,22 @@ covering the script's plain-sh fallbacks.  Then the cases an administrator
 hits: a pidfile naming a live stranger, a package upgrade replacing the
 binary under a running master, a master whose binary is no longer at
 $DAEMON (a versioned directory's symlink switched, DAEMON changed), a
-stop in the middle of a binary upgrade, and a start whose output goes to
-a pipe."""
+stop in the middle of a binary upgrade, a start whose output goes to a
+pipe, and (as root) a master that the user running the script may not
+signal."""
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, HERE, T, Failure, alive, children, connect,
                      echo_once, http_get, expect, line_of, pids_mentioning,
-                     read_file, roundtrip, run, wait_until, write_file, Test)
+                     read_file, roundtrip, run, skipped, wait_until,
+                     write_file, Test)
 
 SCRIPT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc', 'init.d',
                                        'preforkd'))
@@ -94,9 +97,10 @@ class Init:
         return ['env', 'PREFORKD_DEFAULTS=' + self.defaults, 'sh',
                 self.script, action]
 
-    def run(self, action):
+    def run(self, action, preexec_fn=None):
         """(status, stdout + stderr) of one action."""
-        rc, out, err = run(self.argv(action), timeout=T(90))
+        rc, out, err = run(self.argv(action), timeout=T(90),
+                           preexec_fn=preexec_fn)
         text = out + err
         expect('not found' not in text and 'Syntax error' not in text,
                '"%s" printed a shell error: %r' % (action, text.strip()))
@@ -656,6 +660,127 @@ def stop_before_new_master_ready(t):
             'stop it, nothing serving after', check)
 
 
+NOBODY = 65534
+
+
+def as_nobody():
+    """For preexec_fn: the script runs as uid and gid 65534, no groups."""
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+
+
+def open_to_all(top):
+    """Lets any user enter and read what is under top, and run what its
+    owner may run."""
+    for d, dirs, files in os.walk(top):
+        os.chmod(d, 0o755)
+        for f in files:
+            path = os.path.join(d, f)
+            mode = os.stat(path).st_mode
+            os.chmod(path, mode | 0o444 | (0o111 if mode & 0o100 else 0))
+
+
+def foreign(t, script, mode, tag):
+    """A master started by root; the script run by a user who may not
+    signal it (uid 65534).  stop, reload, force-reload, restart and
+    upgrade must say so and exit 4 (LSB: the user had insufficient
+    privilege), the master serving on, and status must still say it
+    runs.  As shipped, stop said "Stopping ... failed!" and exited 1
+    after start-stop-daemon had tried to kill it; without flock the
+    script took the master for dead (kill -0 fails for another user's
+    process as for a gone one): stop said "not running" and exited 0;
+    and with the pidfile closed to the user, both said "not running"."""
+    def c(name, fn, *args):
+        return t.check('%s: %s' % (mode, name), fn, *args)
+    if os.geteuid() != 0:
+        c('stop as a user who may not signal the master -> 4',
+          lambda: skipped('not root: no master of another user to stop'))
+        return
+    # The user must read the script, the defaults and the pidfile, and
+    # run DAEMON: the test's dir lies in the build tree, which may sit in
+    # a directory only its owner may enter (root's home), so this
+    # instance lives in the system's temp dir, open to all.
+    base = tempfile.mkdtemp(prefix='preforkd-initd-%s.' % tag)
+    init = None
+    try:
+        os.chmod(base, 0o755)
+        own = os.path.join(base, 'preforkd.sh')
+        shutil.copy(script, own)
+        daemon = os.path.join(base, 'preforkd')
+        shutil.copy2(BINARY, daemon)
+        # An absolute name puts the server's dir under base.
+        init = Init(t, os.path.join(base, 'foreign-' + tag), script=own,
+                    daemon=daemon)
+        open_to_all(base)
+        fam = set()
+
+        def unchanged(what):
+            pid = init.srv.master
+            expect(alive(pid), 'master %d gone after %s' % (pid, what))
+            expect(init.pid_from_file() == pid, 'the pidfile changed after '
+                   '%s' % what)
+            expect(init.family() == fam, 'master and workers changed after '
+                   '%s: %s -> %s' % (what, sorted(fam),
+                                     sorted(init.family())))
+
+        def refused(action):
+            rc, text = init.run(action, preexec_fn=as_nobody)
+            expect(rc == 4 and 'privilege' in text, '%s as uid %d: exit %s '
+                   '(not 4, LSB: insufficient privilege), %r'
+                   % (action, NOBODY, rc, text.strip()))
+            unchanged('%s as uid %d' % (action, NOBODY))
+
+        def stop_refused():
+            # The pidfile the master writes must be readable to all, as
+            # /run/preforkd.pid is, whatever umask runs the tests.
+            umask = os.umask(0o022)
+            try:
+                start(init)
+            finally:
+                os.umask(umask)
+            fam.update(init.family())
+            refused('stop')
+            init.serves('after a refused stop')
+
+        def status_runs():
+            rc, text = init.run('status', preexec_fn=as_nobody)
+            expect(rc == 0, 'status as uid %d exited %s, not 0: %r'
+                   % (NOBODY, rc, text.strip()))
+
+        def others_refused():
+            for action in ('reload', 'force-reload', 'restart', 'upgrade'):
+                refused(action)
+            init.serves('after refused actions')
+
+        def pidfile_closed():
+            os.chmod(init.srv.pidfile, 0o600)
+            try:
+                refused('stop')
+                rc, text = init.run('status', preexec_fn=as_nobody)
+                expect(rc == 4, 'status as uid %d with the pidfile closed '
+                       'to it exited %s, not 4 (unknown): %r'
+                       % (NOBODY, rc, text.strip()))
+            finally:
+                os.chmod(init.srv.pidfile, 0o644)
+
+        if not c('stop as a user who may not signal the master -> 4, '
+                 '"insufficient privilege", the master serves on',
+                 stop_refused):
+            return
+        c('status as that user -> 0', status_runs)
+        c('reload, force-reload, restart, upgrade as that user -> 4, '
+          'nothing changed', others_refused)
+        c('the pidfile closed to that user: stop -> 4, status -> 4',
+          pidfile_closed)
+        c('stop as root -> 0, all gone', stop, init)
+    finally:
+        if init is not None:
+            init.srv.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+
 def pipe_holders(inode):
     out = []
     for d in os.listdir('/proc'):
@@ -751,6 +876,9 @@ def main():
     switched(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         switched(t, fb[0], 'fallbacks', 'plain')
+    foreign(t, SCRIPT, 'as shipped', 'lsb')
+    if fb[0]:
+        foreign(t, fb[0], 'fallbacks', 'plain')
     piped(t)
     t.finish()
 
