@@ -8,10 +8,10 @@ start-stop-daemon present), and from a copy that finds none of the three,
 covering the script's plain-sh fallbacks.  Then the cases an administrator
 hits: a pidfile naming a live stranger, a package upgrade replacing the
 binary under a running master, a master whose binary is no longer at
-$DAEMON (a versioned directory's symlink switched, DAEMON changed), a
-stop in the middle of a binary upgrade, a start whose output goes to a
-pipe, and (as root) a master that the user running the script may not
-signal."""
+$DAEMON (a versioned directory's symlink switched, DAEMON changed) or
+has another name, a stop in the middle of a binary upgrade, a start
+whose output goes to a pipe, and (as root) a master that the user
+running the script may not signal."""
 import os
 import shutil
 import signal
@@ -568,6 +568,26 @@ def switched(t, script, mode, tag):
       'none, exit 0 quietly', stop_after_daemon_gone)
 
 
+def renamed(t):
+    """A master whose binary has another name than preforkd (installed as
+    preforkd-2.1, say): its name in /proc is that too, and stop must
+    still find it.  start-stop-daemon is given the name /proc shows for
+    the pid that the pidfile's lock vouches for."""
+    bindir = os.path.join(t.dir, 'renamed-bin')
+    os.makedirs(bindir)
+    daemon = os.path.join(bindir, 'preforkd-2.1')
+    shutil.copy2(BINARY, daemon)
+    init = Init(t, 'renamed', daemon=daemon)
+
+    def check():
+        start(init)
+        comm = (read_file('/proc/%d/comm' % init.srv.master) or '').strip()
+        expect(comm == 'preforkd-2.1', 'the master is named %r' % comm)
+        stop(init)
+    t.check('stop of a master whose binary is named preforkd-2.1 -> 0, '
+            'all gone', check)
+
+
 def stop_mid_upgrade(init):
     # SIGUSR2 by hand, then stop before WINCH/QUIT: both masters go.
     # Stopping only the new one would let the old take the pidfile
@@ -873,6 +893,7 @@ def main():
     stranger(t)
     upgrade(t)
     stop_before_new_master_ready(t)
+    renamed(t)
     switched(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         switched(t, fb[0], 'fallbacks', 'plain')
