@@ -63,8 +63,11 @@ else
 fi
 
 # preforkd -t on the shipped configuration, its document root and log, run
-# and pid paths moved into the temporary directory.
+# and pid paths moved into the temporary directory.  Run as root, -t opens
+# the root as the configuration's user (www-data), who must be able to
+# enter the temporary directory (mktemp makes it 0700).
 mkdir -p "$tmp/www" "$tmp/log" "$tmp/run"
+chmod 755 "$tmp"
 conf=$tmp/preforkd.conf
 sed -e "s|\"/var/www/html\"|\"$tmp/www\"|g" \
 	-e "s|\"/var/log/preforkd/|\"$tmp/log/|g" \

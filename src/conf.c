@@ -49,6 +49,9 @@ static struct {
 	cfg_t *list_section;		/* the last list entry validated */
 	cfg_opt_t *list_opt;
 	unsigned list_size;
+	bool as_workers;		/* conf_verify(): try the workers' opens */
+	const struct conf *conf;	/* being loaded */
+	bool identity_ok;		/* its user and groups were found */
 } load;
 
 struct range {
@@ -500,6 +503,43 @@ conf_check_log_dir(cfg_t *section, const char *option, const char *path)
 	free(dir);
 }
 
+void
+conf_check_worker_open(cfg_t *section, const char *option, const char *path,
+		       int (*open_fn)(const char *path))
+{
+	const struct conf *conf = load.conf;
+	struct identity_ids ids, *as = NULL;
+	char who[320], err[512];
+	int rc, fn_errno;
+
+	if (!load.as_workers || conf == NULL || !load.identity_ok)
+		return;
+	if (conf->user != NULL) {
+		/*
+		 * Workers switch only under a master that runs as root, and
+		 * only root can take their identity to try it.
+		 */
+		if (geteuid() != 0)
+			return;
+		ids = (struct identity_ids){
+			.user = conf->user, .uid = conf->uid, .gid = conf->gid,
+			.groups = conf->groups, .ngroups = conf->ngroups,
+		};
+		as = &ids;
+		snprintf(who, sizeof(who), "user %s", conf->user);
+	} else {
+		/* The workers keep the identity of whoever starts them. */
+		snprintf(who, sizeof(who), "uid %d", (int)geteuid());
+	}
+	rc = identity_try(as, open_fn, path, &fn_errno, err, sizeof(err));
+	if (rc == 1)
+		conf_error(section, option, "%s '%s': not accessible to %s: %s",
+			   option, path, who, strerror(fn_errno));
+	else if (rc == -1)
+		conf_error(section, option, "%s '%s': cannot be tried as %s: "
+			   "%s", option, path, who, err);
+}
+
 static char *
 resolve_log_target(const char *conf_path, const char *target)
 {
@@ -876,6 +916,7 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 {
 	const char *level = cfg_getstr(cfg, "log-level");
 	const char *error_log = cfg_getstr(cfg, "error-log");
+	int errors;
 
 	conf->path = strdup(path);
 	conf->pidfile = pidfile_resolve(cfg, path);
@@ -894,7 +935,9 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 		conf_error(cfg, "log-level", "log-level '%s' is not one of "
 			   "error, warning, notice, info, debug", level);
 	}
+	errors = load.errors;
 	conf_identity(cfg, conf);
+	load.identity_ok = load.errors == errors;
 }
 
 /* A character of an unquoted word, as libconfuse's lexer reads one. */
@@ -1460,8 +1503,9 @@ parse_file(cfg_t *cfg, const char *path)
 	return rc;
 }
 
-struct conf *
-conf_load(const char *path, conf_report_fn report, void *arg)
+static struct conf *
+load_file(const char *path, bool as_workers, conf_report_fn report,
+	  void *arg)
 {
 	size_t total = 0;
 	int too_many = 0;
@@ -1473,6 +1517,8 @@ conf_load(const char *path, conf_report_fn report, void *arg)
 	load.report = report;
 	load.arg = arg;
 	load.path = path;
+	load.as_workers = as_workers;
+	load.conf = conf;
 	if (conf == NULL || cfg == NULL) {
 		report_at(0, "out of memory");
 		goto out;
@@ -1524,6 +1570,18 @@ out:
 	}
 	memset(&load, 0, sizeof(load));
 	return conf;
+}
+
+struct conf *
+conf_load(const char *path, conf_report_fn report, void *arg)
+{
+	return load_file(path, false, report, arg);
+}
+
+struct conf *
+conf_verify(const char *path, conf_report_fn report, void *arg)
+{
+	return load_file(path, true, report, arg);
 }
 
 char *

@@ -79,6 +79,17 @@ typedef void (*conf_report_fn)(void *arg, const char *message);
  * start-up, -t, -s reload and SIGHUP.
  */
 struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
+
+/*
+ * conf_load(), and the check an administrator asks for before a start
+ * or a reload (-t, -s reload, -s upgrade): what the workers open
+ * themselves, after their privilege drop (an http root), is opened by a
+ * child that has taken their identity (conf_check_worker_open()).  The
+ * master's own loads leave that to the workers, which fail with the
+ * reason and fail the start or the reload cleanly.
+ */
+struct conf *conf_verify(const char *path, conf_report_fn report, void *arg);
+
 void conf_free(struct conf *conf);
 
 /*
@@ -109,6 +120,18 @@ void conf_error_entry(cfg_t *section, const char *option, unsigned index,
  * that -t says it and a reload is refused with FILE:LINE.
  */
 void conf_check_log_dir(cfg_t *section, const char *option, const char *path);
+
+/*
+ * For a path the workers open themselves: under conf_verify() (else
+ * nothing), open_fn(path) (0, or -1 with errno) runs in a child process
+ * with the identity the workers will have, taken as a worker takes it
+ * (identity_drop()) when they switch to user, and its failure is a
+ * conf_error() at option: "root '/srv/www': not accessible to user
+ * nobody: Permission denied".  Not as root, a config with a user is not
+ * tried: only root can take that identity.
+ */
+void conf_check_worker_open(cfg_t *section, const char *option,
+			    const char *path, int (*open_fn)(const char *path));
 
 /* Resolves a relative path against the config file's directory. */
 char *conf_path_resolve(const char *conf_path, const char *path);

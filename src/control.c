@@ -425,11 +425,14 @@ reads_other_file(pid_t pid, const char *conf_path, const char *action)
 	return true;
 }
 
-/* Loaded for a reload or an upgrade, which must not send a bad one. */
+/*
+ * Loaded for a reload or an upgrade, which must not send a bad one: as
+ * -t loads it, trying what the workers will open.
+ */
 static struct conf *
 conf_checked(const char *conf_path, int signo)
 {
-	struct conf *conf = conf_load(conf_path, print_error, NULL);
+	struct conf *conf = conf_verify(conf_path, print_error, NULL);
 
 	if (conf == NULL)
 		fprintf(stderr, "preforkd: configuration %s has errors%s\n",

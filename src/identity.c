@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The workers' identity, looked up in a child so no NSS module loads here. */
+/*
+ * The workers' identity: looked up in a child so no NSS module loads
+ * here, taken by each worker, and taken by a child beforehand to try
+ * what the workers will open.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -24,6 +28,9 @@ _Static_assert(sizeof(uid_t) == 4 && sizeof(gid_t) == 4,
 	       "uid_t and gid_t are 32 bits");
 
 enum { FOUND_USER = 1, FOUND_GROUP = 2 };
+
+/* Linux's MAX_ERRNO: no errno is larger. */
+#define ERRNO_MAX 4095
 
 void
 identity_free(struct identity *id)
@@ -98,7 +105,82 @@ identity_decode(const unsigned char *buf, size_t len, struct identity *out)
 	return 0;
 }
 
-/* ---- the child ---- */
+void
+identity_try_encode(const struct identity_try_reply *r,
+		    unsigned char buf[IDENTITY_TRY_REPLY_SIZE])
+{
+	put_word(buf, (uint32_t)r->drop);
+	put_word(buf + 4, r->failed ? 1 : 0);
+	put_word(buf + 8, (uint32_t)r->err);
+}
+
+int
+identity_try_decode(const unsigned char *buf, size_t len,
+		    struct identity_try_reply *out)
+{
+	uint32_t drop, failed, err;
+
+	if (len != IDENTITY_TRY_REPLY_SIZE)
+		return -1;
+	drop = get_word(buf);
+	failed = get_word(buf + 4);
+	err = get_word(buf + 8);
+	if (drop > IDENTITY_DROP_UNVERIFIED || failed > 1 || err > ERRNO_MAX ||
+	    (failed && drop != IDENTITY_DROPPED) ||
+	    (!failed && drop == IDENTITY_DROPPED && err != 0))
+		return -1;
+	*out = (struct identity_try_reply){
+		.drop = (enum identity_drop)drop,
+		.failed = failed == 1,
+		.err = (int)err,
+	};
+	return 0;
+}
+
+enum identity_drop
+identity_drop(const struct identity_ids *ids)
+{
+	if (setgroups((size_t)ids->ngroups, ids->groups) == -1)
+		return IDENTITY_DROP_SETGROUPS;
+	if (setgid(ids->gid) == -1)
+		return IDENTITY_DROP_SETGID;
+	if (setuid(ids->uid) == -1)
+		return IDENTITY_DROP_SETUID;
+	/* Trust but verify: a drop that silently failed is a hole. */
+	if (getuid() != ids->uid || geteuid() != ids->uid ||
+	    getgid() != ids->gid || getegid() != ids->gid ||
+	    (ids->uid != 0 && setuid(0) != -1))
+		return IDENTITY_DROP_UNVERIFIED;
+	return IDENTITY_DROPPED;
+}
+
+void
+identity_drop_describe(enum identity_drop step,
+		       const struct identity_ids *ids, char *out,
+		       size_t outlen)
+{
+	switch (step) {
+	case IDENTITY_DROP_SETGROUPS:
+		snprintf(out, outlen, "setgroups(%s, %d groups)", ids->user,
+			 ids->ngroups);
+		return;
+	case IDENTITY_DROP_SETGID:
+		snprintf(out, outlen, "setgid(%d)", (int)ids->gid);
+		return;
+	case IDENTITY_DROP_SETUID:
+		snprintf(out, outlen, "setuid(%d)", (int)ids->uid);
+		return;
+	case IDENTITY_DROP_UNVERIFIED:
+		snprintf(out, outlen, "privilege drop to %s did not take effect",
+			 ids->user);
+		return;
+	case IDENTITY_DROPPED:
+		break;
+	}
+	snprintf(out, outlen, "privilege drop to %s", ids->user);
+}
+
+/* ---- the children ---- */
 
 /* A list that grows until getgrouplist() fits, up to the kernel's cap. */
 static void
@@ -198,25 +280,56 @@ child_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+struct lookup_args {
+	const char *user, *group;
+};
+
 /*
- * Never returns: _exit() runs no atexit handler and flushes no stdio
- * buffer of the parent's.  The parent's other descriptors are left
- * alone; the reply pipe is the only one written.
+ * Never returns (nor does try_child): _exit() runs no atexit handler and
+ * flushes no stdio buffer of the parent's.  The parent's other
+ * descriptors are left alone; the reply pipe is the only one written.
  */
 static void __attribute__((noreturn))
-child_run(int fd, const char *user, const char *group)
+lookup_child(int fd, const void *p)
 {
+	const struct lookup_args *a = p;
 	struct identity id = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	unsigned char head[IDENTITY_HEAD_SIZE];
 
 	child_signals();
-	child_resolve(user, group, &id);
+	child_resolve(a->user, a->group, &id);
 	identity_encode_head(&id, head);
 	if (write_all(fd, head, sizeof(head)) == -1 ||
 	    (id.groups_status == IDENTITY_GROUPS_OK && id.ngroups > 0 &&
 	     write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
 		_exit(1);
 	_exit(0);
+}
+
+struct try_args {
+	const struct identity_ids *ids;
+	int (*fn)(const char *arg);
+	const char *arg;
+};
+
+/* Switches as a worker does, then calls fn: it meets what a worker would. */
+static void __attribute__((noreturn))
+try_child(int fd, const void *p)
+{
+	const struct try_args *a = p;
+	struct identity_try_reply r = { .drop = IDENTITY_DROPPED };
+	unsigned char buf[IDENTITY_TRY_REPLY_SIZE];
+
+	child_signals();
+	if (a->ids != NULL &&
+	    (r.drop = identity_drop(a->ids)) != IDENTITY_DROPPED) {
+		r.err = r.drop == IDENTITY_DROP_UNVERIFIED ? 0 : errno;
+	} else if (a->fn(a->arg) == -1) {
+		r.failed = true;
+		r.err = errno;
+	}
+	identity_try_encode(&r, buf);
+	_exit(write_all(fd, buf, sizeof(buf)) == -1 ? 1 : 0);
 }
 
 /* ---- the parent ---- */
@@ -263,7 +376,7 @@ reap_child(pid_t pid, int *status)
 }
 
 /*
- * A lookup past its time is killed.  It is waited for only briefly: one
+ * A child past its time is killed.  It is waited for only briefly: one
  * stuck in the kernel (a hung NFS home, say) dies only when that call
  * returns, and the master reaps it then, as any unknown child.
  */
@@ -282,80 +395,146 @@ kill_child(pid_t pid)
 	}
 }
 
-static void
-describe_failure(int reaped, int status, ssize_t len, char *err,
-		 size_t errlen)
+/* One child that answers through a pipe, and what came of it. */
+struct child_call {
+	void (*body)(int fd, const void *arg);	/* never returns */
+	const void *arg;
+	const char *who;		/* "lookup": "the lookup process" */
+	const char *hint;		/* why it might not answer in time */
+	unsigned char *buf;
+	size_t cap;			/* a reply of cap bytes is too long */
+	ssize_t len;
+	int reaped, status;		/* as reap_child() */
+};
+
+/*
+ * Forks c->body, reads its reply until EOF (at most c->cap bytes, within
+ * IDENTITY_TIMEOUT_MS) and reaps it.  0 with c->len, c->reaped and
+ * c->status set, or -1 with the reason in err.
+ */
+static int
+child_call_run(struct child_call *c, char *err, size_t errlen)
 {
-	if (reaped == 1 && WIFSIGNALED(status))
-		snprintf(err, errlen, "the lookup process was killed by "
-			 "signal %d", WTERMSIG(status));
-	else if (reaped == 1 && WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		snprintf(err, errlen, "the lookup process exited with "
-			 "status %d", WEXITSTATUS(status));
+	int fds[2], read_errno;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe(): %s", strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork(): %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		c->body(fds[1], c->arg);
+		_exit(1);
+	}
+	close(fds[1]);
+	c->len = read_reply(fds[0], c->buf, c->cap,
+			    monotonic_ms() + IDENTITY_TIMEOUT_MS);
+	read_errno = errno;
+	/* Closed first: a child still writing gets EPIPE and ends. */
+	close(fds[0]);
+	if (c->len == -1 && read_errno == ETIMEDOUT) {
+		kill_child(pid);
+		snprintf(err, errlen, "no answer within %d s (%s); the %s "
+			 "process was killed", IDENTITY_TIMEOUT_MS / 1000,
+			 c->hint, c->who);
+		return -1;
+	}
+	c->reaped = reap_child(pid, &c->status);
+	if (c->len == -1) {
+		snprintf(err, errlen, "read() from the %s process: %s", c->who,
+			 strerror(read_errno));
+		return -1;
+	}
+	if (c->reaped == -1) {
+		snprintf(err, errlen, "waitpid(%d): %s", (int)pid,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* For a reply that does not decode: what the child's end says. */
+static void
+describe_failure(const struct child_call *c, char *err, size_t errlen)
+{
+	if (c->reaped == 1 && WIFSIGNALED(c->status))
+		snprintf(err, errlen, "the %s process was killed by signal %d",
+			 c->who, WTERMSIG(c->status));
+	else if (c->reaped == 1 && WIFEXITED(c->status) &&
+		 WEXITSTATUS(c->status) != 0)
+		snprintf(err, errlen, "the %s process exited with status %d",
+			 c->who, WEXITSTATUS(c->status));
 	else
-		snprintf(err, errlen, "the lookup process sent a malformed "
-			 "reply (%zd bytes)", len);
+		snprintf(err, errlen, "the %s process sent a malformed reply "
+			 "(%zd bytes)", c->who, c->len);
 }
 
 int
 identity_lookup(const char *user, const char *group, struct identity *out,
 		char *err, size_t errlen)
 {
-	int fds[2] = { -1, -1 };
-	int status = 0, reaped, read_errno;
-	unsigned char *buf;
-	ssize_t len;
-	pid_t pid;
+	struct lookup_args a = { user, group };
+	struct child_call c = {
+		.body = lookup_child, .arg = &a, .who = "lookup",
+		.hint = "a name service that does not respond?",
+		.cap = IDENTITY_REPLY_MAX + 1,
+	};
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if ((buf = malloc(IDENTITY_REPLY_MAX + 1)) == NULL) {
+	if ((c.buf = malloc(c.cap)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "pipe(): %s", strerror(errno));
-		goto out;
+	if (child_call_run(&c, err, errlen) == 0) {
+		if (identity_decode(c.buf, (size_t)c.len, out) == -1)
+			describe_failure(&c, err, errlen);
+		else
+			rc = 0;
 	}
-	if ((pid = fork()) == -1) {
-		snprintf(err, errlen, "fork(): %s", strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		child_run(fds[1], user, group);
-	}
-	close(fds[1]);
-	fds[1] = -1;
-	len = read_reply(fds[0], buf, IDENTITY_REPLY_MAX + 1,
-			 monotonic_ms() + IDENTITY_TIMEOUT_MS);
-	read_errno = errno;
-	/* Closed first: a child still writing gets EPIPE and ends. */
-	close(fds[0]);
-	fds[0] = -1;
-	if (len == -1 && read_errno == ETIMEDOUT) {
-		kill_child(pid);
-		snprintf(err, errlen, "no answer within %d s (a name service "
-			 "that does not respond?); the lookup process was "
-			 "killed", IDENTITY_TIMEOUT_MS / 1000);
-		goto out;
-	}
-	reaped = reap_child(pid, &status);
-	if (len == -1)
-		snprintf(err, errlen, "read() from the lookup process: %s",
-			 strerror(read_errno));
-	else if (reaped == -1)
-		snprintf(err, errlen, "waitpid(%d): %s", (int)pid,
-			 strerror(errno));
-	else if (identity_decode(buf, (size_t)len, out) == -1)
-		describe_failure(reaped, status, len, err, errlen);
-	else
-		rc = 0;
-out:
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	free(buf);
+	free(c.buf);
 	return rc;
+}
+
+int
+identity_try(const struct identity_ids *ids, int (*fn)(const char *arg),
+	     const char *arg, int *fn_errno, char *err, size_t errlen)
+{
+	struct try_args a = { ids, fn, arg };
+	unsigned char buf[IDENTITY_TRY_REPLY_SIZE + 1];
+	struct child_call c = {
+		.body = try_child, .arg = &a, .who = "check",
+		.hint = "a file system that does not respond?",
+		.buf = buf, .cap = sizeof(buf),
+	};
+	struct identity_try_reply r;
+	char call[256];
+
+	*fn_errno = 0;
+	if (child_call_run(&c, err, errlen) == -1)
+		return -1;
+	if (identity_try_decode(buf, (size_t)c.len, &r) == -1 ||
+	    (ids == NULL && r.drop != IDENTITY_DROPPED)) {
+		describe_failure(&c, err, errlen);
+		return -1;
+	}
+	if (r.drop != IDENTITY_DROPPED) {
+		identity_drop_describe(r.drop, ids, call, sizeof(call));
+		if (r.drop == IDENTITY_DROP_UNVERIFIED)
+			snprintf(err, errlen, "%s", call);
+		else
+			snprintf(err, errlen, "%s: %s", call, strerror(r.err));
+		return -1;
+	}
+	if (!r.failed)
+		return 0;
+	*fn_errno = r.err;
+	return 1;
 }

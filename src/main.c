@@ -120,7 +120,9 @@ main(int argc, char **argv)
 		free(pidfile);
 		return rc;
 	}
-	conf = conf_load(conf_path, print_error, first_error);
+	/* -t also tries what the workers open: see conf_verify(). */
+	conf = test_only ? conf_verify(conf_path, print_error, first_error) :
+		conf_load(conf_path, print_error, first_error);
 	if (conf == NULL) {
 		fprintf(stderr, "preforkd: configuration %s has errors\n",
 			conf_path);

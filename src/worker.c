@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "handler.h"
+#include "identity.h"
 #include "log.h"
 #include "pool.h"
 #include "proxy.h"
@@ -120,30 +120,26 @@ worker_signals(void)
 static int
 drop_privileges(const struct conf *conf)
 {
-	if (geteuid() != 0 || conf->user == NULL)
-		return 0;
 	/* The groups came with the config (see identity.h): no NSS module. */
-	if (setgroups((size_t)conf->ngroups, conf->groups) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "setgroups(%s, %d groups)",
-			  conf->user, conf->ngroups);
-		return -1;
-	}
-	if (setgid(conf->gid) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "setgid(%d)", (int)conf->gid);
-		return -1;
-	}
-	if (setuid(conf->uid) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "setuid(%d)", (int)conf->uid);
-		return -1;
-	}
-	/* Trust but verify: a drop that silently failed is a hole. */
-	if (getuid() != conf->uid || geteuid() != conf->uid ||
-	    getgid() != conf->gid || getegid() != conf->gid ||
-	    (conf->uid != 0 && setuid(0) != -1)) {
-		log_error("privilege drop to %s did not take effect", conf->user);
-		return -1;
-	}
-	return 0;
+	struct identity_ids ids = {
+		.user = conf->user, .uid = conf->uid, .gid = conf->gid,
+		.groups = conf->groups, .ngroups = conf->ngroups,
+	};
+	enum identity_drop step;
+	char call[256];
+	int err;
+
+	if (geteuid() != 0 || conf->user == NULL ||
+	    (step = identity_drop(&ids)) == IDENTITY_DROPPED)
+		return 0;
+	err = errno;
+	identity_drop_describe(step, &ids, call, sizeof(call));
+	errno = err;
+	if (step == IDENTITY_DROP_UNVERIFIED)
+		log_error("%s", call);
+	else
+		log_errno(LOG_LEVEL_ERROR, "%s", call);
+	return -1;
 }
 
 /*

@@ -96,6 +96,37 @@ http_configure_limits(cfg_t *sec, struct http_conf *hc)
 	return ok;
 }
 
+/*
+ * A handle-only open of the root needs no right on the root itself: one
+ * the worker's user may not search would answer 403 to every request,
+ * with nothing in the log.  Resolving "." in it takes that right.
+ */
+static int
+root_searchable(int root_fd)
+{
+	int fd = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* The root opened as http_worker_init() opens it, then closed. */
+static int
+root_opens(const char *path)
+{
+	struct http_root r = { .fd = -1 };
+	int rc = -1, err;
+
+	if (http_root_open(&r, path, 0) == 0)
+		rc = root_searchable(r.fd);
+	err = errno;
+	http_root_close(&r);
+	errno = err;
+	return rc;
+}
+
 static bool
 http_configure_root(cfg_t *sec, const struct server_conf *server,
 		    struct http_conf *hc)
@@ -124,6 +155,11 @@ http_configure_root(cfg_t *sec, const struct server_conf *server,
 		conf_error(sec, "root", "root %s is not a directory", hc->root);
 		return false;
 	}
+	/*
+	 * The stat() above is this process's, and needs no right on the
+	 * root itself: the workers' identity may differ, and must search it.
+	 */
+	conf_check_worker_open(sec, "root", hc->root, root_opens);
 	return true;
 }
 
@@ -235,22 +271,6 @@ http_close_files(void *p)
 	if (hc->access_fd != -1)
 		close(hc->access_fd);
 	hc->access_fd = -1;
-}
-
-/*
- * A handle-only open of the root needs no right on the root itself: one
- * the worker's user may not search would answer 403 to every request,
- * with nothing in the log.  Resolving "." in it takes that right.
- */
-static int
-root_searchable(int root_fd)
-{
-	int fd = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd == -1)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 static int

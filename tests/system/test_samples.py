@@ -5,7 +5,9 @@ as they need not exist here) and etc/demo.conf (the quick start's)."""
 import os
 import pwd
 import re
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BINARY, Test, expect, run, write_file
@@ -15,17 +17,23 @@ TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 
 def sample_ok(t):
     text = open(os.path.join(TOP, 'etc', 'preforkd.conf')).read()
-    root = os.path.join(t.dir, 'www')
-    os.makedirs(root)
-    text = text.replace('"/var/www/html"', '"%s"' % root)
-    text = re.sub(r'"/var/log/preforkd/', '"%s/' % t.dir, text)
+    # As root, -t opens the root as the sample's user (www-data), who may
+    # not enter the test's directory (root's, 0700): the root is made in
+    # the system's temp dir, open to all.
+    root = tempfile.mkdtemp(prefix='preforkd-sample.')
     try:
-        pwd.getpwnam('www-data')
-    except KeyError:
-        text = re.sub(r'^(user|group) .*$', '', text, flags=re.M)
-    conf = os.path.join(t.dir, 'preforkd.conf')
-    write_file(conf, text)
-    rc, out, err = run([BINARY, '-t', '-f', conf])
+        os.chmod(root, 0o755)
+        text = text.replace('"/var/www/html"', '"%s"' % root)
+        text = re.sub(r'"/var/log/preforkd/', '"%s/' % t.dir, text)
+        try:
+            pwd.getpwnam('www-data')
+        except KeyError:
+            text = re.sub(r'^(user|group) .*$', '', text, flags=re.M)
+        conf = os.path.join(t.dir, 'preforkd.conf')
+        write_file(conf, text)
+        rc, out, err = run([BINARY, '-t', '-f', conf])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     expect(rc == 0, 'sample rejected (%s): %s' % (rc, err.strip()))
     expect('configuration %s is ok' % conf in out, 'no ok line: %r' % out)
 

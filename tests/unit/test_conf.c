@@ -2013,6 +2013,82 @@ test_load_after_error(void **state)
 	conf_free(conf);
 }
 
+/*
+ * conf_verify() opens an http root as the workers will, conf_load()
+ * leaves that to them.  As root the workers are nobody, kept out of the
+ * root by the test directory (mkdtemp's 0700); otherwise they are this
+ * user, kept out of a root of mode 0.
+ */
+static void
+test_verify_root(void **state)
+{
+	static const char text[] =
+		"%s"
+		"server www {\n"
+		"  listen = \"127.0.0.1:0\"\n"
+		"  handler = \"http\"\n"
+		"  http {\n"
+		"    root = \"%s\"\n"
+		"  }\n"
+		"}\n";
+	bool as_root = geteuid() == 0;
+	char root[PATH_MAX], conf_text[PATH_MAX + 256], path[PATH_MAX];
+	char who[64], want[3 * PATH_MAX];
+	struct collector c;
+	struct conf *conf;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/closed", dir);
+	assert_int_equal(mkdir(root, as_root ? 0755 : 0), 0);
+	snprintf(conf_text, sizeof(conf_text), text,
+		 as_root ? "user = \"nobody\"\n" : "", "closed");
+	conf = load_text(conf_text, path, sizeof(path), &c);
+	if (c.n != 0 && as_root && strstr(c.msg[0], "does not exist")) {
+		rmdir(root);
+		print_message("# no user nobody: only conf_load() tried\n");
+		return;
+	}
+	if (conf == NULL || c.n != 0) {
+		dump_messages(&c);
+		rmdir(root);
+		fail_msg("conf_load() refused the root: %s", c.msg[0]);
+	}
+	conf_free(conf);
+
+	memset(&c, 0, sizeof(c));
+	conf = conf_verify(path, collect, &c);
+	if (as_root)
+		snprintf(who, sizeof(who), "user nobody");
+	else
+		snprintf(who, sizeof(who), "uid %d", (int)geteuid());
+	snprintf(want, sizeof(want), "%s:%d: root '%s': not accessible to %s: "
+		 "%s", path, as_root ? 6 : 5, root, who, strerror(EACCES));
+	if (conf != NULL || c.n != 1 || strcmp(c.msg[0], want) != 0) {
+		dump_messages(&c);
+		conf_free(conf);
+		rmdir(root);
+		fail_msg("conf_verify(): %zu message(s), expected one: %s", c.n,
+			 want);
+	}
+
+	/*
+	 * Workers that keep root's identity, or a root open to this user:
+	 * accepted.  (nobody's way to the build directory is not ours to
+	 * open.)
+	 */
+	assert_int_equal(chmod(root, 0755), 0);
+	snprintf(conf_text, sizeof(conf_text), text, "", "closed");
+	write_conf(conf_text, path, sizeof(path));
+	memset(&c, 0, sizeof(c));
+	conf = conf_verify(path, collect, &c);
+	rmdir(root);
+	if (conf == NULL || c.n != 0) {
+		dump_messages(&c);
+		fail_msg("conf_verify() refused an open root: %s", c.msg[0]);
+	}
+	conf_free(conf);
+}
+
 int
 main(void)
 {
@@ -2048,6 +2124,7 @@ main(void)
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_no_callback),
 		cmocka_unit_test(test_load_after_error),
+		cmocka_unit_test(test_verify_root),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests for src/identity.c: the reply of the lookup child. */
+/*
+ * Unit tests for src/identity.c: the replies of the lookup and the try
+ * children, and the names of the steps of the privilege drop.
+ */
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "identity.h"
@@ -173,6 +179,203 @@ test_lookup(void **state)
 	identity_free(&id);
 }
 
+/* A try reply of three words, cut short or lengthened. */
+struct try_row {
+	const char *name;
+	uint32_t words[3];		/* drop step, failed, errno */
+	size_t cut;			/* bytes cut off the end */
+	size_t extra;			/* zero bytes added at the end */
+	int rc;
+};
+
+static void
+test_try_decode(void **state)
+{
+	static const struct try_row rows[] = {
+		{ "fn succeeded", { IDENTITY_DROPPED, 0, 0 }, 0, 0, 0 },
+		{ "fn failed", { IDENTITY_DROPPED, 1, EACCES }, 0, 0, 0 },
+		{ "fn failed, errno 0", { IDENTITY_DROPPED, 1, 0 }, 0, 0, 0 },
+		{ "setgroups failed", { IDENTITY_DROP_SETGROUPS, 0, EPERM },
+		  0, 0, 0 },
+		{ "setgid failed", { IDENTITY_DROP_SETGID, 0, EPERM }, 0, 0, 0 },
+		{ "setuid failed", { IDENTITY_DROP_SETUID, 0, EAGAIN }, 0, 0, 0 },
+		{ "drop unverified", { IDENTITY_DROP_UNVERIFIED, 0, 0 },
+		  0, 0, 0 },
+		{ "the largest errno", { IDENTITY_DROPPED, 1, 4095 }, 0, 0, 0 },
+		{ "empty", { 0 }, 12, 0, -1 },
+		{ "cut short", { IDENTITY_DROPPED, 0, 0 }, 1, 0, -1 },
+		{ "trailing byte", { IDENTITY_DROPPED, 0, 0 }, 0, 1, -1 },
+		{ "unknown step", { IDENTITY_DROP_UNVERIFIED + 1, 0, 0 },
+		  0, 0, -1 },
+		{ "failed is not a flag", { IDENTITY_DROPPED, 2, EACCES },
+		  0, 0, -1 },
+		{ "fn failed after a failed drop", { IDENTITY_DROP_SETUID, 1,
+		  EPERM }, 0, 0, -1 },
+		{ "an errno with a success", { IDENTITY_DROPPED, 0, EACCES },
+		  0, 0, -1 },
+		{ "errno past MAX_ERRNO", { IDENTITY_DROPPED, 1, 4096 },
+		  0, 0, -1 },
+		{ "a negative errno", { IDENTITY_DROPPED, 1, (uint32_t)-13 },
+		  0, 0, -1 },
+	};
+	unsigned char buf[IDENTITY_TRY_REPLY_SIZE + 8];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		const struct try_row *r = &rows[i];
+		struct identity_try_reply out;
+		size_t len = sizeof(r->words);
+		int rc;
+
+		memcpy(buf, r->words, sizeof(r->words));
+		memset(buf + len, 0, r->extra);
+		len += r->extra;
+		len -= r->cut;
+		rc = identity_try_decode(buf, len, &out);
+		if (rc != r->rc)
+			fail_msg("row %zu (%s): decode returned %d, expected %d",
+				 i, r->name, rc, r->rc);
+		if (rc == 0 && ((uint32_t)out.drop != r->words[0] ||
+				(uint32_t)out.failed != r->words[1] ||
+				(uint32_t)out.err != r->words[2]))
+			fail_msg("row %zu (%s): decoded differently", i,
+				 r->name);
+	}
+}
+
+/* What the child encodes, the parent decodes. */
+static void
+test_try_encode(void **state)
+{
+	static const struct identity_try_reply rows[] = {
+		{ IDENTITY_DROPPED, false, 0 },
+		{ IDENTITY_DROPPED, true, ENOENT },
+		{ IDENTITY_DROP_SETGROUPS, false, EPERM },
+		{ IDENTITY_DROP_UNVERIFIED, false, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		unsigned char buf[IDENTITY_TRY_REPLY_SIZE];
+		struct identity_try_reply out;
+
+		identity_try_encode(&rows[i], buf);
+		if (identity_try_decode(buf, sizeof(buf), &out) == -1)
+			fail_msg("row %zu: its own encoding does not decode", i);
+		if (out.drop != rows[i].drop || out.failed != rows[i].failed ||
+		    out.err != rows[i].err)
+			fail_msg("row %zu: decoded differently", i);
+	}
+}
+
+/* The failed call, named as the worker logs it and -t reports it. */
+static void
+test_drop_describe(void **state)
+{
+	static const gid_t groups[] = { 65534, 27 };
+	static const struct identity_ids ids = {
+		.user = "nobody", .uid = 65534, .gid = 65533,
+		.groups = groups, .ngroups = 2,
+	};
+	static const struct {
+		enum identity_drop step;
+		const char *want;
+	} rows[] = {
+		{ IDENTITY_DROP_SETGROUPS, "setgroups(nobody, 2 groups)" },
+		{ IDENTITY_DROP_SETGID, "setgid(65533)" },
+		{ IDENTITY_DROP_SETUID, "setuid(65534)" },
+		{ IDENTITY_DROP_UNVERIFIED,
+		  "privilege drop to nobody did not take effect" },
+		{ IDENTITY_DROPPED, "privilege drop to nobody" },
+	};
+	char out[128], tiny[8];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		identity_drop_describe(rows[i].step, &ids, out, sizeof(out));
+		if (strcmp(out, rows[i].want) != 0)
+			fail_msg("row %zu: \"%s\", expected \"%s\"", i, out,
+				 rows[i].want);
+	}
+	/* Cut short, never spilt. */
+	identity_drop_describe(IDENTITY_DROP_SETGROUPS, &ids, tiny,
+			       sizeof(tiny));
+	assert_string_equal(tiny, "setgrou");
+}
+
+static int
+opens_nothing(const char *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static int
+fails_with(const char *arg)
+{
+	errno = strcmp(arg, "EACCES") == 0 ? EACCES : ENOENT;
+	return -1;
+}
+
+/* The round trip through a child that keeps this process's identity. */
+static void
+test_try(void **state)
+{
+	char err[256] = "";
+	int fn_errno = -1;
+
+	(void)state;
+	if (identity_try(NULL, opens_nothing, "", &fn_errno, err,
+			 sizeof(err)) != 0)
+		fail_msg("a function that succeeds: %s", err);
+	assert_int_equal(fn_errno, 0);
+	assert_int_equal(identity_try(NULL, fails_with, "EACCES", &fn_errno,
+				      err, sizeof(err)), 1);
+	assert_int_equal(fn_errno, EACCES);
+	assert_int_equal(identity_try(NULL, fails_with, "ENOENT", &fn_errno,
+				      err, sizeof(err)), 1);
+	assert_int_equal(fn_errno, ENOENT);
+}
+
+static int
+runs_as_65534(const char *arg)
+{
+	(void)arg;
+	if (getuid() == 65534 && geteuid() == 65534 && getgid() == 65534 &&
+	    getegid() == 65534)
+		return 0;
+	errno = EPERM;
+	return -1;
+}
+
+/*
+ * With ids, fn runs after the switch; a switch that fails (not root) is
+ * no answer, and says which call failed.  Ids need not have a name.
+ */
+static void
+test_try_switch(void **state)
+{
+	static const gid_t groups[] = { 65534 };
+	static const struct identity_ids ids = {
+		.user = "uid65534", .uid = 65534, .gid = 65534,
+		.groups = groups, .ngroups = 1,
+	};
+	char err[256] = "";
+	int fn_errno = -1, rc;
+
+	(void)state;
+	rc = identity_try(&ids, runs_as_65534, "", &fn_errno, err,
+			  sizeof(err));
+	if (geteuid() == 0) {
+		if (rc != 0)
+			fail_msg("as root: %d, errno %d, %s", rc, fn_errno, err);
+		return;
+	}
+	assert_int_equal(rc, -1);
+	if (strncmp(err, "setgroups(uid65534, 1 groups): ", 31) != 0)
+		fail_msg("not root: \"%s\"", err);
+}
+
 int
 main(void)
 {
@@ -180,6 +383,11 @@ main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_encode_head),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_try_decode),
+		cmocka_unit_test(test_try_encode),
+		cmocka_unit_test(test_drop_describe),
+		cmocka_unit_test(test_try),
+		cmocka_unit_test(test_try_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
