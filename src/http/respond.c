@@ -387,7 +387,12 @@ http_send_error(struct http_exchange *ex, int status, const char *extra)
 {
 	struct http_headers h;
 	struct iovec iov[5];
-	bool head = ex->req != NULL && ex->req->method == HTTP_HEAD;
+	/*
+	 * A head refused before it was parsed (a 414, a 400 for its Host)
+	 * has no req, but a HEAD line still asks for no body.
+	 */
+	bool head = ex->req != NULL ? ex->req->method == HTTP_HEAD :
+		    ex->raw_line_len >= 5 && memcmp(ex->raw_line, "HEAD ", 5) == 0;
 	size_t mark, extra_len = extra ? strcspn(extra, "\r\n") : 0;
 	char body[256];
 	int n, cnt = 0;

@@ -487,6 +487,30 @@ def chunked_body_skipped(srv):
 
 # ---------------------------------------------------------------- limits
 
+def head_errors_bodiless(srv):
+    """A HEAD refused before its head is parsed (its request line too
+    long, no Host, an unknown version) gets the error's headers and no
+    body, as any HEAD: the client reads no content (RFC 9110 9.3.2)."""
+    cases = (
+        (b'HEAD / HTTP/1.1\r\n\r\n', 400, 'HEAD without Host'),
+        (b'HEAD / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400,
+         'HEAD with two Hosts'),
+        (b'HEAD / HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'HEAD HTTP/2.0'),
+        (b'HEAD /%s HTTP/1.1\r\nHost: x\r\n\r\n' % (b'a' * MAX_HEAD),
+         414, 'HEAD with a long line'),
+    )
+    for data, status, what in cases:
+        with HttpClient(srv) as c:
+            c.send(data)
+            r = c.response(head=True)
+            expect_status(r, status, what)
+            expect(r.header('content-length') not in (None, '0'),
+                   '%s: no Content-Length of the GET\'s body: %r' % (what, r))
+            # closed() fails on any byte after the head.
+            expect(c.closed(), '%s: connection open after %d' % (what,
+                                                                  status))
+
+
 def request_line_414(srv):
     target = b'/' + b'a' * (MAX_HEAD + 100)
     error_reply(srv, b'GET %s HTTP/1.1\r\nHost: x\r\n\r\n' % target, 414,
@@ -670,6 +694,8 @@ def main():
             post_body_skipped, srv)
     t.check('chunked body skipped: 405, connection usable',
             chunked_body_skipped, srv)
+    t.check('HEAD refused before its head is parsed: no body',
+            head_errors_bodiless, srv)
     t.check('request line over max-header-size: 414', request_line_414, srv)
     t.check('a path longer than the file system takes: 414', long_path_414,
             srv)
