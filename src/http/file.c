@@ -125,6 +125,8 @@ status_for_errno(int err)
 	case EPERM:
 	case EXDEV:		/* RESOLVE_BENEATH: would leave the root */
 	case ELOOP:
+	case ENXIO:		/* a socket, a device without its driver */
+	case ENODEV:
 		return 403;
 	}
 	return 500;

@@ -15,6 +15,7 @@ import os
 import pwd
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -457,6 +458,36 @@ def location_path(srv, r, name='www'):
     return loc
 
 
+def special_files(srv):
+    """A socket or a fifo under the root is no file to send: 403, the
+    answer the man page gives, not 500 (opening a socket fails with
+    ENXIO), and the worker serves on."""
+    root = os.path.join(srv.dir, 'root')
+    sock_path = os.path.join(root, 'app.sock')
+    fifo_path = os.path.join(root, 'pipe')
+    listener = socket.socket(socket.AF_UNIX)
+    cwd = os.getcwd()
+    try:
+        # Relative: a build tree's path may be longer than sun_path.
+        os.chdir(root)
+        try:
+            listener.bind('app.sock')
+        finally:
+            os.chdir(cwd)
+        os.mkfifo(fifo_path)
+        for target in ('/app.sock', '/pipe'):
+            r = get(srv, target)
+            expect_status(r, 403, target)
+        expect_status(get(srv, '/small.txt'), 200, 'a file after them')
+    finally:
+        listener.close()
+        for path in (sock_path, fifo_path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
 def directories(srv):
     for target, want in (('/dir', '/dir/'), ('/dir?x=1', '/dir/?x=1'),
                          ('/my%20dir', '/my%20dir/')):
@@ -691,6 +722,7 @@ def main():
     t.check('over-long names: 404 (or 400/414), no crash', long_names, srv)
     t.check('index = "start.html"', custom_index, srv)
     t.check('ranges of the 10 MiB file', big_range, srv)
+    t.check('a socket or a fifo under the root: 403', special_files, srv)
     t.check('/dir: 301; /dir/: index; no index: 403; missing: 404',
             directories, srv)
     t.check('/dir of more than 1 KiB: 301 with the whole Location',
