@@ -94,6 +94,8 @@ def build(srv):
              'in-file': 'index.html', 'in-dir': 'sub',
              'sub/up-file': '../index.html', 'sub/out-up': '../../secret',
              'idx/index.html': '../../secret',
+             'in-abs': os.path.join(root, 'index.html'),
+             'in-climb': '../root/index.html',
              'gzlink.txt.gz': '../secret.gz'}
     make_tree(root, {'gzlink.txt': 'plain gzlink\n', 'idx/.keep': ''})
     with open(os.path.join(base, 'secret.gz'), 'wb') as f:
@@ -155,6 +157,15 @@ def symlinks_refused(srv, name):
             (403, 404)
         expect(r.status in ok, '%s: %s, expected 403 (or 404)'
                % (target, r.status_line))
+
+
+def symlinks_round_trip(srv):
+    """follow-symlinks = false: a link is judged by its path, not by where
+    it ends; an absolute one, or one whose ".." climbs above the root,
+    gets 403 even when it lands back under the root (preforkd.conf(5))."""
+    for target in ('/in-abs', '/in-climb'):
+        r = get(srv, target)
+        expect_status(r, 403, 'symlink %s, back into the root' % target)
 
 
 def gzip_symlink_refused(srv):
@@ -238,6 +249,8 @@ def main():
     t.check('gzip-static: a .gz symlinked outside the root is not sent',
             gzip_symlink_refused, srv)
     t.check('symlinks within the root are served', symlinks_inside, srv)
+    t.check('symlinks back into the root, absolute or climbing out: 403',
+            symlinks_round_trip, srv)
     t.check('follow-symlinks = true serves symlinks leading outside',
             symlinks_followed, srv)
     t.check('the root is still served (www)', root_still_served, srv, 'www')
