@@ -49,7 +49,7 @@ static struct {
 	cfg_t *list_section;		/* the last list entry validated */
 	cfg_opt_t *list_opt;
 	unsigned list_size;
-	bool as_workers;		/* conf_verify(): try the workers' opens */
+	bool verify;			/* conf_verify(): what a start will need */
 	const struct conf *conf;	/* being loaded */
 	bool identity_ok;		/* its user and groups were found */
 } load;
@@ -477,7 +477,7 @@ conf_path_resolve(const char *conf_path, const char *path)
 }
 
 void
-conf_check_log_dir(cfg_t *section, const char *option, const char *path)
+conf_check_file_dir(cfg_t *section, const char *option, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	struct stat st;
@@ -512,7 +512,7 @@ conf_check_worker_open(cfg_t *section, const char *option, const char *path,
 	char who[320], err[512];
 	int rc, fn_errno;
 
-	if (!load.as_workers || conf == NULL || !load.identity_ok)
+	if (!load.verify || conf == NULL || !load.identity_ok)
 		return;
 	if (conf->user != NULL) {
 		/*
@@ -920,6 +920,16 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 
 	conf->path = strdup(path);
 	conf->pidfile = pidfile_resolve(cfg, path);
+	/*
+	 * -t (and -s reload's check, which is -t's) must not pass what a
+	 * start then refuses.  Not the master's own loads: a reload keeps
+	 * the pidfile it has.  The default is the build's, not this
+	 * file's to answer for.
+	 */
+	if (load.verify && conf->pidfile != NULL &&
+	    option_line(cfg, "pidfile") != 0 &&
+	    cfg_getstr(cfg, "pidfile")[0] != '\0')
+		conf_check_file_dir(cfg, "pidfile", conf->pidfile);
 	if (error_log != NULL && error_log[0] == '\0')
 		conf_error(cfg, "error-log", "error-log must be syslog, stderr "
 			   "or a file, not empty");
@@ -927,7 +937,7 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	if (conf->error_log != NULL && error_log[0] != '\0' &&
 	    strcmp(conf->error_log, "syslog") != 0 &&
 	    strcmp(conf->error_log, "stderr") != 0)
-		conf_check_log_dir(cfg, "error-log", conf->error_log);
+		conf_check_file_dir(cfg, "error-log", conf->error_log);
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
 	conf->drain_delay = (int)cfg_getint(cfg, "drain-delay");
 	if ((conf->log_level = log_level_parse(level)) == -1) {
@@ -1504,7 +1514,7 @@ parse_file(cfg_t *cfg, const char *path)
 }
 
 static struct conf *
-load_file(const char *path, bool as_workers, conf_report_fn report,
+load_file(const char *path, bool verify, conf_report_fn report,
 	  void *arg)
 {
 	size_t total = 0;
@@ -1517,7 +1527,7 @@ load_file(const char *path, bool as_workers, conf_report_fn report,
 	load.report = report;
 	load.arg = arg;
 	load.path = path;
-	load.as_workers = as_workers;
+	load.verify = verify;
 	load.conf = conf;
 	if (conf == NULL || cfg == NULL) {
 		report_at(0, "out of memory");

@@ -86,7 +86,8 @@ struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
  * themselves, after their privilege drop (an http root), is opened by a
  * child that has taken their identity (conf_check_worker_open()).  The
  * master's own loads leave that to the workers, which fail with the
- * reason and fail the start or the reload cleanly.
+ * reason and fail the start or the reload cleanly.  The pidfile's
+ * directory must exist too, as the start needs it.
  */
 struct conf *conf_verify(const char *path, conf_report_fn report, void *arg);
 
@@ -115,11 +116,12 @@ void conf_error_entry(cfg_t *section, const char *option, unsigned index,
 	__attribute__((format(printf, 4, 5)));
 
 /*
- * For a log file's path: a file missing is created when it is opened; a
- * directory missing, or the path a directory, is a conf_error() now, so
- * that -t says it and a reload is refused with FILE:LINE.
+ * For the path of a file preforkd creates (a log, the pidfile): a file
+ * missing is created when it is opened; a directory missing, or the
+ * path a directory, is a conf_error() now, so that -t says it and a
+ * reload is refused with FILE:LINE.
  */
-void conf_check_log_dir(cfg_t *section, const char *option, const char *path);
+void conf_check_file_dir(cfg_t *section, const char *option, const char *path);
 
 /*
  * For a path the workers open themselves: under conf_verify() (else

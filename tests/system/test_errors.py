@@ -56,6 +56,9 @@ BAD = [
     # A log file is created, its directory is not: said now, not at start.
     ('error-log in a missing directory',
      GOOD.replace('"error.log"', '"no-such-dir/error.log"'), 'error-log'),
+    # The start would fail: -t says it first (not for the build's default).
+    ('pidfile in a missing directory',
+     GOOD.replace('"preforkd.pid"', '"no-such-dir/preforkd.pid"'), 'pidfile'),
     ('access-log in a missing directory',
      HTTP.replace('root = "."', 'root = "."\n'
                   '    access-log = "no-such-dir/access.log"'), 'access-log'),

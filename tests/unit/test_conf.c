@@ -2019,6 +2019,43 @@ test_load_after_error(void **state)
  * root by the test directory (mkdtemp's 0700); otherwise they are this
  * user, kept out of a root of mode 0.
  */
+/*
+ * The pidfile is made at the start, in a directory that must exist: -t
+ * says so, where the master's own loads (a reload keeps its pidfile) do
+ * not look.
+ */
+static void
+test_verify_pidfile_dir(void **state)
+{
+	static const char text[] =
+		"pidfile = \"/no-such-dir-preforkd/p.pid\"\n"
+		"server a {\n"
+		"  listen = \"127.0.0.1:0\"\n"
+		"  handler = \"echo\"\n"
+		"}\n";
+	char path[PATH_MAX], want[PATH_MAX + 128];
+	struct collector c;
+	struct conf *conf;
+
+	(void)state;
+	conf = load_text(text, path, sizeof(path), &c);
+	if (conf == NULL || c.n != 0) {
+		dump_messages(&c);
+		fail_msg("conf_load() refused the pidfile's directory");
+	}
+	conf_free(conf);
+	memset(&c, 0, sizeof(c));
+	conf = conf_verify(path, collect, &c);
+	snprintf(want, sizeof(want), "%s:1: pidfile: directory "
+		 "/no-such-dir-preforkd does not exist", path);
+	if (conf != NULL || c.n != 1 || strcmp(c.msg[0], want) != 0) {
+		dump_messages(&c);
+		conf_free(conf);
+		fail_msg("conf_verify(): %zu message(s), expected one: %s", c.n,
+			 want);
+	}
+}
+
 static void
 test_verify_root(void **state)
 {
@@ -2125,6 +2162,7 @@ main(void)
 		cmocka_unit_test(test_no_callback),
 		cmocka_unit_test(test_load_after_error),
 		cmocka_unit_test(test_verify_root),
+		cmocka_unit_test(test_verify_pidfile_dir),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
