@@ -81,6 +81,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	while ((c = getopt(argc, argv, "f:np:s:tVh")) != -1) {
+		/* "-p $UNSET" is a mistake: the cwd, or a directory, is no file. */
+		if ((c == 'f' || c == 'p' || c == 's') && optarg[0] == '\0') {
+			fprintf(stderr, "preforkd: -%c needs a value, not an "
+				"empty one\n", c);
+			usage(stderr);
+			return 2;
+		}
+		/* "-s status -s stop" would do the last: say, rather than stop. */
+		if (c == 's' && command != NULL && strcmp(command, optarg) != 0) {
+			fprintf(stderr, "preforkd: -s given twice: '%s' and '%s'\n",
+				command, optarg);
+			usage(stderr);
+			return 2;
+		}
 		switch (c) {
 		case 'f':
 			conf_arg = optarg;

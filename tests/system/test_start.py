@@ -29,6 +29,25 @@ def usage():
         expect(flag in text, 'usage does not mention %s: %r' % (flag, text))
 
 
+def mistyped_commands(srv):
+    """An empty -f, -p or -s (an unset variable in a script), or two
+    different -s, is a usage error (exit 2) that names the option, and
+    the running master is left alone: "-s status -s stop" used to stop
+    it, getopt's last one winning."""
+    for args, said in ((['-f', ''], '-f needs a value'),
+                       (['-p', '', '-f', srv.conf], '-p needs a value'),
+                       (['-s', '', '-f', srv.conf], '-s needs a value'),
+                       (['-s', 'status', '-s', 'stop', '-f', srv.conf],
+                        "-s given twice: 'status' and 'stop'")):
+        rc, out, err = run([BINARY] + args, timeout=T(10))
+        expect(rc == 2 and said in err, '%s: exit %s, %r'
+               % (' '.join(repr(a) for a in args), rc, err.strip()))
+        expect(srv.running(), 'the master is gone after %s' % args)
+    rc, out, err = run([BINARY, '-s', 'status', '-s', 'status', '-f',
+                        srv.conf], timeout=T(10))
+    expect(rc == 0, 'the same -s twice: exit %s, %r' % (rc, err.strip()))
+
+
 def foreground_start(srv, n):
     srv.start()
     expect(srv.running(), 'master is not running')
@@ -86,6 +105,8 @@ def main():
                foreground_start, srv, 3):
         t.check('3 workers, children of the master', workers_exist, srv, 3)
         t.check('echo of one byte', echo_one_byte, srv)
+        t.check('empty -f/-p/-s, or two -s: exit 2, master left alone',
+                mistyped_commands, srv)
         t.check('TERM: master exits 0, workers gone, pidfile removed',
                 fast_stop, srv, signal.SIGTERM)
 
