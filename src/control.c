@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "control.h"
 #include "log.h"
+#include "masterenv.h"
 #include "pidfile.h"
 #include "signals.h"
 #include "statusctl.h"
@@ -442,29 +443,67 @@ conf_checked(const char *conf_path, int signo)
 }
 
 /*
+ * The master expands a ${NAME} with its own environment, as it was at its
+ * start, and so does the new master of an upgrade, which inherits it:
+ * the check is made with that one, swapped in for its duration, or it
+ * would refuse what the master reads well and pass what it reads
+ * otherwise.  When it cannot be read (a master that is not dumpable, or
+ * another user's, which refuses the request anyway), the check falls
+ * back to the command's own environment, as before, and says so: the
+ * master still checks the file itself and answers with its verdict.
+ */
+static struct conf *
+conf_checked_as_master(pid_t pid, const char *conf_path, int signo)
+{
+	char **ours = environ, **theirs;
+	struct conf *conf;
+
+	if ((theirs = masterenv_read(pid)) == NULL) {
+		fprintf(stderr, "preforkd: cannot read the environment of "
+			"master %d (/proc/%d/environ: %s); ${NAME} is checked "
+			"with this command's own\n", (int)pid, (int)pid,
+			strerror(errno));
+		return conf_checked(conf_path, signo);
+	}
+	environ = theirs;
+	conf = conf_checked(conf_path, signo);
+	environ = ours;
+	masterenv_free(theirs);
+	return conf;
+}
+
+/*
  * The config names the pidfile, unless -p does.  With -p alone the
- * default -f may well not be the master's file, so it is not read.  A
- * reload or an upgrade needs the whole file right (*conf); stop, quit,
- * reopen and status only its pidfile: logrotate's reopen must reach the
- * master while an edit not yet reloaded has broken the file.
+ * default -f may well not be the master's file, so it is not read.
+ * stop, quit, reopen and status need only its pidfile: logrotate's
+ * reopen must reach the master while an edit not yet reloaded has broken
+ * the file.  A reload or an upgrade needs the whole file right, but
+ * checks it once the master is found, with the master's environment: a
+ * file whose pidfile cannot be read is checked here, with the command's,
+ * to say all that is wrong with it.
  */
 static char *
 pidfile_named(const char *conf_path, const char *pidfile_override,
-	      int signo, struct conf **conf)
+	      int signo)
 {
+	bool checks = signo == SIGHUP || signo == SIGUSR2;
+	struct conf *conf;
 	char *pidfile;
 
 	if (pidfile_override != NULL)
 		return strdup(pidfile_override);
-	if (signo == SIGHUP || signo == SIGUSR2) {
-		if ((*conf = conf_checked(conf_path, signo)) == NULL)
-			return NULL;
-		return strdup((*conf)->pidfile);
-	}
-	if ((pidfile = conf_load_pidfile(conf_path, print_error, NULL)) ==
-	    NULL)
+	if ((pidfile = conf_load_pidfile(conf_path, checks ? NULL :
+					 print_error, NULL)) != NULL)
+		return pidfile;
+	if (!checks) {
 		fprintf(stderr, "preforkd: no pidfile can be read from %s "
 			"(name it with -p)\n", conf_path);
+		return NULL;
+	}
+	if ((conf = conf_checked(conf_path, signo)) == NULL)
+		return NULL;
+	pidfile = strdup(conf->pidfile);
+	conf_free(conf);
 	return pidfile;
 }
 
@@ -487,11 +526,9 @@ control_command(const char *command, const char *conf_path, bool conf_named,
 			"status\n", command, signal_commands);
 		return 1;
 	}
-	if ((pidfile = pidfile_named(conf_path, pidfile_override, signo,
-				     &conf)) == NULL) {
-		conf_free(conf);
+	if ((pidfile = pidfile_named(conf_path, pidfile_override,
+				     signo)) == NULL)
 		return 1;
-	}
 	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1) {
 		fprintf(stderr, "preforkd: %s\n", err);
 		goto out;
@@ -502,14 +539,10 @@ control_command(const char *command, const char *conf_path, bool conf_named,
 	 * version does not say, and gets the default checked.
 	 */
 	if (checks && !conf_named &&
-	    statusctl_conf_path(pid, theirs, sizeof(theirs)) == 0 &&
-	    (conf == NULL || strcmp(theirs, conf_path) != 0)) {
-		conf_free(conf);
-		conf = NULL;
+	    statusctl_conf_path(pid, theirs, sizeof(theirs)) == 0)
 		conf_path = theirs;
-	}
-	if (checks && conf == NULL &&
-	    (conf = conf_checked(conf_path, signo)) == NULL)
+	if (checks &&
+	    (conf = conf_checked_as_master(pid, conf_path, signo)) == NULL)
 		goto out;
 	if (checks && reads_other_file(pid, conf_path, signo == SIGHUP ?
 				       "reloading" : "upgrading"))

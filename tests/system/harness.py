@@ -386,14 +386,15 @@ class NotifySocket:
 # ---------------------------------------------------------------- commands
 
 def run(argv, timeout=None, cwd=None, stdin=subprocess.DEVNULL,
-        preexec_fn=None):
+        preexec_fn=None, env=None):
     """Runs argv (stdout/stderr to files, so a leaked daemon cannot hold a
     pipe); returns (exit status, stdout, stderr).  preexec_fn runs in the
-    child before the exec (to change its user, say)."""
+    child before the exec (to change its user, say); env, if given, is
+    its whole environment."""
     timeout = timeout if timeout is not None else T(30)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(argv, stdout=out, stderr=err, stdin=stdin,
-                             cwd=cwd, preexec_fn=preexec_fn)
+                             cwd=cwd, preexec_fn=preexec_fn, env=env)
         try:
             rc = p.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -459,17 +460,18 @@ class Server:
                    else self.conf_text(**globals_))
 
     # -- starting
-    def start(self, ready=True, extra=(), wrapper=()):
+    def start(self, ready=True, extra=(), wrapper=(), env=None):
         """Starts a foreground master (-n); waits for `ready:` if asked.
         A wrapper command (unshare, valgrind) must run the binary in its
-        own process, so that its pid is the master's."""
+        own process, so that its pid is the master's.  env, if given, is
+        the master's whole environment."""
         self.start_mark = self.mark()
         self.out = open(os.path.join(self.dir, 'stdout'), 'wb')
         self.err = open(os.path.join(self.dir, 'stderr'), 'wb')
         self.proc = subprocess.Popen(
             list(wrapper) + [BINARY, '-n', '-f', self.conf] + list(extra),
             stdin=subprocess.DEVNULL, stdout=self.out, stderr=self.err,
-            cwd=self.dir)
+            cwd=self.dir, env=env)
         self.master = self.proc.pid
         self.seen.add(self.master)
         if ready:
@@ -568,9 +570,9 @@ class Server:
     def signal(self, sig):
         os.kill(self.master, sig)
 
-    def ctl(self, action, conf=None, timeout=None):
+    def ctl(self, action, conf=None, timeout=None, env=None):
         return run([BINARY, '-s', action, '-f', conf or self.conf],
-                   timeout=timeout)
+                   timeout=timeout, env=env)
 
     def wait_exit(self, timeout=None):
         """Waits for the master to end: its exit status (foreground), True
