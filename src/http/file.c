@@ -157,9 +157,12 @@ http_send_open_error(struct http_exchange *ex, int err)
 	http_send_error(ex, 503, NOFILE_RETRY_AFTER);
 }
 
-/* Does the client take gzip?  "gzip" listed without q=0. */
-static bool
-accepts_gzip(const struct http_str *ae)
+/*
+ * What one Accept-Encoding line says of gzip: 1 listed, 0 listed with
+ * q=0, -1 not named.
+ */
+static int
+gzip_in_line(const struct http_str *ae)
 {
 	const char *p = ae->p, *end = ae->p + ae->len;
 
@@ -177,7 +180,46 @@ accepts_gzip(const struct http_str *ae)
 		}
 		p = stop + 1;
 	}
-	return false;
+	return -1;
+}
+
+/*
+ * Does the client take gzip?  "gzip" listed without q=0, in any of its
+ * Accept-Encoding lines: repeated, they make one list (RFC 9110 5.3).
+ */
+static bool
+accepts_gzip(const struct http_request *req)
+{
+	struct http_str line;
+	size_t pos = 0;
+	bool listed = false;
+
+	if (req->accept_encoding.len == 0)
+		return false;
+	while (http_header_next(req, "Accept-Encoding", &pos, &line)) {
+		int said = gzip_in_line(&line);
+
+		if (said == 0)
+			return false;
+		listed |= said == 1;
+	}
+	return listed;
+}
+
+/*
+ * Range is one field: two lines make "bytes=0-1, bytes=2-3", which is
+ * not a range set, so the request is answered whole (RFC 9110 14.2).
+ */
+static bool
+range_single(const struct http_request *req)
+{
+	struct http_str line;
+	size_t pos = 0;
+	unsigned n = 0;
+
+	while (n < 2 && http_header_next(req, "Range", &pos, &line))
+		n++;
+	return n == 1;
 }
 
 struct file {
@@ -205,7 +247,7 @@ try_gzip(const struct http_exchange *ex, const char *rel, struct file *f)
 		return;
 	}
 	f->vary = true;
-	if (!accepts_gzip(&ex->req->accept_encoding)) {
+	if (!accepts_gzip(ex->req)) {
 		close(fd);
 		return;
 	}
@@ -262,7 +304,7 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	case 304:
 		return 304;
 	}
-	if (req->range.len > 0 &&
+	if (req->range.len > 0 && range_single(req) &&
 	    (req->if_range.len == 0 ||
 	     http_if_range_holds(req->if_range.p, req->if_range.len, f->etag,
 				 f->st.st_mtime)))

@@ -556,6 +556,35 @@ def autoindex(srv):
 
 # ---------------------------------------------------------------- gzip-static
 
+def repeated_list_headers(srv):
+    """Field lines of one name make one list (RFC 9110 5.3): gzip named
+    in a second Accept-Encoding line counts, and gzip;q=0 in one refuses
+    it; two Range lines make "bytes=0-1, bytes=2-3", no range set, so the
+    whole file is sent."""
+    root = os.path.join(srv.dir, 'root')
+    gz = open(os.path.join(root, 'gz/a.txt.gz'), 'rb').read()
+
+    def raw(name, target, lines):
+        with HttpClient(srv, name) as c:
+            c.send(('GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n'
+                    % (target, ''.join(l + '\r\n' for l in lines)))
+                   .encode())
+            return c.response()
+    r = raw('auto', '/gz/a.txt', ['Accept-Encoding: br',
+                                  'Accept-Encoding: gzip'])
+    expect(r.status == 200 and r.body == gz and
+           r.header('content-encoding') == 'gzip',
+           'gzip in a second Accept-Encoding line: %r' % r)
+    r = raw('auto', '/gz/a.txt', ['Accept-Encoding: gzip',
+                                  'Accept-Encoding: gzip;q=0'])
+    expect(r.status == 200 and r.body == PLAIN and
+           not r.header('content-encoding'),
+           'gzip;q=0 in a second line: %r' % r)
+    r = raw('www', '/small.txt', ['Range: bytes=0-1', 'Range: bytes=2-3'])
+    expect(r.status == 200 and r.body == SMALL,
+           'two Range lines: %r' % r)
+
+
 def gzip_static(srv):
     root = os.path.join(srv.dir, 'root')
     gz = open(os.path.join(root, 'gz/a.txt.gz'), 'rb').read()
@@ -730,6 +759,8 @@ def main():
     t.check('autoindex lists with names escaped', autoindex, srv)
     t.check('gzip-static: .gz for gzip clients, plain otherwise', gzip_static,
             srv)
+    t.check('repeated Accept-Encoding and Range lines are one list each',
+            repeated_list_headers, srv)
 
     def same_workers():
         no_worker_trouble(srv, mark)
