@@ -10,21 +10,26 @@ hits: a pidfile naming a live stranger, a package upgrade replacing the
 binary under a running master, a master whose binary is no longer at
 $DAEMON (a versioned directory's symlink switched, DAEMON changed) or
 has another name, a stop in the middle of a binary upgrade, a start
-whose output goes to a pipe, and (as root) a master that the user
-running the script may not signal."""
+whose output goes to a pipe, (as root) a master that the user running
+the script may not signal, and stop being graceful: a download in
+progress is finished, and STOP_TIMEOUT still bounds it (SIGQUIT, then
+SIGTERM)."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, HERE, T, Failure, alive, children, connect,
-                     echo_once, http_get, expect, line_of, pids_mentioning,
-                     read_file, roundtrip, run, skipped, wait_until,
-                     write_file, Test)
+from harness import (BINARY, HERE, T, Failure, alive, children,
+                     closed_by_peer, connect, echo_once, http_get, expect,
+                     line_of, pids_mentioning, read_file, roundtrip, run,
+                     skipped, wait_until, write_file, Test)
 
 SCRIPT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc', 'init.d',
                                        'preforkd'))
@@ -41,6 +46,8 @@ class Init:
     """A preforkd instance driven through the init script."""
 
     def __init__(self, t, name, script=SCRIPT, daemon=BINARY):
+        self.stop_timeout = T(10)
+        self.shutdown_timeout = 5
         self.srv = t.server(name)
         self.dir = self.srv.dir
         self.script = script
@@ -59,14 +66,15 @@ class Init:
                    '# written by test_initscript.py\n'
                    'DAEMON="%s"\nCONF="%s"\nPIDFILE="%s"\n'
                    'STOP_TIMEOUT=%d\n'
-                   % (daemon, self.srv.conf, self.srv.pidfile, T(10)))
+                   % (daemon, self.srv.conf, self.srv.pidfile,
+                      self.stop_timeout))
 
     def conf_text(self, workers, broken=False):
         s = self.srv
         return ('pidfile = "%s"\n'
                 'error-log = "%s"\n'
                 'log-level = "debug"\n'
-                'shutdown-timeout = 5\n'
+                'shutdown-timeout = %d\n'
                 'server echo {\n'
                 '  listen = "127.0.0.1:0"\n'
                 '  handler = "echo"\n'
@@ -80,7 +88,7 @@ class Init:
                 '  http {\n'
                 '    root = "%s"\n'
                 '  }\n'
-                '}\n' % (s.pidfile, s.log, workers,
+                '}\n' % (s.pidfile, s.log, self.shutdown_timeout, workers,
                          '  no-such-option = 1\n' if broken else '',
                          self.root))
 
@@ -281,6 +289,12 @@ def stop(init):
     fam = init.family()
     rc, text = init.run('stop')
     expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+    all_gone(init, fam)
+
+
+def all_gone(init, fam):
+    """After a stop that exited 0: the master and workers fam, and the
+    pidfile, have gone."""
     # start-stop-daemon waits for the master, the fallback polls it.  It
     # takes a master whose /proc/PID/exe is gone for ended; the kernel may
     # still be closing its descriptors (long with a sanitizer's shadow
@@ -855,6 +869,152 @@ def piped(t):
         t.check('stop -> 0', stop, init)
 
 
+BIG = 4 << 20     # bytes: far more than the socket buffers hold
+
+
+class Download:
+    """GET of a large file whose client reads only when it is told to:
+    with a small receive buffer, the worker is still sending meanwhile."""
+
+    def __init__(self, init):
+        family, sockaddr = init.srv.addr('www')
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        self.sock.settimeout(T(10))
+        self.sock.connect(sockaddr)
+        self.sock.sendall(b'GET /big.bin HTTP/1.1\r\nHost: localhost\r\n'
+                          b'Connection: close\r\n\r\n')
+        self.data = bytearray()
+        self.eof = False
+
+    def read(self, at_least=None, timeout=None):
+        """Reads at_least bytes, or to EOF (or a reset)."""
+        deadline = time.monotonic() + (timeout or T(20))
+        try:
+            while not self.eof and (at_least is None or
+                                    len(self.data) < at_least):
+                expect(time.monotonic() < deadline, 'download: %d bytes '
+                       'read in %gs, no EOF' % (len(self.data),
+                                                timeout or T(20)))
+                chunk = self.sock.recv(16384)
+                self.eof = not chunk
+                self.data += chunk
+        except ConnectionResetError:
+            self.eof = True
+
+    def close(self):
+        self.sock.close()
+
+    def body(self):
+        head, _, body = bytes(self.data).partition(b'\r\n\r\n')
+        expect(head.startswith(b'HTTP/1.1 200 '), 'download: no 200 status '
+               'line: %r' % head[:80])
+        return body
+
+
+class InBackground:
+    """An action of the script, run in a thread: result() waits for its
+    (status, output)."""
+
+    def __init__(self, init, action):
+        self.out = []
+        self.thread = threading.Thread(target=self._run, args=(init, action),
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, init, action):
+        try:
+            self.out.append(init.run(action))
+        except Exception as e:   # Failure included: reported by result()
+            self.out.append(e)
+
+    def result(self, timeout):
+        self.thread.join(timeout)
+        expect(self.out, 'the action still runs after %gs' % timeout)
+        if isinstance(self.out[0], Exception):
+            raise self.out[0]
+        return self.out[0]
+
+
+def graceful(t, script, mode, tag):
+    """stop (and so restart) is graceful, as the systemd unit's is and as
+    an administrator expects: SIGQUIT, so that a download in progress
+    completes; after STOP_TIMEOUT seconds SIGTERM (the fast shutdown),
+    then SIGKILL, so that a connection that never ends cannot hold the
+    stop up.  The script used to send SIGTERM at once: the download was
+    cut at the bytes the kernel's buffers held."""
+    content = bytes(range(256)) * (BIG // 256)
+
+    def download_finishes():
+        init = Init(t, 'graceful-' + tag, script=script)
+        with open(os.path.join(init.root, 'big.bin'), 'wb') as f:
+            f.write(content)
+        start(init)
+        fam = init.family()
+        d = Download(init)
+        try:
+            d.read(65536)
+            mark = init.srv.mark()
+            stopping = InBackground(init, 'stop')
+            # Nothing is read until the master has had the signal, and a
+            # moment more (the behaviour: a slow client): SIGTERM, the
+            # fast shutdown, has ended the worker by then.
+            how = init.srv.wait_log(r'(graceful|fast) shutdown', mark,
+                                    T(10)).group(1)
+            time.sleep(0.3)
+            d.read(timeout=T(20))
+        finally:
+            d.close()
+        rc, text = stopping.result(T(30))
+        body = d.body()
+        expect(body == content, 'the download was cut: %d of %d bytes '
+               '(a %s shutdown)' % (len(body), len(content), how))
+        expect(how == 'graceful', 'a %s shutdown' % how)
+        expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+        all_gone(init, fam)
+
+    def stop_bounded():
+        init = Init(t, 'bounded-' + tag, script=script)
+        init.stop_timeout = int(T(1))
+        init.set_daemon(init.daemon)
+        # No limit: only the script's SIGTERM ends the stalled client.
+        init.shutdown_timeout = 0
+        init.conf(workers=2)
+        with open(os.path.join(init.root, 'big.bin'), 'wb') as f:
+            f.write(content)
+        start(init)
+        fam = init.family()
+        d = Download(init)
+        try:
+            d.read(65536)        # and no more: it stalls
+            mark = init.srv.mark()
+            began = time.monotonic()
+            rc, text = init.run('stop')
+            took = time.monotonic() - began
+            expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+            all_gone(init, fam)
+            expect(closed_by_peer(d.sock, T(5)), 'the stalled download '
+                   'is still open')
+        finally:
+            d.close()
+        log = [m.group(1) for m in
+               init.srv.find(r'(graceful|fast) shutdown', mark)]
+        expect(log == ['graceful', 'fast'], 'the master logged %s, not a '
+               'graceful then a fast shutdown' % (log or 'neither'))
+        expect(took >= init.stop_timeout - 0.1, 'stop returned after '
+               '%.2fs, before STOP_TIMEOUT=%d' % (took, init.stop_timeout))
+        expect(took < init.stop_timeout + T(10), 'stop took %.2fs with '
+               'STOP_TIMEOUT=%d' % (took, init.stop_timeout))
+        return 'stop took %.2fs' % took
+
+    def c(name, fn):
+        return t.check('%s: %s' % (mode, name), fn)
+    c('stop during a 4 MB download: graceful, the download completes, '
+      'exit 0, all gone', download_finishes)
+    c('stop with a stalled client and shutdown-timeout = 0: SIGQUIT, '
+      'SIGTERM after STOP_TIMEOUT, exit 0, all gone', stop_bounded)
+
+
 def fallback_script(t):
     text = read_file(SCRIPT)
     expect(text is not None, 'cannot read %s' % SCRIPT)
@@ -890,6 +1050,9 @@ def main():
         t.check('fallbacks: stop in the middle of a binary upgrade stops '
                 'both masters', stop_mid_upgrade,
                 Init(t, 'plain-upgrade', script=fb[0]))
+    graceful(t, SCRIPT, 'as shipped', 'lsb')
+    if fb[0]:
+        graceful(t, fb[0], 'fallbacks', 'plain')
     stranger(t)
     upgrade(t)
     stop_before_new_master_ready(t)
