@@ -733,8 +733,12 @@ size_byte(struct http_chunked *c, unsigned char ch)
 	int v = hex_value(ch);
 
 	if (v >= 0) {
-		/* 16 hex digits fill a uint64_t; more would overflow. */
-		if (c->line_len++ == 16)
+		/*
+		 * A value past 16 significant hex digits would overflow;
+		 * leading zeros are valid (1*HEXDIG), up to the line limit.
+		 */
+		if (c->remaining >> 60 != 0 ||
+		    ++c->line_len > HTTP_CHUNKED_LINE_MAX)
 			return CH_ERROR;
 		c->remaining = c->remaining << 4 | (uint64_t)v;
 		return CH_SIZE;

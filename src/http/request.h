@@ -120,7 +120,8 @@ bool http_header_next(const struct http_request *req, const char *name,
 
 /*
  * Skipping a chunked body (RFC 9112 section 7.1) fed in pieces of any
- * size.  A chunk-size has at most 16 hex digits; a chunk-size line (with
+ * size.  A chunk-size is at most 16 significant hex digits (leading
+ * zeros are valid); a chunk-size line (with
  * its chunk-ext) or a trailer line longer than HTTP_CHUNKED_LINE_MAX bytes
  * is an error.  Extensions and trailer fields are skipped unread.  Lines
  * may end in CRLF or a bare LF.
