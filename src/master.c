@@ -685,6 +685,13 @@ notify_tick(int64_t now)
 
 /* ---- reload ---- */
 
+/* A stop has begun, its drain-delay included: no reload any more. */
+static bool
+master_stopping(void)
+{
+	return m.mode != RUNNING || drain_stopping();
+}
+
 static void
 reload_failed(struct requesters *r, const char *reason)
 {
@@ -817,7 +824,12 @@ master_reload(int64_t now, bool hup)
 			   &m.control_refused_logged);
 	if (!hup && req.n == 0)
 		goto out;		/* only requests that were refused */
-	if (m.mode != RUNNING) {
+	/*
+	 * A stop's drain included: the master leaves once it ends, so a
+	 * reload there could only be reported serving, then be gone.
+	 */
+	if (master_stopping()) {
+		log_warning("reload refused: the master is shutting down");
 		requesters_reply(&req, false, "the master is shutting down");
 		goto out;
 	}
@@ -1128,6 +1140,7 @@ master_shutdown(enum master_mode mode, int64_t now)
 static void
 master_quit(int64_t now)
 {
+	bool first;
 	int delay;
 
 	upgrade_check();
@@ -1143,13 +1156,20 @@ master_quit(int64_t now)
 	upgrade_stop_successor(now);
 	/* After WINCH the workers are gone: nothing is left to drain. */
 	delay = m.winched ? 0 : m.current->conf->drain_delay;
+	first = !drain_stopping();
+	drain_begin(m.sb.master, DRAIN_STOP, delay, now);
+	/*
+	 * Nor a reload still starting: it would serve only until the stop.
+	 * Its READY=1 comes before STOPPING=1.
+	 */
+	if (m.pending != NULL)
+		pending_abort("the master is shutting down", now);
 	/*
 	 * Said once, as the drain begins (a second QUIT cuts it short); not
 	 * while an upgrade starts, which may yet take MAINPID= over.
 	 */
-	if (delay > 0 && !drain_stopping() && !upgrade_pending())
+	if (delay > 0 && first && !upgrade_pending())
 		notify_draining(delay);
-	drain_begin(m.sb.master, DRAIN_STOP, delay, now);
 }
 
 /* ---- start-up and the loop ---- */
@@ -1291,7 +1311,7 @@ master_loop(void)
 			sig_upgrade = 0;
 			/* Not once a stop has begun, its drain included. */
 			upgrade_start(&m.pidfile, usr2_sender,
-				      m.mode == RUNNING && !drain_stopping());
+				      !master_stopping());
 		}
 		if (sig_winch) {
 			sig_winch = 0;

@@ -4,9 +4,12 @@
 and 503 from the moment QUIT (or WINCH) arrives; for drain-delay seconds
 the workers serve on normally and the listeners stay open (http and echo
 alike), then the graceful stop (or the retirement) goes on; a reload after
-WINCH answers 200 again.  During a binary upgrade, once the new master
-serves, WINCH and QUIT to the old one do not drain: the health path
-stays 200.  Bad values are refused with FILE:LINE."""
+WINCH, or during its delay, answers 200 again.  A reload during the
+delay of QUIT is refused, and one still starting when QUIT comes is
+abandoned: the master leaves once the delay ends.  During a binary
+upgrade, once the new master serves, WINCH and QUIT to the old one do
+not drain: the health path stays 200.  Bad values are refused with
+FILE:LINE."""
 import os
 import re
 import signal
@@ -18,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, children, echo_once, expect,
                      run, wait_until)
 from test_http_util import get, http_server, make_tree
+from test_reload_requests import signal_while_starting
 
 DELAY = 3
 
@@ -81,6 +85,66 @@ def main():
         return 'stopped %.1f s after QUIT' % took
     t.check('QUIT: 503 at once, serving on for drain-delay (no upgrade '
             'then), then the stop', quit_drains)
+
+    # A reload during the drain of a stop is refused, as after it: the
+    # master leaves once the delay ends, whatever generation serves.
+    r = http_server(t, 'refuse', servers, drain_delay=DELAY)
+
+    def reload_refused():
+        r.start()
+        mark = r.mark()
+        began = time.monotonic()
+        rc, out, err = r.ctl('quit')
+        expect(rc == 0, '-s quit: %s %s' % (rc, err))
+        r.wait_log(r'draining for drain-delay', since=mark)
+        rc, out, err = r.ctl('reload')
+        expect(rc == 1 and out == '' and err ==
+               'preforkd: reload failed: the master is shutting down\n',
+               '-s reload during the drain: %s %r %r' % (rc, out, err))
+        r.wait_log(r'reload refused: the master is shutting down',
+                   since=mark)
+        hup = r.mark()
+        r.signal(signal.SIGHUP)
+        r.wait_log(r'reload refused: the master is shutting down',
+                   since=hup)
+        expect(time.monotonic() - began < DELAY, 'the checks took longer '
+               'than drain-delay: the machine is too slow for this test')
+        health(r, 503)
+        expect(r.running(), 'the master left during drain-delay')
+        rc = r.wait_exit(T(DELAY + 15))
+        expect(rc == 0, 'master exit %r' % rc)
+        took = time.monotonic() - began
+        expect(took >= DELAY, 'the master exited %.2f s after QUIT, before '
+               'drain-delay (%d s)' % (took, DELAY))
+        expect(not r.find(r'reloading configuration|generation 2', mark),
+               'a reload ran during the drain:\n%s' % r.log_text()[mark:])
+        return 'stopped %.1f s after QUIT' % took
+    t.check('-s reload and SIGHUP during the drain of QUIT: refused, the '
+            'stop goes on', reload_refused)
+
+    # A reload still starting when QUIT comes is abandoned at once, as
+    # without a drain-delay: it would serve only until the stop.
+    p = t.server('pending', servers=[dict(workers=1)], drain_delay=DELAY)
+
+    def pending_abandoned():
+        p.start()
+        began = time.monotonic()
+        req, mark = signal_while_starting(p, signal.SIGQUIT, 'pending')
+        rc, out, err = req.result(T(20))
+        expect(rc == 1 and 'preforkd: reload failed: the master is shutting '
+               'down' in err, '-s reload: %s %r %r' % (rc, out, err))
+        expect(time.monotonic() - began < DELAY, 'the reload was answered '
+               'after drain-delay: the machine is too slow for this test')
+        p.wait_log(r'draining for drain-delay', since=mark)
+        # The first generation serves on until the stop.
+        echo_once(p.addr(), b'during the drain')
+        rc = p.wait_exit(T(DELAY + 15))
+        expect(rc == 0, 'master exit %r' % rc)
+        expect(not p.find(r'reload: generation 2 serving', mark),
+               'the reload served during the drain:\n%s'
+               % p.log_text()[mark:])
+    t.check('QUIT with drain-delay abandons a reload still starting',
+            pending_abandoned)
 
     # WINCH is ignored in the foreground: this one runs as a daemon.
     w = http_server(t, 'winch', servers, drain_delay=DELAY)
@@ -155,6 +219,23 @@ def main():
                 'old master after %.2f s' % (len(seen), retired, took))
     t.check('upgrade: WINCH and QUIT to the old master while the new one '
             'serves: no drain, the health path stays 200', upgrade)
+
+    def reload_in_winch_drain():
+        mark = w.mark()
+        w.signal(signal.SIGWINCH)
+        turns(w, 503)
+        rc, out, err = w.ctl('reload')
+        expect(rc == 0, '-s reload during the drain of WINCH: %s %s'
+               % (rc, err))
+        health(w, 200)
+        expect(not w.find(r'reload refused', mark), 'the reload was refused')
+        # The retirement was called off: the workers serve on.
+        time.sleep(DELAY + 0.5)
+        expect(not w.find(r'SIGWINCH: retiring all workers', mark),
+               'the workers retired after the reload')
+        health(w, 200)
+    t.check('a reload during the drain of WINCH is not refused: it calls '
+            'the retirement off', reload_in_winch_drain)
 
     def second_quit():
         mark = w.mark()

@@ -135,6 +135,35 @@ def superseded_request(srv, attempts=5):
         srv.stop()
 
 
+def signal_while_starting(srv, sig, name):
+    """Sends sig to the master while a -s reload starts (strace stops the
+    master as it opens the new access log, before any new worker runs):
+    the master acts on sig in its next pass, the reload still starting
+    then.  Returns the Requester and the log's mark before the reload."""
+    if not shutil.which('strace'):
+        raise Failure('strace not found: install strace')
+    log = os.path.join(srv.dir, name + '-access.log')
+    tracer = stop_at_open(srv, log, name + '-strace')
+    try:
+        expect(wait_until(lambda: 'attached' in (read_file(
+            os.path.join(srv.dir, name + '-strace.err')) or '') or
+            tracer.poll() is not None, T(10)) and tracer.poll() is None,
+            'strace did not attach to master %d' % srv.master)
+        mark = srv.mark()
+        srv.write_conf(http_conf(srv, log))
+        req = Requester(srv, name)
+        expect(wait_until(lambda: 'stopped by SIGSTOP' in (read_file(
+            os.path.join(srv.dir, name + '-strace.out')) or ''), T(10)),
+            'the master was not stopped at open(%s)' % log)
+        # Blocked until the master sleeps again: it comes after the reload.
+        srv.signal(sig)
+    finally:
+        tracer.terminate()
+        tracer.wait()
+        os.kill(srv.master, signal.SIGCONT)
+    return req, mark
+
+
 def foreign_request(srv):
     """A request from a user who may not signal the master is ignored,
     and the requester told so at once, as `preforkd -s reload` listens:
