@@ -697,7 +697,10 @@ reload_failed(struct requesters *r, const char *reason)
 {
 	char msg[768];
 
-	if (m.winched)
+	/* Whatever serves now leaves with the master. */
+	if (master_stopping())
+		snprintf(msg, sizeof(msg), "%s", reason);
+	else if (m.winched)
 		snprintf(msg, sizeof(msg), "%s; no generation serves until the "
 			 "next reload", reason);
 	else
@@ -1121,11 +1124,13 @@ master_shutdown(enum master_mode mode, int64_t now)
 	if (m.mode == STOPPING_FAST || m.mode == mode)
 		return;
 	log_notice("%s shutdown", mode == STOPPING_FAST ? "fast" : "graceful");
-	upgrade_shutdown(now);
+	/* First: a reload abandoned now must not say that anything serves on. */
+	m.mode = mode;
+	/* Its READY=1 comes before STOPPING=1. */
 	if (m.pending != NULL)
 		pending_abort("the master is shutting down", now);
 	requesters_reply(&m.confirm_req, false, "the master is shutting down");
-	m.mode = mode;
+	upgrade_shutdown(now);
 	/* The port refuses new connections from now on. */
 	listener_close_all();
 	if (mode == STOPPING_FAST) {

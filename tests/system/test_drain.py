@@ -131,8 +131,9 @@ def main():
         began = time.monotonic()
         req, mark = signal_while_starting(p, signal.SIGQUIT, 'pending')
         rc, out, err = req.result(T(20))
-        expect(rc == 1 and 'preforkd: reload failed: the master is shutting '
-               'down' in err, '-s reload: %s %r %r' % (rc, out, err))
+        expect(rc == 1 and out == '' and err == 'preforkd: reload failed: '
+               'the master is shutting down\n',
+               '-s reload: %s %r %r' % (rc, out, err))
         expect(time.monotonic() - began < DELAY, 'the reload was answered '
                'after drain-delay: the machine is too slow for this test')
         p.wait_log(r'draining for drain-delay', since=mark)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
-"""Shutdown: QUIT is graceful, TERM is fast, a killed master leaves no
-workers behind, shutdown-timeout bounds a graceful stop."""
+"""Shutdown: QUIT is graceful, TERM is fast (and a reload it abandons is
+not said to serve on), a killed master leaves no workers behind,
+shutdown-timeout bounds a graceful stop."""
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (T, Failure, Test, alive, closed_by_peer, conn_inode,
                      connect, echo_once, expect, port_refuses, roundtrip,
                      socket_inodes, wait_until)
+from test_reload_requests import signal_while_starting
 
 LIMIT = 2   # shutdown-timeout of the server whose client never closes
 
@@ -139,6 +141,22 @@ def no_limit(srv):
     return 'served 1.5 s after a reload and after QUIT'
 
 
+def term_during_reload(srv):
+    """TERM while a reload starts abandons it, and its requester is told
+    that the master is shutting down: not that the old generation keeps
+    serving, since the master leaves at once."""
+    req, mark = signal_while_starting(srv, signal.SIGTERM, 'term')
+    rc, out, err = req.result(T(20))
+    expect(rc == 1 and out == '' and err ==
+           'preforkd: reload failed: the master is shutting down\n',
+           '-s reload: %s %r %r' % (rc, out, err))
+    rc = srv.wait_exit(T(10))
+    expect(rc == 0, 'master exit %r' % rc)
+    srv.wait_log(r'reload failed: the master is shutting down\n', mark)
+    expect(not srv.find(r'keeps serving|generation 2 serving', mark),
+           'the log says something serves on:\n%s' % srv.log_text()[mark:])
+
+
 def serving(srv, workers, sock):
     """Which of workers holds sock's connection (None if none does)."""
     port = sock.getsockname()[1]
@@ -160,6 +178,12 @@ def main():
     if t.check('server starts (TERM)', srv.start):
         t.check('TERM with a connected client: everything exits promptly',
                 term_fast, srv)
+
+    srv = t.server('reload', servers=[dict(workers=1)])
+    if t.check('server starts (TERM during a reload)', srv.start):
+        t.check('TERM while a reload starts: -s reload says the master is '
+                'shutting down, nothing about serving on',
+                term_during_reload, srv)
 
     srv = t.server('kill9')
     if t.check('server starts (kill -9)', srv.start):
