@@ -365,6 +365,30 @@ describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
 }
 
+/*
+ * A max-memory below a fresh worker recycles every worker after each
+ * connection: a fork per connection, which the recycling lines of each
+ * worker do not say.  Said once per server and generation.
+ */
+static void
+memory_below_fresh(const struct worker *w, struct pool_server *ps)
+{
+	const struct server_conf *s = &w->gen->conf->servers[w->server];
+	char limit[32], fresh[32];
+
+	if (ps->memory_warned ||
+	    !pool_memory_below_fresh(s->max_memory, w->slot->fresh_rss,
+				     w->slot->exit_reason,
+				     w->slot->connections))
+		return;
+	ps->memory_warned = true;
+	pool_size_format(s->max_memory, limit, sizeof(limit));
+	pool_size_format(w->slot->fresh_rss, fresh, sizeof(fresh));
+	log_warning("server %s: max-memory %s is below a fresh worker's "
+		    "resident set (%s): every worker is recycled after each "
+		    "connection; raise it", s->name, limit, fresh);
+}
+
 static void
 worker_exited(struct worker *w, int st, int64_t now)
 {
@@ -399,6 +423,7 @@ worker_exited(struct worker *w, int st, int64_t now)
 			 "(%s)", name, (int)w->pid,
 			 (unsigned long long)w->slot->connections,
 			 restart_reason_name(w->slot->exit_reason));
+		memory_below_fresh(w, ps);
 	} else if (how == EXIT_NORMAL) {
 		log_notice("server %s: worker %d stopped by a signal from "
 			   "outside the master, after %llu connections",

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <sys/wait.h>
 
 #include "conf.h"
@@ -290,6 +291,48 @@ pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,
 		       worker_reason == RESTART_MAX_REQUESTS ? worker_reason : -1;
 	/* A fatal exit of a serving generation is retried as a crash. */
 	return RESTART_CRASH;
+}
+
+/*
+ * A worker past max-memory after a connection may have grown on it (a
+ * large request); one past it before any connection would have left
+ * after whichever it was given.
+ */
+bool
+pool_memory_below_fresh(uint64_t max_memory, uint64_t fresh_rss,
+			int worker_reason, uint64_t connections)
+{
+	return max_memory > 0 && worker_reason == RESTART_MAX_MEMORY &&
+	       connections == 1 && fresh_rss > max_memory;
+}
+
+void
+pool_size_format(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	uint64_t unit = 1, whole, tenths;
+	int u = -1;
+
+	while (u + 1 < (int)sizeof(units) - 1 && bytes >= unit << 10) {
+		unit <<= 10;
+		u++;
+	}
+	if (u == -1) {
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+		return;
+	}
+	whole = bytes / unit;
+	tenths = ((bytes % unit) * 10 + unit / 2) / unit;
+	if (tenths == 10) {
+		whole++;
+		tenths = 0;
+	}
+	if (bytes % unit == 0)
+		snprintf(buf, len, "%llu%c", (unsigned long long)whole,
+			 units[u]);
+	else
+		snprintf(buf, len, "%llu.%llu%c", (unsigned long long)whole,
+			 (unsigned long long)tenths, units[u]);
 }
 
 enum worker_exit

@@ -64,6 +64,7 @@ struct pool_server {
 	int64_t respawn_at_ms;		/* no spawn before this time */
 	int spawn_rate;			/* dynamic pool: grows while short */
 	bool capped_logged;		/* "reached max-workers" said once */
+	bool memory_warned;		/* "max-memory below a fresh worker" */
 	int64_t spare_at_ms;		/* the spare rule's next pass (1/s) */
 	int queued;			/* input: connections in the accept queue */
 	int64_t short_since_ms;		/* queued with no room since, 0 = not */
@@ -108,6 +109,21 @@ void pool_worker_exited(struct pool_server *ps, enum worker_exit how,
  */
 int pool_restart_reason(enum worker_exit how, bool expected, bool timed_out,
 			int worker_reason);
+
+/*
+ * Whether max_memory is below what a worker of its server needs just to
+ * exist: the worker that left for it (worker_reason) after its first
+ * connection was past it already before that one, at fresh_rss bytes (0:
+ * not measured).  Then every worker serves one connection and leaves.
+ */
+bool pool_memory_below_fresh(uint64_t max_memory, uint64_t fresh_rss,
+			     int worker_reason, uint64_t connections);
+
+/*
+ * bytes as a size of preforkd.conf, in the largest unit it reaches:
+ * "512", "64K", "1M"; to a tenth, rounded, when not a whole one: "2.7M".
+ */
+void pool_size_format(uint64_t bytes, char *buf, size_t len);
 
 /* Maps a waitpid() status to the exit classes above. */
 enum worker_exit pool_classify_status(int wstatus);

@@ -43,7 +43,7 @@ enum restart_reason {
 /* Room for every server of a reload's old and new config. */
 #define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 7u
+#define SB_VERSION 8u
 
 struct slot {
 	volatile pid_t pid;
@@ -68,6 +68,11 @@ struct slot {
 	volatile uint64_t connections;
 	volatile uint64_t requests;
 	volatile uint64_t bytes_sent;
+	/*
+	 * Bytes resident before the first connection, written once by a
+	 * worker of a server with max-memory; 0 unknown.
+	 */
+	volatile uint64_t fresh_rss;
 	char client[SLOT_CLIENT_MAX];
 	char request[SLOT_REQUEST_MAX];
 };

@@ -175,6 +175,22 @@ exit_fatal(void)
 	_exit(WORKER_EXIT_FATAL);
 }
 
+/* The resident set in bytes, or 0 if unknown. */
+static uint64_t
+resident_bytes(void)
+{
+	unsigned long long size, resident;
+	char buf[128];
+	ssize_t n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
+		return 0;
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 static void
 worker_setup(const struct worker_args *a)
 {
@@ -217,6 +233,13 @@ worker_setup(const struct worker_args *a)
 	if (a->server->handler->worker_init != NULL &&
 	    a->server->handler->worker_init(a->server->hconf) == -1)
 		exit_fatal();
+	/*
+	 * What this worker needs just to exist, set up and before its first
+	 * connection: the master tells a max-memory below it (once) from
+	 * the recycling it causes.  One read per worker, none per connection.
+	 */
+	if (statm_fd != -1)
+		my_slot->fresh_rss = resident_bytes();
 }
 
 static void
@@ -392,22 +415,6 @@ leave(int reason)
 	my_slot->exit_reason = reason;
 	my_slot->leaving = 1;
 	wake_master();
-}
-
-/* The resident set in bytes, or 0 if unknown. */
-static uint64_t
-resident_bytes(void)
-{
-	unsigned long long size, resident;
-	char buf[128];
-	ssize_t n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-		return 0;
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* After a connection: a worker grown past max-memory leaves. */

@@ -5,7 +5,9 @@ started together; a worker on its last connection is replaced before it
 leaves (no dip) where the pool has room, but still counts against the
 cap, so slow last connections never take the pool past workers or
 max-workers; max-memory recycles a worker whose resident set grew past
-it, logging its size."""
+it, logging its size; a max-memory below what a worker needs just to
+exist is said once per server and generation (its workers are recycled
+after every connection), not once per connection."""
 import os
 import sys
 import time
@@ -96,6 +98,42 @@ def max_memory(srv):
     return 'worker %d recycled at %dK, pool %s' % (pid, rss, after)
 
 
+BELOW_FRESH_RE = (r'\[warning\] preforkd\[\d+\]: server echo: max-memory %s is '
+                  r"below a fresh worker's resident set \((\d+(?:\.\d)?[KMG])\): "
+                  r'every worker is recycled after each connection; raise it')
+
+
+def below_fresh_said_once(srv, limit, connections=6):
+    """Every connection recycles its worker, yet one warning says why."""
+    srv.start()
+    srv.wait_workers(2)
+    for i in range(connections):
+        echo_once(srv.addr(), b'conn %d' % i)
+    # The master says it as it reaps a recycled worker: after the last of
+    # them is reaped, every chance to say it again has passed.
+    expect(wait_until(lambda: len(srv.find(
+        r'recycled after 1 connections \(max-memory\)')) >= connections,
+        T(15)), 'not every connection recycled its worker')
+    srv.stop()
+    said = srv.find(BELOW_FRESH_RE % limit)
+    expect(len(said) == 1, 'max-memory %s below a fresh worker said %d '
+           'times over %d recycling connections, not once'
+           % (limit, len(said), connections))
+    return 'said once, fresh worker at %s' % said[0].group(1)
+
+
+def above_fresh_not_said(srv, limit, connections=6):
+    srv.start()
+    srv.wait_workers(2)
+    for i in range(connections):
+        echo_once(srv.addr(), b'conn %d' % i)
+    srv.stop()
+    expect(not srv.find(r'below a fresh worker'),
+           'max-memory %s said to be below a fresh worker' % limit)
+    expect(not srv.find(r'\(max-memory\)'),
+           'a worker recycled for max-memory %s' % limit)
+
+
 def main():
     t = Test('test_recycle')
     t.check('max-requests-jitter spreads recycling',
@@ -116,6 +154,13 @@ def main():
     t.check('max-memory recycles a worker, logging its resident set',
             max_memory, t.server('memory', servers=[dict(
                 workers=2, max_memory='64K')]))
+    t.check('max-memory below a fresh worker: said once, not once per '
+            'connection', below_fresh_said_once, t.server(
+                'belowfresh', servers=[dict(workers=2, max_memory='64K')]),
+            '64K')
+    t.check('max-memory above a fresh worker: nothing said',
+            above_fresh_not_said, t.server('abovefresh', servers=[dict(
+                workers=2, max_memory='512M')]), '512M')
     t.finish()
 
 

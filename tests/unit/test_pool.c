@@ -609,6 +609,88 @@ test_restart_reason(void **state)
 	}
 }
 
+/* ---- pool_memory_below_fresh, pool_size_format -------------------------- */
+
+#define K ((uint64_t)1 << 10)
+#define M ((uint64_t)1 << 20)
+
+static void
+test_memory_below_fresh(void **state)
+{
+	static const struct {
+		const char *name;
+		uint64_t max_memory, fresh_rss;
+		int worker_reason;
+		uint64_t connections;
+		bool below;
+	} rows[] = {
+		{ "1M, fresh worker at 2.7M", M, 2765 * K, RESTART_MAX_MEMORY,
+		  1, true },
+		{ "64K, fresh worker at 752K", 64 * K, 752 * K,
+		  RESTART_MAX_MEMORY, 1, true },
+		{ "fresh worker at the limit exactly", M, M,
+		  RESTART_MAX_MEMORY, 1, false },
+		{ "grew past it on its first connection", 2 * M, 752 * K,
+		  RESTART_MAX_MEMORY, 1, false },
+		{ "512M", 512 * M, 752 * K, RESTART_MAX_MEMORY, 1, false },
+		{ "fresh size not measured", M, 0, RESTART_MAX_MEMORY, 1,
+		  false },
+		{ "served more than one connection", M, 2765 * K,
+		  RESTART_MAX_MEMORY, 2, false },
+		{ "recycled for max-requests", M, 2765 * K,
+		  RESTART_MAX_REQUESTS, 1, false },
+		{ "no reason given", M, 2765 * K, -1, 1, false },
+		{ "no max-memory", 0, 2765 * K, RESTART_MAX_MEMORY, 1, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		bool got = pool_memory_below_fresh(rows[i].max_memory,
+						   rows[i].fresh_rss,
+						   rows[i].worker_reason,
+						   rows[i].connections);
+
+		if (got != rows[i].below)
+			fail_msg("row %zu (%s): %d, expected %d", i,
+				 rows[i].name, got, rows[i].below);
+	}
+}
+
+static void
+test_size_format(void **state)
+{
+	static const struct {
+		uint64_t bytes;
+		const char *text;
+	} rows[] = {
+		{ 0, "0" },
+		{ 1023, "1023" },
+		{ K, "1K" },
+		{ 64 * K, "64K" },
+		{ 752 * K, "752K" },
+		{ 1023 * K, "1023K" },
+		{ M, "1M" },
+		{ M + 4 * K, "1.0M" },
+		{ M + 52 * K, "1.1M" },
+		{ 2765 * K, "2.7M" },
+		{ 2 * M - 4 * K, "2.0M" },
+		{ 512 * M, "512M" },
+		{ 2048 * M, "2G" },
+		{ 3 * 1024 * 1024 * M, "3T" },
+		{ UINT64_MAX, "16777216.0T" },
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		pool_size_format(rows[i].bytes, buf, sizeof(buf));
+		if (strcmp(buf, rows[i].text) != 0)
+			fail_msg("row %zu (%llu bytes): \"%s\", expected \"%s\"",
+				 i, (unsigned long long)rows[i].bytes, buf,
+				 rows[i].text);
+	}
+}
+
 /* ---- pool_timed_out ------------------------------------------------------ */
 
 static void
@@ -1143,6 +1225,8 @@ main(void)
 		cmocka_unit_test(test_leaving_within_cap),
 		cmocka_unit_test(test_request_limit),
 		cmocka_unit_test(test_restart_reason),
+		cmocka_unit_test(test_memory_below_fresh),
+		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),
