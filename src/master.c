@@ -1236,6 +1236,24 @@ startup_check(int64_t now)
 }
 
 /*
+ * Why the pools may be empty, for the status page and -s status; see
+ * enum master_state.  The new master of an upgrade upgrades too until it
+ * is ready.
+ */
+static enum master_state
+master_state(void)
+{
+	if (m.mode != RUNNING)
+		return MASTER_STOPPING;
+	if (m.sb.master->draining)
+		return MASTER_DRAINING;
+	if (upgrade_pending() || upgrade_successor_serves() ||
+	    (upgrade_adopted() && !m.ready))
+		return MASTER_UPGRADING;
+	return MASTER_SERVING;
+}
+
+/*
  * While a worker serves, connections may queue: look every pass.  The
  * flag is cleared before the look, and a worker marks itself busy then
  * fences before reading it (all sequentially consistent): either the look
@@ -1292,6 +1310,7 @@ wake_drain(void)
 static void
 master_loop(void)
 {
+	m.sb.master->state = master_state();
 	for (;;) {
 		int64_t now = monotonic_ms();
 		int ms = sleep_ms(now);
@@ -1374,6 +1393,7 @@ master_loop(void)
 		if (m.mode == RUNNING)
 			startup_check(now);
 		generations_collect(&m.gens, m.current, m.pending);
+		m.sb.master->state = master_state();
 		notify_tick(now);
 	}
 }

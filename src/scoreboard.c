@@ -337,6 +337,7 @@ scoreboard_snapshot(const struct scoreboard *sb, int64_t now_ms,
 		snap->uptime_s = (now_ms - m->started_ms) / 1000;
 		snap->generation = m->generation;
 		snap->reloads = m->reloads;
+		snap->state = m->state;
 		snapshot_servers(m, snap);
 		snap->nworkers = 0;
 		for (size_t i = 0; i < sb->nslots; i++)
@@ -362,6 +363,18 @@ slot_state_name(int state)
 	case SLOT_WRITING:   return "writing";
 	case SLOT_KEEPALIVE: return "keep-alive";
 	case SLOT_CLOSING:   return "closing";
+	}
+	return "?";
+}
+
+const char *
+master_state_name(int state)
+{
+	switch (state) {
+	case MASTER_SERVING:   return "serving";
+	case MASTER_DRAINING:  return "draining";
+	case MASTER_STOPPING:  return "stopping";
+	case MASTER_UPGRADING: return "upgrading";
 	}
 	return "?";
 }

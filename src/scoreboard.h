@@ -36,6 +36,20 @@ enum restart_reason {
 	RESTART_NREASONS
 };
 
+/*
+ * What the master is doing, as the status page and -s status tell it: why
+ * a pool may have no workers.  A stop over a drain over an upgrade, so
+ * that it agrees with the health-path (503 while draining, 200 while an
+ * upgrade's new master serves).
+ */
+enum master_state {
+	MASTER_SERVING = 0,
+	MASTER_DRAINING,	/* WINCH, or a graceful stop's drain-delay */
+	MASTER_STOPPING,	/* shutting down: its workers finishing */
+	MASTER_UPGRADING,	/* a new master starting, or serving for this one */
+	MASTER_NSTATES
+};
+
 #define SLOT_CLIENT_MAX 64
 #define SLOT_REQUEST_MAX 128
 #define SB_NAME_MAX 64
@@ -106,6 +120,8 @@ struct sb_master {
 	volatile uint64_t reloads;
 	/* Set by the master once a graceful stop or WINCH begins. */
 	volatile sig_atomic_t draining;
+	/* enum master_state, written by the master each pass of its loop. */
+	volatile sig_atomic_t state;
 	/*
 	 * Set while the master looks at its pools every TICK_BUSY_MS; clear
 	 * while it sleeps its long pass, when the worker that takes a
@@ -177,6 +193,7 @@ void scoreboard_count_restart(struct scoreboard *sb, int record, int reason);
 /* The slot's worker is reaped: one killed in accept() was counted idle. */
 void scoreboard_slot_gone(struct scoreboard *sb, const struct slot *slot);
 const char *slot_state_name(int state);
+const char *master_state_name(int state);
 const char *restart_reason_name(int reason);
 
 int64_t monotonic_ms(void);

@@ -137,6 +137,7 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 	buf_printf(b, "preforkd: master %d, up %" PRId64 " s, generation %u, "
 		   "reloads %" PRIu64 "\n", (int)s->master_pid, s->uptime_s,
 		   s->generation, s->reloads);
+	buf_printf(b, "state: %s\n", master_state_name(s->state));
 	for (size_t i = 0; next_listed(s, &i); i++) {
 		const struct status_server *v = &s->servers[i];
 
@@ -249,8 +250,9 @@ static void
 render_json(const struct status_snapshot *s, struct status_buf *b)
 {
 	buf_printf(b, "{\"master\":{\"pid\":%d,\"uptime\":%" PRId64
-		   ",\"generation\":%u,\"reloads\":%" PRIu64 "},\"servers\":[",
-		   (int)s->master_pid, s->uptime_s, s->generation, s->reloads);
+		   ",\"generation\":%u,\"reloads\":%" PRIu64 ",\"state\":\"%s\"},"
+		   "\"servers\":[", (int)s->master_pid, s->uptime_s,
+		   s->generation, s->reloads, master_state_name(s->state));
 	for (size_t i = 0, n = 0; next_listed(s, &i); i++) {
 		if (n++ > 0)
 			buf_putc(b, ',');
@@ -385,6 +387,12 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 	prom_head(b, "uptime_seconds", "gauge", "Seconds since the master "
 		  "started.");
 	buf_printf(b, "preforkd_uptime_seconds %" PRId64 "\n", s->uptime_s);
+	/* A state set: one series per state, 1 for the master's. */
+	prom_head(b, "master_state", "gauge", "The master's state: 1 for the "
+		  "one it is in (serving, draining, stopping, upgrading).");
+	for (int st = 0; st < MASTER_NSTATES; st++)
+		buf_printf(b, "preforkd_master_state{state=\"%s\"} %d\n",
+			   master_state_name(st), st == s->state);
 }
 
 int

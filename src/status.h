@@ -48,6 +48,7 @@ struct status_snapshot {
 	int64_t uptime_s;
 	unsigned generation;
 	uint64_t reloads;
+	int state;			/* enum master_state */
 	size_t nservers, nworkers;
 	struct status_server servers[SB_SERVERS_MAX];
 	struct status_worker *workers;

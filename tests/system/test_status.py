@@ -7,7 +7,8 @@ recycled workers and reloads; `preforkd -s status` prints the table from
 the command line, for an echo-only configuration too, and every server of
 a full configuration (64 sections) keeps its line across reloads that
 rename them all, and a reload that fails leaves the page as it was and
-no record taken."""
+no record taken.  Every format and -s status tell the master's state:
+serving, draining, stopping, upgrading."""
 import json
 import os
 import re
@@ -15,10 +16,11 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, T, Test, closed_by_peer, connect, echo_once,
-                     expect, read_file, run, wait_until)
+from harness import (BINARY, T, Test, alive, closed_by_peer, connect,
+                     echo_once, expect, read_file, roundtrip, run, wait_until)
 from test_http_util import (error_reply, expect_status, get, http_server,
                             make_tree)
 
@@ -254,6 +256,153 @@ def status_of_other_version(t):
     return ' | '.join(seen)
 
 
+DRAIN = 3
+
+
+def state_servers(root):
+    return [dict(name='www', http=dict(root=root, access_log='off',
+                                       status_path='/server-status',
+                                       health_path='/healthz')),
+            dict(name='echo', handler='echo')]
+
+
+def told_state(out):
+    m = re.search(r'^state: (\S+)$', out, re.M)
+    return m.group(1) if m else 'none (no state line)'
+
+
+def ctl_state(srv, pidfile=None):
+    """The master's state as `preforkd -s status` prints it."""
+    argv = [BINARY, '-s', 'status'] + (['-p', pidfile] if pidfile else
+                                       ['-f', srv.conf])
+    rc, out, err = run(argv)
+    expect(rc == 0, '-s status: exit %d, %s' % (rc, err.strip()))
+    return told_state(out)
+
+
+def page_states(srv):
+    """The master's state on the status page: (text, JSON, Prometheus)."""
+    r = get(srv, '/server-status', name='www')
+    expect_status(r, 200, 'text status page')
+    text = told_state(r.body.decode())
+    r = get(srv, '/server-status?format=json', name='www')
+    expect_status(r, 200, 'json status page')
+    doc = json.loads(r.body)
+    expect({'pid', 'uptime', 'generation', 'reloads'} <= set(doc['master']),
+           'json master lost a field: %s' % doc['master'])
+    r = get(srv, '/server-status?format=prometheus', name='www')
+    expect_status(r, 200, 'prometheus status page')
+    series = parse_prometheus(r.body.decode())
+    on = [dict(k[1])['state'] for k, v in series.items()
+          if k[0] == 'preforkd_master_state' and v == 1]
+    states = sorted(dict(k[1])['state'] for k in series
+                    if k[0] == 'preforkd_master_state')
+    expect(not states or states == sorted(['serving', 'draining', 'stopping',
+                                           'upgrading']),
+           'preforkd_master_state series: %s' % states)
+    return (text, doc['master'].get('state', 'none'),
+            on[0] if len(on) == 1 else 'none (%d series at 1)' % len(on))
+
+
+def states_turn(srv, want, page=True, timeout=None):
+    """-s status, and the status page if asked, tell want within a
+    bounded wait (the master writes it in its next pass)."""
+    last = {}
+
+    def check():
+        last['ctl'] = ctl_state(srv)
+        if page:
+            last['page'] = page_states(srv)
+        return last['ctl'] == want and (not page or
+                                        last['page'] == (want,) * 3)
+    expect(wait_until(check, timeout or T(5), interval=0.05),
+           'wanted state %s: -s status says %s, the page (text, json, '
+           'prometheus) %s' % (want, last.get('ctl'), last.get('page')))
+
+
+def master_states(t):
+    """The master tells the administrator what it is doing, beside the
+    health-path: serving; draining from WINCH, through the retirement of
+    every worker (a table of none), until the reload; draining for the
+    drain-delay of QUIT, then stopping while a worker finishes its
+    connection.  Earlier the page and -s status had no state at all."""
+    root = os.path.join(t.dir, 'stateroot')
+    make_tree(root, {'a.txt': 'alpha\n'})
+    srv = http_server(t, 'states', state_servers(root), drain_delay=DRAIN,
+                      shutdown_timeout=30)
+    # WINCH is ignored in the foreground: a daemon.
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'start: %s %s' % (rc, err))
+    states_turn(srv, 'serving')
+    seen = ['serving']
+
+    mark = srv.mark()
+    began = time.monotonic()
+    srv.signal(signal.SIGWINCH)
+    states_turn(srv, 'draining')
+    seen.append('draining (WINCH)')
+    expect(get(srv, '/healthz', name='www').status == 503,
+           'health-path not 503 while draining')
+    expect(time.monotonic() - began < DRAIN, 'the checks took longer than '
+           'drain-delay: the machine is too slow for this test')
+    srv.wait_log(r'SIGWINCH: retiring all workers', since=mark,
+                 timeout=T(DRAIN + 15))
+    expect(wait_until(lambda: not srv.workers(), T(15)),
+           'workers still running after WINCH: %s' % srv.workers())
+    # No worker is left to answer the page: -s status says why.
+    states_turn(srv, 'draining', page=False)
+    seen.append('draining (WINCH, no workers)')
+    rc, out, err = srv.ctl('reload', timeout=T(30))
+    expect(rc == 0, '-s reload after WINCH: %s %s' % (rc, err))
+    states_turn(srv, 'serving')
+    seen.append('serving (reload)')
+
+    # A connection a worker serves past the drain: the stop waits for it.
+    with connect(srv.addr('echo')) as c:
+        expect(roundtrip(c, b'held') == b'held', 'echo failed')
+        began = time.monotonic()
+        srv.signal(signal.SIGQUIT)
+        states_turn(srv, 'draining')
+        expect(time.monotonic() - began < DRAIN, 'the checks took longer '
+               'than drain-delay: the machine is too slow for this test')
+        seen.append('draining (QUIT)')
+        states_turn(srv, 'stopping', page=False, timeout=T(DRAIN + 5))
+        expect(srv.running(), 'the master left with a connection open')
+        seen.append('stopping')
+    expect(srv.wait_exit(T(15)) is not None, 'the master still runs once '
+           'its last connection closed')
+    return ', '.join(seen)
+
+
+def upgrade_states(t):
+    """During a binary upgrade the old master says upgrading (its
+    successor serves: the health-path stays 200), the new one serving."""
+    root = os.path.join(t.dir, 'upgroot')
+    make_tree(root, {'a.txt': 'alpha\n'})
+    srv = http_server(t, 'upgstates', state_servers(root))
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'start: %s %s' % (rc, err))
+    old = srv.master
+    mark = srv.mark()
+    os.kill(old, signal.SIGUSR2)
+    m = srv.wait_log(r'upgrade: new master (\d+) serving', mark, T(30))
+    new = int(m.group(1))
+    srv.seen.add(new)
+    oldbin = srv.pidfile + '.oldbin'
+    got = {}
+    expect(wait_until(lambda: got.update(old=ctl_state(srv, oldbin),
+                                         new=ctl_state(srv)) or
+                      got == dict(old='upgrading', new='serving'), T(5)),
+           'old master says %s (want upgrading), new one %s (want '
+           'serving)' % (got.get('old'), got.get('new')))
+    os.kill(old, signal.SIGQUIT)
+    expect(wait_until(lambda: not alive(old), T(15)),
+           'the old master still runs after QUIT')
+    srv.master = new
+    srv.stop(signal.SIGQUIT)
+    return 'old %(old)s, new %(new)s' % got
+
+
 def renamed_servers_listed(t):
     """The scoreboard records the servers of the old and the new config
     during a reload; a record whose servers are gone from every running
@@ -390,6 +539,10 @@ def main():
             never_backwards, srv)
     t.check('preforkd -s status prints the table (echo only)',
             status_command, t)
+    t.check('the master\'s state (serving, draining, stopping) on the page '
+            'and in -s status', master_states, t)
+    t.check('upgrading: the old master of a binary upgrade says so',
+            upgrade_states, t)
     t.check('64 servers renamed by two reloads: each keeps a status line',
             renamed_servers_listed, t)
     t.check('a server back after a new name finds its own totals',

@@ -36,6 +36,7 @@ fill(struct status_snapshot *s)
 	s->uptime_s = 3600;
 	s->generation = 2;
 	s->reloads = 1;
+	s->state = MASTER_DRAINING;
 	s->nservers = 2;
 	strcpy(s->servers[0].name, "www");
 	strcpy(s->servers[0].listen, "127.0.0.1:8080");
@@ -96,6 +97,7 @@ test_text(void **state)
 {
 	static const char want[] =
 		"preforkd: master 100, up 3600 s, generation 2, reloads 1\n"
+		"state: draining\n"
 		"\n"
 		"server www: listen 127.0.0.1:8080, generation 2, max-workers 256\n"
 		"  dynamic pool: 2 to 8 idle workers\n"
@@ -134,7 +136,7 @@ test_json(void **state)
 {
 	static const char want[] =
 		"{\"master\":{\"pid\":100,\"uptime\":3600,\"generation\":2,"
-		"\"reloads\":1},\"servers\":["
+		"\"reloads\":1,\"state\":\"draining\"},\"servers\":["
 		"{\"name\":\"www\",\"listen\":\"127.0.0.1:8080\",\"generation\":2,"
 		"\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
 		"\"min_spare\":2,\"max_spare\":8,"
@@ -246,7 +248,14 @@ test_prometheus(void **state)
 		"preforkd_reloads_total 1\n"
 		"# HELP preforkd_uptime_seconds Seconds since the master started.\n"
 		"# TYPE preforkd_uptime_seconds gauge\n"
-		"preforkd_uptime_seconds 3600\n";
+		"preforkd_uptime_seconds 3600\n"
+		"# HELP preforkd_master_state The master's state: 1 for the one "
+		"it is in (serving, draining, stopping, upgrading).\n"
+		"# TYPE preforkd_master_state gauge\n"
+		"preforkd_master_state{state=\"serving\"} 0\n"
+		"preforkd_master_state{state=\"draining\"} 1\n"
+		"preforkd_master_state{state=\"stopping\"} 0\n"
+		"preforkd_master_state{state=\"upgrading\"} 0\n";
 	struct status_snapshot s;
 	char *got;
 
@@ -353,6 +362,72 @@ test_unserved_not_listed(void **state)
 	}
 }
 
+/*
+ * The master's state, in each format: its name in the text and JSON, and
+ * 1 for its series alone in Prometheus.  A value out of range (workers
+ * can write the scoreboard) shows as "?", with no series at 1.
+ */
+static void
+test_master_state(void **state)
+{
+	static const struct {
+		int state;
+		const char *text, *json;
+		const char *prom[MASTER_NSTATES];
+	} rows[] = {
+		{ MASTER_SERVING, "\nstate: serving\n", ",\"state\":\"serving\"}",
+		  { "serving\"} 1", "draining\"} 0", "stopping\"} 0",
+		    "upgrading\"} 0" } },
+		{ MASTER_DRAINING, "\nstate: draining\n",
+		  ",\"state\":\"draining\"}",
+		  { "serving\"} 0", "draining\"} 1", "stopping\"} 0",
+		    "upgrading\"} 0" } },
+		{ MASTER_STOPPING, "\nstate: stopping\n",
+		  ",\"state\":\"stopping\"}",
+		  { "serving\"} 0", "draining\"} 0", "stopping\"} 1",
+		    "upgrading\"} 0" } },
+		{ MASTER_UPGRADING, "\nstate: upgrading\n",
+		  ",\"state\":\"upgrading\"}",
+		  { "serving\"} 0", "draining\"} 0", "stopping\"} 0",
+		    "upgrading\"} 1" } },
+		{ 42, "\nstate: ?\n", ",\"state\":\"?\"}",
+		  { "serving\"} 0", "draining\"} 0", "stopping\"} 0",
+		    "upgrading\"} 0" } },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct status_snapshot s;
+		char *text, *json, *prom;
+
+		memset(&s, 0, sizeof(s));
+		s.master_pid = 9;
+		s.state = rows[i].state;
+		text = render(&s, STATUS_TEXT);
+		json = render(&s, STATUS_JSON);
+		prom = render(&s, STATUS_PROMETHEUS);
+		if (strstr(text, rows[i].text) == NULL)
+			fail_msg("row %zu (state %d): no \"%s\" in:\n%s", i,
+				 rows[i].state, rows[i].text, text);
+		if (strstr(json, rows[i].json) == NULL)
+			fail_msg("row %zu (state %d): no '%s' in:\n%s", i,
+				 rows[i].state, rows[i].json, json);
+		for (int k = 0; k < MASTER_NSTATES; k++) {
+			char needle[96];
+
+			snprintf(needle, sizeof(needle),
+				 "\npreforkd_master_state{state=\"%s\n",
+				 rows[i].prom[k]);
+			if (strstr(prom, needle) == NULL)
+				fail_msg("row %zu (state %d): no '%s' in:\n%s",
+					 i, rows[i].state, needle + 1, prom);
+		}
+		free(text);
+		free(json);
+		free(prom);
+	}
+}
+
 static void
 test_format_parse(void **state)
 {
@@ -390,6 +465,7 @@ main(void)
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_unserved_not_listed),
+		cmocka_unit_test(test_master_state),
 		cmocka_unit_test(test_format_parse),
 	};
 
