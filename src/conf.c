@@ -50,6 +50,7 @@ static struct {
 	cfg_opt_t *list_opt;
 	unsigned list_size;
 	bool verify;			/* conf_verify(): what a start will need */
+	bool verify_pidfile;		/* and its pidfile is the file's */
 	const struct conf *conf;	/* being loaded */
 	bool identity_ok;		/* its user and groups were found */
 } load;
@@ -921,12 +922,11 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	conf->path = strdup(path);
 	conf->pidfile = pidfile_resolve(cfg, path);
 	/*
-	 * -t (and -s reload's check, which is -t's) must not pass what a
-	 * start then refuses.  Not the master's own loads: a reload keeps
-	 * the pidfile it has.  The default is the build's, not this
-	 * file's to answer for.
+	 * -t must not pass what a start then refuses.  Not with -p, which
+	 * names another; not for a reload, which keeps the pidfile it has.
+	 * The default is the build's, not this file's to answer for.
 	 */
-	if (load.verify && conf->pidfile != NULL &&
+	if (load.verify_pidfile && conf->pidfile != NULL &&
 	    option_line(cfg, "pidfile") != 0 &&
 	    cfg_getstr(cfg, "pidfile")[0] != '\0')
 		conf_check_file_dir(cfg, "pidfile", conf->pidfile);
@@ -1514,8 +1514,8 @@ parse_file(cfg_t *cfg, const char *path)
 }
 
 static struct conf *
-load_file(const char *path, bool verify, conf_report_fn report,
-	  void *arg)
+load_file(const char *path, bool verify, bool verify_pidfile,
+	  conf_report_fn report, void *arg)
 {
 	size_t total = 0;
 	int too_many = 0;
@@ -1528,6 +1528,7 @@ load_file(const char *path, bool verify, conf_report_fn report,
 	load.arg = arg;
 	load.path = path;
 	load.verify = verify;
+	load.verify_pidfile = verify_pidfile;
 	load.conf = conf;
 	if (conf == NULL || cfg == NULL) {
 		report_at(0, "out of memory");
@@ -1585,13 +1586,14 @@ out:
 struct conf *
 conf_load(const char *path, conf_report_fn report, void *arg)
 {
-	return load_file(path, false, report, arg);
+	return load_file(path, false, false, report, arg);
 }
 
 struct conf *
-conf_verify(const char *path, conf_report_fn report, void *arg)
+conf_verify(const char *path, bool pidfile_used, conf_report_fn report,
+	    void *arg)
 {
-	return load_file(path, true, report, arg);
+	return load_file(path, true, pidfile_used, report, arg);
 }
 
 char *

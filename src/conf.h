@@ -86,10 +86,12 @@ struct conf *conf_load(const char *path, conf_report_fn report, void *arg);
  * themselves, after their privilege drop (an http root), is opened by a
  * child that has taken their identity (conf_check_worker_open()).  The
  * master's own loads leave that to the workers, which fail with the
- * reason and fail the start or the reload cleanly.  The pidfile's
- * directory must exist too, as the start needs it.
+ * reason and fail the start or the reload cleanly.  With pidfile_used
+ * (-t without -p), the pidfile's directory must exist too, as the start
+ * needs it.
  */
-struct conf *conf_verify(const char *path, conf_report_fn report, void *arg);
+struct conf *conf_verify(const char *path, bool pidfile_used,
+			 conf_report_fn report, void *arg);
 
 void conf_free(struct conf *conf);
 

@@ -433,7 +433,11 @@ reads_other_file(pid_t pid, const char *conf_path, const char *action)
 static struct conf *
 conf_checked(const char *conf_path, int signo)
 {
-	struct conf *conf = conf_verify(conf_path, print_error, NULL);
+	/*
+	 * Not the pidfile's directory: a reload keeps its pidfile, and the
+	 * new master of an upgrade says why it cannot write one.
+	 */
+	struct conf *conf = conf_verify(conf_path, false, print_error, NULL);
 
 	if (conf == NULL)
 		fprintf(stderr, "preforkd: configuration %s has errors%s\n",

@@ -135,7 +135,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 	/* -t also tries what the workers open: see conf_verify(). */
-	conf = test_only ? conf_verify(conf_path, print_error, first_error) :
+	conf = test_only ? conf_verify(conf_path, opts.pidfile_override == NULL,
+				       print_error, first_error) :
 		conf_load(conf_path, print_error, first_error);
 	if (conf == NULL) {
 		fprintf(stderr, "preforkd: configuration %s has errors\n",

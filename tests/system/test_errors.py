@@ -223,6 +223,19 @@ def check_bad(tdir, name, text, marker):
     return '; '.join('%s: %s' % l for l in lines)
 
 
+def pidfile_dir_with_p(tdir):
+    """-p names the pidfile the start will use: -t -p does not judge the
+    file's own, whose directory may well be missing (the systemd unit
+    passes -p)."""
+    path = os.path.join(tdir, 'pid_elsewhere.conf')
+    write_file(path, GOOD.replace('"preforkd.pid"',
+                                  '"no-such-dir/preforkd.pid"'))
+    rc, out, err = run([BINARY, '-t', '-f', path, '-p',
+                        os.path.join(tdir, 'other.pid')])
+    expect(rc == 0 and 'is ok' in out, '-t -p: exit %s, %r' % (rc,
+                                                             err.strip()))
+
+
 def all_errors(tdir):
     text = GOOD.replace('workers = 2', 'workers = 0').replace('"echo"',
                                                               '"gopher"')
@@ -674,6 +687,8 @@ def main():
         t.check('-t on a bad config (%s): 1 and FILE:LINE' % name,
                 check_bad, t.dir, name, text, marker)
     t.check('-t reports every error of a config', all_errors, t.dir)
+    t.check('-t -p: the pidfile directory of the file is not judged',
+            pidfile_dir_with_p, t.dir)
 
     srv = t.server('reopen', servers=[dict(workers=2)], log_level='info')
     if t.check('server starts', srv.start):

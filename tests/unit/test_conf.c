@@ -2021,8 +2021,8 @@ test_load_after_error(void **state)
  */
 /*
  * The pidfile is made at the start, in a directory that must exist: -t
- * says so, where the master's own loads (a reload keeps its pidfile) do
- * not look.
+ * says so, where the master's own loads (a reload keeps its pidfile),
+ * and -t -p, do not look.
  */
 static void
 test_verify_pidfile_dir(void **state)
@@ -2045,7 +2045,7 @@ test_verify_pidfile_dir(void **state)
 	}
 	conf_free(conf);
 	memset(&c, 0, sizeof(c));
-	conf = conf_verify(path, collect, &c);
+	conf = conf_verify(path, true, collect, &c);
 	snprintf(want, sizeof(want), "%s:1: pidfile: directory "
 		 "/no-such-dir-preforkd does not exist", path);
 	if (conf != NULL || c.n != 1 || strcmp(c.msg[0], want) != 0) {
@@ -2054,6 +2054,14 @@ test_verify_pidfile_dir(void **state)
 		fail_msg("conf_verify(): %zu message(s), expected one: %s", c.n,
 			 want);
 	}
+	/* -t -p, or -s reload's check: the file's pidfile is not used. */
+	memset(&c, 0, sizeof(c));
+	conf = conf_verify(path, false, collect, &c);
+	if (conf == NULL || c.n != 0) {
+		dump_messages(&c);
+		fail_msg("conf_verify() without the file's pidfile refused it");
+	}
+	conf_free(conf);
 }
 
 static void
@@ -2093,7 +2101,7 @@ test_verify_root(void **state)
 	conf_free(conf);
 
 	memset(&c, 0, sizeof(c));
-	conf = conf_verify(path, collect, &c);
+	conf = conf_verify(path, true, collect, &c);
 	if (as_root)
 		snprintf(who, sizeof(who), "user nobody");
 	else
@@ -2117,7 +2125,7 @@ test_verify_root(void **state)
 	snprintf(conf_text, sizeof(conf_text), text, "", "closed");
 	write_conf(conf_text, path, sizeof(path));
 	memset(&c, 0, sizeof(c));
-	conf = conf_verify(path, collect, &c);
+	conf = conf_verify(path, true, collect, &c);
 	rmdir(root);
 	if (conf == NULL || c.n != 0) {
 		dump_messages(&c);
