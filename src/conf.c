@@ -365,15 +365,33 @@ install_validators(cfg_t *cfg, cfg_opt_t *opts, const char *prefix)
 	}
 }
 
+/* libconfuse's reading of a boolean, but not for conf_load_pidfile(). */
+static int
+parse_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	/* libconfuse's cfg_setopt() reads the result as an int. */
+	int b = load.pidfile_only ? 0 : cfg_parse_boolean(value);
+
+	if (b == -1) {
+		cfg_error(cfg, "invalid boolean value for option '%s'",
+			  opt->name);
+		return -1;
+	}
+	*(int *)result = b;
+	return 0;
+}
+
 /* Before cfg_init(), which copies the options with their callbacks. */
 static void
-install_int_parser(cfg_opt_t *opts)
+install_parsers(cfg_opt_t *opts)
 {
 	for (cfg_opt_t *o = opts; o->name != NULL; o++) {
 		if (o->type == CFGT_SEC)
-			install_int_parser(o->subopts);
+			install_parsers(o->subopts);
 		else if (o->type == CFGT_INT)
 			o->parsecb = parse_int;
+		else if (o->type == CFGT_BOOL)
+			o->parsecb = parse_bool;
 	}
 }
 
@@ -428,7 +446,7 @@ schema_init(void)
 	};
 	cfg_t *cfg;
 
-	install_int_parser(opts);
+	install_parsers(opts);
 	if ((cfg = cfg_init(opts, CFGF_NONE)) == NULL)
 		return NULL;
 	cfg_set_error_function(cfg, confuse_error);

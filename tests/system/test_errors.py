@@ -474,7 +474,7 @@ def ctl_conf_broken_since(srv):
     """stop, quit, reopen and status need only the pidfile from -f: an
     edit not yet reloaded that breaks the file (a root deleted; here a
     max-memory too small, a number out of range, one not a number, an
-    option given twice) must not keep logrotate's "-s reopen" from the
+    option given twice, a boolean that is none) must not keep logrotate's "-s reopen" from the
     master.  reload still
     checks the whole file; a file whose pidfile cannot be read fails."""
     srv.start()
@@ -483,7 +483,10 @@ def ctl_conf_broken_since(srv):
                                       '  max-memory = "12"\n'
                                       '  timeout = 99999999\n'
                                       '  backlog = 10s\n'
-                                      '  workers = 3'))
+                                      '  workers = 3\n'
+                                      '  http {\n'
+                                      '    autoindex = maybe\n'
+                                      '  }'))
     mark = srv.mark()
     rc, out, err = run([BINARY, '-s', 'reopen', '-f', srv.conf],
                        timeout=T(20))

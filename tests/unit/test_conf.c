@@ -725,6 +725,8 @@ test_load_pidfile(void **state)
 		{ "pidfile = \"p.pid\"\nshutdown-timeout = -1\n"
 		  "server a {\n  workers = 0\n  timeout = 10s\n"
 		  "  backlog = \"\"\n  timeout = 1\n}\n", "p.pid", NULL },
+		{ "pidfile = \"p.pid\"\nserver a {\n  handler = \"http\"\n"
+		  "  http {\n    autoindex = maybe\n  }\n}\n", "p.pid", NULL },
 		{ "pidfile = \"p.pid\"\npidfile = \"q.pid\"\n" SERVER_MIN, NULL,
 		  ":2: option 'pidfile' is duplicate" },
 		/* The file cannot be parsed, or names no pidfile. */
