@@ -23,7 +23,9 @@ from harness import (BINARY, T, Test, alive, children, echo_once, expect,
 from test_http_util import get, http_server, make_tree
 from test_reload_requests import signal_while_starting
 
-DELAY = 3
+# Checks run inside it (a reload, an strace attach): stretched with the
+# build's slowness, so that they never outlast it.
+DELAY = int(T(3))
 
 
 def main():

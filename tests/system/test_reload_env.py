@@ -17,7 +17,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (T, Test, expect, http_get, listening_inodes,
+from harness import (Failure, T, Test, expect, http_get, listening_inodes,
                      read_file, wait_until)
 from test_http_util import http_server, make_tree
 
@@ -49,13 +49,21 @@ def setup(t):
     srv = http_server(t, 'env', [dict(
         name='www', listen='127.0.0.1:${RELOADENV_PORT}',
         http=dict(root='${RELOADENV_ROOT}'))])
-    srv.port_value = free_port()
     srv.root = os.path.join(srv.dir, 'root')
     srv.other = os.path.join(srv.dir, 'other')
     make_tree(srv.root, {'index.html': 'master\n'})
     make_tree(srv.other, {'index.html': 'caller\n'})
-    srv.start(env=environment(RELOADENV_PORT=str(srv.port_value),
-                              RELOADENV_ROOT=srv.root))
+    # The port is free when asked for, but a test beside this one may
+    # take it before the master binds it: then another.
+    for attempt in range(3):
+        srv.port_value = free_port()
+        try:
+            srv.start(env=environment(RELOADENV_PORT=str(srv.port_value),
+                                      RELOADENV_ROOT=srv.root))
+            break
+        except Failure:
+            if attempt == 2 or 'Address already in use' not in srv.stderr():
+                raise
     served(srv.port_value, b'master\n')
     return srv
 
