@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pidfile.h"
@@ -35,6 +36,34 @@ read_pid(int fd)
 	if (end == buf || pid <= 0 || (*end != '\n' && *end != '\0'))
 		return -1;
 	return (pid_t)pid;
+}
+
+/*
+ * The exclusive lock of a new master.  A live master holds it for good,
+ * but a status check (the init script's flock -s, -s) holds a shared
+ * one for a moment: that one is waited for, up to a second, rather than
+ * taken for "another preforkd".  0, or -1 with errno.
+ */
+static int
+pidfile_lock(int fd)
+{
+	for (int waits = 0;; waits++) {
+		struct timespec pause = { 0, 25 * 1000000L };
+		pid_t holder;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waits == 40)
+			return -1;
+		holder = read_pid(fd);
+		if (holder > 0 && (kill(holder, 0) == 0 || errno == EPERM)) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
 }
 
 int
@@ -68,7 +97,7 @@ pidfile_create(const char *path, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (pidfile_lock(fd) == -1) {
 		if (errno == EWOULDBLOCK)
 			snprintf(err, errlen, "another preforkd (pid %d) holds "
 				 "the pidfile %s", (int)read_pid(fd), path);

@@ -99,6 +99,37 @@ def stop_stale(srv):
     return err.strip()
 
 
+def start_past_a_status_check(srv):
+    """A status check (the init script's flock -s, -s status) holds a
+    shared lock on the pidfile for a moment; a start at that moment used
+    to fail with "another preforkd holds the pidfile".  It now waits for
+    it, as long as the pid in the file is not alive; a live master's
+    pidfile still refuses at once (second_instance_refused)."""
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()
+    write_file(srv.pidfile, '%d\n' % dead.pid)
+    holder = subprocess.Popen(
+        [sys.executable, '-c', 'import fcntl, sys, time\n'
+         'f = open(sys.argv[1])\n'
+         'fcntl.flock(f, fcntl.LOCK_SH)\n'
+         'print("held", flush=True)\n'
+         'time.sleep(0.3)\n', srv.pidfile],
+        stdout=subprocess.PIPE)
+    try:
+        expect(holder.stdout.readline().strip() == b'held',
+               'the lock holder did not start')
+        rc, out, err = srv.start_daemon()
+    finally:
+        holder.wait()
+    expect(rc == 0, 'the start during a status check failed: exit %s, %r'
+           % (rc, err.strip()))
+    echo_once(srv.addr(), b'started past the check')
+    rc, out, err = srv.ctl('stop')
+    expect(rc == 0, '-s stop: exit %s, %r' % (rc, err.strip()))
+    expect(wait_until(lambda: not srv.running(), T(10)), 'the master '
+           'still runs after -s stop')
+
+
 def reopen(srv):
     mark = srv.mark()
     rc, out, err = srv.ctl('reopen')
@@ -225,6 +256,8 @@ def main():
     t.check('-s stop with a stale pidfile: exit 1 and a message', stop_stale,
             srv)
 
+    t.check('a start while a status check holds the pidfile\'s lock',
+            start_past_a_status_check, t.server('d6'))
     srv = t.server('d2')
     if t.check('daemon start (second server)', daemon_start, srv):
         t.check('-s quit stops it: exit 0, pidfile gone', quit_, srv)
