@@ -9,9 +9,11 @@ covering the script's plain-sh fallbacks.  Then the cases an administrator
 hits: a pidfile naming a live stranger, a package upgrade replacing the
 binary under a running master, a master whose binary is no longer at
 $DAEMON (a versioned directory's symlink switched, DAEMON changed) or
-has another name, a stop in the middle of a binary upgrade, a start
-whose output goes to a pipe, (as root) a master that the user running
-the script may not signal, and stop being graceful: a download in
+has another name, a stop in the middle of a binary upgrade, a reload
+and an upgrade run without the environment the master was started with,
+a configuration whose pidfile PIDFILE overrides, a start whose output
+goes to a pipe, (as root) a master that the user running the script may
+not signal, and stop being graceful: a download in
 progress is finished, and STOP_TIMEOUT still bounds it (SIGQUIT, then
 SIGTERM)."""
 import os
@@ -69,7 +71,7 @@ class Init:
                    % (daemon, self.srv.conf, self.srv.pidfile,
                       self.stop_timeout))
 
-    def conf_text(self, workers, broken=False):
+    def conf_text(self, workers, broken=False, pidfile=None, root=None):
         s = self.srv
         return ('pidfile = "%s"\n'
                 'error-log = "%s"\n'
@@ -88,26 +90,29 @@ class Init:
                 '  http {\n'
                 '    root = "%s"\n'
                 '  }\n'
-                '}\n' % (s.pidfile, s.log, self.shutdown_timeout, workers,
-                         '  no-such-option = 1\n' if broken else '',
-                         self.root))
+                '}\n' % (pidfile or s.pidfile, s.log, self.shutdown_timeout,
+                         workers, '  no-such-option = 1\n' if broken else '',
+                         root or self.root))
 
-    def conf(self, workers, broken=False):
-        """Writes the config; for a broken one returns its error's
-        FILE:LINE: prefix."""
-        text = self.conf_text(workers, broken)
+    def conf(self, workers, broken=False, pidfile=None, root=None):
+        """Writes the config (pidfile and http root as given, else the
+        defaults' PIDFILE and self.root); for a broken one returns its
+        error's FILE:LINE: prefix."""
+        text = self.conf_text(workers, broken, pidfile, root)
         self.srv.write_conf(text)
         if broken:
             return '%s:%d:' % (self.srv.conf, line_of(text, 'no-such-option'))
         return None
 
-    def argv(self, action):
-        return ['env', 'PREFORKD_DEFAULTS=' + self.defaults, 'sh',
-                self.script, action]
+    def argv(self, action, env=None):
+        return (['env', 'PREFORKD_DEFAULTS=' + self.defaults] +
+                ['%s=%s' % kv for kv in sorted((env or {}).items())] +
+                ['sh', self.script, action])
 
-    def run(self, action, preexec_fn=None):
-        """(status, stdout + stderr) of one action."""
-        rc, out, err = run(self.argv(action), timeout=T(90),
+    def run(self, action, preexec_fn=None, env=None):
+        """(status, stdout + stderr) of one action; env: variables added
+        to the test's environment."""
+        rc, out, err = run(self.argv(action, env), timeout=T(90),
                            preexec_fn=preexec_fn)
         text = out + err
         expect('not found' not in text and 'Syntax error' not in text,
@@ -186,9 +191,9 @@ def status_is(init, want):
     return text.strip()
 
 
-def start(init):
+def start(init, env=None):
     init.srv.start_mark = init.srv.mark()
-    rc, text = init.run('start')
+    rc, text = init.run('start', env=env)
     expect(rc == 0, 'start exited %s: %r' % (rc, text.strip()))
     # No waiting: preforkd returns only once everything is up.
     init.started()
@@ -244,9 +249,12 @@ def reload_broken(init):
     pid, before = init.srv.master, init.family()
     where = init.conf(workers=4, broken=True)
     rc, text = init.run('reload')
-    expect(rc != 0, 'reload of a broken config exited 0: %r' % text.strip())
+    expect(rc == 1, 'reload of a broken config exited %s, not 1: %r'
+           % (rc, text.strip()))
     expect(where in text, 'reload output lacks %s: %r'
            % (where, text.strip()))
+    expect('not reloading' in text, 'reload output lacks "not reloading": '
+           '%r' % text.strip())
     expect(init.pid_from_file() == pid and alive(pid), 'the master changed')
     expect(init.family() == before, 'master and workers changed: %s -> %s'
            % (sorted(before), sorted(init.family())))
@@ -580,6 +588,106 @@ def switched(t, script, mode, tag):
       stop_after_daemon_changed)
     c('stop with DAEMON gone: a running master is still stopped; with '
       'none, exit 0 quietly', stop_after_daemon_gone)
+
+
+ENV_ROOT = 'PREFORKD_INITTEST_ROOT'
+
+
+def master_env(t, script, mode, tag):
+    """A configuration that takes a value from the master's environment
+    (${NAME}, here the http root), set when the master was started (by
+    the defaults file, or the environment the script was started with)
+    but not in that of the administrator who reloads it.  preforkd -s
+    reload and -s upgrade check the file with the master's environment;
+    the script used to run -t first with its own, and refused the reload
+    and the upgrade ("not reloading") of a file the master reads well.
+    A broken file is still refused: 1, its FILE:LINE error shown, the
+    master serving on."""
+    init = Init(t, 'env-' + tag, script=script)
+    expect(ENV_ROOT not in os.environ, '%s is set in the test\'s '
+           'environment' % ENV_ROOT)
+
+    def start_with_env():
+        init.conf(workers=2, root='${%s}' % ENV_ROOT)
+        start(init, env={ENV_ROOT: init.root})
+
+    def reload_without():
+        pid = init.srv.master
+        mark = init.srv.mark()
+        init.conf(workers=3, root='${%s}' % ENV_ROOT)
+        rc, text = init.run('reload')
+        expect(rc == 0, 'reload without %s in the environment exited %s: '
+               '%r' % (ENV_ROOT, rc, text.strip()))
+        init.generation_serving(2, mark, 5)
+        expect(init.pid_from_file() == pid and alive(pid),
+               'the master changed')
+        init.serves('reloaded')
+
+    def refused(action, word):
+        pid, before = init.srv.master, init.family()
+        where = init.conf(workers=4, broken=True, root='${%s}' % ENV_ROOT)
+        try:
+            rc, text = init.run(action)
+        finally:
+            init.conf(workers=3, root='${%s}' % ENV_ROOT)
+        expect(rc == 1, '%s of a broken config exited %s, not 1: %r'
+               % (action, rc, text.strip()))
+        expect(where in text and word in text, '%s output lacks %s or '
+               '"%s": %r' % (action, where, word, text.strip()))
+        expect(init.pid_from_file() == pid and alive(pid),
+               'the master changed')
+        expect(init.family() == before, 'master and workers changed: %s '
+               '-> %s' % (sorted(before), sorted(init.family())))
+        init.serves('after a refused ' + action)
+
+    def upgrade_without():
+        old = init.srv.master
+        rc, text = init.run('upgrade')
+        expect(rc == 0, 'upgrade without %s in the environment exited %s: '
+               '%r' % (ENV_ROOT, rc, text.strip()))
+        new = init.pid_from_file()
+        expect(new != old and alive(new) and not alive(old),
+               'after upgrade: pidfile %d, old master %d %s' % (
+                   new, old, 'alive' if alive(old) else 'gone'))
+        init.serves('upgraded')
+
+    def c(name, fn, *args):
+        return t.check('%s: %s' % (mode, name), fn, *args)
+    if not c('start with ${%s} set, the config using it -> 0' % ENV_ROOT,
+             start_with_env):
+        return
+    c('reload without it (the master has it) -> 0, generation 2 serves',
+      reload_without)
+    c('reload of a broken config -> 1 with FILE:LINE, "not reloading", '
+      'nothing changed', refused, 'reload', 'not reloading')
+    c('upgrade without it -> 0, the new master serves', upgrade_without)
+    c('upgrade of a broken config -> 1 with FILE:LINE, "not upgrading", '
+      'nothing changed', refused, 'upgrade', 'not upgrading')
+    c('stop -> 0, all gone', stop, init)
+
+
+def pidfile_dir(t, script, mode, tag):
+    """The script starts the daemon with -p PIDFILE, which overrides the
+    configuration's pidfile: its directory need not exist.  configtest,
+    and the check before start and restart, ran -t without -p, which
+    judges that directory, and refused a configuration that the start
+    serves with."""
+    init = Init(t, 'pidfile-dir-' + tag, script=script)
+    elsewhere = os.path.join(init.dir, 'no-such-dir', 'preforkd.pid')
+
+    def configtest_ok():
+        rc, text = init.run('configtest')
+        expect(rc == 0 and 'is ok' in text, 'configtest exited %s: %r'
+               % (rc, text.strip()))
+
+    def c(name, fn, *args):
+        return t.check('%s: the config\'s pidfile in a missing directory, '
+                       'PIDFILE elsewhere: %s' % (mode, name), fn, *args)
+    init.conf(workers=2, pidfile=elsewhere)
+    c('configtest -> 0, "is ok"', configtest_ok)
+    if c('start -> 0', start, init):
+        c('restart -> 0, a new master serves', restart_good, init)
+        c('stop -> 0, all gone', stop, init)
 
 
 def renamed(t):
@@ -1060,6 +1168,12 @@ def main():
     switched(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         switched(t, fb[0], 'fallbacks', 'plain')
+    master_env(t, SCRIPT, 'as shipped', 'lsb')
+    if fb[0]:
+        master_env(t, fb[0], 'fallbacks', 'plain')
+    pidfile_dir(t, SCRIPT, 'as shipped', 'lsb')
+    if fb[0]:
+        pidfile_dir(t, fb[0], 'fallbacks', 'plain')
     foreign(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         foreign(t, fb[0], 'fallbacks', 'plain')
