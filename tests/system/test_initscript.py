@@ -1123,6 +1123,81 @@ def graceful(t, script, mode, tag):
       'SIGTERM after STOP_TIMEOUT, exit 0, all gone', stop_bounded)
 
 
+# A stand-in for a master whose pid another process takes once it has
+# gone: it holds the pidfile locked with its pid in it, and on the signal
+# named in argv[2] removes the pidfile and unlocks it, as an exiting
+# master does, but lives on, as the process that reused its pid would.
+# SIGQUIT before that signal is ignored: a master still draining.
+REUSED = r'''
+import fcntl, os, signal, sys, time
+path, leave_on = sys.argv[1], getattr(signal, sys.argv[2])
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, b'%d\n' % os.getpid())
+def leave(signo, frame):
+    os.unlink(path)
+    os.close(fd)
+    signal.signal(signo, signal.SIG_DFL)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+signal.signal(leave_on, leave)
+print('ready', flush=True)
+while True:
+    time.sleep(1)
+'''
+
+
+def reused_pid(t, script, mode, tag):
+    """Without start-stop-daemon, stop sends SIGQUIT (preforkd -s quit),
+    waits for the pid, then escalates by pid: SIGTERM after STOP_TIMEOUT,
+    SIGKILL 10 seconds later.  A master that has exited (its pidfile
+    removed) while its pid was taken by another process is not the
+    master any more: the escalation must first check that the pidfile
+    still vouches for the pid, as the start-stop-daemon path does.  It
+    used to send SIGTERM (or SIGKILL) to whatever held the pid."""
+    init = Init(t, 'reused-' + tag, script=script)
+    init.stop_timeout = int(T(1))
+    init.set_daemon(init.daemon)
+
+    def spared(leave_on):
+        p = subprocess.Popen([sys.executable, '-c', REUSED,
+                              init.srv.pidfile, leave_on],
+                             stdout=subprocess.PIPE)
+        try:
+            expect(p.stdout.readline() == b'ready\n', 'the stand-in did '
+                   'not start')
+            status_is(init, 0)
+            rc, text = init.run('stop')
+            expect(p.poll() is None, 'stop killed pid %d (status %s) after '
+                   'its pidfile had gone with the master: %r'
+                   % (p.pid, p.returncode, text.strip()))
+            expect(rc == 0, 'stop exited %s: %r' % (rc, text.strip()))
+            expect(not os.path.exists(init.srv.pidfile), 'pidfile left')
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+
+    def c(name, fn, *args):
+        return t.check('%s: %s' % (mode, name), fn, *args)
+    c('the master leaves on SIGQUIT, its pid reused: no SIGTERM to that '
+      'pid, stop -> 0', spared, 'SIGQUIT')
+    c('the master leaves on SIGTERM, its pid reused: no SIGKILL to that '
+      'pid, stop -> 0', spared, 'SIGTERM')
+
+
+def script_without(t, names, tag):
+    """A copy of the script that does not find the commands named."""
+    text = read_file(SCRIPT)
+    expect(text is not None, 'cannot read %s' % SCRIPT)
+    for name in names:
+        old = 'command -v ' + name
+        expect(old in text, '%r is no longer in %s' % (old, SCRIPT))
+        text = text.replace(old, 'command -v no-' + name)
+    path = os.path.join(t.dir, 'preforkd-%s.sh' % tag)
+    write_file(path, text)
+    return path
+
+
 def fallback_script(t):
     text = read_file(SCRIPT)
     expect(text is not None, 'cannot read %s' % SCRIPT)
@@ -1174,6 +1249,12 @@ def main():
     pidfile_dir(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         pidfile_dir(t, fb[0], 'fallbacks', 'plain')
+        reused_pid(t, fb[0], 'fallbacks', 'plain')
+    nossd = [None]
+    if t.check('a copy without start-stop-daemon (flock found)',
+               lambda: nossd.__setitem__(0, script_without(
+                   t, ['start-stop-daemon'], 'no-ssd'))):
+        reused_pid(t, nossd[0], 'without start-stop-daemon', 'no-ssd')
     foreign(t, SCRIPT, 'as shipped', 'lsb')
     if fb[0]:
         foreign(t, fb[0], 'fallbacks', 'plain')
