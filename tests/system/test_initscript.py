@@ -578,6 +578,21 @@ def switched(t, script, mode, tag):
         expect(rc == 0 and not text.strip(), 'stop with DAEMON gone and '
                'nothing running: exit %s, %r' % (rc, text.strip()))
 
+    def status_after_daemon_gone():
+        # Nor must status call a running master "not installed", exit 3.
+        init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
+        start(init)
+        init.set_daemon(os.path.join(base, 'gone', 'preforkd'))
+        rc, text = init.run('status')
+        expect(rc == 0 and 'is running' in text, 'status with DAEMON gone '
+               'and a master running: exit %s, %r' % (rc, text.strip()))
+        init.set_daemon(os.path.join(base, 'v1', 'preforkd'))
+        stop(init)
+        init.set_daemon(os.path.join(base, 'gone', 'preforkd'))
+        rc, text = init.run('status')
+        expect(rc == 3 and 'not installed' in text, 'status with DAEMON '
+               'gone and nothing running: exit %s, %r' % (rc, text.strip()))
+
     def c(name, fn):
         return t.check('%s: %s' % (mode, name), fn)
     c('stop after the versioned directory\'s symlink was switched -> 0, '
@@ -588,6 +603,8 @@ def switched(t, script, mode, tag):
       stop_after_daemon_changed)
     c('stop with DAEMON gone: a running master is still stopped; with '
       'none, exit 0 quietly', stop_after_daemon_gone)
+    c('status with DAEMON gone: 0 while a master runs; with none, 3 "not '
+      'installed"', status_after_daemon_gone)
 
 
 ENV_ROOT = 'PREFORKD_INITTEST_ROOT'
