@@ -253,6 +253,10 @@ def main():
                    % (key, opts['f'], conf))
             seen[key] = opts
         expect('t' in seen['ExecStartPre'], 'ExecStartPre is not -t')
+        # -t judges the pidfile the start will use: ExecStart's.
+        expect(seen['ExecStartPre'].get('p') == pidfile, 'ExecStartPre -p '
+               '%s, not ExecStart\'s %s' % (seen['ExecStartPre'].get('p'),
+                                            pidfile))
         # Not -n: WINCH, used by the binary upgrade, needs a daemon.
         expect('n' not in seen['ExecStart'], 'ExecStart with -n')
         expect(seen['ExecReload'].get('s') == 'reload', 'ExecReload -s %s'
