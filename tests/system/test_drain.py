@@ -28,6 +28,23 @@ from test_reload_requests import signal_while_starting
 DELAY = int(T(3))
 
 
+def within_delay(began):
+    expect(time.monotonic() - began < DELAY, 'the checks took longer than '
+           'drain-delay: the machine is too slow for this test')
+
+
+def stops_after_delay(srv, began):
+    """The master serves through drain-delay, then exits 0: seconds since
+    began (QUIT)."""
+    expect(srv.running(), 'the master left during drain-delay')
+    rc = srv.wait_exit(T(DELAY + 15))
+    expect(rc == 0, 'master exit %r' % rc)
+    took = time.monotonic() - began
+    expect(took >= DELAY, 'the master exited %.2f s after QUIT, before '
+           'drain-delay (%d s)' % (took, DELAY))
+    return took
+
+
 def main():
     t = Test('test_drain')
     root = os.path.join(t.dir, 'root')
@@ -71,19 +88,13 @@ def main():
             expect(get(srv, '/a.txt').status == 200, 'a.txt not served')
             echo_once(srv.addr('echo'), b'ping')
             health(srv, 503)
-        expect(time.monotonic() - began < DELAY, 'the checks took longer '
-               'than drain-delay: the machine is too slow for this test')
+        within_delay(began)
         # The stop has begun (systemd was told STOPPING=1): no upgrade.
         mark = srv.mark()
         srv.signal(signal.SIGUSR2)
         srv.wait_log(r'SIGUSR2 refused: the master is shutting down',
                      since=mark)
-        expect(srv.running(), 'the master left during drain-delay')
-        rc = srv.wait_exit(T(DELAY + 15))
-        expect(rc == 0, 'master exit %r' % rc)
-        took = time.monotonic() - began
-        expect(took >= DELAY, 'the master exited %.2f s after QUIT, before '
-               'drain-delay (%d s)' % (took, DELAY))
+        took = stops_after_delay(srv, began)
         return 'stopped %.1f s after QUIT' % took
     t.check('QUIT: 503 at once, serving on for drain-delay (no upgrade '
             'then), then the stop', quit_drains)
@@ -109,15 +120,9 @@ def main():
         r.signal(signal.SIGHUP)
         r.wait_log(r'reload refused: the master is shutting down',
                    since=hup)
-        expect(time.monotonic() - began < DELAY, 'the checks took longer '
-               'than drain-delay: the machine is too slow for this test')
+        within_delay(began)
         health(r, 503)
-        expect(r.running(), 'the master left during drain-delay')
-        rc = r.wait_exit(T(DELAY + 15))
-        expect(rc == 0, 'master exit %r' % rc)
-        took = time.monotonic() - began
-        expect(took >= DELAY, 'the master exited %.2f s after QUIT, before '
-               'drain-delay (%d s)' % (took, DELAY))
+        took = stops_after_delay(r, began)
         expect(not r.find(r'reloading configuration|generation 2', mark),
                'a reload ran during the drain:\n%s' % r.log_text()[mark:])
         return 'stopped %.1f s after QUIT' % took
