@@ -540,10 +540,7 @@ conf_check_worker_open(cfg_t *section, const char *option, const char *path,
 		 */
 		if (geteuid() != 0)
 			return;
-		ids = (struct identity_ids){
-			.user = conf->user, .uid = conf->uid, .gid = conf->gid,
-			.groups = conf->groups, .ngroups = conf->ngroups,
-		};
+		ids = conf_worker_ids(conf);
 		as = &ids;
 		snprintf(who, sizeof(who), "user %s", conf->user);
 	} else {
@@ -1643,6 +1640,15 @@ conf_load_pidfile(const char *path, conf_report_fn report, void *arg)
 		cfg_free(cfg);
 	memset(&load, 0, sizeof(load));
 	return pidfile;
+}
+
+struct identity_ids
+conf_worker_ids(const struct conf *conf)
+{
+	return (struct identity_ids){
+		.user = conf->user, .uid = conf->uid, .gid = conf->gid,
+		.groups = conf->groups, .ngroups = conf->ngroups,
+	};
 }
 
 void

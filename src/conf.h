@@ -10,6 +10,7 @@
 #include <confuse.h>
 
 #include "addr.h"
+#include "identity.h"
 
 struct handler;
 
@@ -94,6 +95,9 @@ struct conf *conf_verify(const char *path, bool pidfile_used,
 			 conf_report_fn report, void *arg);
 
 void conf_free(struct conf *conf);
+
+/* Whom the workers become: conf's user, group and groups, as identified. */
+struct identity_ids conf_worker_ids(const struct conf *conf);
 
 /*
  * Only the pidfile path of the file at path, resolved as conf_load()

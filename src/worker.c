@@ -121,10 +121,7 @@ static int
 drop_privileges(const struct conf *conf)
 {
 	/* The groups came with the config (see identity.h): no NSS module. */
-	struct identity_ids ids = {
-		.user = conf->user, .uid = conf->uid, .gid = conf->gid,
-		.groups = conf->groups, .ngroups = conf->ngroups,
-	};
+	struct identity_ids ids = conf_worker_ids(conf);
 	enum identity_drop step;
 	char call[256];
 	int err;
