@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "confseal.h"
+#include "fdio.h"
 
 /*
  * Seals cannot be removed: with F_SEAL_WRITE on, the bytes are those
@@ -20,23 +21,6 @@
 #define CONFSEAL_SEALS \
 	(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 confseal_publish(const char *path)
 {
@@ -45,7 +29,7 @@ confseal_publish(const char *path)
 	fd = memfd_create(CONFSEAL_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
 		return -1;
-	if (write_all(fd, path, strlen(path) + 1) == -1 ||
+	if (fd_write_all(fd, path, strlen(path) + 1) == -1 ||
 	    fcntl(fd, F_ADD_SEALS, CONFSEAL_SEALS) == -1)
 		goto fail;
 	return fd;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "identity.h"
 #include "netio.h"
 #include "scoreboard.h"
@@ -236,25 +237,6 @@ child_resolve(const char *user, const char *group, struct identity *id)
 		child_groups(user, id);
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Handlers reset as exec would: the master's only set flags nobody here
  * reads, and with its signals unblocked a stop or a kill reaches this
@@ -299,9 +281,9 @@ lookup_child(int fd, const void *p)
 	child_signals();
 	child_resolve(a->user, a->group, &id);
 	identity_encode_head(&id, head);
-	if (write_all(fd, head, sizeof(head)) == -1 ||
+	if (fd_write_all(fd, head, sizeof(head)) == -1 ||
 	    (id.groups_status == IDENTITY_GROUPS_OK && id.ngroups > 0 &&
-	     write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
+	     fd_write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
 		_exit(1);
 	_exit(0);
 }
@@ -329,7 +311,7 @@ try_child(int fd, const void *p)
 		r.err = errno;
 	}
 	identity_try_encode(&r, buf);
-	_exit(write_all(fd, buf, sizeof(buf)) == -1 ? 1 : 0);
+	_exit(fd_write_all(fd, buf, sizeof(buf)) == -1 ? 1 : 0);
 }
 
 /* ---- the parent ---- */
