@@ -497,6 +497,7 @@ slot_view(const struct worker *w)
 	pw.last_activity_ms = w->slot->last_activity_ms;
 	pw.deadline_ms = w->slot->deadline_ms;
 	pw.state_since_ms = w->slot->state_since_ms;
+	pw.started_ms = w->slot->started_ms;
 	pw.dropping = w->slot->drop_idle != 0;
 	return pw;
 }
@@ -563,8 +564,12 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 	g->pools[si].queued = server_queued(g, si);
 	scoreboard_note_queue(&m.sb, g->records[si], g->pools[si].queued);
 	pool_decide(&g->pools[si], pw, n, now, &act);
+	if (act.backoff_over)
+		log_notice("server %s: a worker started after the last crash "
+			   "has lived %ds: crash back-off over",
+			   g->conf->servers[si].name, POOL_HEALTHY_MS / 1000);
 	/* Said once per episode, as Apache does for MaxRequestWorkers. */
-	if (act.capped && !g->pools[si].capped_logged) {
+	if (pool_capped_episode(&g->pools[si], act.capped, now)) {
 		scoreboard_note_capped(&m.sb, g->records[si]);
 		log_warning("server %s: reached max-workers (%d) short of idle "
 			    "workers; consider raising %s",
@@ -573,7 +578,6 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 			    g->pools[si].max_workers > g->pools[si].workers ?
 			    "it" : "workers, or setting max-workers above it");
 	}
-	g->pools[si].capped_logged = act.capped;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < act.nkill; k++)
 			if (act.kill[k] == pw[i].pid)

@@ -189,29 +189,17 @@ decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	int room = pool_capacity(ps) - held - out->spawn;
 	int grow;
 
-	if (ps->queued <= 0 || waiting <= 0) {
-		ps->short_since_ms = 0;
+	if (ps->queued <= 0 || waiting <= 0)
 		return;
-	}
 	grow = waiting < room ? waiting : room;
 	if (grow > 0 && spawn_allowed(ps, now_ms) && ps->backoff_ms == 0) {
 		out->spawn += grow;
 		waiting -= grow;
 		room -= grow;
 	}
-	/*
-	 * A fixed pool is at its cap too, as Apache says of either kind; but
-	 * always there, it is short only when that lasts: a connection seen
-	 * queued while every worker is between two is no shortage.
-	 */
-	if (waiting > 0 && room <= 0) {
-		if (ps->short_since_ms == 0)
-			ps->short_since_ms = now_ms;
-		out->capped = is_dynamic(ps) ||
-			      now_ms - ps->short_since_ms >= POOL_SPARE_PERIOD_MS;
-	} else {
-		ps->short_since_ms = 0;
-	}
+	/* A fixed pool is at its cap too, as Apache says of either kind. */
+	if (waiting > 0 && room <= 0)
+		out->capped = true;
 	while (waiting > 0 && room <= 0 && out->drop != NULL) {
 		int i = oldest_keepalive(w, n, now_ms, out);
 
@@ -222,6 +210,46 @@ decide_queue(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	}
 }
 
+/*
+ * Back-off slows the respawning of workers that die young; it must not
+ * outlive the cause (a docroot closed during a deploy, then opened
+ * again), or the pool would grow one worker at a time for good.  It ends
+ * once a worker started after the last such death has lived as long as
+ * a healthy one, or when a worker exits after that long.
+ */
+static void
+backoff_heal(struct pool_server *ps, const struct pool_worker *w, size_t n,
+	     int64_t now_ms, struct pool_actions *out)
+{
+	if (ps->backoff_ms == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!w[i].retiring && w[i].started_ms > ps->crashed_ms &&
+		    now_ms - w[i].started_ms >= POOL_HEALTHY_MS) {
+			ps->backoff_ms = 0;
+			out->backoff_over = true;
+			return;
+		}
+}
+
+/*
+ * A connection seen queued while every worker is between two, or while
+ * workers leaving for max-requests are still counted, is no shortage:
+ * only one that lasts is.
+ */
+static void
+capped_if_lasting(struct pool_server *ps, int64_t now_ms,
+		  struct pool_actions *out)
+{
+	if (!out->capped) {
+		ps->short_since_ms = 0;
+		return;
+	}
+	if (ps->short_since_ms == 0)
+		ps->short_since_ms = now_ms;
+	out->capped = now_ms - ps->short_since_ms >= POOL_SPARE_PERIOD_MS;
+}
+
 void
 pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 	    int64_t now_ms, struct pool_actions *out)
@@ -230,9 +258,11 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 
 	out->spawn = 0;
 	out->capped = false;
+	out->backoff_over = false;
 	out->nretire = 0;
 	out->nkill = 0;
 	out->ndrop = 0;
+	backoff_heal(ps, w, n, now_ms, out);
 	decide_timeouts(w, n, now_ms, ps->timeout_s, out);
 	for (size_t i = 0; i < n; i++) {
 		live += !w[i].retiring;
@@ -244,6 +274,7 @@ pool_decide(struct pool_server *ps, const struct pool_worker *w, size_t n,
 		decide_fixed(ps, w, n, live, now_ms, out);
 	if (out->nretire == 0)
 		decide_queue(ps, w, n, live + leaving, now_ms, out);
+	capped_if_lasting(ps, now_ms, out);
 	/* Leaving workers are replaced early only where there is room. */
 	room = pool_capacity(ps) - live - leaving;
 	if (out->spawn > room)
@@ -274,7 +305,27 @@ pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 		ps->backoff_ms *= 2;
 	if (ps->backoff_ms > POOL_BACKOFF_MAX_MS)
 		ps->backoff_ms = POOL_BACKOFF_MAX_MS;
+	ps->crashed_ms = now_ms;
 	ps->respawn_at_ms = now_ms + ps->backoff_ms;
+}
+
+bool
+pool_capped_episode(struct pool_server *ps, bool capped, int64_t now_ms)
+{
+	if (capped) {
+		bool begins = !ps->capped_logged;
+
+		ps->capped_logged = true;
+		ps->uncapped_since_ms = 0;
+		return begins;
+	}
+	if (!ps->capped_logged)
+		return false;
+	if (ps->uncapped_since_ms == 0)
+		ps->uncapped_since_ms = now_ms;
+	else if (now_ms - ps->uncapped_since_ms >= POOL_CAPPED_QUIET_MS)
+		ps->capped_logged = false;
+	return false;
 }
 
 int

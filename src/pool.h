@@ -35,6 +35,7 @@ enum worker_exit {
 #define POOL_DROP_IDLE_MS	500
 /* The spare-server rule runs once a second, as Apache's does. */
 #define POOL_SPARE_PERIOD_MS	1000
+#define POOL_CAPPED_QUIET_MS	10000
 
 struct pool_worker {
 	pid_t pid;
@@ -49,6 +50,7 @@ struct pool_worker {
 	int64_t last_activity_ms;
 	int64_t deadline_ms;		/* the handler's own, 0 = none */
 	int64_t state_since_ms;
+	int64_t started_ms;
 	bool dropping;			/* already asked to drop its connection */
 };
 
@@ -61,19 +63,27 @@ struct pool_server {
 	bool fatal;			/* a worker exited "do not respawn" */
 	bool serving;			/* its generation has served */
 	int backoff_ms;			/* current crash-loop delay, 0 = none */
+	int64_t crashed_ms;		/* the last death that raised it */
 	int64_t respawn_at_ms;		/* no spawn before this time */
 	int spawn_rate;			/* dynamic pool: grows while short */
 	bool capped_logged;		/* "reached max-workers" said once */
+	int64_t uncapped_since_ms;	/* its episode ends after a quiet while */
 	bool memory_warned;		/* "max-memory below a fresh worker" */
 	int64_t spare_at_ms;		/* the spare rule's next pass (1/s) */
 	int queued;			/* input: connections in the accept queue */
-	int64_t short_since_ms;		/* queued with no room since, 0 = not */
+	int64_t short_since_ms;		/* short at the cap since, 0 = not */
 };
 
 struct pool_actions {
 	int spawn;
-	/* Short of idle workers at max-workers (a fixed pool's: workers). */
+	/*
+	 * Short of idle workers at max-workers (a fixed pool's: workers) for
+	 * POOL_SPARE_PERIOD_MS: a shortage that a worker leaving for
+	 * max-requests ends in milliseconds is not one.
+	 */
 	bool capped;
+	/* A worker started after the last crash lived: back-off over. */
+	bool backoff_over;
 	size_t nretire, nkill, ndrop;
 	pid_t *retire;			/* caller-provided, room for n workers */
 	pid_t *kill;
@@ -95,6 +105,14 @@ void pool_decide(struct pool_server *ps, const struct pool_worker *w,
 /* A busy worker that made no progress for longer than timeout_s. */
 bool pool_timed_out(const struct pool_worker *w, int64_t now_ms,
 		    int timeout_s);
+
+/*
+ * Whether capped (pool_actions) begins a new episode, to be logged and
+ * counted: one that ends only once the pool was not capped for
+ * POOL_CAPPED_QUIET_MS, so that a pool at its cap under steady load,
+ * short by turns, says it once.
+ */
+bool pool_capped_episode(struct pool_server *ps, bool capped, int64_t now_ms);
 
 /* A worker of this server exited after living lived_ms. */
 void pool_worker_exited(struct pool_server *ps, enum worker_exit how,

@@ -12,7 +12,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (BINARY, T, Test, conf_value, connect, expect, run,
+from harness import (BINARY, T, Test, conf_value, connect, expect, kill, run,
                      wait_until)
 
 POOL = dict(workers=2, max_workers=5, min_spare=1, max_spare=2)
@@ -102,6 +102,72 @@ def echo_loop(srv, stop):
             c.recv(1)
 
 
+def recycling_not_capped(srv):
+    """Workers leaving for max-requests are counted within max-workers
+    until they exit, milliseconds later: a pool far below its cap then
+    looks short by turns.  Five clients on a pool of up to 8 recycling
+    every 20 connections are no shortage: before, the warning "reached
+    max-workers ... consider raising it" came dozens of times a second
+    and the counter with it."""
+    srv.start()
+    srv.wait_workers(2)
+    stop = time.monotonic() + 3
+    loops = [threading.Thread(target=echo_loop, args=(srv, stop))
+             for _ in range(5)]
+    for th in loops:
+        th.start()
+    for th in loops:
+        th.join()
+    recycled = srv.find(r'recycled after 20 connections')
+    expect(len(recycled) >= 10, 'only %d workers recycled: the test did '
+           'not recycle enough to tell' % len(recycled))
+    noise = srv.find(r'reached max-workers')
+    expect(not noise, '%d "reached max-workers" warnings with 5 clients '
+           'on up to 8 workers' % len(noise))
+    rc, out, err = srv.ctl('status')
+    expect(re.search(r'reached max-workers 0 times', out),
+           'the status counts shortages: %s' % out[:400])
+    srv.stop()
+    return '%d workers recycled, no warning' % len(recycled)
+
+
+def backoff_heals(srv):
+    """One worker that died young puts the pool in crash back-off (one
+    worker at a time); once a worker started since has lived 2 s, it is
+    over, and a burst is met at once again.  Before, back-off ended only
+    when a worker exited: a pool whose workers never exit grew one worker
+    a second for good, and 16 clients waited up to 14 s."""
+    srv.start()
+    first = srv.wait_workers(2)
+    kill(first[0], signal.SIGKILL)
+    young = wait_until(lambda: [p for p in srv.workers() if p not in first],
+                       T(10), interval=0.005)
+    expect(young, 'no replacement worker')
+    kill(young[0], signal.SIGKILL)
+    over = wait_until(lambda: srv.find(r'crash back-off over'), T(10) + 2)
+    n = 16
+    clients = []
+    try:
+        start = time.monotonic()
+        for i in range(n):
+            c = connect(srv.addr())
+            clients.append(c)
+            c.sendall(b'x')
+        for c in clients:
+            c.settimeout(T(10))
+            expect(c.recv(1) == b'x', 'no echo')
+        took = time.monotonic() - start
+    finally:
+        for c in clients:
+            c.close()
+    expect(took < T(2), '%d clients took %.1fs to be echoed, 2 s after a '
+           'worker started since the crash: the pool grew by its back-off '
+           'pace' % (n, took))
+    expect(over, 'the end of the back-off was not logged')
+    srv.stop()
+    return '%d clients echoed within %.2fs' % (n, took)
+
+
 def ttou_band(srv):
     """TTOU lowers a dynamic pool's idle band one end at a time down to
     0..1, as preforkd(8) says, then says it is at its limit; TTIN raises
@@ -165,6 +231,15 @@ def main():
     t.check('a fixed pool full with clients waiting: "reached '
             'max-workers", counted', fixed_pool_capped,
             t.server('fixed', servers=[dict(workers=2)]))
+    t.check('workers leaving for max-requests are no shortage: no '
+            '"reached max-workers"', recycling_not_capped,
+            t.server('recycling', servers=[dict(
+                workers=2, max_workers=8, min_spare=1, max_spare=3,
+                max_requests=20)]))
+    t.check('crash back-off ends once a worker lives: a burst is met at '
+            'once again', backoff_heals,
+            t.server('heals', servers=[dict(
+                workers=2, max_workers=32, min_spare=0, max_spare=32)]))
     t.check('TTOU lowers a dynamic pool\'s idle band down to 0..1, the '
             'status page shows it',
             ttou_band, t.server('band', servers=[dict(

@@ -129,6 +129,9 @@ run_decide_rows(const struct decide_row *rows, size_t nrows)
 
 /* ---- fixed pools --------------------------------------------------------- */
 
+/* Short of idle workers since a spare-rule period: capped if still. */
+#define SHORT .short_since_ms = NOW - POOL_SPARE_PERIOD_MS
+
 /* A dynamic pool started at w, capped at max, with q queued; spare 0..64. */
 #define DYNQ(w, max, q) .workers = (w), .min_spare = 0, .max_spare = 64, \
 	.max_workers = (max), .queued = (q), .spawn_rate = 1, .timeout_s = 60
@@ -448,24 +451,31 @@ test_queue(void **state)
 		  "BBBBB", { 0 }, 59, "", false },
 		{ "starting workers count as taking", { DYNQ(4, 64, 6) },
 		  "BBSS", { 0 }, 4, "", false },
-		{ "within the cap", { DYNQ(4, 8, 20) }, "BBBB", { 0 }, 4, "",
-		  true },
+		{ "within the cap, short a while", { DYNQ(4, 8, 20), SHORT },
+		  "BBBB", { 0 }, 4, "", true },
+		{ "within the cap, first seen short: not yet capped",
+		  { DYNQ(4, 8, 20) }, "BBBB", { 0 }, 4, "", false },
 		{ "at the cap: oldest keep-alive first",
-		  { DYNQ(2, 4, 2) }, "KBKK", { 3000, 0, 9000, 1000 }, 0, "20",
-		  true },
+		  { DYNQ(2, 4, 2), SHORT }, "KBKK", { 3000, 0, 9000, 1000 }, 0,
+		  "20", true },
 		{ "at the cap: no more than queued wait",
-		  { DYNQ(2, 4, 1) }, "KKBB", { 1000, 5000 }, 0, "1", true },
+		  { DYNQ(2, 4, 1), SHORT }, "KKBB", { 1000, 5000 }, 0, "1",
+		  true },
 		{ "at the cap: all keep-alive, fewer than queued",
-		  { DYNQ(2, 4, 9) }, "KBBB", { 1000 }, 0, "0", true },
+		  { DYNQ(2, 4, 9), SHORT }, "KBBB", { 1000 }, 0, "0", true },
 		{ "at the cap: a connection idle < 500 ms is likely in use",
-		  { DYNQ(2, 4, 3) }, "KKKB", { 499, 500, 20 }, 0, "1", true },
+		  { DYNQ(2, 4, 3), SHORT }, "KKKB", { 499, 500, 20 }, 0, "1",
+		  true },
+		{ "at the cap, short for less than a second: drops, not yet "
+		  "capped", { DYNQ(2, 4, 1), .short_since_ms = NOW -
+		  POOL_SPARE_PERIOD_MS + 1 }, "KKBB", { 1000, 5000 }, 0, "1",
+		  false },
 		{ "fixed pool at its size drops too; short a while: capped",
 		  { .workers = 2, .min_spare = 1, .max_spare = 2, .queued = 3,
-		    .short_since_ms = NOW - POOL_SPARE_PERIOD_MS },
+		    SHORT },
 		  "KK", { 1000, 2000 }, 0, "10", true },
 		{ "fixed pool, all busy a while: capped", { .workers = 2,
-		  .min_spare = 1, .max_spare = 2, .queued = 1,
-		  .short_since_ms = NOW - POOL_SPARE_PERIOD_MS }, "BB",
+		  .min_spare = 1, .max_spare = 2, .queued = 1, SHORT }, "BB",
 		  { 0 }, 0, "", true },
 		{ "fixed pool, all busy, first seen: not yet", { .workers = 2,
 		  .min_spare = 1, .max_spare = 2, .queued = 1 }, "BB",
@@ -932,6 +942,116 @@ test_backoff_gates_decide(void **state)
 	}
 }
 
+/*
+ * Back-off ends once a worker started after the last young death has
+ * lived POOL_HEALTHY_MS, not only when one exits: a pool whose workers
+ * never exit (no max-requests) kept growing one worker at a time, for
+ * good, after a single crash.
+ */
+static void
+test_backoff_heals(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *workers;
+		int64_t started_ago_ms[4];	/* per worker; crash 3000 ago */
+		bool over;
+	} rows[] = {
+		{ "no worker since the crash", "II", { 9000, 9000 }, false },
+		{ "one since, too young", "II", { 9000, POOL_HEALTHY_MS - 1 },
+		  false },
+		{ "one since, healthy", "II", { 9000, POOL_HEALTHY_MS }, true },
+		{ "one since, healthy and busy", "IB", { 9000, 2500 }, true },
+		{ "one since, healthy but retiring", "Ii", { 9000, 2500 },
+		  false },
+		{ "started with the crash, not after", "I", { 3000 }, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		struct pool_server ps = { .workers = 2, .max_workers = 2,
+					  .backoff_ms = 1600,
+					  .crashed_ms = NOW - 3000,
+					  .respawn_at_ms = NOW - 1400 };
+		struct pool_worker w[MAXW];
+		pid_t retire[MAXW], kill[MAXW];
+		struct pool_actions out = { .retire = retire, .kill = kill };
+		size_t n = make_workers(rows[i].workers, NULL, w);
+
+		for (size_t k = 0; k < n; k++)
+			w[k].started_ms = NOW - rows[i].started_ago_ms[k];
+		pool_decide(&ps, w, n, NOW, &out);
+		if (out.backoff_over != rows[i].over ||
+		    (ps.backoff_ms == 0) != rows[i].over)
+			fail_msg("row %zu (%s): over %d, backoff %d after", i,
+				 rows[i].name, out.backoff_over, ps.backoff_ms);
+	}
+}
+
+/* The whole story: crash, back-off, a survivor, growth at full speed. */
+static void
+test_backoff_heals_growth(void **state)
+{
+	struct pool_server ps = { DYNQ(2, 64, 0) };
+	struct pool_worker w[MAXW];
+	pid_t retire[MAXW], kill[MAXW];
+	struct pool_actions out = { .retire = retire, .kill = kill };
+	size_t n = make_workers("IB", NULL, w);
+
+	(void)state;
+	w[0].started_ms = 0;
+	/* The second worker's predecessor died 100 ms after its start. */
+	pool_worker_exited(&ps, EXIT_CRASHED, 100, 1000);
+	w[1].started_ms = 1100;
+	ps.queued = 20;
+	pool_decide(&ps, w, n, 1200, &out);
+	if (out.spawn != 0)
+		fail_msg("backing off: spawned %d", out.spawn);
+	pool_decide(&ps, w, n, 1100 + POOL_HEALTHY_MS, &out);
+	if (!out.backoff_over || out.spawn != 19)
+		fail_msg("after a survivor: over %d, spawn %d, expected 1 and "
+			 "19 (20 queued, 1 idle)", out.backoff_over, out.spawn);
+}
+
+/*
+ * One warning per episode of "reached max-workers": an episode ends only
+ * once the pool was not capped for POOL_CAPPED_QUIET_MS, so a pool short
+ * by turns (workers leaving for max-requests) says it once.
+ */
+static void
+test_capped_episode(void **state)
+{
+	static const struct {
+		int64_t now_ms;
+		bool capped;
+		bool begins;
+	} steps[] = {
+		{ 0, false, false },
+		{ 100, true, true },
+		{ 120, true, false },
+		{ 140, false, false },
+		{ 160, true, false },
+		{ 200, false, false },
+		{ 200 + POOL_CAPPED_QUIET_MS - 1, false, false },
+		{ 200 + POOL_CAPPED_QUIET_MS - 1, true, false },
+		{ 300 + POOL_CAPPED_QUIET_MS, false, false },
+		{ 300 + 2 * POOL_CAPPED_QUIET_MS, false, false },
+		{ 301 + 2 * POOL_CAPPED_QUIET_MS, true, true },
+	};
+	struct pool_server ps = { .workers = 2 };
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(steps); i++) {
+		bool begins = pool_capped_episode(&ps, steps[i].capped,
+						  steps[i].now_ms);
+
+		if (begins != steps[i].begins)
+			fail_msg("step %zu (at %lld, capped %d): begins %d, "
+				 "expected %d", i, (long long)steps[i].now_ms,
+				 steps[i].capped, begins, steps[i].begins);
+	}
+}
+
 /* ---- pool_classify_status ----------------------------------------------- */
 
 static void
@@ -1188,18 +1308,26 @@ test_capped(void **state)
 		const char *name;
 		const char *workers;
 		bool capped;
+		int64_t short_ms;	/* short of idle workers this long */
 	} rows[] = {
-		{ "all busy at the cap", "BBBB", true },
-		{ "one idle at the cap (min-spare 1)", "BBBI", false },
-		{ "all busy below the cap", "BBB", false },
-		{ "idle workers", "IIII", false },
+		{ "all busy at the cap for a second", "BBBB", true,
+		  POOL_SPARE_PERIOD_MS },
+		{ "all busy at the cap, first seen", "BBBB", false, -1 },
+		{ "all busy at the cap for less than a second", "BBBB", false,
+		  POOL_SPARE_PERIOD_MS - 1 },
+		{ "one idle at the cap (min-spare 1)", "BBBI", false,
+		  POOL_SPARE_PERIOD_MS },
+		{ "all busy below the cap", "BBB", false, POOL_SPARE_PERIOD_MS },
+		{ "idle workers", "IIII", false, POOL_SPARE_PERIOD_MS },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < NROWS(rows); i++) {
 		struct pool_server ps = { .workers = 2, .min_spare = 1,
 					  .max_spare = 2, .max_workers = 4,
-					  .spawn_rate = 1 };
+					  .spawn_rate = 1,
+					  .short_since_ms = rows[i].short_ms < 0 ?
+					  0 : NOW - rows[i].short_ms };
 		struct pool_worker w[MAXW];
 		pid_t retire[MAXW], kill[MAXW];
 		struct pool_actions out = { .retire = retire, .kill = kill };
@@ -1230,6 +1358,9 @@ main(void)
 		cmocka_unit_test(test_timed_out),
 		cmocka_unit_test(test_backoff_sequence),
 		cmocka_unit_test(test_backoff_gates_decide),
+		cmocka_unit_test(test_backoff_heals),
+		cmocka_unit_test(test_backoff_heals_growth),
+		cmocka_unit_test(test_capped_episode),
 		cmocka_unit_test(test_fatal_once_serving),
 		cmocka_unit_test(test_resize_total_cap),
 		cmocka_unit_test(test_classify_status),
