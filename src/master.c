@@ -1170,6 +1170,22 @@ master_shutdown(enum master_mode mode, int64_t now)
 		worker_retire(&m.workers[i], now);
 }
 
+/*
+ * A WINCH that came while the new master was still starting began a
+ * drain (it might have failed); now that it serves, the instance is not
+ * leaving: the workers retire at once and the health-path says 200
+ * again, as for a WINCH sent after, not 503 here beside 200 there.
+ */
+static void
+winch_successor_check(int64_t now)
+{
+	if (!drain_waiting() || drain_stopping() || !upgrade_successor_serves())
+		return;
+	drain_cancel_retire(m.sb.master);
+	log_notice("upgrade: the new master serves: drain called off");
+	master_winch_retire(now);
+}
+
 /* QUIT: drain first, when drain-delay asks for it, then stop gracefully. */
 static void
 master_quit(int64_t now)
@@ -1391,6 +1407,8 @@ master_loop(void)
 			return;
 		maintain(now);
 		upgrade_check();
+		upgrade_timeout(now);
+		winch_successor_check(now);
 		pending_check(now);
 		dropped_check(now);
 		confirm_check(now);
@@ -1512,6 +1530,31 @@ upgraded_chdir(void)
 	return chdir("/");
 }
 
+/*
+ * Started by an upgrade without -p: the pidfile is the old master's, as
+ * a reload keeps it, even if the configuration now names another.  Else
+ * the new master would write one that the -s, init script or unit
+ * invoked with the old one never find, once the old master is gone.
+ */
+static int
+handed_pidfile(const struct master_options *o)
+{
+	const char *old = upgrade_handed_pidfile();
+	char *p, *c;
+
+	if (o->pidfile_override != NULL || old == NULL)
+		return 0;
+	if ((p = strdup(old)) == NULL || (c = strdup(old)) == NULL) {
+		free(p);
+		return -1;
+	}
+	free(m.pidfile);
+	free(m.pidfile_conf);
+	m.pidfile = p;
+	m.pidfile_conf = c;
+	return 0;
+}
+
 int
 master_run(struct conf *conf, const struct master_options *o)
 {
@@ -1539,6 +1582,11 @@ master_run(struct conf *conf, const struct master_options *o)
 		conf_free(conf);
 		return start_failed(err);
 	}
+	if (m.ready_fd >= 0 && handed_pidfile(o) == -1) {
+		fprintf(stderr, "preforkd: out of memory\n");
+		conf_free(conf);
+		return start_failed("out of memory");
+	}
 	/* Upgraded: the old master, our parent, waits for the outcome. */
 	if (m.ready_fd == -1 && !m.foreground &&
 	    (m.ready_fd = daemon_detach(ACTIVATION_FIRST_FD + nactivated)) == -1) {
@@ -1556,6 +1604,9 @@ master_run(struct conf *conf, const struct master_options *o)
 		conf_free(conf);
 		return start_failed(log_last_error());
 	}
+	if (strcmp(conf->pidfile, m.pidfile_conf) != 0)
+		log_warning("a new pidfile takes a restart: keeping %s",
+			    m.pidfile);
 	if (!log_to_stderr())
 		log_set_stderr_copy(true);
 	notify_init();

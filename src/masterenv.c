@@ -16,7 +16,7 @@
 /* Unset by the master at its start: see activation.c and upgrade.c. */
 static const char *const removed[] = {
 	"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
-	UPGRADE_ENV_LISTENERS, UPGRADE_ENV_READY_FD,
+	UPGRADE_ENV_LISTENERS, UPGRADE_ENV_READY_FD, UPGRADE_ENV_PIDFILE,
 };
 
 static bool

@@ -16,6 +16,7 @@
 #include "listener.h"
 #include "log.h"
 #include "notify.h"
+#include "scoreboard.h"
 #include "upgrade.h"
 
 #define OLDBIN_SUFFIX	".oldbin"
@@ -35,11 +36,14 @@ static struct {
 	bool child_ready;
 	pid_t requester;		/* -s upgrade, waiting for the outcome */
 	bool stopping;			/* stopped with us: not ready at shutdown */
+	bool given_up;			/* stopped: not ready in time */
 	bool killed;			/* ... and sent SIGKILL */
+	int64_t started_ms;		/* when it was forked */
 	int64_t resend_ms, kill_ms;	/* next SIGTERM, SIGKILL */
 	char reason[DAEMON_REPORT_MAX - 1];	/* the new master's why */
 	/* The new master's side. */
 	pid_t parent;			/* the old master, 0 if not upgraded */
+	char *pidfile;			/* the one it wrote */
 } u = { .ready_fd = -1 };
 
 /* ---- the environment encoding (pure) ---- */
@@ -217,6 +221,7 @@ upgrade_adopt(char *err, size_t errlen)
 {
 	const char *list = getenv(UPGRADE_ENV_LISTENERS);
 	const char *ready = getenv(UPGRADE_ENV_READY_FD);
+	const char *pidfile;
 	struct adopt_ctx c = { err, errlen, getppid(), 0 };
 	char *end;
 	long fd;
@@ -239,9 +244,16 @@ upgrade_adopt(char *err, size_t errlen)
 				 UPGRADE_ENV_LISTENERS, list);
 		return -2;
 	}
+	pidfile = getenv(UPGRADE_ENV_PIDFILE);
+	if (pidfile != NULL && *pidfile != '\0' &&
+	    (u.pidfile = strdup(pidfile)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
 	/* Ours only: a later upgrade sets them afresh. */
 	unsetenv(UPGRADE_ENV_LISTENERS);
 	unsetenv(UPGRADE_ENV_READY_FD);
+	unsetenv(UPGRADE_ENV_PIDFILE);
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) == -1) {
 		snprintf(err, errlen, "fcntl(%ld, FD_CLOEXEC): %s", fd,
 			 strerror(errno));
@@ -256,6 +268,12 @@ bool
 upgrade_adopted(void)
 {
 	return u.parent != 0;
+}
+
+const char *
+upgrade_handed_pidfile(void)
+{
+	return u.pidfile;
 }
 
 void
@@ -316,7 +334,7 @@ listeners_env(char *buf, size_t len)
 
 /* Between fork and exec: the sockets and the pipe must survive the exec. */
 static _Noreturn void
-child_exec(const char *env, int ready_fd)
+child_exec(const char *env, int ready_fd, const char *pidfile)
 {
 	static struct listener *ls[MAX_HANDOVER];
 	size_t n = listener_all(ls, MAX_HANDOVER);
@@ -331,6 +349,7 @@ child_exec(const char *env, int ready_fd)
 	if (fcntl(ready_fd, F_SETFD, 0) == -1 ||
 	    setenv(UPGRADE_ENV_LISTENERS, env, 1) == -1 ||
 	    setenv(UPGRADE_ENV_READY_FD, fdtext, 1) == -1 ||
+	    setenv(UPGRADE_ENV_PIDFILE, pidfile, 1) == -1 ||
 	    sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		goto fail;
 	/* Relative paths in argv mean what they meant at the first start. */
@@ -418,11 +437,12 @@ upgrade_start(char **pidfile, pid_t requester, bool running)
 	}
 	if (u.child == 0) {
 		close(fds[0]);
-		child_exec(env, fds[1]);
+		child_exec(env, fds[1], *pidfile);
 	}
 	close(fds[1]);
 	u.ready_fd = fds[0];
 	u.child_ready = false;
+	u.started_ms = monotonic_ms();
 	u.requester = requester;
 	/* The new master serves on the same sockets: their files stay. */
 	listener_keep_paths(true);
@@ -498,6 +518,17 @@ upgrade_reaped(pid_t pid, int status, char **pidfile)
 		free(*pidfile);
 		*pidfile = base;
 	}
+	if (u.given_up) {
+		snprintf(msg, sizeof(msg), "new master %d not ready within "
+			 "%d s: stopped (%s); pidfile %s restored, master %d "
+			 "serves", (int)pid, UPGRADE_READY_MS / 1000, how,
+			 *pidfile, (int)getpid());
+		log_error("upgrade failed: %s", msg);
+		reply(false, msg);
+		u.given_up = u.killed = false;
+		u.reason[0] = '\0';
+		return true;
+	}
 	if (u.stopping) {
 		log_notice("shutdown: new master %d %s, stopped before it was "
 			   "ready", (int)pid, how);
@@ -567,6 +598,8 @@ upgrade_stop_successor(int64_t now)
 		return;
 	log_notice("shutdown: new master %d is not ready: stopping it",
 		   (int)u.child);
+	/* Given up already: stopped with the reason of the shutdown now. */
+	u.given_up = false;
 	u.stopping = true;
 	u.killed = false;
 	u.resend_ms = now;
@@ -575,10 +608,35 @@ upgrade_stop_successor(int64_t now)
 	upgrade_stopping(now);
 }
 
+/*
+ * Left alone, one that never reports (an exec'ed wrapper that hangs, a
+ * start that blocks) would keep the pidfile renamed, so that -s and the
+ * init script no longer find this master, and could come up long after
+ * -s upgrade said that the upgrade failed, two masters then serving.
+ */
+void
+upgrade_timeout(int64_t now)
+{
+	if (u.child == 0 || u.ready_fd == -1 || u.stopping || u.given_up ||
+	    now - u.started_ms < UPGRADE_READY_MS)
+		return;
+	log_error("upgrade: new master %d has not reported that it serves "
+		  "within %d s: stopping it", (int)u.child,
+		  UPGRADE_READY_MS / 1000);
+	u.given_up = true;
+	u.killed = false;
+	u.resend_ms = now;
+	u.kill_ms = now + STOP_KILL_MS;
+	/* What it may say now comes too late. */
+	close(u.ready_fd);
+	u.ready_fd = -1;
+	upgrade_stopping(now);
+}
+
 bool
 upgrade_stopping(int64_t now)
 {
-	if (!u.stopping || u.child == 0)
+	if (!(u.stopping || u.given_up) || u.child == 0)
 		return false;
 	if (now >= u.kill_ms) {
 		if (!u.killed) {

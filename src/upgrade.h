@@ -21,6 +21,14 @@
 
 #define UPGRADE_ENV_LISTENERS	"PREFORKD_LISTENERS"
 #define UPGRADE_ENV_READY_FD	"PREFORKD_UPGRADE_FD"
+/* The old master's pidfile: the new one writes the same (see below). */
+#define UPGRADE_ENV_PIDFILE	"PREFORKD_PIDFILE"
+/*
+ * How long the old master waits for the new one to report that it
+ * serves before it stops it and serves on: within -s upgrade's wait
+ * (60 s), its SIGKILL (10 s after SIGTERM) included.
+ */
+#define UPGRADE_READY_MS	45000
 
 struct upgrade_socket {
 	const char *owner;		/* the server it serves */
@@ -63,6 +71,14 @@ int upgrade_adopt(char *err, size_t errlen);
 bool upgrade_adopted(void);
 
 /*
+ * The pidfile the old master wrote, handed over by upgrade_adopt(), or
+ * NULL.  A pidfile changed in the configuration takes a restart, as on a
+ * reload: the new master writes this one, where init scripts, -s and the
+ * service manager look for it.
+ */
+const char *upgrade_handed_pidfile(void);
+
+/*
  * In a master started by an upgrade that fails before it adopts the
  * sockets (a bad configuration): tells the old master why, for -s
  * upgrade to print.  Later, the readiness pipe upgrade_adopt() returned
@@ -79,6 +95,13 @@ void upgrade_start(char **pidfile, pid_t requester, bool running);
 
 /* In the loop: has the new master reported that it serves? */
 void upgrade_check(void);
+
+/*
+ * In the loop: a new master that has not reported within
+ * UPGRADE_READY_MS is stopped (as upgrade_stopping() does), logged, and
+ * the upgrade fails once it is reaped; the old master serves on.
+ */
+void upgrade_timeout(int64_t now);
 
 /*
  * From waitpid(): true when pid was the new master; the old master has
@@ -111,9 +134,10 @@ void upgrade_shutdown(int64_t now);
 void upgrade_stop_successor(int64_t now);
 
 /*
- * Each pass of a shutting-down old master: true while the new master it
- * stops has yet to be reaped (SIGTERM, again every so often, as one sent
- * before its exec() is lost; SIGKILL after 10 seconds).
+ * Each pass of the old master: true while a new master it stops (at
+ * shutdown, or after upgrade_timeout()) has yet to be reaped (SIGTERM,
+ * again every so often, as one sent before its exec() is lost; SIGKILL
+ * after 10 seconds).
  */
 bool upgrade_stopping(int64_t now);
 

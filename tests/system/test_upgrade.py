@@ -463,6 +463,108 @@ def winch_before_failure(srv, delay):
     srv.stop(signal.SIGQUIT)
 
 
+def winch_before_ready(srv):
+    """WINCH while the new master starts drains, for it may fail; once it
+    serves, the instance is not leaving: the drain is called off, the old
+    workers retire at once, and the health path says 200 from then on.
+    Before, the drain ran its course: the old workers answered 503 beside
+    the new ones' 200 until drain-delay ended, and a balancer's checks
+    flapped."""
+    old = start(srv)
+    srv.wait_workers(3)
+    go = os.path.join(srv.dir, 'go')
+    install(srv, '#!/bin/sh\nwhile [ ! -e %s ]; do sleep 0.05; done\n'
+            'exec %s "$@"\n' % (go, BINARY))
+    mark = srv.mark()
+    os.kill(old, signal.SIGUSR2)
+    srv.wait_log(r'SIGUSR2: upgrade: new master (\d+) started', mark)
+    os.kill(old, signal.SIGWINCH)
+    winched = time.monotonic()
+    srv.wait_log(r'draining for drain-delay', mark)
+    health_turns(srv, 503, T(5))
+    write_file(go, '')
+    new = new_master_serving(srv, mark)
+    srv.seen.add(new)
+    expect(wait_until(lambda: children(old) == [new], T(5)),
+           'old workers still run once the new master serves: %s'
+           % children(old))
+    seen = set()
+    for _ in range(20):
+        seen.add(get(srv, '/healthz').status)
+        time.sleep(0.05)
+    expect(time.monotonic() - winched < 8, 'the machine is too slow for '
+           'this test: drain-delay nearly over')
+    expect(seen == {200}, 'the health path answered %s once the new '
+           'master served, within drain-delay' % sorted(seen))
+    expect(srv.find(r'drain called off', mark), 'not logged')
+    os.kill(old, signal.SIGQUIT)
+    expect(wait_until(lambda: not alive(old), T(15)), 'the old master '
+           'still runs after QUIT')
+    srv.master = new
+    # Not QUIT: alone now, the new master would drain for drain-delay.
+    srv.stop(signal.SIGTERM)
+
+
+def pidfile_changed(srv):
+    """A pidfile changed in the file takes a restart, as on a reload: the
+    new master of an upgrade writes the old master's, and says so.
+    Before, it wrote the new one: -s upgrade (with the old one) retired
+    the old master, then failed ("names master -1"), and nothing found
+    the master that served."""
+    old = start(srv)
+    other = srv.pidfile + '.elsewhere'
+    text = read_file(srv.conf)
+    expect(srv.pidfile in text, 'the pidfile is not in the file')
+    write_file(srv.conf, text.replace(srv.pidfile, other))
+    install(srv)
+    mark = srv.mark()
+    rc, out, err = run([BINARY, '-s', 'upgrade', '-f', srv.conf, '-p',
+                        srv.pidfile], timeout=T(90))
+    new = pidfile_pid(srv.pidfile)
+    if new is not None:
+        srv.seen.add(new)
+    expect(rc == 0, '-s upgrade exited %s: %s' % (rc, err.strip()))
+    expect(new is not None and new != old and alive(new) and
+           not alive(old), 'pidfile names %s; old master %d %s'
+           % (new, old, 'alive' if alive(old) else 'gone'))
+    expect(not os.path.exists(other), 'the new master wrote %s' % other)
+    srv.wait_log(r'a new pidfile takes a restart: keeping %s'
+                 % re.escape(srv.pidfile), mark)
+    srv.master = new
+    rc, out, err = run([BINARY, '-s', 'quit', '-f', srv.conf, '-p',
+                        srv.pidfile])
+    expect(rc == 0 and wait_until(lambda: not alive(new), T(15)),
+           '-s quit with the pidfile: %s %s' % (rc, err.strip()))
+    srv.stop(signal.SIGQUIT)
+
+
+def never_ready(srv):
+    """A new master that never reports (here a binary that hangs) is
+    stopped after 45 s; the pidfile comes back and -s upgrade says why.
+    Before, -s upgrade gave up at 60 s and exited 1, but the pidfile
+    stayed .oldbin, so -s and the init script no longer found the
+    master, and the new one could come up later beside it."""
+    old = start(srv)
+    workers = srv.wait_workers(3)
+    install(srv, '#!/bin/sh\nexec sleep 600\n')
+    mark = srv.mark()
+    rc, out, err = upgrade_ctl(srv)
+    expect(rc == 1 and 'not ready within 45 s' in err, '-s upgrade '
+           'exited %s: %r' % (rc, err.strip()))
+    m = srv.wait_log(r'upgrade failed: new master (\d+) not ready within '
+                     r'45 s: stopped .*pidfile .* restored', mark)
+    new = int(m.group(1))
+    expect(not alive(new), 'the new master %d still runs' % new)
+    expect(pidfile_pid(srv.pidfile) == old, 'pidfile names %s, not the '
+           'old master %d' % (pidfile_pid(srv.pidfile), old))
+    expect(not os.path.exists(srv.pidfile + '.oldbin'), '.oldbin left')
+    expect(alive(old) and srv.workers() == workers, 'the old master or '
+           'its workers changed')
+    r = get(srv, '/index.html')
+    expect(r.status == 200 and r.body == BODY, 'GET after: %r' % r)
+    srv.stop(signal.SIGQUIT)
+
+
 def bad_environment(srv):
     """A master given a malformed hand-over refuses to start, naming it."""
     r, w = os.pipe()
@@ -679,6 +781,14 @@ def main():
     t.check('WINCH drains, then the new master fails: drain called off, '
             'health-path 200', winch_before_failure,
             setup(t, 'drainfail', http=health, drain_delay=3), 3)
+    t.check('WINCH drains while the new master starts; once it serves, '
+            'the drain is called off, health-path 200', winch_before_ready,
+            setup(t, 'drainready', http=health, drain_delay=10))
+    t.check('a pidfile changed in the file: the new master writes the old '
+            'one, -s upgrade exits 0', pidfile_changed, setup(t, 'pidfile'))
+    t.check('a new master that never reports is stopped after 45 s: '
+            'pidfile restored, -s upgrade says why', never_ready,
+            setup(t, 'hangs'))
     t.check('a malformed hand-over in the environment: exit 1, naming it',
             bad_environment, setup(t, 'badenv'))
     t.check('shutdown-timeout = 0: -s upgrade exits 0 once the new master '
