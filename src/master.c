@@ -740,6 +740,24 @@ reload_failed(struct requesters *r, const char *reason)
 	requesters_reply(r, false, msg);
 }
 
+/*
+ * A reload after WINCH ends the WINCH however it goes, as nginx starts an
+ * old master's workers again on HUP during an upgrade: one that fails
+ * brings the serving generation's workers back.  So a roll-back whose
+ * file the old binary refuses (an option only the new one knows) still
+ * has the old master serve before the new one is stopped.
+ */
+static void
+winch_end_failed(const struct generation *failed)
+{
+	/* A reload still starting is the one to end it, if it serves. */
+	if (!m.winched || master_stopping() || m.pending != failed)
+		return;
+	m.winched = false;
+	log_notice("SIGWINCH ended by the failed reload: generation %u "
+		   "starts its workers again", m.current->id);
+}
+
 static void
 pending_log_close(void)
 {
@@ -871,11 +889,13 @@ master_reload(int64_t now, bool hup)
 		snprintf(err, sizeof(err), "configuration %s has errors%s%s%s",
 			 m.conf_path, first[0] ? " (" : "", first,
 			 first[0] ? ")" : "");
+		winch_end_failed(NULL);
 		reload_failed(&req, err);
 		goto out;
 	}
 	if (pending_log_open(conf, &log_fd, err, sizeof(err)) == -1) {
 		conf_free(conf);
+		winch_end_failed(NULL);
 		reload_failed(&req, err);
 		goto out;
 	}
@@ -887,6 +907,7 @@ master_reload(int64_t now, bool hup)
 		if (log_fd != -1)
 			close(log_fd);
 		conf_free(conf);
+		winch_end_failed(NULL);
 		reload_failed(&req, err);
 		goto out;
 	}
@@ -899,7 +920,12 @@ master_reload(int64_t now, bool hup)
 	m.pending = g;
 	m.pending_deadline_ms = now + START_TIMEOUT_MS;
 	requesters_add(&m.pending_req, &req);
-	m.winched = false;
+	/*
+	 * After WINCH, the retired generation stays without workers while
+	 * this one starts (winched is cleared once it serves): were its
+	 * workers started again, the pool would be forked twice, to be
+	 * retired at once.
+	 */
 	drain_cancel_retire(m.sb.master);
 out:
 	requesters_free(&req);
@@ -956,17 +982,21 @@ pending_check(int64_t now)
 
 		snprintf(reason, sizeof(reason), "new workers exited fatally "
 			 "(%s)", m.pending->fatal_reason);
+		winch_end_failed(m.pending);
 		pending_abort(reason, now);
 		return;
 	}
 	if (!generation_ready(m.pending)) {
-		if (now > m.pending_deadline_ms)
+		if (now > m.pending_deadline_ms) {
+			winch_end_failed(m.pending);
 			pending_abort(not_started(m.pending, "new workers"),
 				      now);
+		}
 		return;
 	}
 	m.current = m.pending;
 	m.pending = NULL;
+	m.winched = false;
 	generation_serving(m.current, &m.sb);
 	m.sb.master->reloads++;
 	log_settings_apply(m.current->conf);

@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (T, Test, alive, connect, echo_once, expect, proc_stat,
-                     wait_until)
+                     read_file, wait_until, write_file)
 
 
 def winch_daemon(srv):
@@ -37,10 +37,16 @@ def winch_daemon(srv):
     finally:
         for c in waiting:
             c.close()
+    mark = srv.mark()
     rc, out, err = srv.ctl('reload', timeout=T(30))
     expect(rc == 0, '-s reload after WINCH exited %s: %s' % (rc, err))
     after = srv.wait_workers(2)
     expect(not set(after) & set(before), 'old workers came back')
+    # Only the new generation's: the retired one is not started again
+    # to be retired at once (a pool forked twice).
+    old_gen = srv.find(r'worker \d+ started \(generation 1\)', mark)
+    expect(not old_gen, 'the reload after WINCH started %d workers of the '
+           'retired generation' % len(old_gen))
     echo_once(srv.addr(), b'after winch')
     srv.stop()
 
@@ -77,6 +83,35 @@ def winch_during_reload(srv):
     srv.stop()
 
 
+def winch_failed_reload(srv):
+    """A reload after WINCH that fails (here, a file with an unknown
+    option: what a roll-back to the old binary of an upgrade meets when
+    the file was edited for the new one) brings the serving generation's
+    workers back, as nginx does on HUP after WINCH.  Before, nothing
+    served until a reload succeeded."""
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    srv.wait_workers(2)
+    srv.signal(signal.SIGWINCH)
+    expect(wait_until(lambda: not srv.workers(), T(10)),
+           'workers still running after WINCH: %s' % srv.workers())
+    good = read_file(srv.conf)
+    write_file(srv.conf, good + 'only-the-new-binary-knows = 1\n')
+    mark = srv.mark()
+    # HUP: -s reload would refuse the file before signalling.
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload failed: ', since=mark)
+    expect(wait_until(lambda: len(srv.workers()) == 2, T(10)),
+           'no workers after the failed reload: %s' % srv.workers())
+    echo_once(srv.addr(), b'back')
+    srv.wait_log(r'SIGWINCH ended by the failed reload: generation 1 '
+                 r'starts its workers again', since=mark)
+    srv.wait_log(r'reload failed: .*; generation 1 keeps serving',
+                 since=mark)
+    write_file(srv.conf, good)
+    srv.stop()
+
+
 def winch_foreground(srv):
     srv.start()
     before = srv.wait_workers(2)
@@ -97,6 +132,8 @@ def main():
     t.check('WINCH while a reload starts: the reload fails, HUP restores',
             winch_during_reload, t.server('pending', servers=[dict(
                 workers=2, max_requests=2)]))
+    t.check('a reload after WINCH that fails brings the workers back',
+            winch_failed_reload, t.server('failed'))
     t.check('WINCH is ignored in the foreground', winch_foreground,
             t.server('foreground'))
     t.finish()
