@@ -29,7 +29,7 @@ confseal_publish(const char *path)
 	fd = memfd_create(CONFSEAL_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
 		return -1;
-	if (fd_write_all(fd, path, strlen(path) + 1) == -1 ||
+	if (fdio_write_all(fd, path, strlen(path) + 1) == -1 ||
 	    fcntl(fd, F_ADD_SEALS, CONFSEAL_SEALS) == -1)
 		goto fail;
 	return fd;

@@ -7,7 +7,7 @@
 #include "fdio.h"
 
 int
-fd_write_all(int fd, const void *buf, size_t len)
+fdio_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 

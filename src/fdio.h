@@ -10,6 +10,6 @@
  * a signal: 0, or -1 with write()'s errno.  For blocking descriptors
  * only: EAGAIN is an error here.
  */
-int fd_write_all(int fd, const void *buf, size_t len);
+int fdio_write_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -281,9 +281,9 @@ lookup_child(int fd, const void *p)
 	child_signals();
 	child_resolve(a->user, a->group, &id);
 	identity_encode_head(&id, head);
-	if (fd_write_all(fd, head, sizeof(head)) == -1 ||
+	if (fdio_write_all(fd, head, sizeof(head)) == -1 ||
 	    (id.groups_status == IDENTITY_GROUPS_OK && id.ngroups > 0 &&
-	     fd_write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
+	     fdio_write_all(fd, id.groups, (size_t)id.ngroups * sizeof(gid_t)) == -1))
 		_exit(1);
 	_exit(0);
 }
@@ -311,7 +311,7 @@ try_child(int fd, const void *p)
 		r.err = errno;
 	}
 	identity_try_encode(&r, buf);
-	_exit(fd_write_all(fd, buf, sizeof(buf)) == -1 ? 1 : 0);
+	_exit(fdio_write_all(fd, buf, sizeof(buf)) == -1 ? 1 : 0);
 }
 
 /* ---- the parent ---- */
