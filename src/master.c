@@ -1209,7 +1209,8 @@ master_shutdown(enum master_mode mode, int64_t now)
 static void
 winch_successor_check(int64_t now)
 {
-	if (!drain_waiting() || drain_stopping() || !upgrade_successor_serves())
+	if (m.mode != RUNNING || !drain_waiting() || drain_stopping() ||
+	    !upgrade_successor_serves())
 		return;
 	drain_cancel_retire(m.sb.master);
 	log_notice("upgrade: the new master serves: drain called off");
@@ -1329,7 +1330,7 @@ static int
 sleep_ms(int64_t now)
 {
 	bool busy = !m.ready || m.pending != NULL || m.confirm_req.n > 0 ||
-		    m.dropped_pending || upgrade_pending() || m.mode != RUNNING ||
+		    m.dropped_pending || upgrade_busy() || m.mode != RUNNING ||
 		    drain_waiting() ||
 		    workers_busy();
 	int64_t wake = now + (busy ? TICK_BUSY_MS : TICK_MS);

@@ -221,13 +221,26 @@ upgrade_adopt(char *err, size_t errlen)
 {
 	const char *list = getenv(UPGRADE_ENV_LISTENERS);
 	const char *ready = getenv(UPGRADE_ENV_READY_FD);
-	const char *pidfile;
+	const char *pidfile = getenv(UPGRADE_ENV_PIDFILE);
 	struct adopt_ctx c = { err, errlen, getppid(), 0 };
 	char *end;
 	long fd;
 
-	if (list == NULL && ready == NULL)
+	/*
+	 * Taken now: left set, it would reach the workers, or a master that
+	 * an older binary (which knows it not) starts on its next upgrade.
+	 */
+	if (pidfile != NULL && *pidfile != '\0' &&
+	    (u.pidfile = strdup(pidfile)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -2;
+	}
+	unsetenv(UPGRADE_ENV_PIDFILE);
+	if (list == NULL && ready == NULL) {
+		free(u.pidfile);
+		u.pidfile = NULL;
 		return -1;
+	}
 	err[0] = '\0';
 	fd = ready ? strtol(ready, &end, 10) : -1;
 	if (list == NULL || ready == NULL || *end != '\0' || fd < 3 ||
@@ -244,16 +257,9 @@ upgrade_adopt(char *err, size_t errlen)
 				 UPGRADE_ENV_LISTENERS, list);
 		return -2;
 	}
-	pidfile = getenv(UPGRADE_ENV_PIDFILE);
-	if (pidfile != NULL && *pidfile != '\0' &&
-	    (u.pidfile = strdup(pidfile)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -2;
-	}
 	/* Ours only: a later upgrade sets them afresh. */
 	unsetenv(UPGRADE_ENV_LISTENERS);
 	unsetenv(UPGRADE_ENV_READY_FD);
-	unsetenv(UPGRADE_ENV_PIDFILE);
 	if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) == -1) {
 		snprintf(err, errlen, "fcntl(%ld, FD_CLOEXEC): %s", fd,
 			 strerror(errno));
@@ -561,6 +567,13 @@ upgrade_pending(void)
 	return u.ready_fd != -1;
 }
 
+bool
+upgrade_busy(void)
+{
+	return upgrade_pending() || (u.child != 0 &&
+				     (u.stopping || u.given_up));
+}
+
 void
 upgrade_shutdown(int64_t now)
 {
@@ -596,15 +609,21 @@ upgrade_stop_successor(int64_t now)
 {
 	if (u.child == 0 || u.child_ready || u.stopping)
 		return;
+	u.stopping = true;
+	listener_keep_paths(false);
+	/*
+	 * Given up already and being stopped: it goes with the reason of the
+	 * shutdown now, but its SIGKILL is not put off.
+	 */
+	if (u.given_up) {
+		u.given_up = false;
+		return;
+	}
 	log_notice("shutdown: new master %d is not ready: stopping it",
 		   (int)u.child);
-	/* Given up already: stopped with the reason of the shutdown now. */
-	u.given_up = false;
-	u.stopping = true;
 	u.killed = false;
 	u.resend_ms = now;
 	u.kill_ms = now + STOP_KILL_MS;
-	listener_keep_paths(false);
 	upgrade_stopping(now);
 }
 
@@ -619,6 +638,10 @@ upgrade_timeout(int64_t now)
 {
 	if (u.child == 0 || u.ready_fd == -1 || u.stopping || u.given_up ||
 	    now - u.started_ms < UPGRADE_READY_MS)
+		return;
+	/* A word that came in the meantime counts. */
+	upgrade_check();
+	if (u.ready_fd == -1)
 		return;
 	log_error("upgrade: new master %d has not reported that it serves "
 		  "within %d s: stopping it", (int)u.child,
@@ -640,8 +663,9 @@ upgrade_stopping(int64_t now)
 		return false;
 	if (now >= u.kill_ms) {
 		if (!u.killed) {
-			log_warning("shutdown: new master %d still runs %d s "
-				    "after SIGTERM: SIGKILL", (int)u.child,
+			log_warning("%s: new master %d still runs %d s after "
+				    "SIGTERM: SIGKILL", u.given_up ? "upgrade" :
+				    "shutdown", (int)u.child,
 				    STOP_KILL_MS / 1000);
 			kill(u.child, SIGKILL);
 			u.killed = true;

@@ -112,6 +112,9 @@ bool upgrade_reaped(pid_t pid, int status, char **pidfile);
 /* A new master is starting: the loop polls at a short tick. */
 bool upgrade_pending(void);
 
+/* Starting, or being stopped (SIGTERM every 200 ms): a short tick too. */
+bool upgrade_busy(void);
+
 /*
  * The new master has reported that it serves the same sockets: the
  * instance serves on whatever becomes of this master's workers.

@@ -463,6 +463,10 @@ def winch_before_failure(srv, delay):
     srv.stop(signal.SIGQUIT)
 
 
+# Long enough that the new master serves well within it, even slowed.
+READY_DRAIN = int(T(10))
+
+
 def winch_before_ready(srv):
     """WINCH while the new master starts drains, for it may fail; once it
     serves, the instance is not leaving: the drain is called off, the old
@@ -492,8 +496,8 @@ def winch_before_ready(srv):
     for _ in range(20):
         seen.add(get(srv, '/healthz').status)
         time.sleep(0.05)
-    expect(time.monotonic() - winched < 8, 'the machine is too slow for '
-           'this test: drain-delay nearly over')
+    expect(time.monotonic() - winched < READY_DRAIN - 2, 'the machine is '
+           'too slow for this test: drain-delay nearly over')
     expect(seen == {200}, 'the health path answered %s once the new '
            'master served, within drain-delay' % sorted(seen))
     expect(srv.find(r'drain called off', mark), 'not logged')
@@ -783,7 +787,7 @@ def main():
             setup(t, 'drainfail', http=health, drain_delay=3), 3)
     t.check('WINCH drains while the new master starts; once it serves, '
             'the drain is called off, health-path 200', winch_before_ready,
-            setup(t, 'drainready', http=health, drain_delay=10))
+            setup(t, 'drainready', http=health, drain_delay=READY_DRAIN))
     t.check('a pidfile changed in the file: the new master writes the old '
             'one, -s upgrade exits 0', pidfile_changed, setup(t, 'pidfile'))
     t.check('a new master that never reports is stopped after 45 s: '

@@ -56,6 +56,8 @@ test_parse_rows(void **state)
 			"PORT=1\0"), "PORT=1" },
 		{ BLOCK("PREFORKD_LISTENERS=echo@127.0.0.1:1=3\0"
 			"PREFORKD_UPGRADE_FD=4\0HOME=/root\0"), "HOME=/root" },
+		{ BLOCK("PREFORKD_PIDFILE=/run/preforkd.pid\0HOME=/root\0"),
+		  "HOME=/root" },
 		/* Only the exact names. */
 		{ BLOCK("LISTEN_PIDS=1\0LISTEN=2\0PREFORKD_LISTENERS_X=3\0"),
 		  "LISTEN_PIDS=1|LISTEN=2|PREFORKD_LISTENERS_X=3" },
