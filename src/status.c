@@ -375,7 +375,7 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 				   restart_reason_name(r), s->servers[i].restarts[r]);
 		}
 	prom_head(b, "max_workers_reached_total", "counter",
-		  "Times a pool was short of workers at max-workers.");
+		  "Episodes of a pool short of workers at max-workers.");
 	prom_per_server(s, b, "max_workers_reached_total",
 			offsetof(struct status_server, max_workers_reached));
 	prom_head(b, "proxy_refused_total", "counter",

@@ -965,12 +965,15 @@ test_backoff_heals(void **state)
 		{ "one since, healthy but retiring", "Ii", { 9000, 2500 },
 		  false },
 		{ "started with the crash, not after", "I", { 3000 }, false },
+		{ "not backing off: nothing to end", "II", { 9000, 2500 },
+		  false },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < NROWS(rows); i++) {
+		bool backing_off = i + 1 < NROWS(rows);
 		struct pool_server ps = { .workers = 2, .max_workers = 2,
-					  .backoff_ms = 1600,
+					  .backoff_ms = backing_off ? 1600 : 0,
 					  .crashed_ms = NOW - 3000,
 					  .respawn_at_ms = NOW - 1400 };
 		struct pool_worker w[MAXW];
@@ -982,7 +985,7 @@ test_backoff_heals(void **state)
 			w[k].started_ms = NOW - rows[i].started_ago_ms[k];
 		pool_decide(&ps, w, n, NOW, &out);
 		if (out.backoff_over != rows[i].over ||
-		    (ps.backoff_ms == 0) != rows[i].over)
+		    (ps.backoff_ms == 0) != (rows[i].over || !backing_off))
 			fail_msg("row %zu (%s): over %d, backoff %d after", i,
 				 rows[i].name, out.backoff_over, ps.backoff_ms);
 	}
