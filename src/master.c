@@ -605,10 +605,63 @@ out:
 	free(drop);
 }
 
+/*
+ * The overdue workers of one server killed in one pass, said in one
+ * line: a reload under slow downloads kills hundreds at once.
+ */
+struct overdue {
+	const char *server, *after;
+	size_t n, shown;
+	char pids[96];
+};
+
+static void
+overdue_log(const struct overdue *o)
+{
+	if (o->n == 1)
+		log_warning("server %s: worker %s still running after %s: "
+			    "killed", o->server, o->pids, o->after);
+	else if (o->n > 1)
+		log_warning("server %s: %zu workers still running after %s: "
+			    "killed (%s%s)", o->server, o->n, o->after, o->pids,
+			    o->shown < o->n ? " ..." : "");
+}
+
+static void
+overdue_add(struct overdue *o, const char *server, const char *after,
+	    pid_t pid)
+{
+	size_t len;
+
+	if (o->n > 0 && (strcmp(o->server, server) != 0 ||
+			 strcmp(o->after, after) != 0)) {
+		overdue_log(o);
+		o->n = 0;
+	}
+	if (o->n == 0) {
+		o->server = server;
+		o->after = after;
+		o->shown = 0;
+		o->pids[0] = '\0';
+	}
+	len = strlen(o->pids);
+	/* The first that do not fit end the list: "..." says more came. */
+	if (o->shown == o->n &&
+	    snprintf(o->pids + len, sizeof(o->pids) - len, "%s%d",
+		     len > 0 ? " " : "", (int)pid) <
+	    (int)(sizeof(o->pids) - len))
+		o->shown++;
+	else
+		o->pids[len] = '\0';
+	o->n++;
+}
+
 /* Workers on their way out: stuck ones and overdue ones are killed. */
 static void
 maintain_leaving(int64_t now)
 {
+	struct overdue o = { .n = 0 };
+
 	for (size_t i = 0; i < m.nworkers; i++) {
 		struct worker *w = &m.workers[i];
 		struct pool_worker pw = slot_view(w);
@@ -619,14 +672,13 @@ maintain_leaving(int64_t now)
 				worker_kill_stuck(w, now);
 			continue;
 		}
-		log_warning("server %s: worker %d still running after %s: "
-			    "killed", w->gen->conf->servers[w->server].name,
-			    (int)w->pid, w->killed ? "SIGTERM" :
-			    "shutdown-timeout");
+		overdue_add(&o, w->gen->conf->servers[w->server].name,
+			    w->killed ? "SIGTERM" : "shutdown-timeout", w->pid);
 		worker_signal(w, SIGKILL);
 		w->killed = true;
 		w->kill_at_ms = 0;
 	}
+	overdue_log(&o);
 }
 
 static void

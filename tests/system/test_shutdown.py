@@ -3,6 +3,7 @@
 not said to serve on), a killed master leaves no workers behind,
 shutdown-timeout bounds a graceful stop."""
 import os
+import re
 import signal
 import socket
 import sys
@@ -91,8 +92,15 @@ def restart_after_kill(srv):
 
 
 def quit_timeout(srv):
+    """Each of the 3 workers holds a client that never closes: killed at
+    shutdown-timeout, and said in one line, not one per worker (a reload
+    under slow downloads kills hundreds at once)."""
+    mark = srv.mark()
+    others = [connect(srv.addr()) for _ in range(2)]
     with connect(srv.addr()) as s:
         expect(roundtrip(s, b'never closes') == b'never closes', 'no echo')
+        for o in others:
+            expect(roundtrip(o, b'nor I') == b'nor I', 'no echo')
         w = srv.workers()
         start = time.monotonic()
         srv.signal(signal.SIGQUIT)
@@ -104,9 +112,17 @@ def quit_timeout(srv):
         expect(took >= LIMIT - 0.5, 'master exited after %.2fs, before '
                'shutdown-timeout = %d' % (took, LIMIT))
         expect(closed_by_peer(s, T(5)), 'the client connection stays open')
+    for o in others:
+        o.close()
     expect(wait_until(lambda: not any(alive(p) for p in w), T(5)),
            'workers still alive: %s' % [p for p in w if alive(p)])
     expect(not os.path.exists(srv.pidfile), 'pidfile not removed')
+    lines = srv.find(r'server \S+: .*still running after shutdown-timeout: '
+                     r'killed.*', mark)
+    want = (r'server echo: 3 workers still running after shutdown-timeout: '
+            r'killed \(%s\)' % ' '.join(r'\d+' for _ in w))
+    expect(len(lines) == 1 and re.match(want, lines[0].group(0)),
+           'the kills were logged as %s' % [m.group(0) for m in lines])
     return 'exited after %.2fs' % took
 
 
@@ -192,7 +208,8 @@ def main():
             t.check('a new master starts on the same port and pidfile',
                     restart_after_kill, srv)
 
-    srv = t.server('limit', shutdown_timeout=LIMIT)
+    srv = t.server('limit', servers=[dict(workers=3)],
+                   shutdown_timeout=LIMIT)
     if t.check('server starts (shutdown-timeout = %d)' % LIMIT, srv.start):
         t.check('QUIT with a client that never closes: exit after '
                 'shutdown-timeout', quit_timeout, srv)
