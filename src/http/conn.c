@@ -36,6 +36,7 @@ struct conn_state {
 	   or it closed its side. */
 	bool client_done;
 	char peer[SLOT_CLIENT_MAX];
+	int64_t started_ms;		/* when this worker took it */
 };
 
 /* Bounds of the lingering close: a client cannot hold a worker with it. */
@@ -160,18 +161,15 @@ answer_error(struct conn_state *cs, const struct http_request *req,
 enum head_result { HEAD_OK, HEAD_CLOSE };
 
 /*
- * Waits on an idle kept-alive connection for the first byte of a next
- * request: until keepalive-timeout, or sooner when the worker is told to
- * stop or asked back by the master (a signal interrupts the read; the
- * wait is cut in slices so a signal landing just before it is seen too).
- * 1: bytes came; 0: close quietly.
+ * Waits on an idle connection for the first byte of a request: until
+ * idle_deadline, or sooner when the worker is told to stop or asked back
+ * by the master (a signal interrupts the read; the wait is cut in slices
+ * so a signal landing just before it is seen too).  1: bytes came; 0:
+ * close quietly.
  */
 static int
-wait_next_request(struct conn_state *cs)
+wait_request(struct conn_state *cs, int64_t idle_deadline)
 {
-	int64_t idle_deadline = monotonic_ms() +
-		(int64_t)cs->hc->keepalive_timeout * 1000;
-
 	conn_phase(cs->conn, CONN_KEEPALIVE, idle_deadline);
 	for (;;) {
 		int64_t limit, end, now;
@@ -215,8 +213,35 @@ wait_next_request(struct conn_state *cs)
 }
 
 /*
+ * The first byte of a new connection's first request.  One that has sent
+ * nothing yet (a browser's preconnect, a port check, an attacker) is as
+ * idle as a kept-alive one, and waits as one: the master may ask for the
+ * worker back when connections queue at the pool's cap, instead of N
+ * such connections holding every worker for header-timeout.
+ */
+static int
+first_byte(struct conn_state *cs, int64_t head_deadline)
+{
+	ssize_t n = recv(cs->conn->fd, cs->buf, cs->cap, MSG_DONTWAIT);
+
+	if (n > 0) {
+		cs->len = (size_t)n;
+		conn_progress(cs->conn, 0);
+		return 1;
+	}
+	if (n == 0) {
+		cs->client_done = true;
+		return 0;
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return 0;
+	return wait_request(cs, head_deadline);
+}
+
+/*
  * Waits for a complete head: on a kept-alive connection first for its
- * first byte (above), then header-timeout for the whole of it.
+ * first byte (above), then header-timeout for the whole of it; on a new
+ * one, header-timeout from the start of the connection.
  */
 static enum head_result
 read_head(struct conn_state *cs, struct http_request *req)
@@ -224,9 +249,13 @@ read_head(struct conn_state *cs, struct http_request *req)
 	bool first = cs->served == 0;
 	int64_t head_deadline;
 
-	if (cs->len == 0 && !first && wait_next_request(cs) != 1)
+	if (cs->len == 0 && !first && wait_request(cs, monotonic_ms() +
+			(int64_t)cs->hc->keepalive_timeout * 1000) != 1)
 		return HEAD_CLOSE;
-	head_deadline = monotonic_ms() + (int64_t)cs->hc->header_timeout * 1000;
+	head_deadline = (first ? cs->started_ms : monotonic_ms()) +
+			(int64_t)cs->hc->header_timeout * 1000;
+	if (cs->len == 0 && first && first_byte(cs, head_deadline) != 1)
+		return HEAD_CLOSE;
 	conn_phase(cs->conn, CONN_READING, head_deadline);
 	for (;;) {
 		int status = 400;
@@ -240,7 +269,7 @@ read_head(struct conn_state *cs, struct http_request *req)
 			answer_error(cs, NULL, status);
 			return HEAD_CLOSE;
 		}
-		n = fill(cs, head_deadline, first && cs->len == 0);
+		n = fill(cs, head_deadline, false);
 		/*
 		 * A connection that sent nothing (a browser's preconnect, a
 		 * port check) made no request: it is closed without a 408
@@ -451,7 +480,8 @@ conn_buffers(struct conn_state *cs, struct http_request **req)
 void
 http_conn_serve(struct handler_conn *conn)
 {
-	struct conn_state cs = { .conn = conn, .hc = conn->hconf };
+	struct conn_state cs = { .conn = conn, .hc = conn->hconf,
+				 .started_ms = monotonic_ms() };
 	struct http_request *req;
 
 	if (conn_buffers(&cs, &req) == -1)

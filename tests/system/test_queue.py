@@ -190,6 +190,58 @@ def backpressure(t):
         'all)' % (worst, time.monotonic() - start)
 
 
+def silent_connections(t):
+    """Connections that send nothing (a browser's preconnect, a port
+    check, or an attacker) hold every worker of a full pool: they are as
+    idle as kept-alive ones, and given back the same way.  A client
+    queued behind them is answered within about a second, not after
+    header-timeout; the silent ones are closed without a word."""
+    srv = t.server('silent')
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
+    header_timeout = 20
+    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
+               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
+               '  workers = 2\n  http {\n    root = "root"\n'
+               '    header-timeout = %d\n  }\n}\n'
+               % (srv.pidfile, srv.log, header_timeout))
+    srv.start()
+    srv.parse_addrs()
+    addr = srv.addr('www')[1]
+    silent = []
+    try:
+        for _ in range(2):
+            silent.append(socket.create_connection(addr, timeout=T(5)))
+        time.sleep(0.3)
+        start = time.monotonic()
+        socks, times = burst(addr, 1, T(header_timeout))
+        try:
+            took = times[0]
+            expect(took is not None and took < T(3), 'the queued client '
+                   'waited %s s behind 2 silent connections (header-timeout '
+                   '%d)' % (took, header_timeout))
+            expect(read_response(socks[0], T(5)).startswith(
+                b'HTTP/1.1 200'), 'not a 200')
+        finally:
+            for s in socks:
+                s.close()
+        for s in silent:
+            s.settimeout(1)
+            try:
+                got = s.recv(100)
+            except socket.timeout:
+                got = None
+            except ConnectionResetError:
+                got = b''
+            if got:
+                raise AssertionError('a silent connection got %r' % got)
+    finally:
+        for s in silent:
+            s.close()
+    srv.stop()
+    return 'answered after %.2fs (%.1fs in all)' % (
+        took, time.monotonic() - start)
+
+
 def queued_client_wait(srv, addr):
     """Both workers taken, one at a time, then a third client at once:
     the seconds until its echo.  Only the master's wake-up by the worker
@@ -248,6 +300,9 @@ def main():
             '%d ms' % (CLIENTS, FIRST_BYTE_MS), default_pool_64, t)
     t.check('max-workers = 4, 16 keep-alive clients: idle keep-alive '
             'connections are closed for the queued ones', backpressure, t)
+    t.check('2 workers held by connections that send nothing: a queued '
+            'client is answered at once, they are closed quietly',
+            silent_connections, t)
     t.check('workers running as nobody wake the master for a queued client',
             wake_as_other_user, t)
     t.finish()
