@@ -452,7 +452,9 @@ worker_exited(struct worker *w, int st, int64_t now)
 static void
 serve_alone(void)
 {
-	m.winched = false;
+	/* A reload after the WINCH, still starting, ends it if it serves. */
+	if (m.pending == NULL)
+		m.winched = false;
 	/* Not once stopping: its health-path must go on saying 503. */
 	if (m.mode == RUNNING)
 		drain_cancel_retire(m.sb.master);
@@ -803,7 +805,12 @@ static void
 winch_end_failed(const struct generation *failed)
 {
 	/* A reload still starting is the one to end it, if it serves. */
-	if (!m.winched || master_stopping() || m.pending != failed)
+	if (master_stopping() || m.pending != failed)
+		return;
+	/* A WINCH still draining: its workers are kept, 200 again. */
+	if (drain_waiting())
+		drain_cancel_retire(m.sb.master);
+	if (!m.winched)
 		return;
 	m.winched = false;
 	log_notice("SIGWINCH ended by the failed reload: generation %u "

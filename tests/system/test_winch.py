@@ -112,6 +112,31 @@ def winch_failed_reload(srv):
     srv.stop()
 
 
+def winch_drain_failed_reload(srv):
+    """The same while WINCH still drains (drain-delay): the failed reload
+    calls the drain off, so the workers are not retired when it would
+    have ended.  Before, they were, and nothing served."""
+    rc, out, err = srv.start_daemon()
+    expect(rc == 0, 'daemon start exited %s: %s' % (rc, err))
+    before = srv.wait_workers(2)
+    mark = srv.mark()
+    srv.signal(signal.SIGWINCH)
+    srv.wait_log(r'draining for drain-delay', since=mark)
+    good = read_file(srv.conf)
+    write_file(srv.conf, good + 'only-the-new-binary-knows = 1\n')
+    srv.signal(signal.SIGHUP)
+    srv.wait_log(r'reload failed: ', since=mark)
+    write_file(srv.conf, good)
+    # Past the drain's end: the workers must still serve.
+    expect(not wait_until(lambda: srv.find(r'SIGWINCH: retiring', mark),
+                          3.5), 'the drain retired the workers after the '
+           'failed reload')
+    expect(srv.workers() == before, 'workers changed: %s -> %s'
+           % (before, srv.workers()))
+    echo_once(srv.addr(), b'still here')
+    srv.stop()
+
+
 def winch_foreground(srv):
     srv.start()
     before = srv.wait_workers(2)
@@ -134,6 +159,8 @@ def main():
                 workers=2, max_requests=2)]))
     t.check('a reload after WINCH that fails brings the workers back',
             winch_failed_reload, t.server('failed'))
+    t.check('a reload that fails while WINCH drains calls the drain off',
+            winch_drain_failed_reload, t.server('drainfail', drain_delay=2))
     t.check('WINCH is ignored in the foreground', winch_foreground,
             t.server('foreground'))
     t.finish()
