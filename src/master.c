@@ -630,23 +630,10 @@ overdue_log(const struct overdue *o)
 }
 
 static void
-overdue_add(struct overdue *o, const char *server, const char *after,
-	    pid_t pid)
+overdue_add(struct overdue *o, pid_t pid)
 {
-	size_t len;
+	size_t len = strlen(o->pids);
 
-	if (o->n > 0 && (strcmp(o->server, server) != 0 ||
-			 strcmp(o->after, after) != 0)) {
-		overdue_log(o);
-		o->n = 0;
-	}
-	if (o->n == 0) {
-		o->server = server;
-		o->after = after;
-		o->shown = 0;
-		o->pids[0] = '\0';
-	}
-	len = strlen(o->pids);
 	/* The first that do not fit end the list: "..." says more came. */
 	if (o->shown == o->n &&
 	    snprintf(o->pids + len, sizeof(o->pids) - len, "%s%d",
@@ -658,15 +645,46 @@ overdue_add(struct overdue *o, const char *server, const char *after,
 	o->n++;
 }
 
+static const char *
+worker_server_name(const struct worker *w)
+{
+	return w->gen->conf->servers[w->server].name;
+}
+
+/*
+ * Workers of several servers lie in any order in m.workers: each server's
+ * killed ones (after[i] set) are gathered into its line.
+ */
+static void
+overdue_report(const char **after)
+{
+	for (size_t i = 0; i < m.nworkers; i++) {
+		struct overdue o = { .server = worker_server_name(&m.workers[i]),
+				     .after = after[i] };
+
+		if (after[i] == NULL)
+			continue;
+		for (size_t j = i; j < m.nworkers; j++)
+			if (after[j] != NULL && after[j] == o.after &&
+			    strcmp(worker_server_name(&m.workers[j]),
+				   o.server) == 0) {
+				overdue_add(&o, m.workers[j].pid);
+				after[j] = NULL;
+			}
+		overdue_log(&o);
+	}
+}
+
 /* Workers on their way out: stuck ones and overdue ones are killed. */
 static void
 maintain_leaving(int64_t now)
 {
-	struct overdue o = { .n = 0 };
+	const char **after = calloc(m.nworkers + 1, sizeof(*after));
 
 	for (size_t i = 0; i < m.nworkers; i++) {
 		struct worker *w = &m.workers[i];
 		struct pool_worker pw = slot_view(w);
+		const char *why = w->killed ? "SIGTERM" : "shutdown-timeout";
 
 		if (w->kill_at_ms == 0 || now < w->kill_at_ms) {
 			if (w->retiring && !w->killed &&
@@ -674,13 +692,19 @@ maintain_leaving(int64_t now)
 				worker_kill_stuck(w, now);
 			continue;
 		}
-		overdue_add(&o, w->gen->conf->servers[w->server].name,
-			    w->killed ? "SIGTERM" : "shutdown-timeout", w->pid);
+		if (after != NULL)
+			after[i] = why;
+		else	/* out of memory: one line each */
+			log_warning("server %s: worker %d still running after "
+				    "%s: killed", worker_server_name(w),
+				    (int)w->pid, why);
 		worker_signal(w, SIGKILL);
 		w->killed = true;
 		w->kill_at_ms = 0;
 	}
-	overdue_log(&o);
+	if (after != NULL)
+		overdue_report(after);
+	free(after);
 }
 
 static void
