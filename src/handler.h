@@ -136,5 +136,11 @@ int conn_status(const struct handler_conn *conn, const char *format,
  * The worker's signals interrupt a blocking read for this to be checked.
  */
 int64_t conn_idle_limit_ms(const struct handler_conn *conn);
+/*
+ * Only the first of those: the master asked for the worker back.  A new
+ * connection that has sent nothing yet is given up for that alone; a
+ * graceful stop lets it send its request (QUIT finishes the connection).
+ */
+bool conn_drop_asked(const struct handler_conn *conn);
 
 #endif

@@ -594,6 +594,13 @@ conn_idle_limit_ms(const struct handler_conn *conn)
 	return stop_seen_ms + idle_grace_ms;
 }
 
+bool
+conn_drop_asked(const struct handler_conn *conn)
+{
+	(void)conn;
+	return my_slot->drop_idle != 0;
+}
+
 int
 conn_status(const struct handler_conn *conn, const char *format, size_t flen,
 	    char **out, size_t *len, const char **type)

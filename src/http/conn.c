@@ -162,20 +162,23 @@ enum head_result { HEAD_OK, HEAD_CLOSE };
 
 /*
  * Waits on an idle connection for the first byte of a request: until
- * idle_deadline, or sooner when the worker is told to stop or asked back
- * by the master (a signal interrupts the read; the wait is cut in slices
- * so a signal landing just before it is seen too).  1: bytes came; 0:
- * close quietly.
+ * idle_deadline, or sooner when the master asks for the worker back or,
+ * between two requests (not fresh), when the worker is told to stop (a
+ * signal interrupts the read; the wait is cut in slices so a signal
+ * landing just before it is seen too).  1: bytes came; 0: close quietly.
  */
 static int
-wait_request(struct conn_state *cs, int64_t idle_deadline)
+wait_request(struct conn_state *cs, int64_t idle_deadline, bool fresh)
 {
 	conn_phase(cs->conn, CONN_KEEPALIVE, idle_deadline);
 	for (;;) {
 		int64_t limit, end, now;
 		ssize_t n;
 
-		limit = conn_idle_limit_ms(cs->conn);
+		if (fresh)
+			limit = conn_drop_asked(cs->conn) ? 0 : INT64_MAX;
+		else
+			limit = conn_idle_limit_ms(cs->conn);
 		end = limit < idle_deadline ? limit : idle_deadline;
 		now = monotonic_ms();
 
@@ -235,7 +238,7 @@ first_byte(struct conn_state *cs, int64_t head_deadline)
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		return 0;
-	return wait_request(cs, head_deadline);
+	return wait_request(cs, head_deadline, true);
 }
 
 /*
@@ -250,7 +253,7 @@ read_head(struct conn_state *cs, struct http_request *req)
 	int64_t head_deadline;
 
 	if (cs->len == 0 && !first && wait_request(cs, monotonic_ms() +
-			(int64_t)cs->hc->keepalive_timeout * 1000) != 1)
+			(int64_t)cs->hc->keepalive_timeout * 1000, false) != 1)
 		return HEAD_CLOSE;
 	head_deadline = (first ? cs->started_ms : monotonic_ms()) +
 			(int64_t)cs->hc->header_timeout * 1000;
