@@ -163,7 +163,8 @@ def modified_ok(r, own):
     got_t = email.utils.parsedate_to_datetime(got)
     return (got_t <= email.utils.parsedate_to_datetime(date) and
             got_t < email.utils.parsedate_to_datetime(own) and
-            (email.utils.parsedate_to_datetime(date) - got_t).seconds <= 1)
+            (email.utils.parsedate_to_datetime(date) -
+             got_t).total_seconds() <= 1)
 
 
 def check_responses(name, seen, start, done, dates, between):

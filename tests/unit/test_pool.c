@@ -956,22 +956,26 @@ test_backoff_heals(void **state)
 		const char *workers;
 		int64_t started_ago_ms[4];	/* per worker; crash 3000 ago */
 		bool over;
+		bool not_backing_off;
 	} rows[] = {
-		{ "no worker since the crash", "II", { 9000, 9000 }, false },
+		{ "no worker since the crash", "II", { 9000, 9000 }, false, false },
 		{ "one since, too young", "II", { 9000, POOL_HEALTHY_MS - 1 },
+		  false, false },
+		{ "one since, healthy", "II", { 9000, POOL_HEALTHY_MS }, true,
 		  false },
-		{ "one since, healthy", "II", { 9000, POOL_HEALTHY_MS }, true },
-		{ "one since, healthy and busy", "IB", { 9000, 2500 }, true },
+		{ "one since, healthy and busy", "IB", { 9000, 2500 }, true,
+		  false },
 		{ "one since, healthy but retiring", "Ii", { 9000, 2500 },
+		  false, false },
+		{ "started with the crash, not after", "I", { 3000 }, false,
 		  false },
-		{ "started with the crash, not after", "I", { 3000 }, false },
 		{ "not backing off: nothing to end", "II", { 9000, 2500 },
-		  false },
+		  false, true },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < NROWS(rows); i++) {
-		bool backing_off = i + 1 < NROWS(rows);
+		bool backing_off = !rows[i].not_backing_off;
 		struct pool_server ps = { .workers = 2, .max_workers = 2,
 					  .backoff_ms = backing_off ? 1600 : 0,
 					  .crashed_ms = NOW - 3000,
