@@ -293,6 +293,7 @@ void
 addr_format_sockaddr(const struct sockaddr *sa, socklen_t salen, char *buf,
 		     size_t len)
 {
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
 	struct addr a;
 
 	memset(&a, 0, sizeof(a));
@@ -304,6 +305,21 @@ addr_format_sockaddr(const struct sockaddr *sa, socklen_t salen, char *buf,
 	memcpy(&a.sa, sa, salen);
 	a.salen = salen;
 	a.family = sa->sa_family;
+	/*
+	 * A dual-stack listener's IPv4 client, as the access log and the
+	 * status page show it (addr_format_host()): not [::ffff:a.b.c.d].
+	 */
+	if (a.family == AF_INET6 && salen >= sizeof(*sin6) &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = sin6->sin6_port };
+
+		memcpy(&sin.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
+		memset(&a.sa, 0, sizeof(a.sa));
+		memcpy(&a.sa, &sin, sizeof(sin));
+		a.salen = sizeof(sin);
+		a.family = AF_INET;
+	}
 	addr_format(&a, buf, len);
 }
 

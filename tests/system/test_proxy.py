@@ -84,6 +84,8 @@ def main():
         dict(name='strict', proxy_protocol='v2', proxy_allow=['10.0.0.0/8'],
              http=dict(root=root, access_log='off')),
         dict(name='echo', handler='echo', proxy_protocol='v1'),
+        dict(name='dual', listen='*:0', proxy_protocol='v1',
+             proxy_allow=['::1'], http=dict(root=root, access_log='off')),
     ])
     srv.start()
 
@@ -182,6 +184,15 @@ def main():
                 r'server www: connection from 127\.0\.0\.1:\d+ closed: '
                 r'PROXY header missing \(the connection began "GET '
                 r'/a\.txt HTTP/1\.1"\)'), 'no log line'))
+    # A dual-stack listener sees 127.0.0.1 as ::ffff:127.0.0.1; the log
+    # names it as the access log and the status page do.
+    t.check('a refusal on a dual-stack listener names an IPv4 peer as '
+            'IPv4', refused, 'dual', v1('203.0.113.9') + request(),
+            'outside proxy-allow')
+    t.check('... in its log line', lambda: expect(srv.find(
+        r'server dual: connection from 127\.0\.0\.1:\d+ closed: not in '
+        r'proxy-allow'), 'no such line: %s' % [m.group(0) for m in srv.find(
+            r'server dual: connection from \S+')]))
     t.check('the worker serves on', served_as, v1('203.0.113.8') + request(),
             '203.0.113.8')
 

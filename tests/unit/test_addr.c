@@ -495,7 +495,7 @@ static void
 test_format_sockaddr(void **state)
 {
 	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
+	struct sockaddr_in6 sin6, mapped;
 	struct sockaddr_un sun;
 	struct sockaddr_storage other;
 	struct {
@@ -508,6 +508,9 @@ test_format_sockaddr(void **state)
 		  "192.0.2.7:5678" },
 		{ "IPv6 peer", (struct sockaddr *)&sin6, sizeof(sin6),
 		  "[2001:db8::7]:40000" },
+		{ "IPv4 peer of a dual-stack listener",
+		  (struct sockaddr *)&mapped, sizeof(mapped),
+		  "198.51.100.20:443" },
 		{ "unix peer", (struct sockaddr *)&sun,
 		  offsetof(struct sockaddr_un, sun_path), "unix" },
 		{ "AF_UNSPEC", (struct sockaddr *)&other, sizeof(other), "unix" },
@@ -524,6 +527,10 @@ test_format_sockaddr(void **state)
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons(40000);
 	inet_pton(AF_INET6, "2001:db8::7", &sin6.sin6_addr);
+	memset(&mapped, 0, sizeof(mapped));
+	mapped.sin6_family = AF_INET6;
+	mapped.sin6_port = htons(443);
+	inet_pton(AF_INET6, "::ffff:198.51.100.20", &mapped.sin6_addr);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memset(&other, 0, sizeof(other));
