@@ -67,13 +67,7 @@ def fixed_pool_capped(srv):
     srv.wait_workers(2)
     # As many clients as workers, connecting again and again: a
     # connection seen queued between two is no shortage.
-    stop = time.monotonic() + 2
-    loops = [threading.Thread(target=echo_loop, args=(srv, stop))
-             for _ in range(2)]
-    for th in loops:
-        th.start()
-    for th in loops:
-        th.join()
+    echo_clients(srv, 2, 2)
     noise = srv.find(r'reached max-workers')
     expect(not noise, '%d warnings with as many clients as workers'
            % len(noise))
@@ -95,6 +89,17 @@ def fixed_pool_capped(srv):
     return line.group(0)
 
 
+def echo_clients(srv, n, seconds):
+    """n clients, each connecting again and again for seconds."""
+    stop = time.monotonic() + seconds
+    loops = [threading.Thread(target=echo_loop, args=(srv, stop))
+             for _ in range(n)]
+    for th in loops:
+        th.start()
+    for th in loops:
+        th.join()
+
+
 def echo_loop(srv, stop):
     while time.monotonic() < stop:
         with connect(srv.addr()) as c:
@@ -111,13 +116,7 @@ def recycling_not_capped(srv):
     and the counter with it."""
     srv.start()
     srv.wait_workers(2)
-    stop = time.monotonic() + 3
-    loops = [threading.Thread(target=echo_loop, args=(srv, stop))
-             for _ in range(5)]
-    for th in loops:
-        th.start()
-    for th in loops:
-        th.join()
+    echo_clients(srv, 5, 3)
     recycled = srv.find(r'recycled after 20 connections')
     expect(len(recycled) >= 10, 'only %d workers recycled: the test did '
            'not recycle enough to tell' % len(recycled))

@@ -28,11 +28,12 @@ LOADED_FIRST_BYTE = 1.0
 REQUEST = b'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n'
 
 
-def plain_conf(srv, server_body):
+def plain_conf(srv, server_body, http_body='', global_body=''):
     write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
-               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
-               '%s  http {\n    root = "root"\n  }\n}\n'
-               % (srv.pidfile, srv.log, server_body))
+               'log-level = "info"\n%sserver www {\n'
+               '  listen = "127.0.0.1:0"\n%s  http {\n    root = "root"\n'
+               '%s  }\n}\n' % (srv.pidfile, srv.log, global_body,
+                                server_body, http_body))
 
 
 def burst(addr, n, timeout):
@@ -163,12 +164,8 @@ def backpressure(t):
     srv = t.server('capped')
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
     keepalive = 10
-    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
-               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
-               '  workers = 2\n  max-workers = 4\n  min-spare = 1\n'
-               '  max-spare = 2\n  http {\n    root = "root"\n'
-               '    keepalive-timeout = %d\n  }\n}\n'
-               % (srv.pidfile, srv.log, keepalive))
+    plain_conf(srv, '  workers = 2\n  max-workers = 4\n  min-spare = 1\n'
+               '  max-spare = 2\n', '    keepalive-timeout = %d\n' % keepalive)
     srv.start()
     srv.parse_addrs()
     addr = srv.addr('www')[1]
@@ -200,11 +197,8 @@ def silent_connections(t):
     srv = t.server('silent')
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
     header_timeout = 20
-    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
-               'log-level = "info"\nserver www {\n  listen = "127.0.0.1:0"\n'
-               '  workers = 2\n  http {\n    root = "root"\n'
-               '    header-timeout = %d\n  }\n}\n'
-               % (srv.pidfile, srv.log, header_timeout))
+    plain_conf(srv, '  workers = 2\n',
+               '    header-timeout = %d\n' % header_timeout)
     srv.start()
     srv.parse_addrs()
     addr = srv.addr('www')[1]
@@ -252,11 +246,8 @@ def silent_then_quit(t):
     connection, so its request, sent after the QUIT, is answered."""
     srv = t.server('silentquit')
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': 'alpha\n'})
-    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
-               'log-level = "info"\nshutdown-timeout = 4\n'
-               'server www {\n  listen = "127.0.0.1:0"\n  workers = 2\n'
-               '  http {\n    root = "root"\n    header-timeout = 10\n'
-               '  }\n}\n' % (srv.pidfile, srv.log))
+    plain_conf(srv, '  workers = 2\n', '    header-timeout = 10\n',
+               'shutdown-timeout = 4\n')
     srv.start()
     srv.parse_addrs()
     s = socket.create_connection(srv.addr('www')[1], timeout=T(5))
