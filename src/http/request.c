@@ -675,10 +675,11 @@ http_request_header(const struct http_request *req, const char *name)
 
 enum chunked_state {
 	CH_SIZE,		/* hex digits of chunk-size */
+	CH_BWS,			/* whitespace after chunk-size: ";" must come */
 	CH_EXT,			/* chunk-ext, skipped to the line end */
 	CH_SIZE_LF,		/* CR after the size line: LF must follow */
 	CH_DATA,		/* remaining bytes of chunk-data */
-	CH_DATA_CR,		/* after chunk-data: CRLF or LF */
+	CH_DATA_CR,		/* after chunk-data: CRLF */
 	CH_DATA_LF,
 	CH_TRAILER,		/* start of a trailer field or of the end */
 	CH_TRAILER_LINE,	/* a trailer field, skipped to the line end */
@@ -727,6 +728,17 @@ skip_line_byte(struct http_chunked *c, unsigned char ch, int state, int cr)
 	return state;
 }
 
+/* chunk-ext = *( BWS ";" ... ): whitespace leads only to a ";". */
+static int
+after_size_byte(struct http_chunked *c, unsigned char ch)
+{
+	if (ch == ';')
+		return skip_line_byte(c, ch, CH_EXT, CH_SIZE_LF);
+	if (is_ows(ch))
+		return skip_line_byte(c, ch, CH_BWS, CH_ERROR);
+	return CH_ERROR;
+}
+
 static int
 size_byte(struct http_chunked *c, unsigned char ch)
 {
@@ -745,46 +757,39 @@ size_byte(struct http_chunked *c, unsigned char ch)
 	}
 	if (c->line_len == 0)
 		return CH_ERROR;
-	if (ch == '\n')
-		return size_line_done(c);
 	if (ch == '\r')
 		return CH_SIZE_LF;
-	/* BWS ";" chunk-ext, read as leniently as nginx does. */
-	if (ch == ';' || is_ows(ch))
-		return skip_line_byte(c, ch, CH_EXT, CH_SIZE_LF);
-	return CH_ERROR;
+	return after_size_byte(c, ch);
 }
 
-/* Every state but CH_DATA, one byte at a time. */
+/*
+ * Every state but CH_DATA, one byte at a time.  Every line of the
+ * framing ends in CRLF: unlike a head's lines (RFC 9112 section 2.2),
+ * a bare LF is an error, so that a proxy in front that reads a bare LF
+ * as part of a chunk-ext or a trailer never sees a different body end
+ * than the worker (request smuggling).
+ */
 static int
 chunked_byte(struct http_chunked *c, unsigned char ch)
 {
 	switch (c->state) {
 	case CH_SIZE:
 		return size_byte(c, ch);
+	case CH_BWS:
+		return after_size_byte(c, ch);
 	case CH_EXT:
-		if (ch == '\n')
-			return size_line_done(c);
 		return skip_line_byte(c, ch, CH_EXT, CH_SIZE_LF);
 	case CH_SIZE_LF:
 		return ch == '\n' ? size_line_done(c) : CH_ERROR;
 	case CH_DATA_CR:
-		if (ch == '\r')
-			return CH_DATA_LF;
-		return ch == '\n' ? CH_SIZE : CH_ERROR;
+		return ch == '\r' ? CH_DATA_LF : CH_ERROR;
 	case CH_DATA_LF:
 		return ch == '\n' ? CH_SIZE : CH_ERROR;
 	case CH_TRAILER:
 		if (ch == '\r')
 			return CH_END_LF;
-		if (ch == '\n')
-			return CH_DONE;
 		return skip_line_byte(c, ch, CH_TRAILER_LINE, CH_TRAILER_LF);
 	case CH_TRAILER_LINE:
-		if (ch == '\n') {
-			c->line_len = 0;
-			return CH_TRAILER;
-		}
 		return skip_line_byte(c, ch, CH_TRAILER_LINE, CH_TRAILER_LF);
 	case CH_TRAILER_LF:
 		c->line_len = 0;

@@ -123,8 +123,9 @@ bool http_header_next(const struct http_request *req, const char *name,
  * size.  A chunk-size is at most 16 significant hex digits (leading
  * zeros are valid); a chunk-size line (with
  * its chunk-ext) or a trailer line longer than HTTP_CHUNKED_LINE_MAX bytes
- * is an error.  Extensions and trailer fields are skipped unread.  Lines
- * may end in CRLF or a bare LF.
+ * is an error.  Extensions and trailer fields are skipped unread.  Every
+ * line ends in CRLF: a bare LF is an error, as is whitespace after a
+ * chunk-size that no ";" follows.
  */
 #define HTTP_CHUNKED_LINE_MAX 4096
 

@@ -486,6 +486,22 @@ def chunked_body_skipped(srv):
             expect(c.closed(), 'a response for the chunked body as a request')
 
 
+def chunked_bare_lf_closes(srv):
+    # A proxy that reads a bare LF as part of a chunk-ext or a trailer
+    # line would forward what follows inside the body: the worker must
+    # not take it for the next request.
+    head = (b'POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked'
+            b'\r\n\r\n')
+    for body in (b'5\r\nhello\n0\r\n\r\n', b'5;e\n0\r\n\r\n',
+                 b'0\r\nX: v\n\r\n', b'0\r\n\n', b'5 x\r\nhello\r\n'
+                 b'0\r\n\r\n'):
+        with HttpClient(srv) as c:
+            c.send(head + body + SMUGGLED)
+            expect_status(c.response(), 405, 'chunked POST %r' % body)
+            expect(c.closed(), 'after %r the connection stayed open (the '
+                   'request after it was answered?)' % body)
+
+
 # ---------------------------------------------------------------- limits
 
 def head_errors_bodiless(srv):
@@ -695,6 +711,8 @@ def main():
             post_body_skipped, srv)
     t.check('chunked body skipped: 405, connection usable',
             chunked_body_skipped, srv)
+    t.check('bare LF or junk in chunk framing: 405, then closed',
+            chunked_bare_lf_closes, srv)
     t.check('HEAD refused before its head is parsed: no body',
             head_errors_bodiless, srv)
     t.check('request line over max-header-size: 414', request_line_414, srv)
