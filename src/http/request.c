@@ -602,9 +602,13 @@ static enum http_parse_result
 request_line_pending(const char *buf, size_t pos, size_t lim, size_t len,
 		     size_t max_head, int *status)
 {
-	for (size_t i = pos; i < lim && buf[i] != ' ' && buf[i] != '\r'; i++)
+	for (size_t i = pos; i < lim && buf[i] != ' ' && buf[i] != '\r'; i++) {
 		if (!http_is_tchar((unsigned char)buf[i]))
 			return fail(400, status);
+		/* Longer than any method served (RFC 9112 section 3). */
+		if (i - pos == HTTP_METHOD_MAX)
+			return fail(501, status);
+	}
 	if (bare_cr_pending(buf, pos, lim))
 		return fail(400, status);
 	/*
@@ -622,6 +626,7 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 	size_t lim = len < max_head ? len : max_head;
 	size_t pos = 0, next;
 	struct http_str line;
+	size_t empty = 0;
 	int rc;
 
 	/*
@@ -631,13 +636,18 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 	memcpy(req, &blank_request, offsetof(struct http_request, headers));
 	memcpy(&req->keep_alive, &blank_request.keep_alive,
 	       sizeof(*req) - offsetof(struct http_request, keep_alive));
-	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
+	/*
+	 * Empty lines before the request line are skipped (RFC 9112 2.2),
+	 * a few of them: a client that sends more sends no request.
+	 */
 	do {
 		if (!find_line(buf, lim, pos, &line, &next))
 			return request_line_pending(buf, pos, lim, len,
 						    max_head, status);
 		pos = next;
-	} while (line.len == 0);
+	} while (line.len == 0 && ++empty <= HTTP_EMPTY_LINES_MAX);
+	if (line.len == 0)
+		return fail(400, status);
 	if ((rc = parse_request_line(line, req)) != 0)
 		return fail(rc, status);
 

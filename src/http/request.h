@@ -30,6 +30,10 @@ struct http_header {
 };
 
 #define HTTP_MAX_HEADERS 100
+/* Empty lines skipped before a request line; one more is a 400. */
+#define HTTP_EMPTY_LINES_MAX 8
+/* A method not ended within this many bytes is longer than any: 501. */
+#define HTTP_METHOD_MAX 32
 
 struct http_request {
 	enum http_method method;
@@ -77,8 +81,9 @@ enum http_parse_result {
  * (request line and headers) counted from buf[0]: a request line not ended
  * within the first max_head bytes is 414 (400 if empty lines filled most
  * of them), a head not ended within them 431, even when all of it is in
- * buf; while len < max_head such a head is INCOMPLETE instead.  Leading
- * empty lines are skipped and counted in head_len; bytes after head_len (a
+ * buf; while len < max_head such a head is INCOMPLETE instead.  Up to
+ * HTTP_EMPTY_LINES_MAX leading empty lines are skipped and counted in
+ * head_len; bytes after head_len (a
  * body, the next pipelined request) are not looked at.  Lines may end in
  * CRLF or a bare LF; a bare CR anywhere is 400.
  *

@@ -581,20 +581,36 @@ def header_timeout_408(srv):
     return '408 after %.2fs' % took
 
 
-def binary_line_400(srv):
-    """A TLS handshake sent to the http port: no method starts with such
-    bytes, so the 400 comes at once, not after header-timeout."""
-    hello = bytes.fromhex('16030100c8010000c40303') + bytes(range(0x41, 0x61))
+def answered_at_once(srv, data, status, what):
+    """Bytes that no request line can follow: the answer comes at once,
+    not after header-timeout, and the worker is free again."""
     with HttpClient(srv) as c:
         start = time.monotonic()
-        c.send(hello)
+        c.send(data)
         r = c.response(timeout=T(HEAD_TIMEOUT) + 5)
         took = time.monotonic() - start
-        expect_status(r, 400, 'a TLS ClientHello')
-        expect(c.closed(), 'connection open after the 400')
-    expect(took < HEAD_TIMEOUT / 2.0, '400 after %.2fs: the worker waited '
-           'for a line end (header-timeout %d s)' % (took, HEAD_TIMEOUT))
-    return '400 after %.3fs' % took
+        expect_status(r, status, what)
+        expect(c.closed(), 'connection open after the %d' % status)
+    expect(took < HEAD_TIMEOUT / 2.0, '%d after %.2fs: the worker waited '
+           'for a line end (header-timeout %d s)' % (status, took,
+                                                     HEAD_TIMEOUT))
+    return '%d after %.3fs' % (status, took)
+
+
+def binary_line_400(srv):
+    # No method starts with a TLS handshake's bytes.
+    hello = bytes.fromhex('16030100c8010000c40303') + bytes(range(0x41, 0x61))
+    return answered_at_once(srv, hello, 400, 'a TLS ClientHello')
+
+
+def empty_lines_400(srv):
+    # RFC 9112 2.2 asks to skip one; a stream of them is no request.
+    return answered_at_once(srv, b'\r\n' * 9, 400, '9 empty lines')
+
+
+def long_method_501(srv):
+    # RFC 9112 3: longer than any method implemented, 501.
+    return answered_at_once(srv, b'A' * 33, 501, 'a 33-byte method')
 
 
 def second_head_408(srv):
@@ -724,6 +740,10 @@ def main():
     t.check('incomplete head: 408 after header-timeout', header_timeout_408,
             srv)
     t.check('a TLS handshake: 400 at once, not 408', binary_line_400, srv)
+    t.check('9 empty lines, no request line: 400 at once', empty_lines_400,
+            srv)
+    t.check('a 33-byte method, no line end: 501 at once', long_method_501,
+            srv)
     t.check('incomplete head on a kept-alive connection: 408',
             second_head_408, srv)
     t.check('head trickled byte by byte: 408 within header-timeout',

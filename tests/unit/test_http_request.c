@@ -847,6 +847,18 @@ static const struct limit_row limit_rows[] = {
 	  8192, INCOMPLETE, -1, 0 },
 	{ "CR LF still waits", "GET /a HTTP/1.1\r", 16, 8192, INCOMPLETE, -1,
 	  0 },
+	/* A few empty lines before the request line, no more. */
+	{ "8 empty lines, then a request", "\r\n\r\n\r\n\n\r\n\r\n\r\n\n"
+	  "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 41, 8192, OK, -1, 41 },
+	{ "9 empty lines", "\r\n\r\n\r\n\n\r\n\r\n\r\n\n\n", 15, 8192, ERR,
+	  400, 0 },
+	/* A method still coming is refused once it is longer than any. */
+	{ "a 32-byte method waits", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", 32,
+	  8192, INCOMPLETE, -1, 0 },
+	{ "a 33-byte method, no space yet", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+	  33, 8192, ERR, 501, 0 },
+	{ "a 33-byte method after empty lines", "\r\n\r\n"
+	  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", 37, 8192, ERR, 501, 0 },
 };
 
 static void
