@@ -339,6 +339,11 @@ parse_request_line(struct http_str line, struct http_request *req)
 	size_t i;
 	int rc;
 
+	/* As request_line_pending() answers it, whole or in pieces. */
+	for (i = 0; i < line.len && http_is_tchar((unsigned char)line.p[i]);
+	     i++)
+		if (i == HTTP_METHOD_MAX)
+			return 501;
 	if ((sp1 = memchr(line.p, ' ', line.len)) == NULL ||
 	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL)
 		return 400;
@@ -613,7 +618,9 @@ request_line_pending(const char *buf, size_t pos, size_t lim, size_t len,
 		return fail(400, status);
 	/*
 	 * Too long: 414, unless it was mostly empty lines that filled the
-	 * head, which is no long target but a malformed stream.
+	 * head, which is no long target but a malformed stream (with a
+	 * head of a few bytes only: more than a few empty lines are a 400
+	 * already).
 	 */
 	return need_more(len, max_head, pos > lim - pos ? 400 : 414, status);
 }
@@ -640,14 +647,16 @@ http_request_parse(const char *buf, size_t len, size_t max_head,
 	 * Empty lines before the request line are skipped (RFC 9112 2.2),
 	 * a few of them: a client that sends more sends no request.
 	 */
-	do {
+	for (;;) {
 		if (!find_line(buf, lim, pos, &line, &next))
 			return request_line_pending(buf, pos, lim, len,
 						    max_head, status);
 		pos = next;
-	} while (line.len == 0 && ++empty <= HTTP_EMPTY_LINES_MAX);
-	if (line.len == 0)
-		return fail(400, status);
+		if (line.len > 0)
+			break;
+		if (++empty > HTTP_EMPTY_LINES_MAX)
+			return fail(400, status);
+	}
 	if ((rc = parse_request_line(line, req)) != 0)
 		return fail(rc, status);
 
@@ -738,7 +747,11 @@ skip_line_byte(struct http_chunked *c, unsigned char ch, int state, int cr)
 	return state;
 }
 
-/* chunk-ext = *( BWS ";" ... ): whitespace leads only to a ";". */
+/*
+ * chunk-ext = *( BWS ";" ... ): whitespace leads only to a ";".  Neither
+ * is a CR, so the CR state given to skip_line_byte() is never taken: it
+ * only counts the byte against the line limit.
+ */
 static int
 after_size_byte(struct http_chunked *c, unsigned char ch)
 {

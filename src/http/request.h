@@ -83,15 +83,16 @@ enum http_parse_result {
  * of them), a head not ended within them 431, even when all of it is in
  * buf; while len < max_head such a head is INCOMPLETE instead.  Up to
  * HTTP_EMPTY_LINES_MAX leading empty lines are skipped and counted in
- * head_len; bytes after head_len (a
- * body, the next pipelined request) are not looked at.  Lines may end in
- * CRLF or a bare LF; a bare CR anywhere is 400.
+ * head_len, one more is 400; bytes after head_len (a body, the next
+ * pipelined request) are not looked at.  Lines may end in CRLF or a bare
+ * LF; a bare CR anywhere is 400.
  *
  * On HTTP_PARSE_ERROR, *status is the response code (400, 414, 431, 505,
- * or 501 for a transfer coding other than chunked), req is only partly
- * filled, and the caller closes the connection after answering: the
- * stream's framing can no longer be trusted.  *status is left alone
- * otherwise.  A well-formed but unknown method is not an error
+ * or 501 for a transfer coding other than chunked or a method longer than
+ * HTTP_METHOD_MAX, ended or not), req is only partly filled, and the
+ * caller closes the connection after answering: the stream's framing can
+ * no longer be trusted.  *status is left alone otherwise.  A well-formed
+ * but unknown method of at most HTTP_METHOD_MAX bytes is not an error
  * here (HTTP_METHOD_UNKNOWN: the caller answers 501); neither is CONNECT.
  * On HTTP_PARSE_INCOMPLETE, call again with more bytes (from buf[0]).
  */

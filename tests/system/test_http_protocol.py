@@ -320,7 +320,7 @@ MALFORMED = [
     (b'GET /a.txt HTTP/1.1\r\nHost: x\r\r', 'a field ended by a bare CR'),
     # 3.2: a fragment is never part of a request-target.
     (b'GET /a.txt#frag HTTP/1.1\r\nHost: x\r\n\r\n', 'a fragment'),
-    # Empty lines that fill the head are no long target (414).
+    # More than 8 empty lines before a request line: 400, no 414.
     (b'\r\n' * 4090 + b'GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n',
      '4090 empty lines before the request line'),
 ]
@@ -492,7 +492,7 @@ def chunked_bare_lf_closes(srv):
     # not take it for the next request.
     head = (b'POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked'
             b'\r\n\r\n')
-    for body in (b'5\r\nhello\n0\r\n\r\n', b'5;e\n0\r\n\r\n',
+    for body in (b'5\r\nhello\n0\r\n\r\n', b'5;e\nhello\r\n0\r\n\r\n',
                  b'0\r\nX: v\n\r\n', b'0\r\n\n', b'5 x\r\nhello\r\n'
                  b'0\r\n\r\n'):
         with HttpClient(srv) as c:

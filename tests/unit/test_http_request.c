@@ -29,6 +29,8 @@ static char too_many_headers[4096];	/* one more */
 static char ext_max[HTTP_CHUNKED_LINE_MAX + 64];
 static char ext_long[HTTP_CHUNKED_LINE_MAX + 64];
 static char trailer_max[HTTP_CHUNKED_LINE_MAX + 64];
+static char bws_max[HTTP_CHUNKED_LINE_MAX + 64];
+static char bws_long[HTTP_CHUNKED_LINE_MAX + 64];
 static char trailer_long[HTTP_CHUNKED_LINE_MAX + 64];
 
 static void
@@ -56,6 +58,15 @@ make_line(char *buf, const char *head, size_t n, const char *tail)
 	strcpy(buf + hl + n, tail);
 }
 
+/* "1", spaces, ";", then CHUNK_TAIL: BWS before a chunk-ext. */
+static void
+make_bws_line(char *buf, size_t spaces)
+{
+	buf[0] = '1';
+	memset(buf + 1, ' ', spaces);
+	strcpy(buf + 1 + spaces, ";" CHUNK_TAIL);
+}
+
 static int
 setup(void **state)
 {
@@ -66,6 +77,8 @@ setup(void **state)
 	/* "1;" and the 'a's make a line of exactly HTTP_CHUNKED_LINE_MAX. */
 	make_line(ext_max, "1;", HTTP_CHUNKED_LINE_MAX - 2, CHUNK_TAIL);
 	make_line(ext_long, "1;", HTTP_CHUNKED_LINE_MAX - 1, CHUNK_TAIL);
+	make_bws_line(bws_max, HTTP_CHUNKED_LINE_MAX - 2);
+	make_bws_line(bws_long, HTTP_CHUNKED_LINE_MAX - 1);
 	make_line(trailer_max, "0\r\nX:", HTTP_CHUNKED_LINE_MAX - 2,
 		  "\r\n\r\n");
 	make_line(trailer_long, "0\r\nX:", HTTP_CHUNKED_LINE_MAX - 1,
@@ -859,6 +872,13 @@ static const struct limit_row limit_rows[] = {
 	  33, 8192, ERR, 501, 0 },
 	{ "a 33-byte method after empty lines", "\r\n\r\n"
 	  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", 37, 8192, ERR, 501, 0 },
+	/* The same answer when the line came whole. */
+	{ "a 33-byte method, line ended", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"
+	  "\r\n", 35, 8192, ERR, 501, 0 },
+	{ "a 33-byte method, request whole", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"
+	  " / HTTP/2.0\r\n\r\n", 48, 8192, ERR, 501, 0 },
+	{ "a 32-byte method, request whole", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	  " / HTTP/1.1\r\nHost: a\r\n\r\n", 56, 8192, OK, -1, 56 },
 };
 
 static void
@@ -1066,10 +1086,13 @@ static const struct chunked_row chunked_rows[] = {
 	/* chunk-ext = *( BWS ";" ... ): whitespace must lead to a ";". */
 	CH("SP then no extension", "5 \r\nhello\r\n", HTTP_CHUNKED_ERROR),
 	CH("SP then a word", "5 xyz\r\nhello\r\n", HTTP_CHUNKED_ERROR),
-	CH("SP then CR", "5 \rhello", HTTP_CHUNKED_ERROR),
 	CH("tab then a digit", "5\t5\r\nhello\r\n", HTTP_CHUNKED_ERROR),
 	{ "extension line at the limit", ext_max, 0, HTTP_CHUNKED_DONE, 0 },
 	{ "extension line over the limit", ext_long, 0, HTTP_CHUNKED_ERROR, 0 },
+	{ "whitespace after the size at the limit", bws_max, 0,
+	  HTTP_CHUNKED_DONE, 0 },
+	{ "whitespace after the size over the limit", bws_long, 0,
+	  HTTP_CHUNKED_ERROR, 0 },
 	{ "trailer line at the limit", trailer_max, 0, HTTP_CHUNKED_DONE, 0 },
 	{ "trailer line over the limit", trailer_long, 0, HTTP_CHUNKED_ERROR,
 	  0 },
