@@ -137,6 +137,43 @@ def children(pid):
     return sorted(out)
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def reap_daemons():
+    """Makes this test the reaper of the daemons it starts, as init is.
+
+    A daemonized master's parent is PID 1, and a zombie counts as running
+    for kill -0 and start-stop-daemon: where PID 1 reaps only now and then
+    (some container inits), every stop waits for it, a second here.  As
+    a subreaper, this process gets them instead, and a thread reaps each
+    one as it exits, as a real init does.  Only processes of another
+    session are reaped: those of this one are subprocess's to wait for.
+    """
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        return
+    own_session = os.getsid(0)
+
+    def reaper():
+        while True:
+            try:
+                info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG |
+                                 os.WNOWAIT)
+            except ChildProcessError:
+                info = None
+            st = proc_stat(info.si_pid) if info is not None else None
+            if st is not None and st[2] != own_session:
+                try:
+                    os.waitpid(info.si_pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                continue
+            time.sleep(0.01)
+    threading.Thread(target=reaper, daemon=True).start()
+
+
 def pids_mentioning(text):
     """Live processes (not us) whose command line contains text."""
     out = []

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, HERE, T, Failure, alive, children,
                      closed_by_peer, connect, echo_once, http_get, expect,
                      line_of, pids_mentioning, read_file, roundtrip, run,
-                     skipped, wait_until, write_file, Test)
+                     reap_daemons, skipped, wait_until, write_file, Test)
 
 SCRIPT = os.path.normpath(os.path.join(HERE, '..', '..', 'etc', 'init.d',
                                        'preforkd'))
@@ -1229,6 +1229,7 @@ def fallback_script(t):
 
 def main():
     t = Test('test_initscript')
+    reap_daemons()
 
     def sanity():
         expect(os.access(SCRIPT, os.X_OK), '%s is not executable' % SCRIPT)
