@@ -978,7 +978,11 @@ conf_blank_comments(char *text)
 	enum { CODE, DQUOTE, SQUOTE, VAR, LINE, BLOCK } st = CODE;
 	size_t line = 1, opened = 0;
 	char *out = text;	/* never ahead of p: compacted in place */
-	/* In an unquoted word, two slashes or a slash and a star are text. */
+	/*
+	 * In an unquoted word, two slashes or a slash and a star are text,
+	 * and a '#' is left for conf_dropped_char() to refuse: blanked, it
+	 * would cut "root = /srv/www#2" to /srv/www without a word.
+	 */
 	bool in_word = false;
 
 	for (const char *p = text; *p != '\0'; p++) {
@@ -991,8 +995,8 @@ conf_blank_comments(char *text)
 			} else if (p[0] == '$' && p[1] == '{') {
 				/* libconfuse reads "${...}" whole, as written. */
 				st = VAR;
-			} else if (*p == '#' || (p[0] == '/' && p[1] == '/' &&
-						 !in_word)) {
+			} else if (!in_word && (*p == '#' ||
+						(p[0] == '/' && p[1] == '/'))) {
 				st = LINE;
 				in_word = false;
 				*out++ = ' ';
@@ -1208,7 +1212,7 @@ conf_dropped_char(const char *text, char *which)
 	char c, prev = 0;
 
 	while ((c = text_walk_next(&w)) != '\0') {
-		if (c == '*' || (c == '+' && *w.p != '=')) {
+		if (c == '*' || c == '#' || (c == '+' && *w.p != '=')) {
 			/* A slash-star right after a word: a comment, written on. */
 			*which = c == '*' && prev == '/' ? '/' : c;
 			return w.line;
@@ -1440,10 +1444,10 @@ text_checked(char *text)
 	}
 	/* libconfuse's lexer drops them: "*:80" would read ":80". */
 	if ((open_line = conf_dropped_char(text, &dropped)) != 0) {
-		if (dropped == '/')
-			report_at((int)open_line, "'/*' inside a word is not a "
+		if (dropped == '/' || dropped == '#')
+			report_at((int)open_line, "'%s' inside a word is not a "
 				  "comment: put a space before it, or quote the "
-				  "value");
+				  "value", dropped == '/' ? "/*" : "#");
 		else
 			report_at((int)open_line, "'%c' outside quotes is not "
 				  "read as part of a value: quote the value",

@@ -148,8 +148,9 @@ char *conf_path_resolve(const char *conf_path, const char *path);
  * Replaces each comment (#, //, and block) of config text by one space, in
  * place, keeping its newlines and quoted strings: libconfuse miscounts
  * lines after comments, and takes time quadratic in the length of a run
- * of blanks.  Returns 0, or the line of a block comment that is never
- * closed.
+ * of blanks.  Inside an unquoted word, "//", a slash-star and "#" are no
+ * comment and are kept.  Returns 0, or the line of a block comment that is
+ * never closed.
  */
 size_t conf_blank_comments(char *text);
 
@@ -189,8 +190,9 @@ size_t conf_stray_semicolons(const char *text, size_t *lines, size_t max);
 size_t conf_empty_name(const char *text);
 
 /*
- * The line of the first '*', or '+' not followed by '=', outside the
- * strings of comment-free text, or 0: libconfuse drops them.  *which is
+ * The line of the first '*', '#' (left by conf_blank_comments() only
+ * inside a word), or '+' not followed by '=', outside the strings of
+ * comment-free text, or 0: libconfuse drops or misreads them.  *which is
  * that character, or '/' for a slash and star that follow a word.
  */
 size_t conf_dropped_char(const char *text, char *which);

@@ -111,6 +111,9 @@ BAD = [
     # libconfuse read on to the next '}': the pidfile line vanished.
     ('a ${ without its }', GOOD.replace('"error.log"', '"${LOGDIR"'),
      'error-log'),
+    # The '#' began a comment: "root = /srv/www#2" served /srv/www.
+    ('a # right after an unquoted value',
+     GOOD.replace('timeout = 60', 'timeout = 60#s'), 'timeout = 60#s'),
     # Comments are lines too (libconfuse 3.3 miscounts them).
     ('workers = 0 after comment lines',
      '# a comment\n// another\n/* and\n   a block */\n' +

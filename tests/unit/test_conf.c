@@ -817,6 +817,10 @@ test_blank_comments(void **state)
 		{ "block after a word", "a /* b */b\n", "a  b\n", 0 },
 		/* libconfuse reads on: "a/", then drops the '*'. */
 		{ "no block inside a word", "a/* b */b\n", "a/* b */b\n", 0 },
+		/* Nor a hash: refused by conf_dropped_char(), not cut short. */
+		{ "no hash comment inside a word", "r = /srv/www#2 # x\n",
+		  "r = /srv/www#2  \n", 0 },
+		{ "hash after a string", "r = \"x\"# y\n", "r = \"x\" \n", 0 },
 		{ "no line comment inside a path", "r = /srv/www//site\n",
 		  "r = /srv/www//site\n", 0 },
 		{ "line comment after a value", "r = /srv // site\n",
@@ -999,7 +1003,7 @@ dropped_line(const char *text)
 	size_t line = conf_dropped_char(text, &which);
 
 	assert_true(line == 0 || which == '*' || which == '+' ||
-		    which == '/');
+		    which == '/' || which == '#');
 	return line;
 }
 
@@ -1036,6 +1040,9 @@ test_dropped_char(void **state)
 		{ "star at a path's end", "p = /status/*\n", 1 },
 		{ "a block comment written on", "a = 4/* four */\n", 1 },
 		{ "a lone plus", "a = 1\nb = +3\n", 2 },
+		{ "a hash inside a word", "a = 1\nr = /srv/www#2\n", 2 },
+		{ "a hash right after a word", "a = 4#four\n", 1 },
+		{ "a hash in quotes", "r = \"/srv/www#2\"\n", 0 },
 		{ "a variable keeps them", "a = ${X:-*+}\n", 0 },
 	};
 
