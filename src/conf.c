@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -849,6 +850,35 @@ conf_max_memory(cfg_t *sec, struct server_conf *s)
 			   "any worker: at least 64K (0 means no limit)", text);
 }
 
+/* The server's address: parsed, its socket's directory there, unused. */
+static void
+conf_listen(cfg_t *sec, struct server_conf *s, const char *listen,
+	    const struct server_conf *prev, size_t nprev)
+{
+	char err[256];
+
+	if (listen == NULL) {
+		conf_error(sec, NULL, "server '%s' has no listen address",
+			   s->name);
+		return;
+	}
+	s->listen_text = strdup(listen);
+	s->listen_line = option_line(sec, "listen");
+	if (addr_parse(listen, &s->listen, err, sizeof(err)) == -1) {
+		conf_error(sec, "listen", "listen: %s", err);
+		return;
+	}
+	/* As for the log files: else bind() fails at start or reload. */
+	if (s->listen.family == AF_UNIX)
+		conf_check_file_dir(sec, "listen",
+			((const struct sockaddr_un *)&s->listen.sa)->sun_path);
+	for (size_t i = 0; i < nprev; i++)
+		if (prev[i].listen_text != NULL &&
+		    addr_conflicts(&prev[i].listen, &s->listen))
+			conf_error(sec, "listen", "listen '%s' is already used "
+				   "by server '%s'", listen, prev[i].name);
+}
+
 /* prev[0..nprev) are the servers before this one, for duplicate checks. */
 static void
 conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
@@ -856,7 +886,6 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 {
 	const char *listen = cfg_getstr(sec, "listen");
 	const char *hname = cfg_getstr(sec, "handler");
-	char err[256];
 
 	s->name = strdup(cfg_title(sec));
 	if (!conf_server_name_ok(s->name)) {
@@ -879,22 +908,7 @@ conf_server(cfg_t *sec, const struct server_conf *prev, size_t nprev,
 	conf_pool(sec, s);
 	conf_proxy(sec, s);
 
-	if (listen == NULL)
-		conf_error(sec, NULL, "server '%s' has no listen address",
-			   s->name);
-	else {
-		s->listen_text = strdup(listen);
-		if (addr_parse(listen, &s->listen, err, sizeof(err)) == -1)
-			conf_error(sec, "listen", "listen: %s", err);
-		else
-			for (size_t i = 0; i < nprev; i++)
-				if (prev[i].listen_text != NULL &&
-				    addr_conflicts(&prev[i].listen, &s->listen))
-					conf_error(sec, "listen",
-						   "listen '%s' is already used by "
-						   "server '%s'", listen,
-						   prev[i].name);
-	}
+	conf_listen(sec, s, listen, prev, nprev);
 
 	if ((s->handler = handler_find(hname)) == NULL) {
 		conf_error(sec, "handler", "unknown handler '%s'", hname);

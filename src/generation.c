@@ -117,6 +117,18 @@ records_claim(struct generation *g, const struct generation *gens,
 			    SB_SERVERS_MAX);
 }
 
+/* Names where the address is written: a bind error is the file's too. */
+static void
+listen_error(const struct conf *conf, const struct server_conf *s, char *err,
+	     size_t errlen)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s", err);
+	snprintf(err, errlen, "%s:%d: server %s: %s", conf->path,
+		 s->listen_line, s->name, why);
+}
+
 /* Binds what is new, keeps what is unchanged; all or nothing. */
 struct generation *
 generation_create(struct conf *conf, struct generation **gens,
@@ -143,8 +155,10 @@ generation_create(struct conf *conf, struct generation **gens,
 						      s->backlog, g->id, err,
 						      errlen);
 
-		if (l == NULL)
+		if (l == NULL) {
+			listen_error(conf, s, err, errlen);
 			goto fail;
+		}
 		g->listeners[i] = l;
 		if (handler_prepare(conf, s, err, errlen) == -1)
 			goto fail;

@@ -59,6 +59,10 @@ BAD = [
     # The start would fail: -t says it first (not for the build's default).
     ('pidfile in a missing directory',
      GOOD.replace('"preforkd.pid"', '"no-such-dir/preforkd.pid"'), 'pidfile'),
+    # -t said ok; the start, or a reload, failed in bind() without a line.
+    ('a unix socket in a missing directory',
+     GOOD.replace('"127.0.0.1:0"', '"unix:/no-such-dir/echo.sock"'),
+     'unix:'),
     ('access-log in a missing directory',
      HTTP.replace('root = "."', 'root = "."\n'
                   '    access-log = "no-such-dir/access.log"'), 'access-log'),
@@ -137,6 +141,10 @@ def in_use(srv, daemon):
            ' %r' % (port, err.strip()))
     expect('Address already in use' in err, 'stderr does not say "Address '
            'already in use": %r' % err.strip())
+    where = '%s:%d: server ' % (srv.conf, line_of(read_file(srv.conf),
+                                                  '127.0.0.1:%d' % port))
+    expect(where in err, 'stderr does not name the listen line (%s...): %r'
+           % (where, err.strip()))
     left = wait_until(lambda: not srv.leftovers(), T(5))
     expect(left, 'processes left after the failed start: %s'
            % srv.leftovers())

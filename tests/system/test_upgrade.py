@@ -37,7 +37,8 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, children, echo_once, expect,
-                     fd_targets, read_file, run, wait_until, write_file)
+                     fd_targets, line_of, read_file, run, wait_until,
+                     write_file)
 from test_http_util import HttpClient, get, http_server, make_tree
 import sockdiag
 
@@ -321,13 +322,16 @@ def failures(srv):
         try:
             port = held.getsockname()[1]
             taken = os.path.join(srv.dir, 'taken.conf')
-            write_file(taken, read_file(srv.conf) + 'server taken {\n'
-                       '  listen = "127.0.0.1:%d"\n  handler = "echo"\n'
-                       '}\n' % port)
+            text = (read_file(srv.conf) + 'server taken {\n'
+                    '  listen = "127.0.0.1:%d"\n  handler = "echo"\n'
+                    '}\n' % port)
+            write_file(taken, text)
             failing(srv, 'a binary that cannot bind an address',
                     '#!/bin/sh\nexec %s "$@" -f %s\n' % (BINARY, taken),
-                    'exited with status 1 before it was ready: '
-                    'bind(127.0.0.1:%d): Address already in use' % port)
+                    'exited with status 1 before it was ready: %s:%d: '
+                    'server taken: bind(127.0.0.1:%d): Address already in '
+                    'use' % (taken, line_of(text, '127.0.0.1:%d' % port),
+                             port))
         finally:
             held.close()
         load.more()

@@ -876,7 +876,7 @@ test_comment_chars_in_strings(void **state)
 		"pidfile = \"/run/a#b//c.pid\"   # the pid file\n"
 		"error-log = '/tmp/*y*.log'\n"
 		"server a {\n"
-		"  listen = \"unix:/tmp/s#1//x.sock\" // a unix socket\n"
+		"  listen = \"unix:/tmp//s#1.sock\" // a unix socket\n"
 		"  handler = \"echo\" /* echo */\n"
 		"}\n";
 	char path[PATH_MAX];
@@ -888,7 +888,7 @@ test_comment_chars_in_strings(void **state)
 	assert_string_equal(conf->pidfile, "/run/a#b//c.pid");
 	assert_string_equal(conf->error_log, "/tmp/*y*.log");
 	assert_string_equal(conf->servers[0].listen_text,
-			    "unix:/tmp/s#1//x.sock");
+			    "unix:/tmp//s#1.sock");
 	assert_int_equal(conf->servers[0].listen.family, AF_UNIX);
 	conf_free(conf);
 }
