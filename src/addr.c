@@ -157,6 +157,12 @@ addr_parse(const char *text, struct addr *out, char *err, size_t errlen)
 	}
 
 	colon = strrchr(text, ':');
+	/* "127.0.0.1" alone would read as a bad port: say what is missing. */
+	if (colon == NULL && strchr(text, '.') != NULL) {
+		snprintf(err, errlen, "'%s' has no port: write %s:PORT", text,
+			 text);
+		return -1;
+	}
 	portstr = colon ? colon + 1 : text;
 	if ((port = parse_port(portstr, err, errlen)) < 0)
 		return -1;

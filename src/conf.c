@@ -1367,7 +1367,7 @@ read_text(const char *path, const char **why, size_t *lenp)
 		if (len > CONF_MAX_SIZE) {
 			free(text);
 			fclose(f);
-			*why = strerror(EFBIG);
+			*why = "it is larger than 16 MiB, the limit";
 			return NULL;
 		}
 		if (n == 0)

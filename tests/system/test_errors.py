@@ -186,7 +186,7 @@ def check_size_limits(tdir):
     over = os.path.join(tdir, 'over_limit.conf')
     write_file(over, GOOD + '#' * (16 << 20) + '\n')
     rc, out, err = run([BINARY, '-t', '-f', over], timeout=T(10))
-    want = '%s: cannot open: File too large' % over
+    want = '%s: cannot open: it is larger than 16 MiB, the limit' % over
     expect(rc == 1 and want in err, '-t of a file over 16 MiB: exit %s, '
            '%r; wanted %r' % (rc, err.strip()[-200:], want))
     return '8 MiB comment: %.2fs | %s' % (took, want)

@@ -1554,6 +1554,17 @@ test_errors_semantic(void **state)
 		  "}\n",
 		  { { 4, "section 'http' given but server 'a' uses handler "
 			 "'echo'" } } },
+		/* No 19-digit upper bound for a limit that has none. */
+		{ "keepalive-requests = -1",
+		  "server a {\n"
+		  "  listen = \"127.0.0.1:0\"\n"
+		  "  handler = \"http\"\n"
+		  "  http {\n"
+		  "    root = \"/tmp\"\n"
+		  "    keepalive-requests = -1\n"
+		  "  }\n"
+		  "}\n",
+		  { { 6, "keepalive-requests must be >= 0" } } },
 		/* Resolved, "" names the configuration file's directory. */
 		{ "empty pidfile",
 		  "pidfile = \"\"\n" SERVER_MIN,
