@@ -157,8 +157,14 @@ addr_parse(const char *text, struct addr *out, char *err, size_t errlen)
 	}
 
 	colon = strrchr(text, ':');
-	/* "127.0.0.1" alone would read as a bad port: say what is missing. */
-	if (colon == NULL && strchr(text, '.') != NULL) {
+	/* "127.0.0.1" or a path alone would read as a bad port. */
+	if (colon == NULL && text[0] == '/') {
+		snprintf(err, errlen, "'%s' is a path: write unix:%s", text,
+			 text);
+		return -1;
+	}
+	if (colon == NULL && inet_pton(AF_INET, text, &(struct in_addr){0}) ==
+	    1) {
 		snprintf(err, errlen, "'%s' has no port: write %s:PORT", text,
 			 text);
 		return -1;

@@ -863,7 +863,8 @@ conf_listen(cfg_t *sec, struct server_conf *s, const char *listen,
 		return;
 	}
 	s->listen_text = strdup(listen);
-	s->listen_line = option_line(sec, "listen");
+	if ((s->listen_line = option_line(sec, "listen")) == 0)
+		s->listen_line = section_line(sec);
 	if (addr_parse(listen, &s->listen, err, sizeof(err)) == -1) {
 		conf_error(sec, "listen", "listen: %s", err);
 		return;
@@ -1035,8 +1036,11 @@ conf_blank_comments(char *text)
 			}
 			break;
 		case VAR:
-			if (*p == '}')
+			/* "${X}#2" is one word to libconfuse. */
+			if (*p == '}') {
 				st = CODE;
+				in_word = true;
+			}
 			break;
 		case LINE:
 			if (*p != '\n')
@@ -1170,7 +1174,7 @@ conf_stray_semicolons(const char *text, size_t *lines, size_t max)
 
 	/* "a;b" may be an unquoted value; "4;" and "\"x\";" end nothing. */
 	while ((c = text_walk_next(&w)) != '\0')
-		if (c == ';' && strchr(" \t\r\n}", *w.p) != NULL &&
+		if (c == ';' && strchr(" \t\r\n}#", *w.p) != NULL &&
 		    (n == 0 || lines[n - 1] != w.line) && n < max)
 			lines[n++] = w.line;
 	return n;

@@ -40,7 +40,7 @@ struct server_conf {
 	char *name;
 	struct addr listen;
 	char *listen_text;
-	int listen_line;		/* in conf->path: named by bind errors */
+	int listen_line;		/* in conf->path, for bind errors */
 	int backlog;
 	const struct handler *handler;
 	void *hconf;

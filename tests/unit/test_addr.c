@@ -196,8 +196,12 @@ test_parse_bad(void **state)
 		{ "", "missing or bad port ''" },
 		{ "[::ffff:127.0.0.1]:80", "[::ffff:127.0.0.1] is an IPv4-mapped "
 		  "address: write the IPv4 address itself" },
-		{ "127.0.0.1", "'127.0.0.1' has no port: write 127.0.0.1:PORT" },
+		{ "127.0.0.1",
+		  "'127.0.0.1' has no port: write 127.0.0.1:PORT" },
 		{ "127.0.0.1:80.5", "port '80.5' is not a number in 0..65535" },
+		{ "80.5", "port '80.5' is not a number in 0..65535" },
+		{ "/run/p.sock",
+		  "'/run/p.sock' is a path: write unix:/run/p.sock" },
 		{ "127.0.0.1:", "missing or bad port ''" },
 		{ "*:", "missing or bad port ''" },
 		{ "*", "missing or bad port '*'" },

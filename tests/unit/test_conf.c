@@ -821,6 +821,8 @@ test_blank_comments(void **state)
 		{ "no hash comment inside a word", "r = /srv/www#2 # x\n",
 		  "r = /srv/www#2  \n", 0 },
 		{ "hash after a string", "r = \"x\"# y\n", "r = \"x\" \n", 0 },
+		{ "no hash comment after a variable", "r = ${D}#2 # x\n",
+		  "r = ${D}#2  \n", 0 },
 		{ "no line comment inside a path", "r = /srv/www//site\n",
 		  "r = /srv/www//site\n", 0 },
 		{ "line comment after a value", "r = /srv // site\n",
@@ -1043,6 +1045,7 @@ test_dropped_char(void **state)
 		{ "a hash inside a word", "a = 1\nr = /srv/www#2\n", 2 },
 		{ "a hash right after a word", "a = 4#four\n", 1 },
 		{ "a hash in quotes", "r = \"/srv/www#2\"\n", 0 },
+		{ "a hash after a variable", "t = ${X:-60}#c\n", 1 },
 		{ "a variable keeps them", "a = ${X:-*+}\n", 0 },
 	};
 
@@ -1141,6 +1144,8 @@ test_stray_semicolons(void **state)
 		{ "inside a string", "a = \"x; y;\"\n", { 0 } },
 		{ "inside an unquoted word", "a = x;y\n", { 0 } },
 		{ "with CR LF", "a = 1;\r\nb = 2;\r\n", { 1, 2 } },
+		/* A hash the blanker left after it: the ";" is said. */
+		{ "then a hash", "a = 4;#four\n", { 1 } },
 		{ "inside a variable", "a = ${X:-a; b}\nb = ${Y};\n", { 2 } },
 	};
 
