@@ -54,6 +54,8 @@ static struct {
 	bool verify_pidfile;		/* and its pidfile is the file's */
 	const struct conf *conf;	/* being loaded */
 	bool identity_ok;		/* its user and groups were found */
+	struct held_error *held;	/* reported at the end, by line */
+	size_t nheld, held_cap, unshown;
 } load;
 
 struct range {
@@ -104,6 +106,76 @@ conf_escape_controls(char *out, size_t outlen, const char *in)
 	out[n] = '\0';
 }
 
+/*
+ * An error kept until the whole file is checked: the checks run option
+ * by option and server by server, not line by line, and an
+ * administrator reads the errors from the top (and a reload quotes the
+ * first).  seq keeps the order of errors of one line.
+ */
+struct held_error {
+	int line;
+	size_t seq;
+	char *message;
+};
+
+/* false: not kept (no memory), to be reported now. */
+static bool
+error_hold(int line, const char *message)
+{
+	struct held_error *h;
+
+	if (load.nheld == CONF_ERRORS_SHOWN) {
+		load.unshown++;
+		return true;
+	}
+	if (load.nheld == load.held_cap) {
+		size_t cap = load.held_cap ? load.held_cap * 2 : 16;
+
+		if ((h = realloc(load.held, cap * sizeof(*h))) == NULL)
+			return false;
+		load.held = h;
+		load.held_cap = cap;
+	}
+	h = &load.held[load.nheld];
+	if ((h->message = strdup(message)) == NULL)
+		return false;
+	h->line = line;
+	h->seq = load.nheld++;
+	return true;
+}
+
+static int
+held_cmp(const void *a, const void *b)
+{
+	const struct held_error *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Reports the held errors by line, and how many more were found. */
+static void
+errors_flush(void)
+{
+	char more[PATH_MAX + 64];
+
+	qsort(load.held, load.nheld, sizeof(*load.held), held_cmp);
+	for (size_t i = 0; i < load.nheld; i++) {
+		if (load.report != NULL)
+			load.report(load.arg, load.held[i].message);
+		free(load.held[i].message);
+	}
+	if (load.unshown > 0 && load.report != NULL) {
+		snprintf(more, sizeof(more), "%s: %zu more errors not shown",
+			 load.path, load.unshown);
+		load.report(load.arg, more);
+	}
+	free(load.held);
+	load.held = NULL;
+	load.nheld = load.held_cap = load.unshown = 0;
+}
+
 static void
 report_v(const char *file, int line, const char *fmt, va_list ap)
 {
@@ -117,7 +189,7 @@ report_v(const char *file, int line, const char *fmt, va_list ap)
 		vsnprintf(msg + len, sizeof(msg) - (size_t)len, fmt, ap);
 	load.errors++;
 	conf_escape_controls(shown, sizeof(shown), msg);
-	if (load.report != NULL)
+	if (!error_hold(line, shown) && load.report != NULL)
 		load.report(load.arg, shown);
 }
 
@@ -1608,6 +1680,7 @@ load_file(const char *path, bool verify, bool verify_pidfile,
 				   CONF_MAX_WORKERS_TOTAL);
 	}
 out:
+	errors_flush();
 	free(load.lines);
 	free(load.opened);
 	if (cfg != NULL)
@@ -1656,6 +1729,7 @@ conf_load_pidfile(const char *path, conf_report_fn report, void *arg)
 		free(pidfile);
 		pidfile = NULL;
 	}
+	errors_flush();
 	free(load.lines);
 	free(load.opened);
 	if (cfg != NULL)

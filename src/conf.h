@@ -21,6 +21,8 @@ struct handler;
 /* A server's name fits its scoreboard record (SB_NAME_MAX). */
 #define CONF_SERVER_NAME_MAX 63
 #define CONF_MAX_SIZE (16 * 1024 * 1024)
+/* Errors of one file reported, by line; more are counted. */
+#define CONF_ERRORS_SHOWN 1000
 /*
  * The longest line, comments aside: libconfuse reads a long word or run
  * of blanks in quadratic time.

@@ -45,6 +45,7 @@ static unsigned nfiles;
 struct collector {
 	size_t n;
 	char msg[MAX_MESSAGES][1200];
+	char last[1200];
 };
 
 static void
@@ -54,6 +55,7 @@ collect(void *arg, const char *message)
 
 	if (c->n < MAX_MESSAGES)
 		snprintf(c->msg[c->n], sizeof(c->msg[0]), "%s", message);
+	snprintf(c->last, sizeof(c->last), "%s", message);
 	c->n++;
 }
 
@@ -1848,9 +1850,9 @@ test_errors_after_comments(void **state)
 		  "  workers = 0\n"					/* 8 */
 		  "  handler = \"echo\"\n"				/* 9 */
 		  "}\n",						/* 10 */
-		  { { 8, "workers must be 1..1024" },
-		    { 5, "log-level 'loud' is not one of error, warning, "
-			 "notice, info, debug" } } },
+		  { { 5, "log-level 'loud' is not one of error, warning, "
+			 "notice, info, debug" },
+		    { 8, "workers must be 1..1024" } } },
 		{ "many comment lines before a parse error",
 		  "# 1\n# 2\n# 3\n# 4\n# 5\n# 6\n# 7\n# 8\n# 9\n"
 		  "bogus = 1\n",
@@ -1878,6 +1880,43 @@ test_errors_after_comments(void **state)
 
 	(void)state;
 	check_errors(rows, NROWS(rows));
+}
+
+/*
+ * Past CONF_ERRORS_SHOWN errors, the rest are counted in one last line:
+ * 210 servers with five range errors each, and "at most 64 server
+ * sections": 1051 errors.
+ */
+static void
+test_errors_capped(void **state)
+{
+	static const char server[] =
+		"server s%d {\n"
+		"  listen = \"127.0.0.1:0\"\n"
+		"  handler = \"echo\"\n"
+		"  workers = 0\n"
+		"  backlog = 0\n"
+		"  timeout = -1\n"
+		"  max-requests = -1\n"
+		"  max-requests-jitter = -1\n"
+		"}\n";
+	static char text[210 * sizeof(server) + 1];
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	struct collector c;
+	size_t off = 0;
+
+	(void)state;
+	for (int i = 0; i < 210; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, server,
+					i);
+	assert_null(load_text(text, path, sizeof(path), &c));
+	assert_int_equal(c.n, CONF_ERRORS_SHOWN + 1);
+	/* By line: the first server's first range error comes first. */
+	snprintf(want, sizeof(want), "%s:4: workers must be 1..1024", path);
+	assert_string_equal(c.msg[0], want);
+	snprintf(want, sizeof(want), "%s: %d more errors not shown", path,
+		 1051 - CONF_ERRORS_SHOWN);
+	assert_string_equal(c.last, want);
 }
 
 /* Independent errors in one file are all reported, in one run. */
@@ -1935,16 +1974,17 @@ test_errors_all_reported(void **state)
 		  "server d {\n"					/* 23 */
 		  "  handler = \"echo\"\n"				/* 24 */
 		  "}\n",						/* 25 */
-		  { { 3, "shutdown-timeout must be 0..3600" },
-		    { 7, "timeout must be 0..86400" },
-		    { 1, "log-level 'loud' is not one of error, warning, "
+		  /* Found option by option, reported by line. */
+		  { { 1, "log-level 'loud' is not one of error, warning, "
 			 "notice, info, debug" },
 		    { 2, "user '" NO_USER "' does not exist" },
+		    { 3, "shutdown-timeout must be 0..3600" },
 		    { 5, "listen: bad host 'localhost': use a numeric IPv4 "
 			 "address, [IPv6] or *" },
+		    { 7, "timeout must be 0..86400" },
 		    { 11, "unknown handler 'nope'" },
-		    { 17, "min-spare (5) is greater than max-spare (3)" },
 		    { 14, "listen '127.0.0.1:9' is already used by server 'b'" },
+		    { 17, "min-spare (5) is greater than max-spare (3)" },
 		    { 20, "buffer-size must be 512..1048576" },
 		    { 23, "server 'd' has no listen address" } } },
 	};
@@ -2191,6 +2231,7 @@ main(void)
 		cmocka_unit_test(test_errors_semantic),
 		cmocka_unit_test(test_errors_after_comments),
 		cmocka_unit_test(test_errors_all_reported),
+		cmocka_unit_test(test_errors_capped),
 		cmocka_unit_test(test_unreadable_file),
 		cmocka_unit_test(test_no_callback),
 		cmocka_unit_test(test_load_after_error),
