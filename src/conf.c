@@ -56,6 +56,8 @@ static struct {
 	bool identity_ok;		/* its user and groups were found */
 	struct held_error *held;	/* reported at the end, by line */
 	size_t nheld, held_cap, unshown;
+	size_t held_seq;		/* errors held so far */
+	size_t held_last;		/* the held error of the highest line */
 } load;
 
 struct range {
@@ -118,16 +120,37 @@ struct held_error {
 	char *message;
 };
 
+static int held_cmp(const void *a, const void *b);
+
+/*
+ * Full: the error of the highest line makes room for one of a lower
+ * line (found late, as the global options are checked after the parse).
+ */
+static bool
+error_replace(int line, const char *message)
+{
+	struct held_error *last = &load.held[load.held_last];
+	char *copy;
+
+	load.unshown++;
+	if (line >= last->line || (copy = strdup(message)) == NULL)
+		return true;
+	free(last->message);
+	*last = (struct held_error){ line, load.held_seq++, copy };
+	for (size_t i = 0; i < load.nheld; i++)
+		if (held_cmp(&load.held[i], &load.held[load.held_last]) > 0)
+			load.held_last = i;
+	return true;
+}
+
 /* false: not kept (no memory), to be reported now. */
 static bool
 error_hold(int line, const char *message)
 {
 	struct held_error *h;
 
-	if (load.nheld == CONF_ERRORS_SHOWN) {
-		load.unshown++;
-		return true;
-	}
+	if (load.nheld == CONF_ERRORS_SHOWN)
+		return error_replace(line, message);
 	if (load.nheld == load.held_cap) {
 		size_t cap = load.held_cap ? load.held_cap * 2 : 16;
 
@@ -140,7 +163,10 @@ error_hold(int line, const char *message)
 	if ((h->message = strdup(message)) == NULL)
 		return false;
 	h->line = line;
-	h->seq = load.nheld++;
+	h->seq = load.held_seq++;
+	if (load.nheld == 0 || held_cmp(h, &load.held[load.held_last]) > 0)
+		load.held_last = load.nheld;
+	load.nheld++;
 	return true;
 }
 
@@ -160,20 +186,22 @@ errors_flush(void)
 {
 	char more[PATH_MAX + 64];
 
-	qsort(load.held, load.nheld, sizeof(*load.held), held_cmp);
+	if (load.nheld > 1)
+		qsort(load.held, load.nheld, sizeof(*load.held), held_cmp);
 	for (size_t i = 0; i < load.nheld; i++) {
 		if (load.report != NULL)
 			load.report(load.arg, load.held[i].message);
 		free(load.held[i].message);
 	}
 	if (load.unshown > 0 && load.report != NULL) {
-		snprintf(more, sizeof(more), "%s: %zu more errors not shown",
-			 load.path, load.unshown);
+		snprintf(more, sizeof(more), "%s: %zu more error%s not shown",
+			 load.path, load.unshown, load.unshown == 1 ? "" : "s");
 		load.report(load.arg, more);
 	}
 	free(load.held);
 	load.held = NULL;
 	load.nheld = load.held_cap = load.unshown = 0;
+	load.held_seq = load.held_last = 0;
 }
 
 static void

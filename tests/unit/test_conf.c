@@ -1883,9 +1883,10 @@ test_errors_after_comments(void **state)
 }
 
 /*
- * Past CONF_ERRORS_SHOWN errors, the rest are counted in one last line:
+ * Past CONF_ERRORS_SHOWN errors, those of the highest lines are counted
+ * in one last line: a log-level error on line 1 (found after the parse),
  * 210 servers with five range errors each, and "at most 64 server
- * sections": 1051 errors.
+ * sections": 1052 errors.
  */
 static void
 test_errors_capped(void **state)
@@ -1900,10 +1901,11 @@ test_errors_capped(void **state)
 		"  max-requests = -1\n"
 		"  max-requests-jitter = -1\n"
 		"}\n";
-	static char text[210 * sizeof(server) + 1];
-	char path[PATH_MAX], want[PATH_MAX + 64];
+	static char text[210 * sizeof(server) + 32];
+	char path[PATH_MAX], want[PATH_MAX + 128];
 	struct collector c;
-	size_t off = 0;
+	size_t off = (size_t)snprintf(text, sizeof(text),
+				      "log-level = \"loud\"\n");
 
 	(void)state;
 	for (int i = 0; i < 210; i++)
@@ -1911,11 +1913,14 @@ test_errors_capped(void **state)
 					i);
 	assert_null(load_text(text, path, sizeof(path), &c));
 	assert_int_equal(c.n, CONF_ERRORS_SHOWN + 1);
-	/* By line: the first server's first range error comes first. */
-	snprintf(want, sizeof(want), "%s:4: workers must be 1..1024", path);
+	/* By line: line 1, found last, then the first server's. */
+	snprintf(want, sizeof(want), "%s:1: log-level 'loud' is not one of "
+		 "error, warning, notice, info, debug", path);
 	assert_string_equal(c.msg[0], want);
+	snprintf(want, sizeof(want), "%s:5: workers must be 1..1024", path);
+	assert_string_equal(c.msg[1], want);
 	snprintf(want, sizeof(want), "%s: %d more errors not shown", path,
-		 1051 - CONF_ERRORS_SHOWN);
+		 1052 - CONF_ERRORS_SHOWN);
 	assert_string_equal(c.last, want);
 }
 
