@@ -339,12 +339,15 @@ parse_request_line(struct http_str line, struct http_request *req)
 	size_t i;
 	int rc;
 
-	/* As request_line_pending() answers it, whole or in pieces. */
-	for (i = 0; i < line.len && http_is_tchar((unsigned char)line.p[i]);
-	     i++)
-		if (i == HTTP_METHOD_MAX)
-			return 501;
-	if ((sp1 = memchr(line.p, ' ', line.len)) == NULL ||
+	sp1 = memchr(line.p, ' ', line.len);
+	/*
+	 * As request_line_pending() answers it, whole or in pieces; only a
+	 * long first word pays for the check.
+	 */
+	if ((sp1 != NULL ? (size_t)(sp1 - line.p) : line.len) >
+	    HTTP_METHOD_MAX && is_token(slice(line.p, HTTP_METHOD_MAX + 1)))
+		return 501;
+	if (sp1 == NULL ||
 	    (sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL)
 		return 400;
 	req->method_name = slice(line.p, (size_t)(sp1 - line.p));
