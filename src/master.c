@@ -488,10 +488,19 @@ reap_children(int64_t now)
 static struct pool_worker
 slot_view(const struct worker *w)
 {
+	/*
+	 * The connection before the state: the worker counts a connection
+	 * after leaving the last one's states, so the state read here is of
+	 * this connection or a newer one, and a drop is never asked of a
+	 * connection that was not seen idle.
+	 */
 	struct pool_worker pw = {
 		.pid = w->pid,
-		.state = __atomic_load_n(&w->slot->state, __ATOMIC_ACQUIRE),
+		.connection = __atomic_load_n(&w->slot->connections,
+					      __ATOMIC_ACQUIRE),
 	};
+
+	pw.state = __atomic_load_n(&w->slot->state, __ATOMIC_ACQUIRE);
 
 	/* One on its last connection takes no other. */
 	pw.retiring = w->retiring || w->slot->leaving;
@@ -500,7 +509,8 @@ slot_view(const struct worker *w)
 	pw.deadline_ms = w->slot->deadline_ms;
 	pw.state_since_ms = w->slot->state_since_ms;
 	pw.started_ms = w->slot->started_ms;
-	pw.dropping = w->slot->drop_idle != 0;
+	pw.dropping = __atomic_load_n(&w->slot->drop_idle, __ATOMIC_RELAXED) ==
+		      pw.connection;
 	return pw;
 }
 
@@ -590,7 +600,9 @@ maintain_server(struct generation *g, size_t si, int64_t now)
 		for (size_t d = 0; d < act.ndrop; d++)
 			if (act.drop[d] == pw[i].pid) {
 				/* Read by the worker once the signal wakes it. */
-				map[i]->slot->drop_idle = 1;
+				__atomic_store_n(&map[i]->slot->drop_idle,
+						 pw[i].connection,
+						 __ATOMIC_RELEASE);
 				worker_signal(map[i], SIGUSR2);
 			}
 	}

@@ -52,6 +52,7 @@ struct pool_worker {
 	int64_t state_since_ms;
 	int64_t started_ms;
 	bool dropping;			/* already asked to drop its connection */
+	uint64_t connection;		/* its count of connections: this one's */
 };
 
 struct pool_server {

@@ -57,7 +57,7 @@ enum master_state {
 /* Room for every server of a reload's old and new config. */
 #define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
-#define SB_VERSION 8u
+#define SB_VERSION 9u
 
 struct slot {
 	volatile pid_t pid;
@@ -70,8 +70,13 @@ struct slot {
 	/* Set by the worker on its last connection: replace it now. */
 	volatile sig_atomic_t leaving;
 	volatile sig_atomic_t exit_reason;	/* enum restart_reason */
-	/* Set by the master: close the connection once it is idle. */
-	volatile sig_atomic_t drop_idle;
+	/*
+	 * Set by the master to the number (connections, below) of the
+	 * connection to close once it is idle; 0 none.  A number, not a flag:
+	 * the worker may have moved on to a new client since the master
+	 * looked, and that one must not be dropped for the last one's idling.
+	 */
+	volatile uint64_t drop_idle;
 	/* Set by the master with SIGQUIT: no idle keep-alive wait past it. */
 	volatile int64_t idle_until_ms;
 	volatile int64_t started_ms;	/* CLOCK_MONOTONIC */

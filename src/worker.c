@@ -323,9 +323,10 @@ worker_serve(const struct server_conf *server, int fd,
 	addr_format_sockaddr((const struct sockaddr *)peer, peerlen,
 			     my_slot->client, sizeof(my_slot->client));
 	my_slot->request[0] = '\0';
-	my_slot->drop_idle = 0;
 	conn_phase(&conn, CONN_WRITING, 0);
-	my_slot->connections++;
+	/* After the state, released: see the master's slot_view(). */
+	__atomic_store_n(&my_slot->connections, my_slot->connections + 1,
+			 __ATOMIC_RELEASE);
 	if (!proxy_header_taken(server, &conn)) {
 		set_state(SLOT_CLOSING, 0);
 		close(fd);
@@ -537,7 +538,7 @@ bool
 conn_stopping(const struct handler_conn *conn)
 {
 	(void)conn;
-	return stopping || my_slot->drop_idle;
+	return stopping || conn_drop_asked(conn);
 }
 
 void
@@ -579,8 +580,7 @@ conn_draining(const struct handler_conn *conn)
 int64_t
 conn_idle_limit_ms(const struct handler_conn *conn)
 {
-	(void)conn;
-	if (my_slot->drop_idle)
+	if (conn_drop_asked(conn))
 		return 0;
 	if (!stopping)
 		return INT64_MAX;
@@ -598,7 +598,9 @@ bool
 conn_drop_asked(const struct handler_conn *conn)
 {
 	(void)conn;
-	return my_slot->drop_idle != 0;
+	/* Asked of this connection, not of one before it. */
+	return __atomic_load_n(&my_slot->drop_idle, __ATOMIC_ACQUIRE) ==
+	       my_slot->connections;
 }
 
 int
