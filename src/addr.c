@@ -407,6 +407,26 @@ addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
 	return 0;
 }
 
+static const unsigned char v4_mapped[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/*
+ * "::ffff:10.0.0.0/104" is 10.0.0.0/8: IPv4 clients are matched as IPv4
+ * (addr_cidr_match()), so a mapped prefix is kept as the IPv4 one it
+ * names.  One shorter than the mapped range's 96 bits stays IPv6.
+ */
+static void
+cidr_unmap(struct addr_cidr *c)
+{
+	if (c->family != AF_INET6 || c->bits < 96 ||
+	    memcmp(c->bytes, v4_mapped, sizeof(v4_mapped)) != 0)
+		return;
+	c->family = AF_INET;
+	c->bits -= 96;
+	memmove(c->bytes, c->bytes + 12, 4);
+	memset(c->bytes + 4, 0, sizeof(c->bytes) - 4);
+}
+
 int
 addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
 		size_t errlen)
@@ -439,8 +459,10 @@ addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
 			 "address", host);
 		return -1;
 	}
-	if (slash == NULL)
+	if (slash == NULL) {
+		cidr_unmap(out);
 		return 0;
+	}
 	errno = 0;
 	bits = strtoul(slash + 1, &end, 10);
 	if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
@@ -450,6 +472,7 @@ addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
 		return -1;
 	}
 	out->bits = (unsigned)bits;
+	cidr_unmap(out);
 	return 0;
 }
 
@@ -468,9 +491,6 @@ bool
 addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
 		socklen_t salen)
 {
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 	if (sa->sa_family == AF_UNIX)
 		return c->family == AF_UNIX;
 	if (sa->sa_family == AF_INET && salen >= sizeof(struct sockaddr_in)) {
@@ -484,11 +504,16 @@ addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
 		const struct sockaddr_in6 *in6 = (const void *)sa;
 		const unsigned char *b = in6->sin6_addr.s6_addr;
 
-		if (c->family == AF_INET6)
-			return prefix_equal(b, c->bytes, c->bits);
-		/* A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d. */
-		return c->family == AF_INET && memcmp(b, mapped, 12) == 0 &&
-		       prefix_equal(b + 12, c->bytes, c->bits);
+		/*
+		 * A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d:
+		 * they are matched as IPv4 only, as on an IPv4 listener, so
+		 * that "::/0" does not let every IPv4 client in on one of them.
+		 */
+		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0)
+			return c->family == AF_INET &&
+			       prefix_equal(b + 12, c->bytes, c->bits);
+		return c->family == AF_INET6 &&
+		       prefix_equal(b, c->bytes, c->bits);
 	}
 	return false;
 }

@@ -60,8 +60,11 @@ struct addr_cidr {
 int addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
 		    size_t errlen);
 
-/* Whether the peer is in the prefix; an IPv4-mapped IPv6 peer counts as
- * its IPv4 address. */
+/*
+ * Whether the peer is in the prefix.  An IPv4-mapped IPv6 peer (an IPv4
+ * client of a dual-stack listener) is its IPv4 address: IPv4 prefixes
+ * only (a mapped prefix was parsed as the IPv4 one), never "::/0".
+ */
 bool addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
 		     socklen_t salen);
 

@@ -149,6 +149,52 @@ def refused(srv):
            'the 403 shows the status')
 
 
+def status_code(fam, sa, target='/server-status'):
+    """The status code of one GET to a socket address."""
+    s = connect((fam, sa), T(10))
+    try:
+        s.sendall(b'GET %s HTTP/1.1\r\nHost: x\r\nConnection: close'
+                  b'\r\n\r\n' % target.encode())
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    m = re.match(rb'HTTP/1\.1 (\d{3}) ', data)
+    expect(m, 'no status line from %r: %r' % (sa, data[:80]))
+    return int(m.group(1))
+
+
+def mapped_prefixes(t):
+    """An IPv4 client gets the same answer on an IPv4 and a dual-stack
+    listener: "::ffff:127.0.0.1" is 127.0.0.1 on both, and "::/0" (any
+    IPv6 client) lets no IPv4 client in."""
+    root = os.path.join(t.dir, 'mappedroot')
+    make_tree(root, {'a.txt': 'alpha\n'})
+    allow = [('v4mapped', '127.0.0.1:0', '::ffff:127.0.0.1'),
+             ('dualmapped', '*:0', '::ffff:127.0.0.1'),
+             ('dualany6', '*:0', '::/0'),
+             ('v4any6', '127.0.0.1:0', '::/0')]
+    srv = http_server(t, 'mapped', [
+        dict(name=name, listen=listen, workers=1,
+             http=dict(root=root, status_path='/server-status',
+                       status_allow=[prefix]))
+        for name, listen, prefix in allow])
+    srv.start()
+    want = {'v4mapped': 200, 'dualmapped': 200, 'dualany6': 403,
+            'v4any6': 403}
+    got = {name: status_code(*srv.addr(name)) for name in want}
+    expect(got == want, 'from 127.0.0.1: %s, expected %s' % (got, want))
+    port = srv.port('dualany6')
+    six = status_code(socket.AF_INET6, ('::1', port))
+    expect(six == 200, 'from ::1 allowed by "::/0": %d' % six)
+    srv.stop()
+    return 'from 127.0.0.1: %s; from ::1 on dualany6: %d' % (got, six)
+
+
 def never_backwards(srv):
     """Every request recycles its worker (max-requests = 1), and a reload
     retires them all: the totals only grow."""
@@ -533,6 +579,8 @@ def main():
     t.check('status page: text, ?format=json, ?format=prometheus (strict '
             'parser)', formats, srv)
     t.check('status page refused (403) outside status-allow', refused, srv)
+    t.check('status-allow: an IPv4 client is matched as IPv4 on an IPv4 '
+            'and a dual-stack listener', mapped_prefixes, t)
     t.check('malformed requests answered 400 are counted', errors_counted,
             srv)
     t.check('counters never go backwards across recycling and a reload',
