@@ -117,6 +117,32 @@ records_claim(struct generation *g, const struct generation *gens,
 			    SB_SERVERS_MAX);
 }
 
+/*
+ * A reload does not end a shortage: a server keeps its "reached
+ * max-workers" episode (said and counted once) from the newest generation
+ * that has it, found by its record, which goes by its name.
+ */
+static void
+episodes_carry(struct generation *g, const struct generation *gens)
+{
+	for (size_t i = 0; i < g->conf->nservers; i++) {
+		const struct pool_server *from = NULL;
+
+		for (const struct generation *o = gens;
+		     from == NULL && o != NULL && g->records[i] >= 0;
+		     o = o->next)
+			for (size_t k = 0; k < o->conf->nservers; k++)
+				if (o->records[k] == g->records[i]) {
+					from = &o->pools[k];
+					break;
+				}
+		if (from == NULL)
+			continue;
+		g->pools[i].capped_logged = from->capped_logged;
+		g->pools[i].uncapped_since_ms = from->uncapped_since_ms;
+	}
+}
+
 /* Names where the address is written: a bind error is the file's too. */
 static void
 listen_error(const struct conf *conf, const struct server_conf *s, char *err,
@@ -171,6 +197,7 @@ generation_create(struct conf *conf, struct generation **gens,
 	}
 	g->conf = conf;
 	records_claim(g, *gens, sb);
+	episodes_carry(g, *gens);
 	g->next = *gens;
 	*gens = g;
 	return g;

@@ -75,13 +75,28 @@ def fixed_pool_capped(srv):
     try:
         for _ in range(2):
             hold(srv, clients)
-        queued = [connect(srv.addr()) for _ in range(2)]
+        # Enough that the new workers of two reloads are short too.
+        queued = [connect(srv.addr()) for _ in range(8)]
         line = srv.wait_log(r'server echo: reached max-workers \(2\) short '
                             r'of idle workers; consider raising workers',
                             timeout=T(5))
         rc, out, err = srv.ctl('status')
         expect(re.search(r'reached max-workers 1 times', out),
                'the status does not count it: %s' % out[:400])
+        # A reload does not end the shortage, nor start another episode.
+        for gen in (2, 3):
+            mark = srv.mark()
+            srv.signal(signal.SIGHUP)
+            srv.wait_log(r'reload: generation %d serving' % gen, mark,
+                         timeout=T(30))
+            time.sleep(2)   # past the 1 s a shortage takes to count
+        warned = srv.find(r'reached max-workers')
+        rc, out, err = srv.ctl('status')
+        expect(len(warned) == 1 and
+               re.search(r'reached max-workers 1 times', out),
+               'two reloads during one shortage: %d warnings, status %s'
+               % (len(warned), re.findall(r'reached max-workers \d+ times',
+                                          out)))
     finally:
         for c in clients + queued:
             c.close()
