@@ -268,6 +268,7 @@ generation_serving(struct generation *g, struct scoreboard *sb)
 		g->pools[si].serving = true;
 		generation_show(g, sb, si);
 	}
+	scoreboard_servers_drop_others(sb, g->records, g->conf->nservers);
 }
 
 void

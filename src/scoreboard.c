@@ -213,6 +213,25 @@ scoreboard_server_show(struct scoreboard *sb, int record, const char *listen,
 	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
 }
 
+void
+scoreboard_servers_drop_others(struct scoreboard *sb, const int *keep,
+			       size_t nkeep)
+{
+	for (uint32_t i = 0; i < sb->master->nservers; i++) {
+		struct sb_server *r = &sb->master->servers[i];
+		bool kept = false;
+
+		for (size_t k = 0; k < nkeep; k++)
+			kept |= keep[k] == (int)i;
+		if (kept || r->generation == 0)
+			continue;
+		r->queue = 0;
+		r->max_workers = 0;
+		r->min_spare = 0;
+		r->max_spare = 0;
+	}
+}
+
 static struct sb_server *
 record_of(struct scoreboard *sb, int record)
 {

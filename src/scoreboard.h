@@ -181,6 +181,13 @@ int scoreboard_server_find(const struct scoreboard *sb, const char *name);
 void scoreboard_server_show(struct scoreboard *sb, int record,
 			    const char *listen, unsigned gen, int max_workers,
 			    int min_spare, int max_spare);
+/*
+ * Servers a new generation dropped keep their line and totals, but their
+ * socket is gone: nothing waits, no worker may serve.  All records but
+ * the generation's (keep[i], i < nkeep).
+ */
+void scoreboard_servers_drop_others(struct scoreboard *sb, const int *keep,
+				    size_t nkeep);
 struct status_snapshot;
 /*
  * Copies the scoreboard into snap (workers malloc'd; free them with

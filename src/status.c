@@ -111,6 +111,13 @@ next_listed(const struct status_snapshot *s, size_t *i)
 	return *i < s->nservers;
 }
 
+/* Listed, but the serving generation has it no more (a reload took it). */
+static bool
+server_removed(const struct status_snapshot *s, const struct status_server *v)
+{
+	return v->generation != s->generation;
+}
+
 static const char *
 server_name(const struct status_snapshot *s, int i)
 {
@@ -141,9 +148,14 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 	for (size_t i = 0; next_listed(s, &i); i++) {
 		const struct status_server *v = &s->servers[i];
 
-		buf_printf(b, "\nserver %s: listen %s, generation %u, "
-			   "max-workers %d\n", v->name, v->listen, v->generation,
-			   v->max_workers);
+		if (server_removed(s, v))
+			buf_printf(b, "\nserver %s: listen %s, generation %u, "
+				   "removed\n", v->name, v->listen,
+				   v->generation);
+		else
+			buf_printf(b, "\nserver %s: listen %s, generation %u, "
+				   "max-workers %d\n", v->name, v->listen,
+				   v->generation, v->max_workers);
 		if (v->max_spare > 0)
 			buf_printf(b, "  dynamic pool: %d to %d idle workers\n",
 				   v->min_spare, v->max_spare);
@@ -204,17 +216,19 @@ json_string(struct status_buf *b, const char *s)
 }
 
 static void
-json_server(const struct status_server *v, struct status_buf *b)
+json_server(const struct status_server *v, bool removed, struct status_buf *b)
 {
 	buf_printf(b, "{\"name\":");
 	json_string(b, v->name);
 	buf_printf(b, ",\"listen\":");
 	json_string(b, v->listen);
-	buf_printf(b, ",\"generation\":%u,\"queue\":%d,\"queue_peak\":%d,"
+	buf_printf(b, ",\"generation\":%u,\"removed\":%s,\"queue\":%d,"
+		   "\"queue_peak\":%d,"
 		   "\"max_workers\":%d,\"min_spare\":%d,\"max_spare\":%d,"
 		   "\"max_workers_reached\":%" PRIu64
 		   ",\"proxy_refused\":%" PRIu64 ",\"workers\":{",
-		   v->generation, v->queue, v->queue_peak, v->max_workers,
+		   v->generation, removed ? "true" : "false", v->queue,
+		   v->queue_peak, v->max_workers,
 		   v->min_spare, v->max_spare, v->max_workers_reached,
 		   v->proxy_refused);
 	for (int st = SLOT_STARTING; st < SLOT_NSTATES; st++)
@@ -256,7 +270,8 @@ render_json(const struct status_snapshot *s, struct status_buf *b)
 	for (size_t i = 0, n = 0; next_listed(s, &i); i++) {
 		if (n++ > 0)
 			buf_putc(b, ',');
-		json_server(&s->servers[i], b);
+		json_server(&s->servers[i], server_removed(s, &s->servers[i]),
+			    b);
 	}
 	buf_printf(b, "],\"workers\":[");
 	for (size_t i = 0; i < s->nworkers; i++) {

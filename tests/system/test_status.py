@@ -252,6 +252,45 @@ def status_command(t):
     return out.split('\n')[0] if out else 'refused without a master'
 
 
+def removed_server_gauges(t):
+    """A server a reload removes keeps its line and totals, says it is
+    removed, and its queue reads 0: the socket the clients waited on is
+    gone, and an alert on the queue must not fire for ever."""
+    srv = t.server('removed', servers=[dict(name='kept', workers=1),
+                                       dict(name='gone', workers=1)])
+    srv.start()
+    clients = []
+    try:
+        c = connect(srv.addr('gone'))
+        clients.append(c)
+        c.sendall(b'x')
+        expect(c.recv(1) == b'x', 'no echo')
+        clients += [connect(srv.addr('gone')) for _ in range(2)]
+        shown = lambda: srv.ctl('status')[1]
+        expect(wait_until(lambda: re.search(
+            r'^server gone: .*\n(?:  .*\n)*?  queue 2 now', shown(), re.M),
+            T(5)), 'the queue never showed 2:\n%s' % shown())
+        mark = srv.mark()
+        srv.write_conf(servers=[dict(name='kept', workers=1)])
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r'reload: generation 2 serving', mark, T(30))
+    finally:
+        for c in clients:
+            c.close()
+    out = shown()
+    m = re.search(r'^server gone: listen \S+, generation 1, removed\n'
+                  r'  queue (\d+) now, (\d+) peak', out, re.M)
+    expect(m and m.group(1) == '0' and m.group(2) == '2',
+           'the removed server\'s lines:\n%s' % out)
+    expect(re.search(r'^server kept: listen \S+, generation 2, '
+                     r'max-workers 1$', out, re.M),
+           'the kept server\'s line:\n%s' % out)
+    expect(re.search(r'totals: connections 1,', out), 'the removed server '
+           'lost its totals:\n%s' % out)
+    srv.stop()
+    return m.group(0).replace('\n', ' ')
+
+
 FAKE_MASTER = r'''
 import fcntl, os, struct, sys, time
 magic, version, pidfile = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
@@ -587,6 +626,8 @@ def main():
             never_backwards, srv)
     t.check('preforkd -s status prints the table (echo only)',
             status_command, t)
+    t.check('a server a reload removed: kept, said removed, its queue 0',
+            removed_server_gauges, t)
     t.check('the master\'s state (serving, draining, stopping) on the page '
             'and in -s status', master_states, t)
     t.check('upgrading: the old master of a binary upgrade says so',

@@ -138,7 +138,7 @@ test_json(void **state)
 		"{\"master\":{\"pid\":100,\"uptime\":3600,\"generation\":2,"
 		"\"reloads\":1,\"state\":\"draining\"},\"servers\":["
 		"{\"name\":\"www\",\"listen\":\"127.0.0.1:8080\",\"generation\":2,"
-		"\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
+		"\"removed\":false,\"queue\":1,\"queue_peak\":9,\"max_workers\":256,"
 		"\"min_spare\":2,\"max_spare\":8,"
 		"\"max_workers_reached\":2,\"proxy_refused\":7,\"workers\":{\"starting\":0,\"idle\":0,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":1,\"closing\":0},"
@@ -146,7 +146,7 @@ test_json(void **state)
 		"\"restarts\":{\"crash\":1,\"timeout\":0,\"max-requests\":4,"
 		"\"max-memory\":0}},"
 		"{\"name\":\"echo\",\"listen\":\"unix:/run/e.sock\",\"generation\":2,"
-		"\"queue\":0,\"queue_peak\":0,\"max_workers\":2,"
+		"\"removed\":false,\"queue\":0,\"queue_peak\":0,\"max_workers\":2,"
 		"\"min_spare\":0,\"max_spare\":0,"
 		"\"max_workers_reached\":0,\"proxy_refused\":0,\"workers\":{\"starting\":0,\"idle\":1,"
 		"\"reading\":0,\"writing\":0,\"keep-alive\":0,\"closing\":0},"
@@ -332,6 +332,7 @@ test_unserved_not_listed(void **state)
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
+	s.generation = 4;
 	s.nservers = 3;
 	strcpy(s.servers[0].name, "pending");
 	strcpy(s.servers[1].name, "www");
@@ -351,6 +352,19 @@ test_unserved_not_listed(void **state)
 		if (strstr(got, "www") == NULL || strstr(got, "echo") == NULL)
 			fail_msg("format %d lost a served server:\n%s",
 				 (int)formats[i], got);
+		/* echo was dropped by generation 4, which serves www. */
+		if ((formats[i] == STATUS_TEXT &&
+		     (strstr(got, "server echo: listen , generation 3, "
+				  "removed\n") == NULL ||
+		      strstr(got, "server www: listen , generation 4, "
+				  "max-workers 0\n") == NULL)) ||
+		    (formats[i] == STATUS_JSON &&
+		     (strstr(got, "\"name\":\"echo\",\"listen\":\"\","
+				  "\"generation\":3,\"removed\":true,") == NULL ||
+		      strstr(got, "\"name\":\"www\",\"listen\":\"\","
+				  "\"generation\":4,\"removed\":false,") == NULL)))
+			fail_msg("format %d: echo not shown removed, or www "
+				 "shown so:\n%s", (int)formats[i], got);
 		free(got);
 	}
 	{
