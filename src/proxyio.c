@@ -51,11 +51,25 @@ consume(int fd, unsigned char *buf, size_t len)
  * dots): the log then says at once who forgot the header.
  */
 static const char *
-no_header(const unsigned char *buf, size_t len)
+no_header(const unsigned char *buf, size_t len, int mode)
 {
 	static char why[64];
 	char seen[25];
 	size_t n = 0;
+
+	/*
+	 * The likeliest mistake: the balancer sends the other version (by
+	 * its whole signature: 12 bytes, 6 for version 1).  A version 2
+	 * header would otherwise show as "" (it begins with CR LF).
+	 */
+	if (!(mode & PROXY_V2) && len >= 12 &&
+	    proxy_begins_header(buf, 12, PROXY_V2))
+		return "missing (a version 2 header came; proxy-protocol "
+		       "is \"v1\")";
+	if (!(mode & PROXY_V1) && len >= 6 &&
+	    proxy_begins_header(buf, 6, PROXY_V1))
+		return "missing (a version 1 header came; proxy-protocol "
+		       "is \"v2\")";
 
 	for (; n < len && n < sizeof(seen) - 1; n++) {
 		if (buf[n] == '\r' || buf[n] == '\n')
@@ -96,7 +110,8 @@ proxyio_read_header(int fd, int mode, int64_t deadline_ms,
 		if (r == PROXY_BAD) {
 			*why = proxy_begins_header(buf, have + (size_t)n,
 						   (enum proxy_mode)mode) ?
-			       "malformed" : no_header(buf, have + (size_t)n);
+			       "malformed" : no_header(buf, have + (size_t)n,
+						       mode);
 			return -1;
 		}
 		if (r == PROXY_DONE) {

@@ -214,6 +214,15 @@ def main():
         finally:
             s.close()
     t.check('echo: only what follows the header comes back', echo)
+    # The first refusals of these workers: logged, saying which version.
+    t.check('a v2 header to a v1 server: closed, counted', refused, 'echo',
+            v2('198.51.100.1') + b'hello', 'v2 to v1')
+    t.check('... logged as the other version, not as began ""',
+            lambda: expect(srv.find(
+                r'server echo: connection from 127\.0\.0\.1:\d+ closed: '
+                r'PROXY header missing \(a version 2 header came; '
+                r'proxy-protocol is "v1"\)'), 'no such line: %s' % [
+                    m.group(0) for m in srv.find(r'server echo: .*closed.*')]))
     t.finish()
 
 
