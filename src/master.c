@@ -1582,15 +1582,16 @@ master_start(struct conf *conf)
 		log_errno(LOG_LEVEL_ERROR, "installing signal handlers");
 		return -1;
 	}
+	/* Before the pidfile: -s signals only a holder that has one. */
+	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1) {
+		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
+		return -1;
+	}
 	if ((m.pidfile_fd = pidfile_create(m.pidfile, err, sizeof(err))) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
 	srandom((unsigned)getpid() ^ (unsigned)monotonic_ms());
-	if (scoreboard_create(&m.sb, SCOREBOARD_SLOTS) == -1) {
-		log_errno(LOG_LEVEL_ERROR, "mmap() of the scoreboard");
-		return -1;
-	}
 	scoreboard_set_conf_path(&m.sb, m.conf_path);
 	/*
 	 * Sealed before the first fork.  Without it -s reload and -s upgrade

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pidfile.h"
+#include "scoreboard.h"
 
 static pid_t
 read_pid(int fd)
@@ -147,14 +148,27 @@ same_file_by_name(const char *mine, size_t mlen, const char *theirs,
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* A link of /proc/PID/fd: the master's scoreboard. */
+static bool
+is_scoreboard(const char *target, size_t len)
+{
+	static const char name[] = "/memfd:" SB_MEMFD_NAME;
+	size_t n = sizeof(name) - 1;
+
+	return len >= n && memcmp(target, name, n) == 0 &&
+	       (len == n || target[n] == ' ');
+}
+
 /*
  * 1 if process pid has the file our fd is open on, 0 if it has not (or
  * does not run), -1 if we cannot tell (another user's process, /proc
- * mounted with hidepid).  The links are compared, not stat()ed: that
- * would touch every file the master has open, a dead NFS mount's too.
+ * mounted with hidepid).  *master: whether it has a scoreboard too, as a
+ * master has from before it writes its pidfile.  The links are compared,
+ * not stat()ed: that would touch every file the master has open, a dead
+ * NFS mount's too.
  */
 static int
-process_holds(pid_t pid, int fd)
+process_holds(pid_t pid, int fd, bool *master)
 {
 	char dir[64], link[64 + sizeof(((struct dirent *)0)->d_name)];
 	char mine[PATH_MAX], theirs[PATH_MAX];
@@ -171,12 +185,18 @@ process_holds(pid_t pid, int fd)
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT && kill(pid, 0) == -1 && errno == ESRCH ?
 		       0 : -1;
-	while (!found && (e = readdir(d)) != NULL) {
+	*master = false;
+	while ((!found || !*master) && (e = readdir(d)) != NULL) {
 		snprintf(link, sizeof(link), "%s/%s", dir, e->d_name);
 		n = readlink(link, theirs, sizeof(theirs));
 		if (n <= 0 || n == (ssize_t)sizeof(theirs))
 			continue;
-		found = (n == len && memcmp(mine, theirs, (size_t)len) == 0) ||
+		if (is_scoreboard(theirs, (size_t)n)) {
+			*master = true;
+			continue;
+		}
+		found = found ||
+			(n == len && memcmp(mine, theirs, (size_t)len) == 0) ||
 			same_file_by_name(mine, (size_t)len, theirs, (size_t)n,
 					  fd, link);
 	}
@@ -188,6 +208,8 @@ pid_t
 pidfile_running_pid(const char *path, char *err, size_t errlen)
 {
 	pid_t pid;
+	bool master = false;
+	int holds;
 	/* O_NONBLOCK: a fifo there would block the open for good. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -219,10 +241,16 @@ pidfile_running_pid(const char *path, char *err, size_t errlen)
 	pid = read_pid(fd);
 	if (pid == -1) {
 		snprintf(err, errlen, "pidfile %s holds no valid pid", path);
-	} else if (process_holds(pid, fd) == 0) {
+	} else if ((holds = process_holds(pid, fd, &master)) == 0) {
 		/* Written over: signalling that pid would hit a stranger. */
 		snprintf(err, errlen, "pidfile %s names process %d, not the "
 			 "master that holds it locked", path, (int)pid);
+		pid = -1;
+	} else if (holds == 1 && !master) {
+		/* Another program's pidfile, given by mistake to -p. */
+		snprintf(err, errlen, "no preforkd is running: pidfile %s is "
+			 "held by process %d, which is not a preforkd master",
+			 path, (int)pid);
 		pid = -1;
 	}
 	close(fd);

@@ -36,7 +36,7 @@ scoreboard_create(struct scoreboard *sb, size_t nslots)
 	void *p;
 	int fd;
 
-	if ((fd = memfd_create("preforkd-scoreboard", MFD_CLOEXEC)) == -1)
+	if ((fd = memfd_create(SB_MEMFD_NAME, MFD_CLOEXEC)) == -1)
 		return -1;
 	if (ftruncate(fd, (off_t)size) == -1) {
 		close(fd);

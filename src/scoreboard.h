@@ -58,6 +58,8 @@ enum master_state {
 #define SB_SERVERS_MAX 128
 #define SB_MAGIC 0x70666b64u	/* "pfkd" */
 #define SB_VERSION 9u
+/* The master's memfd: what -s takes as the mark of a preforkd master. */
+#define SB_MEMFD_NAME "preforkd-scoreboard"
 
 struct slot {
 	volatile pid_t pid;

@@ -23,7 +23,6 @@
 #include "status.h"
 #include "statusctl.h"
 
-#define MEMFD_SCOREBOARD "preforkd-scoreboard"
 
 /* readlink() of a memfd: "/memfd:NAME (deleted)". */
 static bool
@@ -95,7 +94,7 @@ other_version(pid_t pid, int fd)
 static int
 master_attach(pid_t pid, struct scoreboard *sb, bool loud)
 {
-	int fd = open_memfd(pid, MEMFD_SCOREBOARD), rc;
+	int fd = open_memfd(pid, SB_MEMFD_NAME), rc;
 
 	if (fd == -1) {
 		if (loud)

@@ -395,6 +395,45 @@ def ctl_pidfile_written_over(srv):
     return want
 
 
+LOCKER = r"""
+import fcntl, os, sys, time
+f = open(sys.argv[1], 'w')
+fcntl.flock(f, fcntl.LOCK_EX)
+f.write('%d\n' % os.getpid())
+f.flush()
+print('locked', flush=True)
+time.sleep(60)
+"""
+
+
+def ctl_pidfile_of_another_program(srv):
+    """-p given another daemon's pidfile, which that daemon holds locked
+    as preforkd does: -s signals no process that is not a preforkd
+    master (it has no scoreboard), and says so; status agrees."""
+    srv.write_conf()
+    path = os.path.join(srv.dir, 'other.pid')
+    other = subprocess.Popen([sys.executable, '-c', LOCKER, path],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        expect(other.stdout.readline().strip() == 'locked',
+               'the locking process did not start')
+        want = ('no preforkd is running: pidfile %s is held by process %d, '
+                'which is not a preforkd master' % (path, other.pid))
+        for action in ('stop', 'reopen', 'reload', 'upgrade', 'status'):
+            rc, out, err = run([BINARY, '-s', action, '-p', path, '-f',
+                                srv.conf], timeout=T(20))
+            expect(rc == 1 and (want in err or action == 'status'),
+                   '-s %s exited %s: %r; wanted %r'
+                   % (action, rc, err.strip(), want))
+            time.sleep(0.1)
+            expect(other.poll() is None, '-s %s signalled the other '
+                   'program (%s)' % (action, other.returncode))
+    finally:
+        other.kill()
+        other.wait()
+    return want
+
+
 def ctl_pidfile_bind_mount(srv):
     """The pidfile reached through a bind mount of its directory (another
     path to the same file, as in a container): -s still finds the master
@@ -720,6 +759,8 @@ def main():
             start_no_pidfile_dir, t.server('nopiddir'))
     t.check('-s with a pidfile written over: the process it names is left '
             'alone', ctl_pidfile_written_over, t.server('overwritten'))
+    t.check('-s with another program\'s locked pidfile signals nothing',
+            ctl_pidfile_of_another_program, t.server('otherprogram'))
     t.check('-s through a bind mount of the pidfile\'s directory',
             ctl_pidfile_bind_mount, t.server('bindmount'))
     t.check('-s with a pidfile the caller may not read: says so',

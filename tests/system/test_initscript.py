@@ -1148,6 +1148,8 @@ def graceful(t, script, mode, tag):
 REUSED = r'''
 import fcntl, os, signal, sys, time
 path, leave_on = sys.argv[1], getattr(signal, sys.argv[2])
+# What marks a master to preforkd -s: its scoreboard, made first.
+sb = os.memfd_create('preforkd-scoreboard')
 fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
 fcntl.flock(fd, fcntl.LOCK_EX)
 os.write(fd, b'%d\n' % os.getpid())
