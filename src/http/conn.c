@@ -318,8 +318,9 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 
 			consume(cs, used);
 			skipped += used;
+			/* The limit holds for a body that ends in what came. */
 			if (r == HTTP_CHUNKED_DONE)
-				return 0;
+				return skipped > SKIP_BODY_MAX ? -1 : 0;
 			if (r == HTTP_CHUNKED_ERROR)
 				return -1;
 		} else {

@@ -486,6 +486,22 @@ def chunked_body_skipped(srv):
             expect(c.closed(), 'a response for the chunked body as a request')
 
 
+def chunked_body_over_limit(srv):
+    """A chunked body is skipped only up to 64 KiB, as one with a
+    Content-Length, also when it ends within the bytes already read: then
+    the connection closes after the answer, and what follows is not taken
+    for a request."""
+    head = (b'POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked'
+            b'\r\n\r\n')
+    for size in (66000, 72000):
+        with HttpClient(srv) as c:
+            c.send(head + b'%x\r\n%s\r\n0\r\n\r\n' % (size, b'z' * size) +
+                   request_bytes('/b.txt'))
+            expect_status(c.response(), 405, 'chunked POST of %d' % size)
+            expect(c.closed(), 'a chunked body of %d bytes was skipped and '
+                   'the next request answered' % size)
+
+
 def chunked_bare_lf_closes(srv):
     # A proxy that reads a bare LF as part of a chunk-ext or a trailer
     # line would forward what follows inside the body: the worker must
@@ -727,6 +743,8 @@ def main():
             post_body_skipped, srv)
     t.check('chunked body skipped: 405, connection usable',
             chunked_body_skipped, srv)
+    t.check('chunked body over 64 KiB ending in one read: closed after '
+            'the answer', chunked_body_over_limit, srv)
     t.check('bare LF or junk in chunk framing: 405, then closed',
             chunked_bare_lf_closes, srv)
     t.check('HEAD refused before its head is parsed: no body',
