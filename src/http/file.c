@@ -349,7 +349,9 @@ build_head(struct http_exchange *ex, const struct file *f, int status,
 		http_headers_str(h, "Last-Modified", f->f.modified);
 		http_headers_str(h, "ETag", f->f.etag);
 	}
-	if (f->gzip)
+	/* Of the body only: a 304 carries no representation metadata but
+	 * its validators and Vary (RFC 9110 15.4.5). */
+	if (f->gzip && (status == 200 || status == 206))
 		http_headers_str(h, "Content-Encoding", "gzip");
 	if (f->vary)
 		http_headers_str(h, "Vary", "Accept-Encoding");

@@ -602,6 +602,16 @@ def gzip_static(srv):
             expect(media(r) == 'text/plain', 'gzip variant Content-Type %r'
                    % r.header('content-type'))
         gz_etag = r.header('etag')
+        # A 304 of the variant: validators and Vary, no Content-Encoding.
+        for inm in (gz_etag, '*'):
+            r = c.request('/gz/a.txt', headers={'Accept-Encoding': 'gzip',
+                                                'If-None-Match': inm})
+            expect(r.status == 304 and r.header('etag') == gz_etag and
+                   r.has_token('vary', 'accept-encoding') and
+                   not r.header('content-encoding'), 'If-None-Match %s on '
+                   'the gzip variant: %s, ETag %r, Vary %r, Content-Encoding '
+                   '%r' % (inm, r.status, r.header('etag'), r.header('vary'),
+                           r.header('content-encoding')))
         for headers in ({}, {'Accept-Encoding': 'identity'},
                         {'Accept-Encoding': 'gzip;q=0'},
                         {'Accept-Encoding': 'br'}):
