@@ -347,9 +347,9 @@ etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 {
 	const char *tag, *ours;
 	size_t i = 0, taglen;
-	bool weak, ours_weak;
+	bool weak, ours_weak = false;
 
-	ours = opaque(etag, &ours_weak);
+	ours = etag != NULL ? opaque(etag, &ours_weak) : NULL;
 	skip_ows(s, len, &i);
 	if (i < len && s[i] == '*') {
 		i++;
@@ -363,7 +363,7 @@ etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 			return false;
 		if (parse_etag(s, len, &i, &weak, &tag, &taglen) != 0)
 			return false;
-		if ((!strong || (!weak && !ours_weak)) &&
+		if (ours != NULL && (!strong || (!weak && !ours_weak)) &&
 		    taglen == strlen(ours) && memcmp(tag, ours, taglen) == 0)
 			return true;
 		skip_ows(s, len, &i);
@@ -432,18 +432,22 @@ int
 http_precondition_status(const struct http_request *req, const char *etag,
 			 time_t mtime, time_t now)
 {
+	/* Without validators (a listing) a date has nothing to go by. */
+	bool dated = etag != NULL;
+
 	if (req->if_match.len > 0) {
 		if (!list_header_matches(req, "If-Match", etag, true))
 			return 412;
-	} else if (!unmodified_since(&req->if_unmodified_since, mtime)) {
+	} else if (dated && !unmodified_since(&req->if_unmodified_since,
+					      mtime)) {
 		return 412;
 	}
 	if (req->if_none_match.len > 0)
 		return list_header_matches(req, "If-None-Match", etag, false) ?
 		       304 : 0;
-	return not_modified_since(req->if_modified_since.p,
-				  req->if_modified_since.len, mtime, now) ?
-	       304 : 0;
+	return dated && not_modified_since(req->if_modified_since.p,
+					   req->if_modified_since.len, mtime,
+					   now) ? 304 : 0;
 }
 
 /*

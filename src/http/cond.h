@@ -58,7 +58,9 @@ struct http_request;
  * If-Modified-Since) finds it unchanged, else 0.  If-Match compares
  * strongly, If-None-Match weakly; "*" matches; the lines of each make
  * one list; a date that cannot be read, or an If-Modified-Since later
- * than now, is ignored.
+ * than now, is ignored.  etag NULL: a representation without validators
+ * (a directory listing): only "*" matches, and dates are ignored (RFC
+ * 9110 13.1.3 and 13.1.4: it has no modification date).
  */
 int http_precondition_status(const struct http_request *req, const char *etag,
 			     time_t mtime, time_t now);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "http/cond.h"
 #include "http/http.h"
 #include "http/path.h"
 
@@ -146,9 +147,22 @@ http_send_listing(struct http_exchange *ex, int dirfd)
 	struct page p = { NULL, 0, 0, false };
 	struct http_headers h;
 	size_t n = 0;
-	struct entry *list = read_entries(dirfd, &n);
+	struct entry *list;
 
-	if (list == NULL) {
+	/*
+	 * No validators: If-Match and If-None-Match can only say "*" of it
+	 * (RFC 9110 13.1.1, 13.1.2), and dates do not apply.
+	 */
+	switch (http_precondition_status(ex->req, NULL, 0, 0)) {
+	case 412:
+		http_send_error(ex, 412, NULL);
+		return;
+	case 304:
+		http_headers_start(&h, ex, 304);
+		http_send_head_and_body(ex, &h, NULL, 0);
+		return;
+	}
+	if ((list = read_entries(dirfd, &n)) == NULL) {
 		http_send_open_error(ex, errno);
 		return;
 	}

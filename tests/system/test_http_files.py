@@ -548,6 +548,20 @@ def autoindex(srv):
     expect_status(r, 200, 'listing of "x<i>d/"')
     expect(b'<i>' not in r.body and b'&lt;i&gt;' in r.body,
            'the directory name "x<i>d" is not escaped: %r' % r.body[:400])
+    # A listing has no validators: only "*" can match it, dates do not
+    # apply (RFC 9110 13.1.1-13.1.4).
+    for headers, status in (({'If-Match': '"zz"'}, 412),
+                            ({'If-Match': '*'}, 200),
+                            ({'If-None-Match': '*'}, 304),
+                            ({'If-None-Match': '"zz"'}, 200),
+                            ({'If-Unmodified-Since':
+                              'Thu, 01 Jan 1998 00:00:00 GMT'}, 200),
+                            ({'If-Modified-Since':
+                              'Thu, 01 Jan 2037 00:00:00 GMT'}, 200)):
+        r = get(srv, '/noindex/', name='auto', headers=headers)
+        expect(r.status == status and (status != 304 or r.body == b''),
+               'listing with %s: %d, expected %d' % (headers, r.status,
+                                                     status))
     # A directory with an index is not listed.
     r = get(srv, '/dir/', name='auto')
     expect(r.body == b'<html>dir index</html>\n', '/dir/ listed despite '

@@ -408,6 +408,47 @@ test_preconditions(void **state)
 	}
 }
 
+/* A listing: no entity-tag, no modification date. */
+static void
+test_preconditions_no_validators(void **state)
+{
+	static const struct {
+		const char *headers;
+		int expected;
+	} rows[] = {
+		{ "", 0 },
+		{ "If-Match: *\r\n", 0 },
+		{ "If-Match: \"x\"\r\n", 412 },
+		{ "If-Match: \"\"\r\n", 412 },
+		{ "If-Match: W/\"x\", \"y\"\r\n", 412 },
+		{ "If-None-Match: *\r\n", 304 },
+		{ "If-None-Match: \"x\"\r\n", 0 },
+		{ "If-None-Match: \"\"\r\n", 0 },
+		{ "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n", 0 },
+		{ "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n", 0 },
+		{ "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0 },
+		{ "If-Match: \"x\"\r\nIf-None-Match: *\r\n", 412 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		static struct http_request req;
+		char head[512];
+		int status = 0, n;
+
+		n = snprintf(head, sizeof(head), "GET /d/ HTTP/1.1\r\nHost: a"
+			     "\r\n%s\r\n", rows[i].headers);
+		assert_true(n > 0 && (size_t)n < sizeof(head));
+		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
+						    &req, &status),
+				 HTTP_PARSE_OK);
+		status = http_precondition_status(&req, NULL, 0, T94 + 86400);
+		if (status != rows[i].expected)
+			fail_msg("row %zu (%s): %d, expected %d", i,
+				 rows[i].headers, status, rows[i].expected);
+	}
+}
+
 static void
 test_if_range(void **state)
 {
@@ -627,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_etag),
 		cmocka_unit_test(test_not_modified),
 		cmocka_unit_test(test_preconditions),
+		cmocka_unit_test(test_preconditions_no_validators),
 		cmocka_unit_test(test_if_range),
 		cmocka_unit_test(test_range),
 	};
