@@ -120,6 +120,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* "-t -s stop" would stop a master where a check was asked for. */
+	if (test_only && command != NULL) {
+		fprintf(stderr, "preforkd: -t and -s do not go together: -t "
+			"checks, -s %s acts (-s reload checks first)\n", command);
+		usage(stderr);
+		return 2;
+	}
 	if ((conf_path = absolute_path(conf_arg)) == NULL ||
 	    (opts.pidfile_override != NULL &&
 	     (pidfile = absolute_path(opts.pidfile_override)) == NULL)) {
