@@ -688,8 +688,9 @@ conf_identity(cfg_t *cfg, struct conf *conf)
 	if (group != NULL)
 		conf->group = strdup(group);
 	if (group != NULL && user == NULL)
-		conf_error(cfg, "group", "group needs user: workers change "
-			   "identity only when both are known");
+		conf_error(cfg, "group", "group is set without user: workers "
+			   "take a group only with a user (user alone brings "
+			   "its own group)");
 	if (user == NULL && group == NULL)
 		return;
 	if (identity_lookup(user, group, &id, err, sizeof(err)) == -1) {

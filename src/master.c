@@ -773,8 +773,9 @@ status_line(char *buf, size_t len)
 		serving += m.workers[i].gen == m.current &&
 			   !m.workers[i].retiring && !m.workers[i].killed;
 	}
-	snprintf(buf, len, "generation %u serving: %zu workers, %llu requests "
-		 "by live workers", m.current->id, serving, requests);
+	snprintf(buf, len, "generation %u serving: %zu worker%s, %llu "
+		 "requests by live workers", m.current->id, serving,
+		 serving == 1 ? "" : "s", requests);
 }
 
 static void
@@ -1358,8 +1359,9 @@ startup_check(int64_t now)
 	if (generation_ready(m.current)) {
 		m.ready = true;
 		generation_serving(m.current, &m.sb);
-		log_notice("ready: generation %u, %zu workers", m.current->id,
-			   m.current->nworkers);
+		log_notice("ready: generation %u, %zu worker%s", m.current->id,
+			   m.current->nworkers,
+			   m.current->nworkers == 1 ? "" : "s");
 		log_set_stderr_copy(false);
 		/* Before the invoker exits: systemd must know MAINPID by then. */
 		notify_outcome(true, NULL);

@@ -516,7 +516,7 @@ class Server:
         return self
 
     def wait_ready(self, generation=1):
-        pattern = r'ready: generation %d, \d+ workers' % generation
+        pattern = r'ready: generation %d, \d+ workers?' % generation
         ok = wait_until(lambda: self.find(pattern, self.start_mark) or
                         (self.proc and self.proc.poll() is not None), T(20))
         if self.proc and self.proc.poll() is not None:

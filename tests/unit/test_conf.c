@@ -1421,8 +1421,8 @@ test_errors_semantic(void **state)
 		{ "group without user",
 		  "group = \"root\"\n"
 		  SERVER_MIN,
-		  { { 1, "group needs user: workers change identity only when "
-		      "both are known" } } },
+		  { { 1, "group is set without user: workers take a group "
+		      "only with a user (user alone brings its own group)" } } },
 		{ "too many workers in all",
 		  "server a {\n"
 		  "  listen = \"127.0.0.1:0\"\n"
