@@ -343,13 +343,39 @@ struct ir_row {
  * If-Unmodified-Since, both before If-None-Match (weak) before
  * If-Modified-Since; the lines of a list header make one list.
  */
+struct precondition_row {
+	const char *headers;
+	int expected;
+};
+
+/* Each row's headers on a GET, a day after T94. */
+static void
+precondition_rows(const struct precondition_row *rows, size_t nrows,
+		  const char *etag, time_t mtime)
+{
+	for (size_t i = 0; i < nrows; i++) {
+		static struct http_request req;
+		char head[512];
+		int status = 0, n;
+
+		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
+			     "%s\r\n", rows[i].headers);
+		assert_true(n > 0 && (size_t)n < sizeof(head));
+		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
+						    &req, &status),
+				 HTTP_PARSE_OK);
+		status = http_precondition_status(&req, etag, mtime,
+						  T94 + 86400);
+		if (status != rows[i].expected)
+			fail_msg("row %zu (%s): %d, expected %d", i,
+				 rows[i].headers, status, rows[i].expected);
+	}
+}
+
 static void
 test_preconditions(void **state)
 {
-	static const struct {
-		const char *headers;
-		int expected;
-	} rows[] = {
+	static const struct precondition_row rows[] = {
 		{ "", 0 },
 		/* If-Match: strong comparison, "*", lists over lines. */
 		{ "If-Match: " ETAG "\r\n", 0 },
@@ -389,33 +415,14 @@ test_preconditions(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < NROWS(rows); i++) {
-		static struct http_request req;
-		char head[512];
-		int status = 0, n;
-
-		n = snprintf(head, sizeof(head), "GET / HTTP/1.1\r\nHost: a\r\n"
-			     "%s\r\n", rows[i].headers);
-		assert_true(n > 0 && (size_t)n < sizeof(head));
-		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
-						    &req, &status),
-				 HTTP_PARSE_OK);
-		status = http_precondition_status(&req, ETAG, T94,
-						  T94 + 86400);
-		if (status != rows[i].expected)
-			fail_msg("row %zu (%s): %d, expected %d", i,
-				 rows[i].headers, status, rows[i].expected);
-	}
+	precondition_rows(rows, NROWS(rows), ETAG, T94);
 }
 
 /* A listing: no entity-tag, no modification date. */
 static void
 test_preconditions_no_validators(void **state)
 {
-	static const struct {
-		const char *headers;
-		int expected;
-	} rows[] = {
+	static const struct precondition_row rows[] = {
 		{ "", 0 },
 		{ "If-Match: *\r\n", 0 },
 		{ "If-Match: \"x\"\r\n", 412 },
@@ -431,22 +438,7 @@ test_preconditions_no_validators(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < NROWS(rows); i++) {
-		static struct http_request req;
-		char head[512];
-		int status = 0, n;
-
-		n = snprintf(head, sizeof(head), "GET /d/ HTTP/1.1\r\nHost: a"
-			     "\r\n%s\r\n", rows[i].headers);
-		assert_true(n > 0 && (size_t)n < sizeof(head));
-		assert_int_equal(http_request_parse(head, (size_t)n, sizeof(head),
-						    &req, &status),
-				 HTTP_PARSE_OK);
-		status = http_precondition_status(&req, NULL, 0, T94 + 86400);
-		if (status != rows[i].expected)
-			fail_msg("row %zu (%s): %d, expected %d", i,
-				 rows[i].headers, status, rows[i].expected);
-	}
+	precondition_rows(rows, NROWS(rows), NULL, 0);
 }
 
 static void
