@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "listener.h"
 #include "log.h"
+#include "unixdiag.h"
 
 static struct listener *listeners;
 
@@ -529,9 +530,10 @@ listener_queued(const struct listener *l)
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 
-	/* A unix listener has no such count (SIOCINQ refuses it): none. */
-	if (l->fd == -1 || l->addr.family == AF_UNIX)
+	if (l->fd == -1)
 		return 0;
+	if (l->addr.family == AF_UNIX)
+		return unixdiag_listen_queue(l->fd);
 	/* On a listening socket, tcpi_unacked is the accept queue's length. */
 	if (getsockopt(l->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
 		return -1;

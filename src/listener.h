@@ -108,7 +108,7 @@ void listener_close_others(int keep_fd);
  * connections) and unlinks unix socket files; references stay valid.
  */
 void listener_close_all(void);
-/* Connections waiting in the accept queue now; 0 for unix, -1 on error. */
+/* Connections waiting in the accept queue now; -1 if it cannot tell. */
 int listener_queued(const struct listener *l);
 
 #endif

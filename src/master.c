@@ -539,7 +539,7 @@ server_queued(struct generation *g, size_t si)
 	int q = listener_queued(g->listeners[si]);
 
 	if (q == -1) {
-		log_errno(LOG_LEVEL_DEBUG, "getsockopt(%s, TCP_INFO)",
+		log_errno(LOG_LEVEL_DEBUG, "the accept queue of %s",
 			  g->listeners[si]->name);
 		return 0;
 	}

@@ -317,6 +317,62 @@ def wake_as_other_user(t):
         '' if user else ' (not root: workers run as the master\'s user)')
 
 
+def unix_burst(t):
+    """A unix listener's accept queue is read too (sock_diag): the status
+    table shows what waits on a fixed pool, and a burst on a dynamic pool
+    grows it at once, where the spare rule alone would take seconds."""
+    srv = t.server('unixburst')
+    fixed = os.path.join(srv.dir, 'f.sock')
+    dyn = os.path.join(srv.dir, 'd.sock')
+    if len(dyn) >= 100:     # sun_path is 108 bytes: a deep build dir
+        return 'skipped: the test directory is too deep for a unix socket'
+    write_file(srv.conf, 'pidfile = "%s"\nerror-log = "%s"\n'
+               'log-level = "info"\n'
+               'server fixed {\n  listen = "unix:%s"\n  handler = "echo"\n'
+               '  workers = 1\n}\n'
+               'server dyn {\n  listen = "unix:%s"\n  handler = "echo"\n'
+               '  workers = 1\n  min-spare = 1\n  max-spare = 2\n'
+               '  max-workers = 24\n}\n'
+               % (srv.pidfile, srv.log, fixed, dyn))
+    srv.start()
+    n = 16
+    socks, first = [], []
+
+    def client(path, byte):
+        s = socket.socket(socket.AF_UNIX)
+        socks.append(s)
+        s.connect(path)
+        if byte:
+            s.sendall(byte)
+        return s
+    try:
+        held = client(fixed, b'x')
+        held.settimeout(T(5))
+        expect(held.recv(1) == b'x', 'no echo')
+        client(fixed, None)
+        client(fixed, None)
+        shown = wait_until(lambda: re.search(
+            r'^server fixed: .*\n(?:  .*\n)*?  queue 2 now',
+            srv.ctl('status')[1], re.M), T(5))
+        expect(shown, 'the status never showed the 2 queued clients: %s'
+               % srv.ctl('status')[1][:600])
+        for _ in range(n):
+            first.append((client(dyn, b'y'), time.monotonic()))
+        worst = 0.0
+        for s, started in first:
+            s.settimeout(T(10))
+            expect(s.recv(1) == b'y', 'a client of the burst got no echo')
+            worst = max(worst, time.monotonic() - started)
+    finally:
+        for s in socks:
+            s.close()
+    srv.stop()
+    expect(worst < LOADED_FIRST_BYTE, 'a client of the unix burst waited '
+           '%.2fs: the pool did not grow from the queue' % worst)
+    return ('queue shown; %d clients on a dynamic pool, the last answered '
+            'after %.2fs' % (n, worst))
+
+
 def main():
     t = Test('test_queue')
     t.check('default config: %d keep-alive clients each answered within '
@@ -330,6 +386,8 @@ def main():
             silent_then_quit, t)
     t.check('workers running as nobody wake the master for a queued client',
             wake_as_other_user, t)
+    t.check('a unix listener: its queue is shown and grows the pool at once',
+            unix_burst, t)
     t.finish()
 
 

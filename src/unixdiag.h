@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The accept queue of a unix listener, which TCP_INFO gives for TCP. */
+#ifndef PREFORKD_UNIXDIAG_H
+#define PREFORKD_UNIXDIAG_H
+
+/*
+ * Connections waiting in the accept queue of the unix listening socket
+ * fd, from the kernel's sock_diag; -1 with errno if it cannot tell (a
+ * kernel without unix_diag: EPROTONOSUPPORT or ENOENT).
+ */
+int unixdiag_listen_queue(int fd);
+
+#endif
