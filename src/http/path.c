@@ -110,17 +110,54 @@ http_path_normalize(const char *raw, size_t len, char *out, size_t outlen)
 	return (long)o;
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 long
 http_html_escape(const char *src, char *dst, size_t dstlen)
 {
 	const unsigned char *s;
 	const char *rep;
-	size_t o = 0, n;
-	char one[2] = { 0, 0 };
+	size_t o = 0, n, len;
+	char seq[5];
 
 	if (dstlen == 0)
 		return -1;
-	for (s = (const unsigned char *)src; *s != '\0'; s++) {
+	for (s = (const unsigned char *)src; *s != '\0'; s += len) {
+		len = utf8_len(s);
 		switch (*s) {
 		case '&':  rep = "&amp;";  break;
 		case '<':  rep = "&lt;";   break;
@@ -128,8 +165,18 @@ http_html_escape(const char *src, char *dst, size_t dstlen)
 		case '"':  rep = "&quot;"; break;
 		case '\'': rep = "&#39;";  break;
 		default:
-			one[0] = (char)*s;
-			rep = one;
+			/*
+			 * The page says UTF-8: a byte that is not part of a
+			 * character (a name in another charset) shows as U+FFFD.
+			 */
+			if (len == 0) {
+				rep = "\xef\xbf\xbd";
+				len = 1;
+				break;
+			}
+			memcpy(seq, s, len);
+			seq[len] = '\0';
+			rep = seq;
 			break;
 		}
 		for (n = 0; rep[n] != '\0'; n++) {

@@ -25,8 +25,9 @@ long http_path_normalize(const char *raw, size_t len, char *out,
 
 /*
  * Writes src into dst (from its start) with & < > " ' as HTML entities,
- * for text and quoted attribute values.  Returns the length written,
- * dst NUL-terminated, or -1 if dst is too small.
+ * for text and quoted attribute values, and each byte that is not part
+ * of a well-formed UTF-8 character as U+FFFD.  Returns the length
+ * written, dst NUL-terminated, or -1 if dst is too small.
  */
 long http_html_escape(const char *src, char *dst, size_t dstlen);
 

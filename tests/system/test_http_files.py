@@ -100,6 +100,10 @@ def build(srv):
     make_tree(root, files)
     with open(os.path.join(root, 'big.bin'), 'wb') as f:
         f.write(os.urandom(BIG))
+    # A name in Latin-1, not UTF-8: the listing says it is UTF-8.
+    with open(os.path.join(os.fsencode(root), b'noindex/caf\xe9.txt'),
+              'wb') as f:
+        f.write(b'latin-1\n')
     os.utime(os.path.join(root, 'cond.txt'), (FIXED_MTIME, FIXED_MTIME))
     # a.txt.gz as new as a.txt; old.txt.gz a day older than old.txt.
     os.utime(os.path.join(root, 'gz/a.txt'), (FIXED_MTIME, FIXED_MTIME))
@@ -540,6 +544,9 @@ def autoindex(srv):
            '"&lt;b&gt;&amp;": %r' % (EVIL, body[:800]))
     expect('<b>' not in body, 'raw "<b>" in the listing: %r' % body[:800])
     expect(EVIL not in body, 'the raw name %r in the listing' % EVIL)
+    expect(b'<a href="caf%E9.txt">caf\xef\xbf\xbd.txt</a>' in r.body,
+           'a name not in UTF-8 is not shown with U+FFFD: %r'
+           % r.body[r.body.find(b'caf'):][:60])
     expect(r.header('content-length') == str(len(r.body)),
            'listing Content-Length %r for %d bytes'
            % (r.header('content-length'), len(r.body)))

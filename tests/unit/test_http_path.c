@@ -312,6 +312,20 @@ test_html_escape(void **state)
 		{ "\"'", 0, "&quot;&#39;" },
 		{ "&amp;", 0, "&amp;amp;" },
 		{ "caf\xc3\xa9 %2e", 0, "caf\xc3\xa9 %2e" },
+		/* Not UTF-8: each stray byte as U+FFFD, characters kept. */
+		{ "bad\xff\xfe", 0, "bad\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "caf\xe9", 0, "caf\xef\xbf\xbd" },
+		{ "\xc3", 0, "\xef\xbf\xbd" },
+		{ "\xc3<", 0, "\xef\xbf\xbd&lt;" },
+		{ "\xc0\xaf", 0, "\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xed\xa0\x80", 0, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xf4\x90\x80\x80", 0,
+		  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+		{ "\xe2\x82\xac \xf0\x9f\x98\x80", 0,
+		  "\xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "\xef\xbf\xbd", 0, "\xef\xbf\xbd" },
+		{ "\xff", 4, "\xef\xbf\xbd" },	/* exactly fits */
+		{ "\xff", 3, NULL },
 		{ "<img src=x onerror='a()'>", 0,
 		  "&lt;img src=x onerror=&#39;a()&#39;&gt;" },
 		{ "a&b", 8, "a&amp;b" },	/* exactly fits */
