@@ -624,6 +624,19 @@ conf_check_file_dir(cfg_t *section, const char *option, const char *path)
 }
 
 void
+conf_check_log_file(cfg_t *section, const char *option, const char *path)
+{
+	uid_t owner;
+
+	conf_check_file_dir(section, option, path);
+	/* As log_file_open() will refuse it, at start or reload. */
+	if (log_link_refused(path, &owner))
+		conf_error(section, option, "%s: %s is a symbolic link of uid "
+			   "%d: only root's are followed", option, path,
+			   (int)owner);
+}
+
+void
 conf_check_worker_open(cfg_t *section, const char *option, const char *path,
 		       int (*open_fn)(const char *path))
 {
@@ -1068,7 +1081,7 @@ conf_globals(cfg_t *cfg, struct conf *conf, const char *path)
 	if (conf->error_log != NULL && error_log[0] != '\0' &&
 	    strcmp(conf->error_log, "syslog") != 0 &&
 	    strcmp(conf->error_log, "stderr") != 0)
-		conf_check_file_dir(cfg, "error-log", conf->error_log);
+		conf_check_log_file(cfg, "error-log", conf->error_log);
 	conf->shutdown_timeout = (int)cfg_getint(cfg, "shutdown-timeout");
 	conf->drain_delay = (int)cfg_getint(cfg, "drain-delay");
 	if ((conf->log_level = log_level_parse(level)) == -1) {

@@ -131,6 +131,8 @@ void conf_error_entry(cfg_t *section, const char *option, unsigned index,
  * reload is refused with FILE:LINE.
  */
 void conf_check_file_dir(cfg_t *section, const char *option, const char *path);
+/* That, and a symbolic link at a log's path that would not be followed. */
+void conf_check_log_file(cfg_t *section, const char *option, const char *path);
 
 /*
  * For a path the workers open themselves: under conf_verify() (else

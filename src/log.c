@@ -48,12 +48,46 @@ log_level_parse(const char *name)
  * (it changes nothing for a file): the master must not hang on a fifo
  * whose reader stopped reading either.
  */
+/*
+ * The master opens logs as root and gives them to the workers' user: a
+ * link that user could have made (in a log directory it may write) would
+ * make root append to, and hand over, any file it names.  A link of root
+ * or of ours (a container's access.log -> /dev/stdout) is followed.
+ */
+static bool
+link_trusted(const char *path, struct stat *st)
+{
+	int saved = errno;
+	bool ok = lstat(path, st) == 0 && S_ISLNK(st->st_mode) &&
+		  (st->st_uid == 0 || st->st_uid == geteuid());
+
+	errno = saved;
+	return ok;
+}
+
+bool
+log_link_refused(const char *path, uid_t *owner)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode) ||
+	    link_trusted(path, &st))
+		return false;
+	*owner = st.st_uid;
+	return true;
+}
+
 int
 log_file_open(const char *path, bool wait_when_full)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-		      O_NOCTTY | O_NONBLOCK, 0640);
+	const int how = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+			O_NONBLOCK;
+	int fd = open(path, how | O_NOFOLLOW, 0640);
+	struct stat st;
 	int flags;
+
+	if (fd == -1 && errno == ELOOP && link_trusted(path, &st))
+		fd = open(path, how, 0640);
 
 	if (fd == -1 || !wait_when_full)
 		return fd;
@@ -73,9 +107,22 @@ log_file_strerror(const char *path, int err)
 {
 	struct stat st;
 
+	static char why[160];
+	uid_t owner;
+
 	if (err == ENXIO && path != NULL && stat(path, &st) == 0 &&
 	    S_ISFIFO(st.st_mode))
 		return "it is a fifo that no process reads";
+	if (err == ELOOP && path != NULL && log_link_refused(path, &owner)) {
+		if (geteuid() == 0)
+			snprintf(why, sizeof(why), "it is a symbolic link of "
+				 "uid %d: only root's are followed", (int)owner);
+		else
+			snprintf(why, sizeof(why), "it is a symbolic link of "
+				 "uid %d: only root's and uid %d's are followed",
+				 (int)owner, (int)geteuid());
+		return why;
+	}
 	return strerror(err);
 }
 

@@ -4,6 +4,7 @@
 #define PREFORKD_LOG_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR,
@@ -51,6 +52,12 @@ void log_set_stderr_copy(bool on);
  * open(2).
  */
 int log_file_open(const char *path, bool wait_when_full);
+
+/*
+ * Whether path is a symbolic link that log_file_open() does not follow:
+ * neither root's nor ours (*owner: its uid).
+ */
+bool log_link_refused(const char *path, uid_t *owner);
 
 /* Why log_file_open(path) failed with err, for a message; path may be NULL. */
 const char *log_file_strerror(const char *path, int err);

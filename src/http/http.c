@@ -188,7 +188,7 @@ http_configure_files(cfg_t *sec, struct http_conf *hc)
 	}
 	if (strcmp(log, "off") != 0 &&
 	    (hc->access_log = conf_path_resolve(sec->filename, log)) != NULL)
-		conf_check_file_dir(sec, "access-log", hc->access_log);
+		conf_check_log_file(sec, "access-log", hc->access_log);
 	if ((hc->mime = mime_table_new()) == NULL)
 		return false;
 	if (types != NULL) {

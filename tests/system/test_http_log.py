@@ -16,7 +16,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, echo_once, expect, fd_targets, run,
-                     wait_until)
+                     skipped, wait_until)
 from test_http_util import (HttpClient, exchange, expect_status, get,
                             http_server, make_tree, no_worker_trouble,
                             request_bytes, rewrite_conf)
@@ -421,6 +421,83 @@ def unopenable_on_reload(t):
     return ' | '.join(seen)
 
 
+def symlinked_logs(t):
+    """The master opens logs as root, and gives them to the workers' user:
+    a symbolic link at a log's path that another user made (the workers'
+    user, in a log directory it may write) is refused, for the access log
+    and the error log, and the file it names is left alone; one of root's
+    (a container's access.log -> /dev/stdout) is followed."""
+    if os.geteuid() != 0:
+        return skipped('needs root to give a link another owner')
+    srv = http_server(t, 'symlinks', [
+        dict(name='www', http=dict(root='root',
+                                   access_log='logs/access.log'))])
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    logs = os.path.join(srv.dir, 'logs')
+    os.makedirs(logs)
+    secret = os.path.join(srv.dir, 'secret')
+    with open(secret, 'w') as f:
+        f.write('secret\n')
+    os.chmod(secret, 0o600)
+    link = os.path.join(logs, 'access.log')
+    os.symlink(secret, link)
+    os.lchown(link, 65534, -1)
+    line = [i + 1 for i, l in enumerate(open(srv.conf))
+            if 'access-log' in l][0]
+    want = ('%s:%d: access-log: %s is a symbolic link of uid 65534: only '
+            'root\'s are followed' % (srv.conf, line, link))
+    for argv in (['-t', '-f', srv.conf], ['-n', '-f', srv.conf]):
+        rc, _, err = run([BINARY] + argv, timeout=T(20), cwd=srv.dir)
+        expect(rc == 1 and want in err, '%s with a link of uid 65534: exit '
+               '%s, %r; wanted %r' % (argv[0], rc, err.strip()[-300:], want))
+    st = os.stat(secret)
+    with open(secret) as f:
+        expect(st.st_uid == 0 and f.read() == 'secret\n', 'the target of '
+               'a refused link was written or given away')
+    # The same link as the error log, given with -n's stderr left out.
+    errlink = os.path.join(logs, 'error.log')
+    os.symlink(secret, errlink)
+    os.lchown(errlink, 65534, -1)
+    os.lchown(link, 0, -1)
+    text = open(srv.conf).read()
+    with open(srv.conf, 'w') as f:
+        f.write('error-log = "%s"\n' % errlink +
+                re.sub(r'(?m)^error-log = .*\n', '', text))
+    rc, _, err = run([BINARY, '-n', '-f', srv.conf], timeout=T(20),
+                     cwd=srv.dir)
+    expect(rc == 1 and 'error-log: %s is a symbolic link of uid 65534'
+           % errlink in err, 'an error log that is a link of uid 65534: '
+           'exit %s, %r' % (rc, err.strip()[-300:]))
+    # Root's link is followed: the access log lands in its target.
+    with open(srv.conf, 'w') as f:
+        f.write(text)
+    srv.start()
+    expect_status(get(srv, '/a.txt'), 200, 'through a link of root\'s')
+    with open(secret) as f:
+        body = f.read()
+    expect('GET /a.txt' in body, 'root\'s link was not followed: %r'
+           % body[:200])
+    # Made by another user after the start: USR1 does not follow it.
+    other = os.path.join(srv.dir, 'other')
+    with open(other, 'w') as f:
+        f.write('other\n')
+    os.chmod(other, 0o600)
+    os.unlink(link)
+    os.symlink(other, link)
+    os.lchown(link, 65534, -1)
+    mark = srv.mark()
+    srv.signal(signal.SIGUSR1)
+    srv.wait_log(r'reopening %s: it is a symbolic link of uid 65534'
+                 % re.escape(link), mark, T(10))
+    expect_status(get(srv, '/a.txt'), 200, 'after the refused reopen')
+    srv.stop()
+    st = os.stat(other)
+    with open(other) as f:
+        expect(st.st_uid == 0 and f.read() == 'other\n', 'USR1 followed '
+               'a link of uid 65534: its target was written or given away')
+    return want
+
+
 def fifo_logs(t):
     """A fifo as a log: with a reader, the lines go through it; with none,
     opening it fails at once with that reason, where it used to block
@@ -651,6 +728,8 @@ def main():
             unopenable_on_reload, t)
     t.check('a fifo as a log: read through, or refused at once',
             fifo_logs, t)
+    t.check('a log path that is another user\'s symbolic link: refused, '
+            'its target untouched; root\'s: followed', symlinked_logs, t)
     t.check('a reload to an error log that cannot be opened fails',
             error_log_fifo_on_reload, t)
     t.check('a log at its file-size limit kills neither worker nor master',
