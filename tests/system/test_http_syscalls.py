@@ -153,8 +153,11 @@ def one_read_per_request(srv):
     calls = count_calls(srv, '/small.txt')
     desc = format_calls(calls, REQUESTS)
     waits = {k: v for k, v in calls.items() if k in PER_CONNECTION}
-    # A call or two at the edges (attaching, detaching) is not per request.
-    expect(sum(waits.values()) <= 2, 'per-request waits or set-up calls '
+    # A call or two at the edges (attaching, detaching) is not per request,
+    # nor a receive timeout set again now and then, when a response took
+    # longer than its 10 ms slack (a loaded machine, a sanitizer build).
+    expect(sum(waits.values()) <= 2 + REQUESTS // 50, 'per-request waits '
+           'or set-up calls '
            '%s over %d requests; all per request: %s'
            % (waits, REQUESTS, desc))
     reads = calls['recvfrom'] + calls['read'] + calls['recvmsg']
@@ -206,9 +209,10 @@ def close_connection_calls(srv):
     calls, lines = close_connections(srv)
     desc = format_calls(calls, CLOSE_CONNECTIONS)
     nodelay = [l for l in lines if 'TCP_NODELAY' in l]
-    # An accept() under way as strace attaches may be shown resumed.
+    # Accepts that returned a connection, one shown resumed too (an
+    # accept() under way as strace attaches); not EAGAIN or EINTR.
     accepts = sum(1 for l in lines
-                  if re.search(r'\baccept4?(\(| resumed>)', l))
+                  if re.search(r'\baccept4?(\(| resumed>).* = \d+$', l))
     expect(accepts >= CLOSE_CONNECTIONS,
            'the traced worker took %d of %d connections: %s; first '
            'calls: %s' % (accepts, CLOSE_CONNECTIONS, desc, lines[:3]))
