@@ -536,11 +536,20 @@ server_workers(struct generation *g, size_t si, struct pool_worker *out,
 static int
 server_queued(struct generation *g, size_t si)
 {
-	int q = listener_queued(g->listeners[si]);
+	static bool unix_said;
+	const struct listener *l = g->listeners[si];
+	int q = listener_queued(l);
 
+	if (q == -1 && l->addr.family == AF_UNIX && !unix_said) {
+		/* Once: a sandbox without netlink says so at every look. */
+		unix_said = true;
+		log_errno(LOG_LEVEL_NOTICE, "server %s: the accept queue of %s "
+			  "cannot be read (sock_diag), its pool grows by the "
+			  "spare rule", g->conf->servers[si].name, l->name);
+		return 0;
+	}
 	if (q == -1) {
-		log_errno(LOG_LEVEL_DEBUG, "the accept queue of %s",
-			  g->listeners[si]->name);
+		log_errno(LOG_LEVEL_DEBUG, "the accept queue of %s", l->name);
 		return 0;
 	}
 	return q;

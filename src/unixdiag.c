@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,7 +67,7 @@ rqlen_attr(const char *p, size_t len)
 {
 	size_t off = 0;
 
-	while (len - off >= sizeof(struct rtattr)) {
+	while (off + sizeof(struct rtattr) <= len) {
 		const struct rtattr *a = (const void *)(p + off);
 		struct unix_diag_rqlen q;
 
@@ -89,7 +90,7 @@ diag_read(const char *buf, size_t len, ino_t ino)
 {
 	size_t off = 0;
 
-	while (len - off >= sizeof(struct nlmsghdr)) {
+	while (off + sizeof(struct nlmsghdr) <= len) {
 		const struct nlmsghdr *h = (const void *)(buf + off);
 		const struct unix_diag_msg *m = NLMSG_DATA(h);
 		int q;
@@ -115,20 +116,40 @@ diag_read(const char *buf, size_t len, ino_t ino)
 	return -1;
 }
 
+/*
+ * Not there for good: no netlink (a sandbox), no unix_diag in the kernel
+ * (which then runs modprobe at each request), or not allowed.
+ */
+static bool
+unavailable(int err)
+{
+	return err == EAFNOSUPPORT || err == EPROTONOSUPPORT ||
+	       err == ENOENT || err == EPERM || err == EACCES;
+}
+
 int
 unixdiag_listen_queue(int fd)
 {
+	/* Once it is known not to work, it is not asked again. */
+	static int given_up;
 	/* One answer: a message and two small attributes. */
 	char buf[1024] __attribute__((aligned(8)));
 	struct stat st;
 	ssize_t n;
 	int nl, q = -1;
 
+	if (given_up != 0) {
+		errno = given_up;
+		return -1;
+	}
 	if (fstat(fd, &st) == -1)
 		return -1;
 	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (nl == -1)
+	if (nl == -1) {
+		if (unavailable(errno))
+			given_up = errno;
 		return -1;
+	}
 	if (diag_ask(nl, st.st_ino) == 0) {
 		do
 			n = recv(nl, buf, sizeof(buf), 0);
@@ -142,6 +163,8 @@ unixdiag_listen_queue(int fd)
 		int saved = errno;
 
 		close(nl);
+		if (unavailable(saved))
+			given_up = saved;
 		errno = saved;
 		return -1;
 	}

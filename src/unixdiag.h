@@ -5,8 +5,10 @@
 
 /*
  * Connections waiting in the accept queue of the unix listening socket
- * fd, from the kernel's sock_diag; -1 with errno if it cannot tell (a
- * kernel without unix_diag: EPROTONOSUPPORT or ENOENT).
+ * fd, from the kernel's sock_diag; -1 with errno if it cannot tell.  A
+ * failure that lasts (no netlink, a kernel without unix_diag: ENOENT,
+ * EAFNOSUPPORT, EPROTONOSUPPORT, EPERM, EACCES) is returned from then on
+ * without asking the kernel again.
  */
 int unixdiag_listen_queue(int fd);
 

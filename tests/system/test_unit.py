@@ -225,7 +225,8 @@ def main():
         fams = value(unit, 'Service', 'RestrictAddressFamilies').split()
         for f in fams:
             expect(hasattr(socket, f), 'unknown address family %s' % f)
-        expect({'AF_INET', 'AF_INET6', 'AF_UNIX'} <= set(fams),
+        # AF_NETLINK: the accept queue of a unix listener (sock_diag).
+        expect({'AF_INET', 'AF_INET6', 'AF_UNIX', 'AF_NETLINK'} <= set(fams),
                'RestrictAddressFamilies=%s' % ' '.join(fams))
         expect(value(unit, 'Install', 'WantedBy') == 'multi-user.target',
                'WantedBy')
