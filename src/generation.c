@@ -117,32 +117,6 @@ records_claim(struct generation *g, const struct generation *gens,
 			    SB_SERVERS_MAX);
 }
 
-/*
- * A reload does not end a shortage: a server keeps its "reached
- * max-workers" episode (said and counted once) from the newest generation
- * that has it, found by its record, which goes by its name.
- */
-static void
-episodes_carry(struct generation *g, const struct generation *gens)
-{
-	for (size_t i = 0; i < g->conf->nservers; i++) {
-		const struct pool_server *from = NULL;
-
-		for (const struct generation *o = gens;
-		     from == NULL && o != NULL && g->records[i] >= 0;
-		     o = o->next)
-			for (size_t k = 0; k < o->conf->nservers; k++)
-				if (o->records[k] == g->records[i]) {
-					from = &o->pools[k];
-					break;
-				}
-		if (from == NULL)
-			continue;
-		g->pools[i].capped_logged = from->capped_logged;
-		g->pools[i].uncapped_since_ms = from->uncapped_since_ms;
-	}
-}
-
 /* Names where the address is written: a bind error is the file's too. */
 static void
 listen_error(const struct conf *conf, const struct server_conf *s, char *err,
@@ -197,7 +171,6 @@ generation_create(struct conf *conf, struct generation **gens,
 	}
 	g->conf = conf;
 	records_claim(g, *gens, sb);
-	episodes_carry(g, *gens);
 	g->next = *gens;
 	*gens = g;
 	return g;
@@ -244,13 +217,39 @@ generation_failed(const struct generation *g)
 	return false;
 }
 
+static void server_show(struct generation *g, struct scoreboard *sb,
+			size_t si);
+
+/*
+ * A reload does not end a shortage: a server keeps the "reached
+ * max-workers" episode (said and counted once) of the generation it
+ * replaces, found by its record, which goes by its name; unless the
+ * reload changed its cap, which is then worth saying anew.
+ */
+static void
+episode_carry(struct pool_server *ps, int record, const struct generation *old)
+{
+	for (size_t k = 0; old != NULL && record >= 0 &&
+	     k < old->conf->nservers; k++)
+		if (old->records[k] == record) {
+			const struct pool_server *from = &old->pools[k];
+
+			if (from->capped_logged &&
+			    pool_capacity(from) == pool_capacity(ps)) {
+				ps->capped_logged = true;
+				ps->uncapped_since_ms = from->uncapped_since_ms;
+			}
+			return;
+		}
+}
+
 /* From now on a worker's fatal exit is retried, not final. */
 void
-generation_serving(struct generation *g, struct scoreboard *sb)
+generation_serving(struct generation *g, const struct generation *old,
+		   struct scoreboard *sb)
 {
 	int somaxconn = listener_somaxconn();
 
-	sb->master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++) {
 		struct listener *l = g->listeners[si];
 
@@ -266,13 +265,19 @@ generation_serving(struct generation *g, struct scoreboard *sb)
 				  g->conf->servers[si].name, l->name,
 				  g->conf->servers[si].backlog, l->backlog);
 		g->pools[si].serving = true;
-		generation_show(g, sb, si);
+		episode_carry(&g->pools[si], g->records[si], old);
 	}
+	/* One change: never the new generation beside the old's servers. */
+	scoreboard_change_begin(sb);
+	sb->master->generation = g->id;
+	for (size_t si = 0; si < g->conf->nservers; si++)
+		server_show(g, sb, si);
 	scoreboard_servers_drop_others(sb, g->records, g->conf->nservers);
+	scoreboard_change_end(sb);
 }
 
-void
-generation_show(struct generation *g, struct scoreboard *sb, size_t si)
+static void
+server_show(struct generation *g, struct scoreboard *sb, size_t si)
 {
 	const struct pool_server *ps = &g->pools[si];
 	bool dynamic = ps->max_workers > ps->workers;
@@ -281,4 +286,12 @@ generation_show(struct generation *g, struct scoreboard *sb, size_t si)
 			       g->id, pool_capacity(ps),
 			       dynamic ? ps->min_spare : 0,
 			       dynamic ? ps->max_spare : 0);
+}
+
+void
+generation_show(struct generation *g, struct scoreboard *sb, size_t si)
+{
+	scoreboard_change_begin(sb);
+	server_show(g, sb, si);
+	scoreboard_change_end(sb);
 }

@@ -55,9 +55,11 @@ bool generation_uses(const struct generation *g, const struct listener *l);
 bool generation_failed(const struct generation *g);
 /*
  * From now on a worker's fatal exit is retried, not final, and the status
- * page shows g's listen and max-workers for its servers.
+ * page shows g's listen and max-workers for its servers.  old: the
+ * generation it replaces (NULL at start), whose shortages it carries on.
  */
-void generation_serving(struct generation *g, struct scoreboard *sb);
+void generation_serving(struct generation *g, const struct generation *old,
+			struct scoreboard *sb);
 /* Puts server si's listen and pool size on the status page. */
 void generation_show(struct generation *g, struct scoreboard *sb, size_t si);
 

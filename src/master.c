@@ -1102,7 +1102,7 @@ pending_check(int64_t now)
 	m.current = m.pending;
 	m.pending = NULL;
 	m.winched = false;
-	generation_serving(m.current, &m.sb);
+	generation_serving(m.current, old, &m.sb);
 	m.sb.master->reloads++;
 	log_settings_apply(m.current->conf);
 	generation_retire(old, now);
@@ -1367,7 +1367,7 @@ startup_check(int64_t now)
 		return;
 	if (generation_ready(m.current)) {
 		m.ready = true;
-		generation_serving(m.current, &m.sb);
+		generation_serving(m.current, NULL, &m.sb);
 		log_notice("ready: generation %u, %zu worker%s", m.current->id,
 			   m.current->nworkers,
 			   m.current->nworkers == 1 ? "" : "s");

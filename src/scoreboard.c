@@ -203,13 +203,23 @@ scoreboard_server_show(struct scoreboard *sb, int record, const char *listen,
 	if (record < 0 || (uint32_t)record >= sb->master->nservers)
 		return;
 	r = &sb->master->servers[record];
-	/* Under seq: a reader never copies half an address. */
-	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
 	snprintf(r->listen, SB_LISTEN_MAX, "%s", listen);
 	r->generation = gen;
 	r->max_workers = max_workers;
 	r->min_spare = min_spare;
 	r->max_spare = max_spare;
+}
+
+/* Readers retry while seq is odd or moved: they copy no half change. */
+void
+scoreboard_change_begin(struct scoreboard *sb)
+{
+	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
+}
+
+void
+scoreboard_change_end(struct scoreboard *sb)
+{
 	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
 }
 

@@ -176,6 +176,13 @@ int scoreboard_server_record(struct scoreboard *sb, const char *name,
 /* The record named name, or -1. */
 int scoreboard_server_find(const struct scoreboard *sb, const char *name);
 /*
+ * A change of what the status page shows, seen whole by its readers:
+ * scoreboard_server_show() and scoreboard_servers_drop_others() go
+ * between the two, with no system call (readers spin meanwhile).
+ */
+void scoreboard_change_begin(struct scoreboard *sb);
+void scoreboard_change_end(struct scoreboard *sb);
+/*
  * What the status page says of a record's server: the config of the
  * generation serving it.  A record no generation has served (gen 0) is
  * not listed.
