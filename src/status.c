@@ -377,7 +377,8 @@ render_prometheus(const struct status_snapshot *s, struct status_buf *b)
 	prom_head(b, "requests_total", "counter", "Requests served.");
 	prom_per_server(s, b, "requests_total",
 			offsetof(struct status_server, requests));
-	prom_head(b, "sent_bytes_total", "counter", "Bytes sent to clients, response heads included.");
+	prom_head(b, "sent_bytes_total", "counter",
+		  "Bytes sent to clients, response heads included.");
 	prom_per_server(s, b, "sent_bytes_total",
 			offsetof(struct status_server, bytes_sent));
 	prom_head(b, "worker_restarts_total", "counter",
