@@ -48,6 +48,8 @@ struct conn_state {
  * worker for as long as its client liked.  The connection is closed then.
  */
 #define SKIP_BODY_MAX		(64 * 1024)
+/* Chunked framing around it: up to 7 bytes a byte (1-byte chunks). */
+#define SKIP_WIRE_MAX		(8 * SKIP_BODY_MAX)
 /* An idle keep-alive wait looks at the worker's flags this often at least. */
 #define IDLE_SLICE_MS		1000
 /* A receive timeout this much longer than the time left is kept as is. */
@@ -299,7 +301,8 @@ consume(struct conn_state *cs, size_t n)
 
 /*
  * Reads and drops a request body so the next request is found intact:
- * -1 (close) past SKIP_BODY_MAX bytes or one header-timeout in all.
+ * -1 (close) past SKIP_BODY_MAX bytes of body (chunked: of its data, with
+ * at most SKIP_WIRE_MAX bytes on the wire) or one header-timeout in all.
  */
 static int
 skip_body(struct conn_state *cs, const struct http_request *req)
@@ -318,11 +321,13 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 
 			consume(cs, used);
 			skipped += used;
-			/* The limit holds for a body that ends in what came. */
-			if (r == HTTP_CHUNKED_DONE)
-				return skipped > SKIP_BODY_MAX ? -1 : 0;
-			if (r == HTTP_CHUNKED_ERROR)
+			/* The body's data is what the limit counts, framing
+			 * aside, also for a body that ends in what came. */
+			if (ch.data > SKIP_BODY_MAX || skipped > SKIP_WIRE_MAX ||
+			    r == HTTP_CHUNKED_ERROR)
 				return -1;
+			if (r == HTTP_CHUNKED_DONE)
+				return 0;
 		} else {
 			size_t take = left < cs->len ? (size_t)left : cs->len;
 
@@ -331,8 +336,10 @@ skip_body(struct conn_state *cs, const struct http_request *req)
 			left -= take;
 			if (left == 0)
 				return 0;
+			if (skipped > SKIP_BODY_MAX)
+				return -1;
 		}
-		if (skipped > SKIP_BODY_MAX || fill(cs, deadline, true) <= 0)
+		if (fill(cs, deadline, true) <= 0)
 			return -1;
 	}
 }

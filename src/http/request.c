@@ -717,6 +717,7 @@ http_chunked_init(struct http_chunked *c)
 	c->state = CH_SIZE;
 	c->remaining = 0;
 	c->line_len = 0;
+	c->data = 0;
 }
 
 static int
@@ -840,6 +841,7 @@ http_chunked_skip(struct http_chunked *c, const char *buf, size_t len,
 		/* Chunk data is skipped whole, not looked at. */
 		n = len - i < c->remaining ? len - i : (size_t)c->remaining;
 		i += n;
+		c->data += n;
 		if ((c->remaining -= n) == 0)
 			c->state = CH_DATA_CR;
 	}

@@ -139,6 +139,7 @@ struct http_chunked {
 	int state;
 	uint64_t remaining;		/* of the current chunk's data */
 	size_t line_len;		/* guards chunk-size and trailer lines */
+	uint64_t data;			/* chunk-data so far: what a limit counts */
 };
 
 enum http_chunked_result {

@@ -502,6 +502,21 @@ def chunked_body_over_limit(srv):
                    'the next request answered' % size)
 
 
+def chunked_body_framing_aside(srv):
+    """The 64 KiB counts the body's data, not its chunk framing: 64 KiB in
+    64 chunks (about 450 bytes more on the wire) is skipped and the next
+    request answered on the same connection."""
+    head = (b'POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked'
+            b'\r\n\r\n')
+    body = b''.join(b'400\r\n' + b'z' * 1024 + b'\r\n' for _ in range(64))
+    with HttpClient(srv) as c:
+        c.send(head + body + b'0\r\n\r\n' + request_bytes('/b.txt'))
+        expect_status(c.response(), 405, 'chunked POST of 64 KiB')
+        r = c.response()
+        expect_status(r, 200, 'GET after a chunked body of 64 KiB of data')
+        expect(r.body == body_of('b.txt'), 'GET after it: wrong body')
+
+
 def chunked_bare_lf_closes(srv):
     # A proxy that reads a bare LF as part of a chunk-ext or a trailer
     # line would forward what follows inside the body: the worker must
@@ -745,6 +760,8 @@ def main():
             chunked_body_skipped, srv)
     t.check('chunked body over 64 KiB ending in one read: closed after '
             'the answer', chunked_body_over_limit, srv)
+    t.check('chunked body of 64 KiB of data: skipped, its framing aside',
+            chunked_body_framing_aside, srv)
     t.check('bare LF or junk in chunk framing: 405, then closed',
             chunked_bare_lf_closes, srv)
     t.check('HEAD refused before its head is parsed: no body',

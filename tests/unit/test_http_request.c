@@ -1192,6 +1192,35 @@ test_chunked_after_end(void **state)
 	}
 }
 
+/* The data a body limit counts: chunk-data only, in any pieces. */
+static void
+test_chunked_data_count(void **state)
+{
+	static const char body[] = "5\r\nhello\r\n3;x=y\r\nabc\r\n"
+				   "00000000000000000010\r\n0123456789abcdef\r\n"
+				   "0\r\nT: v\r\n\r\n";
+	struct http_chunked c;
+	size_t used;
+
+	(void)state;
+	for (size_t step = 1; step <= sizeof(body) - 1; step++) {
+		enum http_chunked_result r = HTTP_CHUNKED_MORE;
+
+		http_chunked_init(&c);
+		for (size_t off = 0; off < sizeof(body) - 1 &&
+		     r == HTTP_CHUNKED_MORE; off += step) {
+			size_t n = sizeof(body) - 1 - off < step ?
+				   sizeof(body) - 1 - off : step;
+
+			r = http_chunked_skip(&c, body + off, n, &used);
+		}
+		if (r != HTTP_CHUNKED_DONE || c.data != 24)
+			fail_msg("pieces of %zu: result %d, data %llu, "
+				 "expected 24", step, r,
+				 (unsigned long long)c.data);
+	}
+}
+
 int
 main(void)
 {
@@ -1209,6 +1238,7 @@ main(void)
 		cmocka_unit_test(test_pipelined),
 		cmocka_unit_test(test_chunked),
 		cmocka_unit_test(test_chunked_after_end),
+		cmocka_unit_test(test_chunked_data_count),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
