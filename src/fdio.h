@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Whole writes to a descriptor that may take them in parts. */
+/* Descriptors: whole writes, and what a process's descriptor names. */
 #ifndef PREFORKD_FDIO_H
 #define PREFORKD_FDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -11,5 +12,11 @@
  * only: EAGAIN is an error here.
  */
 int fdio_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Whether link, a readlink() of /proc/PID/fd/N (len bytes, no NUL
+ * needed), is the memfd created as name: "/memfd:NAME (deleted)".
+ */
+bool fdio_memfd_named(const char *link, size_t len, const char *name);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "pidfile.h"
 #include "scoreboard.h"
 
@@ -148,17 +149,6 @@ same_file_by_name(const char *mine, size_t mlen, const char *theirs,
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-/* A link of /proc/PID/fd: the master's scoreboard. */
-static bool
-is_scoreboard(const char *target, size_t len)
-{
-	static const char name[] = "/memfd:" SB_MEMFD_NAME;
-	size_t n = sizeof(name) - 1;
-
-	return len >= n && memcmp(target, name, n) == 0 &&
-	       (len == n || target[n] == ' ');
-}
-
 /*
  * 1 if process pid has the file our fd is open on, 0 if it has not (or
  * does not run), -1 if we cannot tell (another user's process, /proc
@@ -191,7 +181,7 @@ process_holds(pid_t pid, int fd, bool *master)
 		n = readlink(link, theirs, sizeof(theirs));
 		if (n <= 0 || n == (ssize_t)sizeof(theirs))
 			continue;
-		if (is_scoreboard(theirs, (size_t)n)) {
+		if (fdio_memfd_named(theirs, (size_t)n, SB_MEMFD_NAME)) {
 			*master = true;
 			continue;
 		}

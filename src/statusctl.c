@@ -19,21 +19,11 @@
 #include <unistd.h>
 
 #include "confseal.h"
+#include "fdio.h"
 #include "scoreboard.h"
 #include "status.h"
 #include "statusctl.h"
 
-
-/* readlink() of a memfd: "/memfd:NAME (deleted)". */
-static bool
-memfd_named(const char *target, const char *name)
-{
-	size_t len = strlen(name);
-
-	return strncmp(target, "/memfd:", 7) == 0 &&
-	       strncmp(target + 7, name, len) == 0 &&
-	       (target[7 + len] == '\0' || target[7 + len] == ' ');
-}
 
 /* Opens the master's memfd called name, or -1 (errno set). */
 static int
@@ -53,11 +43,8 @@ open_memfd(pid_t pid, const char *name)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		if (!memfd_named(target, name))
+		n = readlink(path, target, sizeof(target));
+		if (n <= 0 || !fdio_memfd_named(target, (size_t)n, name))
 			continue;
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 			saved = errno;
