@@ -42,51 +42,42 @@ log_level_parse(const char *name)
 }
 
 /*
+ * The master opens logs as root and gives them to the workers' user: a
+ * link that user could have made (in a log directory it may write) would
+ * make root append to, and hand over, any file it names.  A link of root
+ * or of ours (a container's access.log -> /dev/stdout) is followed.
+ */
+bool
+log_link_refused(const char *path, uid_t *owner)
+{
+	int saved = errno;
+	struct stat st;
+	bool refused = lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+		       st.st_uid != 0 && st.st_uid != geteuid();
+
+	errno = saved;
+	if (refused)
+		*owner = st.st_uid;
+	return refused;
+}
+
+/*
  * O_NONBLOCK for the open: a fifo that no process reads would block
  * open() for good, and the master with it (no reload, no stop but
  * SIGKILL); it fails with ENXIO instead.  It stays for the error log
  * (it changes nothing for a file): the master must not hang on a fifo
  * whose reader stopped reading either.
  */
-/*
- * The master opens logs as root and gives them to the workers' user: a
- * link that user could have made (in a log directory it may write) would
- * make root append to, and hand over, any file it names.  A link of root
- * or of ours (a container's access.log -> /dev/stdout) is followed.
- */
-static bool
-link_trusted(const char *path, struct stat *st)
-{
-	int saved = errno;
-	bool ok = lstat(path, st) == 0 && S_ISLNK(st->st_mode) &&
-		  (st->st_uid == 0 || st->st_uid == geteuid());
-
-	errno = saved;
-	return ok;
-}
-
-bool
-log_link_refused(const char *path, uid_t *owner)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode) ||
-	    link_trusted(path, &st))
-		return false;
-	*owner = st.st_uid;
-	return true;
-}
-
 int
 log_file_open(const char *path, bool wait_when_full)
 {
 	const int how = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
 			O_NONBLOCK;
 	int fd = open(path, how | O_NOFOLLOW, 0640);
-	struct stat st;
+	uid_t owner;
 	int flags;
 
-	if (fd == -1 && errno == ELOOP && link_trusted(path, &st))
+	if (fd == -1 && errno == ELOOP && !log_link_refused(path, &owner))
 		fd = open(path, how, 0640);
 
 	if (fd == -1 || !wait_when_full)
@@ -105,9 +96,8 @@ log_file_open(const char *path, bool wait_when_full)
 const char *
 log_file_strerror(const char *path, int err)
 {
-	struct stat st;
-
 	static char why[160];
+	struct stat st;
 	uid_t owner;
 
 	if (err == ENXIO && path != NULL && stat(path, &st) == 0 &&
