@@ -126,7 +126,7 @@ static int held_cmp(const void *a, const void *b);
  * Full: the error of the highest line makes room for one of a lower
  * line (found late, as the global options are checked after the parse).
  */
-static bool
+static void
 error_replace(int line, const char *message)
 {
 	struct held_error *last = &load.held[load.held_last];
@@ -134,13 +134,12 @@ error_replace(int line, const char *message)
 
 	load.unshown++;
 	if (line >= last->line || (copy = strdup(message)) == NULL)
-		return true;
+		return;
 	free(last->message);
 	*last = (struct held_error){ line, load.held_seq++, copy };
 	for (size_t i = 0; i < load.nheld; i++)
 		if (held_cmp(&load.held[i], &load.held[load.held_last]) > 0)
 			load.held_last = i;
-	return true;
 }
 
 /* false: not kept (no memory), to be reported now. */
@@ -149,8 +148,10 @@ error_hold(int line, const char *message)
 {
 	struct held_error *h;
 
-	if (load.nheld == CONF_ERRORS_SHOWN)
-		return error_replace(line, message);
+	if (load.nheld == CONF_ERRORS_SHOWN) {
+		error_replace(line, message);
+		return true;
+	}
 	if (load.nheld == load.held_cap) {
 		size_t cap = load.held_cap ? load.held_cap * 2 : 16;
 

@@ -147,15 +147,13 @@ render_text(const struct status_snapshot *s, struct status_buf *b)
 	buf_printf(b, "state: %s\n", master_state_name(s->state));
 	for (size_t i = 0; next_listed(s, &i); i++) {
 		const struct status_server *v = &s->servers[i];
+		char cap[32] = "removed";
 
-		if (server_removed(s, v))
-			buf_printf(b, "\nserver %s: listen %s, generation %u, "
-				   "removed\n", v->name, v->listen,
-				   v->generation);
-		else
-			buf_printf(b, "\nserver %s: listen %s, generation %u, "
-				   "max-workers %d\n", v->name, v->listen,
-				   v->generation, v->max_workers);
+		if (!server_removed(s, v))
+			snprintf(cap, sizeof(cap), "max-workers %d",
+				 v->max_workers);
+		buf_printf(b, "\nserver %s: listen %s, generation %u, %s\n",
+			   v->name, v->listen, v->generation, cap);
 		if (v->max_spare > 0)
 			buf_printf(b, "  dynamic pool: %d to %d idle workers\n",
 				   v->min_spare, v->max_spare);

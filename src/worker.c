@@ -537,7 +537,6 @@ conn_note_request(struct handler_conn *conn, const char *line, size_t len)
 bool
 conn_stopping(const struct handler_conn *conn)
 {
-	(void)conn;
 	return stopping || conn_drop_asked(conn);
 }
 
