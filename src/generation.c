@@ -272,7 +272,6 @@ generation_serving(struct generation *g, const struct generation *old,
 	sb->master->generation = g->id;
 	for (size_t si = 0; si < g->conf->nservers; si++)
 		server_show(g, sb, si);
-	scoreboard_servers_drop_others(sb, g->records, g->conf->nservers);
 	scoreboard_change_end(sb);
 }
 

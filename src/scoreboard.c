@@ -223,25 +223,6 @@ scoreboard_change_end(struct scoreboard *sb)
 	__atomic_add_fetch(&sb->master->seq, 1, __ATOMIC_ACQ_REL);
 }
 
-void
-scoreboard_servers_drop_others(struct scoreboard *sb, const int *keep,
-			       size_t nkeep)
-{
-	for (uint32_t i = 0; i < sb->master->nservers; i++) {
-		struct sb_server *r = &sb->master->servers[i];
-		bool kept = false;
-
-		for (size_t k = 0; k < nkeep; k++)
-			kept |= keep[k] == (int)i;
-		if (kept || r->generation == 0)
-			continue;
-		r->queue = 0;
-		r->max_workers = 0;
-		r->min_spare = 0;
-		r->max_spare = 0;
-	}
-}
-
 static struct sb_server *
 record_of(struct scoreboard *sb, int record)
 {
@@ -302,11 +283,17 @@ snapshot_servers(const struct sb_master *m, struct status_snapshot *snap)
 		memcpy(v->name, r->name, sizeof(v->name) - 1);
 		memcpy(v->listen, r->listen, sizeof(v->listen) - 1);
 		v->generation = r->generation;
-		v->queue = r->queue;
 		v->queue_peak = r->queue_peak;
-		v->max_workers = r->max_workers;
-		v->min_spare = r->min_spare;
-		v->max_spare = r->max_spare;
+		/*
+		 * A server the serving generation does not have (a reload
+		 * removed it) has no socket: nothing waits, nothing may serve.
+		 */
+		if (r->generation == m->generation) {
+			v->queue = r->queue;
+			v->max_workers = r->max_workers;
+			v->min_spare = r->min_spare;
+			v->max_spare = r->max_spare;
+		}
 		v->connections = r->connections;
 		v->requests = r->requests;
 		v->bytes_sent = r->bytes_sent;

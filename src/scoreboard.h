@@ -177,8 +177,8 @@ int scoreboard_server_record(struct scoreboard *sb, const char *name,
 int scoreboard_server_find(const struct scoreboard *sb, const char *name);
 /*
  * A change of what the status page shows, seen whole by its readers:
- * scoreboard_server_show() and scoreboard_servers_drop_others() go
- * between the two, with no system call (readers spin meanwhile).
+ * scoreboard_server_show() and the master's generation go between the
+ * two, with no system call (readers spin meanwhile).
  */
 void scoreboard_change_begin(struct scoreboard *sb);
 void scoreboard_change_end(struct scoreboard *sb);
@@ -190,13 +190,6 @@ void scoreboard_change_end(struct scoreboard *sb);
 void scoreboard_server_show(struct scoreboard *sb, int record,
 			    const char *listen, unsigned gen, int max_workers,
 			    int min_spare, int max_spare);
-/*
- * Servers a new generation dropped keep their line and totals, but their
- * socket is gone: nothing waits, no worker may serve.  All records but
- * the generation's (keep[i], i < nkeep).
- */
-void scoreboard_servers_drop_others(struct scoreboard *sb, const int *keep,
-				    size_t nkeep);
 struct status_snapshot;
 /*
  * Copies the scoreboard into snap (workers malloc'd; free them with

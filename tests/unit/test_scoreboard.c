@@ -149,7 +149,9 @@ test_snapshot_shows_records(void **state)
 	int r = scoreboard_server_record(sb, "www", in_use);
 
 	assert_non_null(snap);
+	sb->master->generation = 2;	/* the generation that serves it */
 	scoreboard_server_show(sb, r, "[::1]:80", 2, 16, 3, 6);
+	scoreboard_note_queue(sb, r, 5);
 	assert_int_equal(scoreboard_snapshot(sb, monotonic_ms(), snap), 0);
 	assert_int_equal(snap->nservers, 1);
 	assert_string_equal(snap->servers[0].name, "www");
@@ -158,6 +160,16 @@ test_snapshot_shows_records(void **state)
 	assert_int_equal(snap->servers[0].max_workers, 16);
 	assert_int_equal(snap->servers[0].min_spare, 3);
 	assert_int_equal(snap->servers[0].max_spare, 6);
+	assert_int_equal(snap->servers[0].queue, 5);
+	free(snap->workers);
+	/* Generation 3 serves without it: no socket, nothing waits. */
+	sb->master->generation = 3;
+	assert_int_equal(scoreboard_snapshot(sb, monotonic_ms(), snap), 0);
+	assert_int_equal(snap->servers[0].generation, 2);
+	assert_int_equal(snap->servers[0].max_workers, 0);
+	assert_int_equal(snap->servers[0].max_spare, 0);
+	assert_int_equal(snap->servers[0].queue, 0);
+	assert_int_equal(snap->servers[0].queue_peak, 5);
 	free(snap->workers);
 	free(snap);
 }
