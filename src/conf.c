@@ -632,9 +632,8 @@ conf_check_log_file(cfg_t *section, const char *option, const char *path)
 	conf_check_file_dir(section, option, path);
 	/* As log_file_open() will refuse it, at start or reload. */
 	if (log_link_refused(path, &owner))
-		conf_error(section, option, "%s: %s is a symbolic link of uid "
-			   "%d: only root's are followed", option, path,
-			   (int)owner);
+		conf_error(section, option, "%s: %s is %s", option, path,
+			   log_link_refusal(owner));
 }
 
 void

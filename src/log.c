@@ -61,6 +61,21 @@ log_link_refused(const char *path, uid_t *owner)
 	return refused;
 }
 
+const char *
+log_link_refusal(uid_t owner)
+{
+	static char why[128];
+
+	if (geteuid() == 0)
+		snprintf(why, sizeof(why), "a symbolic link of uid %d: only "
+			 "root's are followed", (int)owner);
+	else
+		snprintf(why, sizeof(why), "a symbolic link of uid %d: only "
+			 "root's and uid %d's are followed", (int)owner,
+			 (int)geteuid());
+	return why;
+}
+
 /*
  * O_NONBLOCK for the open: a fifo that no process reads would block
  * open() for good, and the master with it (no reload, no stop but
@@ -104,13 +119,7 @@ log_file_strerror(const char *path, int err)
 	    S_ISFIFO(st.st_mode))
 		return "it is a fifo that no process reads";
 	if (err == ELOOP && path != NULL && log_link_refused(path, &owner)) {
-		if (geteuid() == 0)
-			snprintf(why, sizeof(why), "it is a symbolic link of "
-				 "uid %d: only root's are followed", (int)owner);
-		else
-			snprintf(why, sizeof(why), "it is a symbolic link of "
-				 "uid %d: only root's and uid %d's are followed",
-				 (int)owner, (int)geteuid());
+		snprintf(why, sizeof(why), "it is %s", log_link_refusal(owner));
 		return why;
 	}
 	return strerror(err);

@@ -58,6 +58,8 @@ int log_file_open(const char *path, bool wait_when_full);
  * neither root's nor ours (*owner: its uid).
  */
 bool log_link_refused(const char *path, uid_t *owner);
+/* Why such a link is refused: "a symbolic link of uid N: only ...". */
+const char *log_link_refusal(uid_t owner);
 
 /* Why log_file_open(path) failed with err, for a message; path may be NULL. */
 const char *log_file_strerror(const char *path, int err);
