@@ -347,15 +347,18 @@ etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 {
 	const char *tag, *ours;
 	size_t i = 0, taglen;
-	bool weak, ours_weak = false;
+	bool weak, ours_weak;
 
-	ours = etag != NULL ? opaque(etag, &ours_weak) : NULL;
 	skip_ows(s, len, &i);
 	if (i < len && s[i] == '*') {
 		i++;
 		skip_ows(s, len, &i);
 		return i == len;
 	}
+	/* Without a tag of its own, only "*" matches it. */
+	if (etag == NULL)
+		return false;
+	ours = opaque(etag, &ours_weak);
 	for (;;) {
 		while (i < len && (s[i] == ',' || s[i] == ' ' || s[i] == '\t'))
 			i++;
@@ -363,7 +366,7 @@ etag_list_matches(const char *s, size_t len, const char *etag, bool strong)
 			return false;
 		if (parse_etag(s, len, &i, &weak, &tag, &taglen) != 0)
 			return false;
-		if (ours != NULL && (!strong || (!weak && !ours_weak)) &&
+		if ((!strong || (!weak && !ours_weak)) &&
 		    taglen == strlen(ours) && memcmp(tag, ours, taglen) == 0)
 			return true;
 		skip_ows(s, len, &i);
