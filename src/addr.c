@@ -407,9 +407,6 @@ addr_from_sockaddr(const struct sockaddr_storage *sa, socklen_t salen,
 	return 0;
 }
 
-static const unsigned char v4_mapped[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 /*
  * "::ffff:10.0.0.0/104" is 10.0.0.0/8: IPv4 clients are matched as IPv4
  * (addr_cidr_match()), so a mapped prefix is kept as the IPv4 one it
@@ -418,8 +415,10 @@ static const unsigned char v4_mapped[12] = {
 static void
 cidr_unmap(struct addr_cidr *c)
 {
-	if (c->family != AF_INET6 || c->bits < 96 ||
-	    memcmp(c->bytes, v4_mapped, sizeof(v4_mapped)) != 0)
+	struct in6_addr a;
+
+	memcpy(&a, c->bytes, sizeof(a));
+	if (c->family != AF_INET6 || c->bits < 96 || !IN6_IS_ADDR_V4MAPPED(&a))
 		return;
 	c->family = AF_INET;
 	c->bits -= 96;
@@ -459,19 +458,17 @@ addr_cidr_parse(const char *text, struct addr_cidr *out, char *err,
 			 "address", host);
 		return -1;
 	}
-	if (slash == NULL) {
-		cidr_unmap(out);
-		return 0;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
+		    bits > out->bits) {
+			snprintf(err, errlen, "'%s': the prefix length must be "
+				 "0..%u", text, out->bits);
+			return -1;
+		}
+		out->bits = (unsigned)bits;
 	}
-	errno = 0;
-	bits = strtoul(slash + 1, &end, 10);
-	if (slash[1] < '0' || slash[1] > '9' || *end != '\0' ||
-	    bits > out->bits) {
-		snprintf(err, errlen, "'%s': the prefix length must be 0..%u",
-			 text, out->bits);
-		return -1;
-	}
-	out->bits = (unsigned)bits;
 	cidr_unmap(out);
 	return 0;
 }
@@ -509,7 +506,7 @@ addr_cidr_match(const struct addr_cidr *c, const struct sockaddr *sa,
 		 * they are matched as IPv4 only, as on an IPv4 listener, so
 		 * that "::/0" does not let every IPv4 client in on one of them.
 		 */
-		if (memcmp(b, v4_mapped, sizeof(v4_mapped)) == 0)
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
 			return c->family == AF_INET &&
 			       prefix_equal(b + 12, c->bytes, c->bits);
 		return c->family == AF_INET6 &&
