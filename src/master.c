@@ -35,6 +35,7 @@
 #include "requesters.h"
 #include "scoreboard.h"
 #include "signals.h"
+#include "unixdiag.h"
 #include "upgrade.h"
 #include "worker.h"
 
@@ -540,19 +541,20 @@ server_queued(struct generation *g, size_t si)
 	const struct listener *l = g->listeners[si];
 	int q = listener_queued(l);
 
-	if (q == -1 && l->addr.family == AF_UNIX && !unix_said) {
-		/* Once: a sandbox without netlink says so at every look. */
+	if (q != -1)
+		return q;
+	/* A failure for good is said once, not at every look. */
+	if (l->addr.family == AF_UNIX && unixdiag_given_up()) {
+		if (!unix_said)
+			log_errno(LOG_LEVEL_NOTICE, "server %s: the accept "
+				  "queue of %s cannot be read (sock_diag), its "
+				  "pool grows by the spare rule",
+				  g->conf->servers[si].name, l->name);
 		unix_said = true;
-		log_errno(LOG_LEVEL_NOTICE, "server %s: the accept queue of %s "
-			  "cannot be read (sock_diag), its pool grows by the "
-			  "spare rule", g->conf->servers[si].name, l->name);
-		return 0;
-	}
-	if (q == -1) {
+	} else {
 		log_errno(LOG_LEVEL_DEBUG, "the accept queue of %s", l->name);
-		return 0;
 	}
-	return q;
+	return 0;
 }
 
 static void

@@ -127,11 +127,18 @@ unavailable(int err)
 	       err == ENOENT || err == EPERM || err == EACCES;
 }
 
+/* Once it is known not to work, it is not asked again. */
+static int given_up;
+
+bool
+unixdiag_given_up(void)
+{
+	return given_up != 0;
+}
+
 int
 unixdiag_listen_queue(int fd)
 {
-	/* Once it is known not to work, it is not asked again. */
-	static int given_up;
 	/* One answer: a message and two small attributes. */
 	char buf[1024] __attribute__((aligned(8)));
 	struct stat st;

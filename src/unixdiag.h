@@ -3,6 +3,8 @@
 #ifndef PREFORKD_UNIXDIAG_H
 #define PREFORKD_UNIXDIAG_H
 
+#include <stdbool.h>
+
 /*
  * Connections waiting in the accept queue of the unix listening socket
  * fd, from the kernel's sock_diag; -1 with errno if it cannot tell.  A
@@ -11,5 +13,7 @@
  * without asking the kernel again.
  */
 int unixdiag_listen_queue(int fd);
+/* Whether it failed for good: every call fails from then on. */
+bool unixdiag_given_up(void);
 
 #endif
