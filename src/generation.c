@@ -217,30 +217,28 @@ generation_failed(const struct generation *g)
 	return false;
 }
 
-static void server_show(struct generation *g, struct scoreboard *sb,
-			size_t si);
-
-/*
- * A reload does not end a shortage: a server keeps the "reached
- * max-workers" episode (said and counted once) of the generation it
- * replaces, found by its record, which goes by its name; unless the
- * reload changed its cap, which is then worth saying anew.
- */
 static void
-episode_carry(struct pool_server *ps, int record, const struct generation *old)
+server_show(struct generation *g, struct scoreboard *sb, size_t si)
 {
-	for (size_t k = 0; old != NULL && record >= 0 &&
-	     k < old->conf->nservers; k++)
-		if (old->records[k] == record) {
-			const struct pool_server *from = &old->pools[k];
+	const struct pool_server *ps = &g->pools[si];
+	bool dynamic = ps->max_workers > ps->workers;
 
-			if (from->capped_logged &&
-			    pool_capacity(from) == pool_capacity(ps)) {
-				ps->capped_logged = true;
-				ps->uncapped_since_ms = from->uncapped_since_ms;
-			}
-			return;
-		}
+	scoreboard_server_show(sb, g->records[si], g->listeners[si]->name,
+			       g->id, pool_capacity(ps),
+			       dynamic ? ps->min_spare : 0,
+			       dynamic ? ps->max_spare : 0);
+}
+
+/* The same server's pool in old (by its record, which goes by name). */
+static const struct pool_server *
+pool_before(const struct generation *old, int record)
+{
+	if (old == NULL || record < 0)
+		return NULL;
+	for (size_t k = 0; k < old->conf->nservers; k++)
+		if (old->records[k] == record)
+			return &old->pools[k];
+	return NULL;
 }
 
 /* From now on a worker's fatal exit is retried, not final. */
@@ -249,6 +247,7 @@ generation_serving(struct generation *g, const struct generation *old,
 		   struct scoreboard *sb)
 {
 	int somaxconn = listener_somaxconn();
+	const struct pool_server *before;
 
 	for (size_t si = 0; si < g->conf->nservers; si++) {
 		struct listener *l = g->listeners[si];
@@ -265,7 +264,8 @@ generation_serving(struct generation *g, const struct generation *old,
 				  g->conf->servers[si].name, l->name,
 				  g->conf->servers[si].backlog, l->backlog);
 		g->pools[si].serving = true;
-		episode_carry(&g->pools[si], g->records[si], old);
+		if ((before = pool_before(old, g->records[si])) != NULL)
+			pool_episode_carry(&g->pools[si], before);
 	}
 	/* One change: never the new generation beside the old's servers. */
 	scoreboard_change_begin(sb);
@@ -273,18 +273,6 @@ generation_serving(struct generation *g, const struct generation *old,
 	for (size_t si = 0; si < g->conf->nservers; si++)
 		server_show(g, sb, si);
 	scoreboard_change_end(sb);
-}
-
-static void
-server_show(struct generation *g, struct scoreboard *sb, size_t si)
-{
-	const struct pool_server *ps = &g->pools[si];
-	bool dynamic = ps->max_workers > ps->workers;
-
-	scoreboard_server_show(sb, g->records[si], g->listeners[si]->name,
-			       g->id, pool_capacity(ps),
-			       dynamic ? ps->min_spare : 0,
-			       dynamic ? ps->max_spare : 0);
 }
 
 void

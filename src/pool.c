@@ -309,6 +309,16 @@ pool_worker_exited(struct pool_server *ps, enum worker_exit how,
 	ps->respawn_at_ms = now_ms + ps->backoff_ms;
 }
 
+void
+pool_episode_carry(struct pool_server *ps, const struct pool_server *from)
+{
+	/* A new cap is worth saying anew. */
+	if (!from->capped_logged || pool_capacity(from) != pool_capacity(ps))
+		return;
+	ps->capped_logged = true;
+	ps->uncapped_since_ms = from->uncapped_since_ms;
+}
+
 bool
 pool_capped_episode(struct pool_server *ps, bool capped, int64_t now_ms)
 {

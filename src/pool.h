@@ -114,6 +114,12 @@ bool pool_timed_out(const struct pool_worker *w, int64_t now_ms,
  * short by turns, says it once.
  */
 bool pool_capped_episode(struct pool_server *ps, bool capped, int64_t now_ms);
+/*
+ * A reload does not end a shortage: ps, the same server's pool in the
+ * generation that takes over, goes on with from's episode, unless its
+ * cap changed.
+ */
+void pool_episode_carry(struct pool_server *ps, const struct pool_server *from);
 
 /* A worker of this server exited after living lived_ms. */
 void pool_worker_exited(struct pool_server *ps, enum worker_exit how,

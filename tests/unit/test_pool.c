@@ -1059,6 +1059,26 @@ test_capped_episode(void **state)
 	}
 }
 
+/* A reload carries an episode on, unless it changed the cap. */
+static void
+test_episode_carry(void **state)
+{
+	struct pool_server old = { .workers = 2 }, same = { .workers = 2 };
+	struct pool_server raised = { .workers = 4 };
+
+	(void)state;
+	assert_true(pool_capped_episode(&old, true, 100));
+	pool_episode_carry(&same, &old);
+	assert_false(pool_capped_episode(&same, true, 200));
+	pool_episode_carry(&raised, &old);
+	assert_true(pool_capped_episode(&raised, true, 200));
+	/* Not capped before: nothing carried, the next shortage is said. */
+	old = (struct pool_server){ .workers = 2 };
+	same = (struct pool_server){ .workers = 2 };
+	pool_episode_carry(&same, &old);
+	assert_true(pool_capped_episode(&same, true, 300));
+}
+
 /* ---- pool_classify_status ----------------------------------------------- */
 
 static void
@@ -1368,6 +1388,7 @@ main(void)
 		cmocka_unit_test(test_backoff_heals),
 		cmocka_unit_test(test_backoff_heals_growth),
 		cmocka_unit_test(test_capped_episode),
+		cmocka_unit_test(test_episode_carry),
 		cmocka_unit_test(test_fatal_once_serving),
 		cmocka_unit_test(test_resize_total_cap),
 		cmocka_unit_test(test_classify_status),
