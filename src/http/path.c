@@ -151,39 +151,38 @@ http_html_escape(const char *src, char *dst, size_t dstlen)
 {
 	const unsigned char *s;
 	const char *rep;
-	size_t o = 0, n, len;
-	char seq[5];
+	size_t o = 0, len, replen;
 
 	if (dstlen == 0)
 		return -1;
 	for (s = (const unsigned char *)src; *s != '\0'; s += len) {
-		len = utf8_len(s);
+		len = 1;
 		switch (*s) {
 		case '&':  rep = "&amp;";  break;
 		case '<':  rep = "&lt;";   break;
 		case '>':  rep = "&gt;";   break;
 		case '"':  rep = "&quot;"; break;
 		case '\'': rep = "&#39;";  break;
-		default:
-			/*
-			 * The page says UTF-8: a byte that is not part of a
-			 * character (a name in another charset) shows as U+FFFD.
-			 */
-			if (len == 0) {
-				rep = "\xef\xbf\xbd";
-				len = 1;
-				break;
-			}
-			memcpy(seq, s, len);
-			seq[len] = '\0';
-			rep = seq;
-			break;
+		/*
+		 * The page says UTF-8: a byte that is not part of a character
+		 * (a name in another charset) shows as U+FFFD.
+		 */
+		default:   rep = NULL;     break;
 		}
-		for (n = 0; rep[n] != '\0'; n++) {
-			if (o + 1 >= dstlen)
-				return -1;
-			dst[o++] = rep[n];
+		if (rep != NULL) {
+			replen = strlen(rep);
+		} else if ((len = utf8_len(s)) == 0) {
+			rep = "\xef\xbf\xbd";
+			replen = 3;
+			len = 1;
+		} else {
+			rep = (const char *)s;	/* the character itself */
+			replen = len;
 		}
+		if (o + replen >= dstlen)
+			return -1;
+		memcpy(dst + o, rep, replen);
+		o += replen;
 	}
 	dst[o] = '\0';
 	return (long)o;
