@@ -344,6 +344,16 @@ proxy_begins_header(const unsigned char *buf, size_t len,
 		starts_like(buf, len, v1_sig, sizeof(v1_sig)));
 }
 
+enum proxy_mode
+proxy_signature(const unsigned char *buf, size_t len)
+{
+	if (len >= sizeof(v2_sig) && memcmp(buf, v2_sig, sizeof(v2_sig)) == 0)
+		return PROXY_V2;
+	if (len >= sizeof(v1_sig) && memcmp(buf, v1_sig, sizeof(v1_sig)) == 0)
+		return PROXY_V1;
+	return PROXY_OFF;
+}
+
 int
 proxy_mode_parse(const char *text)
 {

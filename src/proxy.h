@@ -65,6 +65,8 @@ enum proxy_result proxy_parse(const unsigned char *buf, size_t len,
  */
 bool proxy_begins_header(const unsigned char *buf, size_t len,
 			 enum proxy_mode mode);
+/* The version whose whole signature buf[0..len) begins with, or PROXY_OFF. */
+enum proxy_mode proxy_signature(const unsigned char *buf, size_t len);
 
 /* "off", "v1", "v2", "any" -> the mode; -1 for anything else. */
 int proxy_mode_parse(const char *text);

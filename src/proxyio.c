@@ -53,23 +53,21 @@ consume(int fd, unsigned char *buf, size_t len)
 static const char *
 no_header(const unsigned char *buf, size_t len, int mode)
 {
+	enum proxy_mode came = proxy_signature(buf, len);
 	static char why[64];
 	char seen[25];
 	size_t n = 0;
 
 	/*
-	 * The likeliest mistake: the balancer sends the other version (by
-	 * its whole signature: 12 bytes, 6 for version 1).  A version 2
-	 * header would otherwise show as "" (it begins with CR LF).
+	 * The likeliest mistake: the balancer sends the other version.  A
+	 * version 2 header would otherwise show as "" (it begins with CR LF).
 	 */
-	if (!(mode & PROXY_V2) && len >= 12 &&
-	    proxy_begins_header(buf, 12, PROXY_V2))
-		return "missing (a version 2 header came; proxy-protocol "
-		       "is \"v1\")";
-	if (!(mode & PROXY_V1) && len >= 6 &&
-	    proxy_begins_header(buf, 6, PROXY_V1))
-		return "missing (a version 1 header came; proxy-protocol "
-		       "is \"v2\")";
+	if (came != PROXY_OFF && !(mode & came))
+		return came == PROXY_V2 ?
+		       "missing (a version 2 header came; proxy-protocol is "
+		       "\"v1\")" :
+		       "missing (a version 1 header came; proxy-protocol is "
+		       "\"v2\")";
 
 	for (; n < len && n < sizeof(seen) - 1; n++) {
 		if (buf[n] == '\r' || buf[n] == '\n')
