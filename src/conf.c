@@ -205,6 +205,20 @@ errors_flush(void)
 	load.held_seq = load.held_last = 0;
 }
 
+const char *
+conf_range_message(const char *name, long min, long max)
+{
+	static char msg[160];
+
+	/* No 19-digit bound for "none". */
+	if (max == LONG_MAX)
+		snprintf(msg, sizeof(msg), "%s must be >= %ld", name, min);
+	else
+		snprintf(msg, sizeof(msg), "%s must be %ld..%ld", name, min,
+			 max);
+	return msg;
+}
+
 static void
 report_v(const char *file, int line, const char *fmt, va_list ap)
 {
@@ -378,14 +392,9 @@ validate_option(cfg_t *cfg, cfg_opt_t *opt)
 
 		if (strcmp(ranges[i].name, opt->name) != 0)
 			continue;
-		if (v < ranges[i].min || v > ranges[i].max) {
-			if (ranges[i].max == LONG_MAX)
-				cfg_error(cfg, "%s must be >= %ld", opt->name,
-					  ranges[i].min);
-			else
-				cfg_error(cfg, "%s must be %ld..%ld", opt->name,
-					  ranges[i].min, ranges[i].max);
-		}
+		if (v < ranges[i].min || v > ranges[i].max)
+			cfg_error(cfg, "%s", conf_range_message(opt->name,
+					ranges[i].min, ranges[i].max));
 	}
 	/* Errors are counted, not fatal, so one run reports all of them. */
 	return 0;

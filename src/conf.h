@@ -131,6 +131,8 @@ void conf_error_entry(cfg_t *section, const char *option, unsigned index,
  * reload is refused with FILE:LINE.
  */
 void conf_check_file_dir(cfg_t *section, const char *option, const char *path);
+/* "NAME must be MIN..MAX", or "NAME must be >= MIN" when max is LONG_MAX. */
+const char *conf_range_message(const char *name, long min, long max);
 /* That, and a symbolic link at a log's path that would not be followed. */
 void conf_check_log_file(cfg_t *section, const char *option, const char *path);
 

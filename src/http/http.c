@@ -70,11 +70,7 @@ int_in(cfg_t *sec, const char *name, long min, long max, long *out)
 	*out = cfg_getint(sec, name);
 	if (*out >= min && *out <= max)
 		return true;
-	/* As the global options say it: no 19-digit bound for "none". */
-	if (max == LONG_MAX)
-		conf_error(sec, name, "%s must be >= %ld", name, min);
-	else
-		conf_error(sec, name, "%s must be %ld..%ld", name, min, max);
+	conf_error(sec, name, "%s", conf_range_message(name, min, max));
 	return false;
 }
 
