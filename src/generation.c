@@ -117,17 +117,6 @@ records_claim(struct generation *g, const struct generation *gens,
 			    SB_SERVERS_MAX);
 }
 
-/* Names where the address is written: a bind error is the file's too. */
-static void
-listen_error(const struct conf *conf, const struct server_conf *s, char *err,
-	     size_t errlen)
-{
-	char why[512];
-
-	snprintf(why, sizeof(why), "%s", err);
-	snprintf(err, errlen, "%s:%d: server %s: %s", conf->path,
-		 s->listen_line, s->name, why);
-}
 
 /* Binds what is new, keeps what is unchanged; all or nothing. */
 struct generation *
@@ -151,12 +140,15 @@ generation_create(struct conf *conf, struct generation **gens,
 	g->id = ++*last_id;
 	for (size_t i = 0; i < n; i++) {
 		const struct server_conf *s = &conf->servers[i];
+		char why[512];
 		struct listener *l = listener_acquire(&s->listen, s->name,
-						      s->backlog, g->id, err,
-						      errlen);
+						      s->backlog, g->id, why,
+						      sizeof(why));
 
 		if (l == NULL) {
-			listen_error(conf, s, err, errlen);
+			/* Where the address is written: the file's error too. */
+			snprintf(err, errlen, "%s:%d: server %s: %s", conf->path,
+				 s->listen_line, s->name, why);
 			goto fail;
 		}
 		g->listeners[i] = l;
