@@ -325,14 +325,21 @@ section_line(cfg_t *section)
 	return line != 0 ? line : section->line;
 }
 
+/* Where an error about option (NULL: the section) is reported. */
+static int
+error_line(cfg_t *section, const char *option)
+{
+	int line = option ? option_line(section, option) : 0;
+
+	return line != 0 ? line : section_line(section);
+}
+
 void
 conf_error(cfg_t *section, const char *option, const char *fmt, ...)
 {
 	va_list ap;
-	int line = option ? option_line(section, option) : 0;
+	int line = error_line(section, option);
 
-	if (line == 0)
-		line = section_line(section);
 	va_start(ap, fmt);
 	report_v(NULL, line, fmt, ap);
 	va_end(ap);
@@ -986,8 +993,7 @@ conf_listen(cfg_t *sec, struct server_conf *s, const char *listen,
 		return;
 	}
 	s->listen_text = strdup(listen);
-	if ((s->listen_line = option_line(sec, "listen")) == 0)
-		s->listen_line = section_line(sec);
+	s->listen_line = error_line(sec, "listen");
 	if (addr_parse(listen, &s->listen, err, sizeof(err)) == -1) {
 		conf_error(sec, "listen", "listen: %s", err);
 		return;
