@@ -455,13 +455,16 @@ http_precondition_status(const struct http_request *req, const char *etag,
 
 /*
  * RFC 9110 13.1.5: an entity-tag must match strongly (neither side weak);
- * a date holds only if it is exactly the file's mtime.  Anything that
- * cannot be read does not hold: the client then gets the whole file,
- * never a range of the wrong version.
+ * a date holds only if it is exactly the file's mtime, and only if that
+ * mtime is a strong validator (8.8.2.2): a second or more before the
+ * response's Date, or a file changed twice within one second could pass
+ * for the version the client has.  Anything that cannot be read does not
+ * hold: the client then gets the whole file, never a range of the wrong
+ * version.
  */
 bool
 http_if_range_holds(const char *if_range, size_t len, const char *etag,
-		    time_t mtime)
+		    time_t mtime, time_t now)
 {
 	const char *tag;
 	size_t i = 0, taglen;
@@ -485,7 +488,7 @@ http_if_range_holds(const char *if_range, size_t len, const char *etag,
 	}
 	if (http_date_parse(if_range + i, len - i, &t) != 0)
 		return false;
-	return t == mtime;
+	return t == mtime && mtime < now;
 }
 
 /*

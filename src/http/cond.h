@@ -67,11 +67,12 @@ int http_precondition_status(const struct http_request *req, const char *etag,
 
 /*
  * Does If-Range hold?  An entity-tag is compared strongly (a W/ tag on
- * either side never holds); a date holds only if it equals mtime; a
- * value that is neither does not hold.
+ * either side never holds); a date holds only if it equals mtime and
+ * mtime is at least a second before now; a value that is neither does
+ * not hold.
  */
 bool http_if_range_holds(const char *if_range, size_t len, const char *etag,
-			 time_t mtime);
+			 time_t mtime, time_t now);
 
 enum http_range_result {
 	HTTP_RANGE_NONE,		/* no usable range: the whole file, 200 */

@@ -296,7 +296,8 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	*first = 0;
 	*last = size - 1;
 	/* The clock only for a date to judge: most requests carry none. */
-	now = req->if_modified_since.len > 0 ? time(NULL) : 0;
+	now = req->if_modified_since.len > 0 || req->if_range.len > 0 ?
+	      time(NULL) : 0;
 	switch (http_precondition_status(req, f->etag, f->st.st_mtime, now)) {
 	case 412:
 		http_send_error(ex, 412, NULL);
@@ -307,7 +308,7 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	if (req->range.len > 0 && range_single(req) &&
 	    (req->if_range.len == 0 ||
 	     http_if_range_holds(req->if_range.p, req->if_range.len, f->etag,
-				 f->st.st_mtime)))
+				 f->st.st_mtime, now)))
 		range = http_range_parse(req->range.p, req->range.len, size,
 					 first, last);
 	if (range == HTTP_RANGE_UNSATISFIABLE) {

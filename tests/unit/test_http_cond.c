@@ -473,12 +473,37 @@ test_if_range(void **state)
 	for (size_t i = 0; i < NROWS(rows); i++) {
 		const struct ir_row *row = &rows[i];
 		bool got = http_if_range_holds(row->value, strlen(row->value),
-					       row->etag, (time_t)row->mtime);
+					       row->etag, (time_t)row->mtime,
+					       (time_t)row->mtime + 86400);
 
 		if (got != row->expected)
 			fail_msg("row %zu (If-Range %s, etag %s): got %d, expected %d",
 				 i, row->value, row->etag, got, row->expected);
 	}
+}
+
+/*
+ * RFC 9110 13.1.5 and 8.8.2.2: a date is a strong validator only a second
+ * or more after the modification; until then it must not select a range.
+ */
+static void
+test_if_range_date_strength(void **state)
+{
+	static const char date[] = "Sun, 06 Nov 1994 08:49:37 GMT";
+	static const long long offsets[] = { -86400, -1, 0, 1, 86400 };
+	static const bool expected[] = { false, false, false, true, true };
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(offsets); i++) {
+		bool got = http_if_range_holds(date, strlen(date), ETAG, T94,
+					       (time_t)(T94 + offsets[i]));
+
+		if (got != expected[i])
+			fail_msg("now = mtime %+lld: got %d, expected %d",
+				 offsets[i], got, expected[i]);
+	}
+	/* An entity-tag does not depend on the clock. */
+	assert_true(http_if_range_holds(ETAG, strlen(ETAG), ETAG, T94, T94));
 }
 
 /* ---- http_range_parse -------------------------------------------------- */
@@ -663,6 +688,7 @@ main(void)
 		cmocka_unit_test(test_preconditions),
 		cmocka_unit_test(test_preconditions_no_validators),
 		cmocka_unit_test(test_if_range),
+		cmocka_unit_test(test_if_range_date_strength),
 		cmocka_unit_test(test_range),
 	};
 
