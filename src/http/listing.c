@@ -113,7 +113,10 @@ read_entries(int dirfd, size_t *count)
 	return list ? list : calloc(1, sizeof(*list));
 }
 
-/* Columns as nginx lays them out: names padded to 50 characters. */
+/*
+ * Columns as nginx lays them out: names padded to 50 characters, counted
+ * as the page shows them, not in bytes.
+ */
 static int
 pad(size_t width)
 {
@@ -124,7 +127,7 @@ static void
 page_entry(struct page *p, const struct entry *e)
 {
 	char url[NAME_MAX * 3 + 2], html[NAME_MAX * 6 + 2], when[32];
-	size_t width = strlen(e->name) + (e->dir ? 1 : 0);
+	size_t width = http_text_width(e->name) + (e->dir ? 1 : 0);
 	struct tm tm;
 
 	if (http_url_escape(e->name, url, sizeof(url)) < 0 ||

@@ -188,6 +188,21 @@ http_html_escape(const char *src, char *dst, size_t dstlen)
 	return (long)o;
 }
 
+size_t
+http_text_width(const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t width = 0;
+
+	while (*s != '\0') {
+		size_t len = utf8_len(s);
+
+		s += len > 0 ? len : 1;
+		width++;
+	}
+	return width;
+}
+
 /*
  * Bytes left as they are in a path segment: RFC 3986 unreserved and the
  * sub-delims that mean nothing to us, to a browser or in an HTML

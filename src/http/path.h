@@ -32,6 +32,13 @@ long http_path_normalize(const char *raw, size_t len, char *out,
 long http_html_escape(const char *src, char *dst, size_t dstlen);
 
 /*
+ * How many characters src shows as on a UTF-8 page once escaped as
+ * above: a well-formed UTF-8 character is one, and so is each other byte
+ * (one U+FFFD each).
+ */
+size_t http_text_width(const char *src);
+
+/*
  * Writes a file name percent-encoded (%XX, upper case) for use as one URL
  * path segment: everything but ALPHA DIGIT - . _ ~ ! $ ( ) * , = @ is
  * escaped, '/' and ':' included, so the result is safe as a relative

@@ -11,6 +11,7 @@ unreadable file: root reads anything).
 import calendar
 import gzip
 import hashlib
+import html
 import os
 import pwd
 import re
@@ -75,6 +76,7 @@ def build(srv):
         'cond.txt': 'conditional\n',
         'dir/index.html': '<html>dir index</html>\n',
         'noindex/plain.txt': 'plain\n',
+        'noindex/\u00e9t\u00e9 \u20ac.txt': 'utf-8 name\n',
         'noindex/' + EVIL: 'evil\n',
         'x<i>d/plain.txt': 'plain\n',
         'my dir/index.html': 'spaced dir\n',
@@ -572,6 +574,14 @@ def autoindex(srv):
     expect(b'<a href="caf%E9.txt">caf\xef\xbf\xbd.txt</a>' in r.body,
            'a name not in UTF-8 is not shown with U+FFFD: %r'
            % r.body[r.body.find(b'caf'):][:60])
+    # Names padded in characters, as shown: the dates line up.
+    columns = set()
+    for line in body.split('\r\n'):
+        if line.startswith('<a href=') and not line.startswith('<a href="../'):
+            shown = html.unescape(re.sub('<[^>]*>', '', line))
+            columns.add(re.search(r'\d\d-\w{3}-\d{4} ', shown).start())
+    expect(len(columns) == 1, 'listing dates in columns %s: %r'
+           % (sorted(columns), body))
     expect(r.header('content-length') == str(len(r.body)),
            'listing Content-Length %r for %d bytes'
            % (r.header('content-length'), len(r.body)))

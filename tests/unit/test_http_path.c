@@ -301,6 +301,38 @@ run_esc_rows(long (*fn)(const char *, char *, size_t), const char *name,
 	}
 }
 
+/* Characters as the listing shows them: what its columns are padded by. */
+static void
+test_text_width(void **state)
+{
+	static const struct {
+		const char *src;
+		size_t width;
+	} rows[] = {
+		{ "", 0 },
+		{ "plain.txt", 9 },
+		{ "<b>&\"x.txt", 10 },
+		{ "caf\xc3\xa9.txt", 8 },
+		{ "\xe2\x82\xac \xf0\x9f\x98\x80", 3 },
+		/* Each byte outside a character is one U+FFFD. */
+		{ "caf\xe9.txt", 8 },
+		{ "\xc0\xaf", 2 },
+		{ "\xed\xa0\x80", 3 },
+		{ "\xf4\x90\x80\x80", 4 },
+		{ "\xe2\x82", 2 },
+		{ "a\xe2\x82\xac\xe2", 3 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NROWS(rows); i++) {
+		size_t got = http_text_width(rows[i].src);
+
+		if (got != rows[i].width)
+			fail_msg("row %zu: width %zu, expected %zu", i, got,
+				 rows[i].width);
+	}
+}
+
 static void
 test_html_escape(void **state)
 {
@@ -488,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_normalize_bounds),
 		cmocka_unit_test(test_normalize_zero_outlen),
 		cmocka_unit_test(test_html_escape),
+		cmocka_unit_test(test_text_width),
 		cmocka_unit_test(test_url_escape),
 		cmocka_unit_test(test_escape_zero_dstlen),
 		cmocka_unit_test(test_url_escape_round_trip),
