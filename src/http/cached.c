@@ -20,6 +20,8 @@
 #include "http/fcache.h"
 #include "http/http.h"
 #include "http/root.h"
+#include "log.h"
+#include "ratelimit.h"
 #include "scoreboard.h"
 
 static struct fcache *
@@ -117,6 +119,41 @@ void
 http_cache_forget(struct http_exchange *ex, struct fcache_entry *e)
 {
 	fcache_drop(ex->hc->fcache, e);
+}
+
+/*
+ * A few at once: the listing of a directory needs a second descriptor
+ * after its own, and a limit the cache has outgrown is met again with
+ * the next new file.  Reported once a minute, with how many went.
+ */
+#define SHED_BATCH		4
+#define SHED_REPORT_MS		60000
+
+bool
+http_cache_shed(const struct http_conf *hc)
+{
+	static struct ratelimit report = RATELIMIT_INIT(SHED_REPORT_MS);
+	static unsigned long shed_since;
+	struct fcache_entry *e;
+	int err = errno;
+	unsigned long held;
+	size_t n = 0;
+
+	while (n < SHED_BATCH && hc->fcache != NULL &&
+	       (e = fcache_oldest(hc->fcache)) != NULL) {
+		fcache_drop(hc->fcache, e);
+		n++;
+	}
+	shed_since += n;
+	if (n > 0 && ratelimit_pass(&report, monotonic_ms(), &held)) {
+		log_warning("open-file cache: %s: closed %lu cached file(s); "
+			    "open-file-cache = %d is more than this worker's "
+			    "descriptor limit allows", strerror(err),
+			    shed_since, hc->open_file_cache);
+		shed_since = 0;
+	}
+	errno = err;
+	return n > 0;
 }
 
 void

@@ -60,7 +60,7 @@ open_checked(const struct http_conf *hc, const char *rel, int flags)
  * a symlink pointing outside, an absolute one), race-free.
  */
 static int
-open_beneath(const struct http_conf *hc, const char *rel, int flags)
+open_beneath_once(const struct http_conf *hc, const char *rel, int flags)
 {
 	static bool no_openat2;
 	/* openat2() refuses O_PATH with flags that only apply to opening. */
@@ -87,6 +87,23 @@ open_beneath(const struct http_conf *hc, const char *rel, int flags)
 			   "opened file leads instead");
 		return open_checked(hc, rel, flags);
 	}
+	return fd;
+}
+
+/*
+ * The open-file cache holds descriptors that the worker's own limit may
+ * not have room for (open-file-cache = 64 under a limit of 32): out of
+ * them, cached files give way to the file asked for, rather than the
+ * worker answering 503 for every new file while the cache holds on.
+ */
+static int
+open_beneath(const struct http_conf *hc, const char *rel, int flags)
+{
+	int fd;
+
+	while ((fd = open_beneath_once(hc, rel, flags)) == -1 &&
+	       (errno == EMFILE || errno == ENFILE) && http_cache_shed(hc))
+		;
 	return fd;
 }
 

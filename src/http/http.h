@@ -87,6 +87,11 @@ struct fcache_entry *http_cache_put(struct http_exchange *ex, const char *key,
 void http_cache_forget(struct http_exchange *ex, struct fcache_entry *e);
 /* Closes every cached descriptor (the worker retires, the root moved). */
 void http_cache_release(const struct http_conf *hc);
+/*
+ * Out of descriptors (errno EMFILE or ENFILE): closes the least recently
+ * used cached files, a few at a time; false if there was none to close.
+ */
+bool http_cache_shed(const struct http_conf *hc);
 
 /*
  * file.c: the answer to a failed open() (404, 403...); out of descriptors,

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """A worker out of descriptors (EMFILE): 503 with Retry-After, not 500 or
 403; logged once per interval with a count, not once per request; the
-worker serves on once descriptors are back.
+worker serves on once descriptors are back.  And an open-file cache
+larger than the worker's limit gives way: cached files are closed for
+new ones, never a 503 while the cache holds descriptors.
 
 The worker's RLIMIT_NOFILE is lowered while it waits in accept(), to just
 what lets it accept a connection and make `opens` more opens: the limit
@@ -72,12 +74,19 @@ class Limited:
         resource.prlimit(self.pid, resource.RLIMIT_NOFILE, self.saved)
 
 
+MANY = 40               # distinct files, more than the cache's limit allows
+
+
 def build(srv):
-    make_tree(os.path.join(srv.dir, 'root'), {
+    files = {
         'a.txt': 'alpha\n',
         'dir/index.html': 'dir index\n',
         'list/b.txt': 'beta\n',
-    })
+    }
+    for i in range(MANY):
+        files['many/f%d.txt' % i] = 'file %d\n' % i
+    make_tree(os.path.join(srv.dir, 'root'), files)
+    srv.built = time.time()
 
 
 def expect_503(srv, r, what, name='www'):
@@ -144,6 +153,40 @@ def count_after_interval(srv, since):
     expect(got[-1][1] > 0, 'the last report counts nothing held: %s' % got)
 
 
+def cache_gives_way(srv, since):
+    """open-file-cache = 64 under a limit with room for 12 more files:
+    every one of MANY files is served (cached ones give way), and so are
+    a listing and a file cached earlier; reported once, as a warning."""
+    # The cache takes only files that have stopped changing (2 s).
+    time.sleep(max(0, srv.built + 3 - time.time()))
+    pid = worker_of(srv, 'cached')
+    saved = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    try:
+        limit = max(fd_numbers(pid)) + 1 + 12
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, saved[1]))
+        for round_ in range(2):
+            for i in range(MANY):
+                r = get(srv, '/many/f%d.txt' % i, name='cached')
+                expect(r.status == 200 and r.body == b'file %d\n' % i,
+                       'round %d, GET /many/f%d.txt with the cache full: %r'
+                       % (round_, i, r))
+            r = get(srv, '/many/', name='cached')
+            expect(r.status == 200 and b'f39.txt' in r.body,
+                   'the listing with the cache full: %r' % r)
+        held = len(fd_numbers(pid))
+        expect(max(fd_numbers(pid)) < limit,
+               'descriptor %d at a limit of %d' % (max(fd_numbers(pid)),
+                                                   limit))
+        expect(held > 12, 'the cache held only %d descriptors' % held)
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, saved)
+    got = srv.find(r'preforkd\[%d\]: open-file cache: Too many open files: '
+                   r'closed (\d+) cached file\(s\); open-file-cache = 64 is '
+                   r'more than' % pid, since)
+    expect(len(got) == 1, 'reports of the cache giving way: %d, expected '
+           'one within the minute' % len(got))
+
+
 def serves_again(srv, workers):
     for name in ('www', 'plain'):
         r = get(srv, '/a.txt', name=name)
@@ -162,6 +205,8 @@ def main():
                                               open_file_cache=0)),
         dict(name='plain', workers=1, http=dict(root='root',
                                                 open_file_cache=0)),
+        dict(name='cached', workers=1, http=dict(root='root', autoindex=True,
+                                                 open_file_cache=64)),
     ])
     build(srv)
     srv.root = os.path.join(srv.dir, 'root')
@@ -188,6 +233,8 @@ def main():
     t.check('8 such requests in a burst: one report', logged_once, srv, mark)
     t.check('an interval later, one more report with the count held',
             count_after_interval, srv, mark)
+    t.check('an open-file cache beyond the limit gives way, no 503',
+            cache_gives_way, srv, mark)
     t.check('descriptors back: the same workers serve', serves_again, srv,
             workers)
     t.check('no worker died', no_worker_trouble, srv, mark)
