@@ -92,14 +92,82 @@ http_access_format(char *out, size_t outlen, const char *peer, time_t now,
 	return n + 2;
 }
 
+/*
+ * A write that fails, on a full disk say, costs its line, and a short one
+ * leaves part of a line in the file: the next line then starts on a new
+ * one rather than glued to that part.  An episode is reported when it
+ * starts (with the real cause: a short write sets no errno, the write of
+ * the rest does) and when it ends, with the lines lost.
+ */
+static struct {
+	bool failing;
+	bool torn;
+	unsigned long lost;
+} trouble;
+
+void
+http_access_log_reopened(void)
+{
+	trouble.torn = false;
+}
+
+/* Writes all n bytes; -1 with errno when that fails, *done saying how far. */
+static int
+write_whole(int fd, const char *p, size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(fd, p + *done, n - *done);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
+static void
+log_line_write(const struct http_conf *hc, char *line, size_t n)
+{
+	size_t done;
+
+	/* line[0] is free for the newline that ends a torn line. */
+	if (trouble.torn) {
+		line[0] = '\n';
+		n++;
+	} else {
+		line++;
+	}
+	if (write_whole(hc->access_fd, line, n, &done) == 0) {
+		if (trouble.failing)
+			log_notice("write(%s): writing again; %lu line(s) lost",
+				   hc->access_log, trouble.lost);
+		trouble.failing = trouble.torn = false;
+		trouble.lost = 0;
+		return;
+	}
+	trouble.lost++;
+	if (done > 0)
+		trouble.torn = true;
+	if (!trouble.failing) {
+		/* Said once: serving goes on without the log. */
+		log_errno(LOG_LEVEL_ERROR, "write(%s)", hc->access_log);
+		trouble.failing = true;
+	}
+}
+
 void
 http_access_log(const struct http_exchange *ex, const char *peer, time_t now)
 {
-	static bool failed_logged;
 	const struct http_request *req = ex->req;
 	const char *rl = NULL;
 	size_t rl_len = 0;
-	char line[LINE_MAX_LEN];
+	char line[1 + LINE_MAX_LEN];
 	struct tm tm;
 	size_t n;
 
@@ -114,16 +182,12 @@ http_access_log(const struct http_exchange *ex, const char *peer, time_t now)
 		rl_len = ex->raw_line_len;
 	}
 	localtime_r(&now, &tm);
-	n = http_access_format(line, sizeof(line), peer, now, tm.tm_gmtoff, rl,
+	n = http_access_format(line + 1, LINE_MAX_LEN, peer, now, tm.tm_gmtoff, rl,
 			       rl_len, ex->status, ex->body_sent,
 			       req ? req->referer.p : NULL,
 			       req ? req->referer.len : 0,
 			       req ? req->user_agent.p : NULL,
 			       req ? req->user_agent.len : 0);
-	if (n > 0 && write(ex->hc->access_fd, line, n) != (ssize_t)n &&
-	    !failed_logged) {
-		/* Said once: serving goes on without the log. */
-		log_errno(LOG_LEVEL_ERROR, "write(%s)", ex->hc->access_log);
-		failed_logged = true;
-	}
+	if (n > 0)
+		log_line_write(ex->hc, line, n);
 }

@@ -324,6 +324,7 @@ http_reopen(void *p, uid_t uid)
 	/* Created by us as root: the workers must be able to reopen it. */
 	if (uid != (uid_t)-1 && fchown(fd, uid, (gid_t)-1) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
+	http_access_log_reopened();
 	if (hc->access_fd == -1) {
 		hc->access_fd = fd;
 		return 0;

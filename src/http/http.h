@@ -142,6 +142,8 @@ void http_file_headers(struct http_headers *h, const struct fcache_file *f);
 /* accesslog.c */
 void http_access_log(const struct http_exchange *ex, const char *peer,
 		     time_t now);
+/* A new file: no part of a line left in it to end. */
+void http_access_log_reopened(void);
 /* out must hold HTTP_ACCESS_LINE_MAX bytes; returns the line's length. */
 #define HTTP_ACCESS_LINE_MAX 8448
 size_t http_access_format(char *out, size_t outlen, const char *peer,

@@ -683,6 +683,54 @@ def file_size_limit(t):
     srv.stop()
 
 
+def torn_line(t):
+    """A write cut short at the limit (a full disk alike) names the real
+    cause, leaves the next line on a line of its own, and is reported once
+    per episode: when it starts, and when writing works again, with the
+    lines lost."""
+    srv = http_server(t, 'torn', [dict(name='www', workers=1, http=dict(
+        root='root', access_log='access.log'))])
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    srv.start()
+    worker = srv.workers()[0]
+    access = os.path.join(srv.dir, 'access.log')
+    # The error log must stay below the limit: it says what failed.
+    while os.path.getsize(access) < os.path.getsize(srv.log) + 4096:
+        expect_status(get(srv, '/a.txt?' + 'x' * 2000), 200, 'GET')
+    hard = resource.prlimit(worker, resource.RLIMIT_FSIZE)[1]
+    for episode in (1, 2):
+        size = os.path.getsize(access)
+        mark = srv.mark()
+        # Room for 40 bytes: the next line is cut short, the rest fail.
+        resource.prlimit(worker, resource.RLIMIT_FSIZE, (size + 40, hard))
+        for i in range(3):
+            expect_status(get(srv, '/a.txt?lost%d' % i), 200,
+                          'GET %d at the limit' % i)
+        srv.wait_log(r'write\(\S*access\.log\): File too large', mark)
+        expect(len(srv.find(r'access\.log\): ', mark)) == 1,
+               'episode %d: reports %s' % (episode, [
+                   m.group(0) for m in srv.find(r'access\.log\): .*', mark)]))
+        expect(os.path.getsize(access) == size + 40,
+               'episode %d: %d bytes written past %d, expected 40'
+               % (episode, os.path.getsize(access) - size, size))
+        resource.prlimit(worker, resource.RLIMIT_FSIZE,
+                         (resource.RLIM_INFINITY, hard))
+        expect_status(get(srv, '/a.txt?again%d' % episode), 200, 'GET after')
+        srv.wait_log(r'write\(\S*access\.log\): writing again; 3 line\(s\) '
+                     r'lost', mark)
+        with open(access, 'rb') as f:
+            f.seek(size)
+            tail = f.read()
+        lines = tail.split(b'\n')
+        expect(len(lines) == 3 and lines[2] == b'' and len(lines[0]) == 40
+               and lines[0].startswith(b'127.0.0.1 - - [')
+               and lines[1].startswith(b'127.0.0.1 ')
+               and b'"GET /a.txt?again%d HTTP/1.1" 200 ' % episode in lines[1],
+               'episode %d: the log after the limit: %r' % (episode, tail))
+    expect(srv.workers() == [worker], 'the worker did not live on')
+    srv.stop()
+
+
 def main():
     t = Test('test_http_log')
     srv = http_server(t, 'logs', [dict(name='www', workers=2, http=dict(
@@ -734,6 +782,8 @@ def main():
             error_log_fifo_on_reload, t)
     t.check('a log at its file-size limit kills neither worker nor master',
             file_size_limit, t)
+    t.check('a line cut short: its cause, a new line after it, one report '
+            'per episode', torn_line, t)
     t.finish()
 
 
