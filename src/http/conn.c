@@ -388,6 +388,26 @@ dispatch(struct http_exchange *ex, const struct http_request *req)
 		http_serve_path(ex);
 }
 
+/*
+ * Is the part of a chunked body that came with the head already
+ * malformed?  Then the answer is 400, not an answer to the request
+ * followed by a close the client was not told of (RFC 9112 7.1: a body
+ * whose framing cannot be read leaves no way to find the next request).
+ * Whatever is still to come is judged as it is skipped.
+ */
+static bool
+chunked_framing_bad(const struct conn_state *cs,
+		    const struct http_request *req)
+{
+	struct http_chunked ch;
+	size_t used;
+
+	http_chunked_init(&ch);
+	return http_chunked_skip(&ch, cs->buf + req->head_len,
+				 cs->len - req->head_len, &used) ==
+	       HTTP_CHUNKED_ERROR;
+}
+
 /* One request: answer, log, skip its body.  false = close the connection. */
 static bool
 serve_request(struct conn_state *cs, struct http_request *req)
@@ -408,7 +428,12 @@ serve_request(struct conn_state *cs, struct http_request *req)
 		   (req->has_content_length &&
 		    req->content_length > SKIP_BODY_MAX) ||
 		   conn_stopping(cs->conn);
-	dispatch(&ex, req);
+	if (req->chunked && chunked_framing_bad(cs, req)) {
+		ex.close = true;
+		http_send_error(&ex, 400, NULL);
+	} else {
+		dispatch(&ex, req);
+	}
 	http_access_log(&ex, cs->peer, time(NULL));
 	/* The head's slices point into buf: drop it only once logged. */
 	consume(cs, req->head_len);

@@ -520,7 +520,8 @@ def chunked_body_framing_aside(srv):
 def chunked_bare_lf_closes(srv):
     # A proxy that reads a bare LF as part of a chunk-ext or a trailer
     # line would forward what follows inside the body: the worker must
-    # not take it for the next request.
+    # not take it for the next request.  Framing that came with the head
+    # is judged before the answer: 400, announced as the close it is.
     head = (b'POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked'
             b'\r\n\r\n')
     for body in (b'5\r\nhello\n0\r\n\r\n', b'5;e\nhello\r\n0\r\n\r\n',
@@ -528,9 +529,20 @@ def chunked_bare_lf_closes(srv):
                  b'0\r\n\r\n'):
         with HttpClient(srv) as c:
             c.send(head + body + SMUGGLED)
-            expect_status(c.response(), 405, 'chunked POST %r' % body)
+            r = c.response()
+            expect_status(r, 400, 'chunked POST %r' % body)
+            expect(r.header('connection') == 'close', 'chunked POST %r: '
+                   'Connection %r' % (body, r.header('connection')))
             expect(c.closed(), 'after %r the connection stayed open (the '
                    'request after it was answered?)' % body)
+    # Framing that turns bad only after the answer still closes.
+    with HttpClient(srv) as c:
+        c.send(head + b'5\r\nhel')
+        r = c.response()
+        expect_status(r, 405, 'chunked POST, its body still to come')
+        c.send(b'lo\n0\r\n\r\n' + SMUGGLED)
+        expect(c.closed(), 'bad framing after the answer: the connection '
+               'stayed open')
 
 
 # ---------------------------------------------------------------- limits
@@ -762,7 +774,7 @@ def main():
             'the answer', chunked_body_over_limit, srv)
     t.check('chunked body of 64 KiB of data: skipped, its framing aside',
             chunked_body_framing_aside, srv)
-    t.check('bare LF or junk in chunk framing: 405, then closed',
+    t.check('bare LF or junk in chunk framing: 400 and closed',
             chunked_bare_lf_closes, srv)
     t.check('HEAD refused before its head is parsed: no body',
             head_errors_bodiless, srv)
