@@ -2,8 +2,9 @@
 """Log rotation with the shipped etc/logrotate.d/preforkd and real logrotate.
 
 The shipped file is the template: its paths are moved into the test's temp
-dir (logs, pidfile, config), its binary is the built one, `create` names the
-current user.  A daemon serves N requests, logrotate -f rotates, M more
+dir (logs, config, the init script's defaults file), its binary is the
+built one, `create` names the current user; the pidfile is the one the
+defaults file names, as for the init script, not the template's.  A daemon serves N requests, logrotate -f rotates, M more
 requests follow: the N lines stay in access.log.1, the M land in the new
 access.log, none lost or doubled (each request carries a unique query
 string); the error log continues in the new error.log, workers started after
@@ -78,8 +79,12 @@ class Rotation:
         user = pwd.getpwuid(os.getuid()).pw_name
         group = grp.getgrgid(os.getgid()).gr_name
         srv = self.srv
+        self.defaults = os.path.join(srv.dir, 'default-preforkd')
+        write_file(self.defaults, 'PIDFILE=%s\n' % srv.pidfile)
         for old, new in (('/var/log/preforkd', srv.dir),
-                         ('/run/preforkd.pid', srv.pidfile),
+                         ('/etc/default/preforkd', self.defaults),
+                         ('/run/preforkd.pid',
+                          os.path.join(srv.dir, 'not-the.pid')),
                          ('/usr/sbin/preforkd', BINARY),
                          ('/etc/preforkd.conf', srv.conf),
                          ('create 0640 www-data adm',
@@ -240,6 +245,16 @@ def main():
         write_file(srv.pidfile, '%d\n' % p.pid)
         r.logrotate()
 
+    def package_removed():
+        """Removed, not purged: the logs and this file stay, the binary is
+        gone; the nightly run must not fail on it."""
+        # Something to rotate (notifempty), or the postrotate never runs.
+        with open(r.access, 'a') as f:
+            f.write('a line of before the removal\n')
+        write_file(r.defaults, 'PIDFILE=%s\nDAEMON=%s\n' % (
+            srv.pidfile, os.path.join(srv.dir, 'removed', 'preforkd')))
+        r.logrotate()
+
     if t.check('logrotate present, template rewritten to the temp dir',
                prerequisites) and \
             t.check('daemon starts with an access log', start):
@@ -257,6 +272,8 @@ def main():
         if t.check('-s stop', stop):
             t.check('a stale pidfile: logrotate -f exits 0, says nothing',
                     stale_pidfile)
+            t.check('the binary removed: logrotate -f exits 0, says nothing',
+                    package_removed)
     t.finish()
 
 
