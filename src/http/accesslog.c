@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,22 +95,18 @@ http_access_format(char *out, size_t outlen, const char *peer, time_t now,
 
 /*
  * A write that fails, on a full disk say, costs its line, and a short one
- * leaves part of a line in the file: the next line then starts on a new
- * one rather than glued to that part.  An episode is reported when it
- * starts (with the real cause: a short write sets no errno, the write of
- * the rest does) and when it ends, with the lines lost.
+ * leaves part of a line in the file, which the next line, of whichever
+ * worker, would be glued to: where that part ends is kept in memory the
+ * workers share, and the next writer that finds the file still ending
+ * there starts with a newline (one load per line; a stat only after a
+ * cut).  Each worker reports an episode when it starts (with the real
+ * cause: a short write sets no errno, the write of the rest does) and
+ * when it ends, with the lines it lost.
  */
 static struct {
 	bool failing;
-	bool torn;
 	unsigned long lost;
 } trouble;
-
-void
-http_access_log_reopened(void)
-{
-	trouble.torn = false;
-}
 
 /* Writes all n bytes; -1 with errno when that fails, *done saying how far. */
 static int
@@ -131,13 +128,42 @@ write_whole(int fd, const char *p, size_t n, size_t *done)
 	return 0;
 }
 
+/*
+ * Where the file ends, if that is where a line was cut short: this writer
+ * is then to end it (and no other); 0 if not.
+ */
+static int64_t
+torn_end_take(const struct http_conf *hc)
+{
+	int64_t end = hc->access_torn_end ? *hc->access_torn_end : 0;
+	struct stat st;
+
+	if (end == 0 || !__atomic_compare_exchange_n(hc->access_torn_end,
+	    &end, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return 0;
+	return fstat(hc->access_fd, &st) == 0 && st.st_size == end ? end : 0;
+}
+
+static void
+torn_end_set(const struct http_conf *hc, int64_t end)
+{
+	struct stat st;
+
+	if (hc->access_torn_end == NULL)
+		return;
+	if (end == 0 && fstat(hc->access_fd, &st) == 0)
+		end = st.st_size;
+	*hc->access_torn_end = end;
+}
+
 static void
 log_line_write(const struct http_conf *hc, char *line, size_t n)
 {
-	size_t done;
+	int64_t torn = torn_end_take(hc);
+	size_t done, newline = torn != 0;
 
 	/* line[0] is free for the newline that ends a torn line. */
-	if (trouble.torn) {
+	if (newline) {
 		line[0] = '\n';
 		n++;
 	} else {
@@ -147,13 +173,16 @@ log_line_write(const struct http_conf *hc, char *line, size_t n)
 		if (trouble.failing)
 			log_notice("write(%s): writing again; %lu line(s) lost",
 				   hc->access_log, trouble.lost);
-		trouble.failing = trouble.torn = false;
+		trouble.failing = false;
 		trouble.lost = 0;
 		return;
 	}
 	trouble.lost++;
-	if (done > 0)
-		trouble.torn = true;
+	/* Nothing written: the cut is still there for the next writer. */
+	if (done == 0 && newline)
+		torn_end_set(hc, torn);
+	else if (done > newline)
+		torn_end_set(hc, 0);
 	if (!trouble.failing) {
 		/* Said once: serving goes on without the log. */
 		log_errno(LOG_LEVEL_ERROR, "write(%s)", hc->access_log);

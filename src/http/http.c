@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -49,6 +50,8 @@ http_free(void *p)
 		return;
 	if (hc->access_fd != -1)
 		close(hc->access_fd);
+	if (hc->access_torn_end != NULL)
+		munmap((void *)hc->access_torn_end, sizeof(*hc->access_torn_end));
 	if (hc->root_dir != NULL)
 		http_root_close(hc->root_dir);
 	free(hc->root_dir);
@@ -253,6 +256,17 @@ http_prepare(void *p, uid_t uid)
 
 	if (hc->access_log == NULL)
 		return 0;
+	if (hc->access_torn_end == NULL) {
+		void *shared = mmap(NULL, sizeof(*hc->access_torn_end),
+				    PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (shared == MAP_FAILED) {
+			log_errno(LOG_LEVEL_ERROR, "mmap");
+			return -1;
+		}
+		hc->access_torn_end = shared;
+	}
 	if ((hc->access_fd = log_file_open(hc->access_log, true)) == -1) {
 		log_error("open(%s): %s", hc->access_log,
 			  log_file_strerror(hc->access_log, errno));
@@ -324,7 +338,6 @@ http_reopen(void *p, uid_t uid)
 	/* Created by us as root: the workers must be able to reopen it. */
 	if (uid != (uid_t)-1 && fchown(fd, uid, (gid_t)-1) == -1)
 		log_errno(LOG_LEVEL_WARNING, "fchown(%s)", hc->access_log);
-	http_access_log_reopened();
 	if (hc->access_fd == -1) {
 		hc->access_fd = fd;
 		return 0;

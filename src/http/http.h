@@ -27,6 +27,12 @@ struct http_conf {
 	char *index;
 	char *access_log;		/* NULL = off */
 	int access_fd;
+	/*
+	 * Shared by the master and the workers of a generation, which all
+	 * append to the file: where a line cut short ends (0: none), so that
+	 * whichever worker writes next ends it.
+	 */
+	volatile int64_t *access_torn_end;
 	int keepalive_timeout;		/* seconds; 0 = no keep-alive */
 	long keepalive_requests;
 	int header_timeout;
@@ -142,8 +148,6 @@ void http_file_headers(struct http_headers *h, const struct fcache_file *f);
 /* accesslog.c */
 void http_access_log(const struct http_exchange *ex, const char *peer,
 		     time_t now);
-/* A new file: no part of a line left in it to end. */
-void http_access_log_reopened(void);
 /* out must hold HTTP_ACCESS_LINE_MAX bytes; returns the line's length. */
 #define HTTP_ACCESS_LINE_MAX 8448
 size_t http_access_format(char *out, size_t outlen, const char *peer,

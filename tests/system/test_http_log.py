@@ -731,6 +731,46 @@ def torn_line(t):
     srv.stop()
 
 
+def torn_by_another(t):
+    """Every worker appends to the one file: a line cut short by one
+    worker is ended by another that met the failure too."""
+    srv = http_server(t, 'torn2', [dict(name='www', workers=2, http=dict(
+        root='root', access_log='access.log', keepalive_timeout=30))])
+    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
+    srv.start()
+    workers = srv.wait_workers(2)
+    access = os.path.join(srv.dir, 'access.log')
+    while os.path.getsize(access) < os.path.getsize(srv.log) + 4096:
+        expect_status(get(srv, '/a.txt?' + 'x' * 2000), 200, 'GET')
+    size = os.path.getsize(access)
+    hard = {w: resource.prlimit(w, resource.RLIMIT_FSIZE)[1] for w in workers}
+    mark = srv.mark()
+    with HttpClient(srv) as held:
+        # The worker of this connection stays on it: the next ones go to
+        # the other.
+        for w in workers:
+            resource.prlimit(w, resource.RLIMIT_FSIZE, (size + 40, hard[w]))
+        expect_status(held.request('/a.txt?torn'), 200, 'GET, cut short')
+        expect_status(get(srv, '/a.txt?lost'), 200, 'GET, lost')
+        srv.wait_log(r'write\(\S*access\.log\): File too large', mark)
+        expect(wait_until(lambda: len(srv.find(r'access\.log\): File too '
+                                                r'large', mark)) == 2, T(10)),
+               'both workers did not report the failure: %s'
+               % [m.group(0) for m in srv.find(r'access\.log\): .*', mark)])
+        for w in workers:
+            resource.prlimit(w, resource.RLIMIT_FSIZE,
+                             (resource.RLIM_INFINITY, hard[w]))
+        expect_status(get(srv, '/a.txt?again'), 200, 'GET after')
+        srv.wait_log(r'writing again; 1 line\(s\) lost', mark)
+    with open(access, 'rb') as f:
+        f.seek(size)
+        lines = f.read().split(b'\n')
+    expect(len(lines) >= 3 and len(lines[0]) == 40
+           and b'"GET /a.txt?again HTTP/1.1" 200 ' in lines[1],
+           'the log after the limit: %r' % lines)
+    srv.stop()
+
+
 def main():
     t = Test('test_http_log')
     srv = http_server(t, 'logs', [dict(name='www', workers=2, http=dict(
@@ -784,6 +824,8 @@ def main():
             file_size_limit, t)
     t.check('a line cut short: its cause, a new line after it, one report '
             'per episode', torn_line, t)
+    t.check('a line cut short by one worker, ended by another',
+            torn_by_another, t)
     t.finish()
 
 
