@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +95,33 @@ build_head(struct fcache_entry *e)
 	return 0;
 }
 
+/*
+ * Descriptors the cache leaves free under the worker's limit, for what
+ * opens outside it: a listing's second descriptor, a reopen of the logs
+ * on SIGUSR1, a directory searched but not read.
+ */
+#define NOFILE_HEADROOM	8
+
+/* Is there room under RLIMIT_NOFILE for descriptor fd to stay open? */
+static bool
+room_for(struct fcache *c, int fd)
+{
+	struct fcache_entry *old;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return true;
+	if ((rlim_t)fd + NOFILE_HEADROOM < rl.rlim_cur)
+		return true;
+	/*
+	 * Near the limit this one is not kept, and the oldest goes: the
+	 * next file opens below it, where the cache may hold it.
+	 */
+	if ((old = fcache_oldest(c)) != NULL)
+		fcache_drop(c, old);
+	return false;
+}
+
 struct fcache_entry *
 http_cache_put(struct http_exchange *ex, const char *key, const char *rel,
 	       const struct fcache_file *f)
@@ -102,6 +130,7 @@ http_cache_put(struct http_exchange *ex, const char *key, const char *rel,
 	struct fcache_entry *e;
 
 	if (c == NULL || !fcache_settled(&f->st, time(NULL)) ||
+	    !room_for(c, f->fd) ||
 	    (e = fcache_add(c, key, rel, monotonic_ms())) == NULL)
 		return NULL;
 	e->file = *f;

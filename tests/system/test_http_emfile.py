@@ -85,6 +85,7 @@ def build(srv):
     }
     for i in range(MANY):
         files['many/f%d.txt' % i] = 'file %d\n' % i
+        files['more/g%d.txt' % i] = 'more %d\n' % i
     make_tree(os.path.join(srv.dir, 'root'), files)
     srv.built = time.time()
 
@@ -153,13 +154,20 @@ def count_after_interval(srv, since):
     expect(got[-1][1] > 0, 'the last report counts nothing held: %s' % got)
 
 
-def cache_gives_way(srv, since):
-    """open-file-cache = 64 under a limit with room for 12 more files:
-    every one of MANY files is served (cached ones give way), and so are
-    a listing and a file cached earlier; reported once, as a warning."""
+def settled(srv):
     # The cache takes only files that have stopped changing (2 s).
-    time.sleep(max(0, srv.built + 3 - time.time()))
+    expect(wait_until(lambda: time.time() >= srv.built + 3, T(10)),
+           'the files did not settle')
+
+
+def cache_keeps_clear(srv, since):
+    """open-file-cache = 64 under a limit with room for 12 more files:
+    every one of MANY files is served, twice, and so is a listing; the
+    cache stays clear of the limit (room for opens outside it: a listing,
+    a log reopen, a directory searched but not read) and holds some."""
+    settled(srv)
     pid = worker_of(srv, 'cached')
+    base = len(fd_numbers(pid))
     saved = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     try:
         limit = max(fd_numbers(pid)) + 1 + 12
@@ -168,16 +176,42 @@ def cache_gives_way(srv, since):
             for i in range(MANY):
                 r = get(srv, '/many/f%d.txt' % i, name='cached')
                 expect(r.status == 200 and r.body == b'file %d\n' % i,
-                       'round %d, GET /many/f%d.txt with the cache full: %r'
+                       'round %d, GET /many/f%d.txt under the limit: %r'
                        % (round_, i, r))
             r = get(srv, '/many/', name='cached')
             expect(r.status == 200 and b'f39.txt' in r.body,
-                   'the listing with the cache full: %r' % r)
-        held = len(fd_numbers(pid))
-        expect(max(fd_numbers(pid)) < limit,
-               'descriptor %d at a limit of %d' % (max(fd_numbers(pid)),
-                                                   limit))
-        expect(held > 12, 'the cache held only %d descriptors' % held)
+                   'the listing under the limit: %r' % r)
+        top = max(fd_numbers(pid))
+        expect(top < limit - 4, 'descriptor %d held, at a limit of %d: no '
+               'room left for opens outside the cache' % (top, limit))
+        expect(len(fd_numbers(pid)) > base,
+               'the cache held nothing: %s' % sorted(fd_numbers(pid)))
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, saved)
+
+
+def cache_gives_way(srv, since):
+    """A cache filled under a higher limit, then the limit lowered to just
+    above its descriptors: new files are still served (cached ones are
+    closed for them), and that is reported once, as a warning."""
+    settled(srv)
+    pid = worker_of(srv, 'filled')
+    saved = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    try:
+        for i in range(MANY):
+            expect_status(get(srv, '/many/f%d.txt' % i, name='filled'), 200,
+                          'GET /many/f%d.txt' % i)
+        # Room for the connection only: its file's open fails at first.
+        limit = max(fd_numbers(pid)) + 2
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, saved[1]))
+        for i in range(MANY):
+            r = get(srv, '/more/g%d.txt' % i, name='filled')
+            expect(r.status == 200 and r.body == b'more %d\n' % i,
+                   'GET /more/g%d.txt with the cache at the limit: %r'
+                   % (i, r))
+        r = get(srv, '/more/', name='filled')
+        expect(r.status == 200 and b'g39.txt' in r.body,
+               'the listing with the cache at the limit: %r' % r)
     finally:
         resource.prlimit(pid, resource.RLIMIT_NOFILE, saved)
     got = srv.find(r'preforkd\[%d\]: open-file cache: Too many open files: '
@@ -207,6 +241,8 @@ def main():
                                                 open_file_cache=0)),
         dict(name='cached', workers=1, http=dict(root='root', autoindex=True,
                                                  open_file_cache=64)),
+        dict(name='filled', workers=1, http=dict(root='root', autoindex=True,
+                                                 open_file_cache=64)),
     ])
     build(srv)
     srv.root = os.path.join(srv.dir, 'root')
@@ -233,7 +269,9 @@ def main():
     t.check('8 such requests in a burst: one report', logged_once, srv, mark)
     t.check('an interval later, one more report with the count held',
             count_after_interval, srv, mark)
-    t.check('an open-file cache beyond the limit gives way, no 503',
+    t.check('an open-file cache larger than the limit keeps clear of it',
+            cache_keeps_clear, srv, mark)
+    t.check('a cache at the limit gives way: no 503, one report',
             cache_gives_way, srv, mark)
     t.check('descriptors back: the same workers serve', serves_again, srv,
             workers)
