@@ -23,6 +23,10 @@
 #include "signals.h"
 #include "statusctl.h"
 
+#ifndef PIDFILE_DEFAULT
+#define PIDFILE_DEFAULT "/run/preforkd.pid"
+#endif
+
 /* A reload answers once new workers accept; this bounds a stuck one. */
 #define RELOAD_WAIT_MS 60000
 
@@ -402,6 +406,17 @@ print_error(void *arg, const char *message)
 	fprintf(stderr, "%s\n", message);
 }
 
+/* The same path, or the same file by another (a symbolic link). */
+static bool
+same_file(const char *x, const char *y)
+{
+	struct stat a, b;
+
+	return strcmp(x, y) == 0 ||
+	       (stat(x, &a) == 0 && stat(y, &b) == 0 &&
+		a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+}
+
 /*
  * -s reload -f B to a master started with -f A would check B, then have
  * the master read A: the check would prove nothing, and B would look
@@ -412,14 +427,9 @@ static bool
 reads_other_file(pid_t pid, const char *conf_path, const char *action)
 {
 	char theirs[PATH_MAX];
-	struct stat a, b;
 
 	if (statusctl_conf_path(pid, theirs, sizeof(theirs)) == -1 ||
-	    strcmp(theirs, conf_path) == 0)
-		return false;
-	/* The same file by another path (a symbolic link) is fine. */
-	if (stat(theirs, &a) == 0 && stat(conf_path, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+	    same_file(theirs, conf_path))
 		return false;
 	fprintf(stderr, "preforkd: master %d reads %s, not %s: not %s (name "
 		"its file with -f)\n", (int)pid, theirs, conf_path, action);
@@ -511,6 +521,43 @@ pidfile_named(const char *conf_path, const char *pidfile_override,
 	return pidfile;
 }
 
+/* Does master pid say that it reads conf_path? */
+static bool
+reads_file(pid_t pid, const char *conf_path)
+{
+	char theirs[PATH_MAX];
+
+	return statusctl_conf_path(pid, theirs, sizeof(theirs)) == 0 &&
+	       same_file(theirs, conf_path);
+}
+
+/*
+ * The init script and the systemd unit start the master with -p and the
+ * default pidfile, which overrides the file's pidfile: a "preforkd -s"
+ * without -p then looks where the master is not.  A master that holds
+ * the default pidfile and reads this very file is the one meant; the
+ * pidfile found replaces *pidfile.  -1 if there is none.
+ */
+static pid_t
+master_by_default_pidfile(const char *conf_path, char **pidfile)
+{
+	char err[512], *found;
+	pid_t pid;
+
+	if (strcmp(*pidfile, PIDFILE_DEFAULT) == 0 ||
+	    (pid = pidfile_running_pid(PIDFILE_DEFAULT, err, sizeof(err))) == -1 ||
+	    !reads_file(pid, conf_path) ||
+	    (found = strdup(PIDFILE_DEFAULT)) == NULL)
+		return -1;
+	fprintf(stderr, "preforkd: no master at %s, the pidfile of %s; master "
+		"%d reads it with pidfile %s, given with -p (as the init "
+		"script and the systemd unit do)\n", *pidfile, conf_path,
+		(int)pid, PIDFILE_DEFAULT);
+	free(*pidfile);
+	*pidfile = found;
+	return pid;
+}
+
 int
 control_command(const char *command, const char *conf_path, bool conf_named,
 		const char *pidfile_override)
@@ -533,7 +580,9 @@ control_command(const char *command, const char *conf_path, bool conf_named,
 	if ((pidfile = pidfile_named(conf_path, pidfile_override,
 				     signo)) == NULL)
 		return 1;
-	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1) {
+	if ((pid = pidfile_running_pid(pidfile, err, sizeof(err))) == -1 &&
+	    (pidfile_override != NULL ||
+	     (pid = master_by_default_pidfile(conf_path, &pidfile)) == -1)) {
 		fprintf(stderr, "preforkd: %s\n", err);
 		goto out;
 	}

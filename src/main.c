@@ -17,6 +17,9 @@
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
+#ifndef PIDFILE_DEFAULT
+#define PIDFILE_DEFAULT "/run/preforkd.pid"
+#endif
 
 static void
 usage(FILE *out)
@@ -26,12 +29,13 @@ usage(FILE *out)
 		"  -f FILE     configuration file (default %s/preforkd.conf)\n"
 		"  -n          stay in the foreground; errors go to stderr\n"
 		"  -t          check the configuration and exit\n"
-		"  -p PIDFILE  pidfile, overriding the configuration\n"
+		"  -p PIDFILE  pidfile, overriding the configuration's\n"
+		"              (default %s)\n"
 		"  -s SIGNAL   send stop, quit, reload, reopen or upgrade to the master,\n"
 		"              or print its status table (status)\n"
 		"  -V          print the version and exit\n"
 		"  -h          print this help and exit\n",
-		SYSCONFDIR);
+		SYSCONFDIR, PIDFILE_DEFAULT);
 }
 
 static void

@@ -8,7 +8,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, alive, echo_once, expect, proc_stat,
-                     run, wait_until)
+                     run, skipped, wait_until)
 
 
 def version():
@@ -100,6 +100,69 @@ def fast_stop(srv, sig):
     expect(not srv.leftovers(), 'left running: %s' % srv.leftovers())
 
 
+def default_pidfile():
+    """The compiled-in pidfile, as -h tells it."""
+    rc, out, err = run([BINARY, '-h'])
+    m = re.search(r'\(default (/\S+\.pid)\)', out)
+    expect(rc == 0 and m, '-h names no default pidfile: %r' % out)
+    return m.group(1)
+
+
+def found_by_default_pidfile(srv):
+    """A master started with -p and the default pidfile (as the init
+    script and the systemd unit start it) is found by "-s" without -p,
+    though the configuration names another pidfile; but only as the
+    master of that same file."""
+    default = default_pidfile()
+    made = []
+    d = os.path.dirname(default)
+    while not os.path.isdir(d):
+        made.append(d)
+        d = os.path.dirname(d)
+    try:
+        for d in reversed(made):
+            os.mkdir(d)
+    except OSError as e:
+        return skipped('cannot make %s: %s' % (d, e))
+    master = None
+    try:
+        if os.path.exists(default):
+            return skipped('%s exists: a master may be running' % default)
+        srv.write_conf(servers=[dict(workers=1)])
+        rc, out, err = run([BINARY, '-f', srv.conf, '-p', default],
+                           cwd=srv.dir)
+        expect(rc == 0, 'start with -p %s: exit %s, %r' % (default, rc, err))
+        master = int(open(default).read())
+        rc, out, err = srv.ctl('status')
+        expect(rc == 0 and 'master %d' % master in out
+               and ('master %d reads it with pidfile %s' % (master, default))
+               in err, '-s status without -p: exit %s, %r, %r'
+               % (rc, out, err))
+        # Another file's "-s" does not reach it.
+        other = os.path.join(srv.dir, 'other.conf')
+        with open(srv.conf) as f:
+            text = f.read()
+        with open(other, 'w') as f:
+            f.write(text)
+        rc, out, err = run([BINARY, '-s', 'stop', '-f', other])
+        expect(rc == 1 and 'no preforkd is running' in err and alive(master),
+               '-s stop of another file: exit %s, %r' % (rc, err))
+        rc, out, err = srv.ctl('stop')
+        expect(rc == 0, '-s stop without -p: exit %s, %r' % (rc, err))
+        expect(wait_until(lambda: not alive(master), T(10)),
+               'master %d still runs after -s stop' % master)
+        master = None
+    finally:
+        if master is not None and alive(master):
+            os.kill(master, signal.SIGKILL)
+        wait_until(lambda: not os.path.exists(default), T(5))
+        for d in made:
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+
 def main():
     t = Test('test_start')
     t.check('-V prints a version', version)
@@ -114,6 +177,9 @@ def main():
                 mistyped_commands, srv)
         t.check('TERM: master exits 0, workers gone, pidfile removed',
                 fast_stop, srv, signal.SIGTERM)
+
+    t.check('-s without -p finds a master started with -p and the default '
+            'pidfile', found_by_default_pidfile, t.server('dflt'))
 
     srv = t.server('int')
     if t.check('foreground start (second instance)', foreground_start,
