@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The access log: Combined Log Format, one write() per line. */
+/*
+ * The access log: Combined Log Format, one write() per line (a line cut
+ * short on a full disk aside).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -135,7 +138,8 @@ write_whole(int fd, const char *p, size_t n, size_t *done)
 static int64_t
 torn_end_take(const struct http_conf *hc)
 {
-	int64_t end = hc->access_torn_end ? *hc->access_torn_end : 0;
+	int64_t end = hc->access_torn_end ?
+		      __atomic_load_n(hc->access_torn_end, __ATOMIC_SEQ_CST) : 0;
 	struct stat st;
 
 	if (end == 0 || !__atomic_compare_exchange_n(hc->access_torn_end,
@@ -153,7 +157,7 @@ torn_end_set(const struct http_conf *hc, int64_t end)
 		return;
 	if (end == 0 && fstat(hc->access_fd, &st) == 0)
 		end = st.st_size;
-	*hc->access_torn_end = end;
+	__atomic_store_n(hc->access_torn_end, end, __ATOMIC_SEQ_CST);
 }
 
 static void

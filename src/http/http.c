@@ -51,7 +51,7 @@ http_free(void *p)
 	if (hc->access_fd != -1)
 		close(hc->access_fd);
 	if (hc->access_torn_end != NULL)
-		munmap((void *)hc->access_torn_end, sizeof(*hc->access_torn_end));
+		munmap(hc->access_torn_end, sizeof(*hc->access_torn_end));
 	if (hc->root_dir != NULL)
 		http_root_close(hc->root_dir);
 	free(hc->root_dir);

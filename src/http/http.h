@@ -32,7 +32,7 @@ struct http_conf {
 	 * append to the file: where a line cut short ends (0: none), so that
 	 * whichever worker writes next ends it.
 	 */
-	volatile int64_t *access_torn_end;
+	int64_t *access_torn_end;	/* __atomic_* only */
 	int keepalive_timeout;		/* seconds; 0 = no keep-alive */
 	long keepalive_requests;
 	int header_timeout;
