@@ -17,12 +17,9 @@
 #include "handler.h"
 #include "identity.h"
 #include "log.h"
+#include "pidfile.h"
 #include "proxy.h"
 #include "regfile.h"
-
-#ifndef PIDFILE_DEFAULT
-#define PIDFILE_DEFAULT "/run/preforkd.pid"
-#endif
 
 /*
  * libconfuse gives no user pointer to its callbacks, so one load at a time

@@ -23,10 +23,6 @@
 #include "signals.h"
 #include "statusctl.h"
 
-#ifndef PIDFILE_DEFAULT
-#define PIDFILE_DEFAULT "/run/preforkd.pid"
-#endif
-
 /* A reload answers once new workers accept; this bounds a stuck one. */
 #define RELOAD_WAIT_MS 60000
 

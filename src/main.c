@@ -12,13 +12,11 @@
 #include "control.h"
 #include "daemon.h"
 #include "master.h"
+#include "pidfile.h"
 #include "upgrade.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
-#endif
-#ifndef PIDFILE_DEFAULT
-#define PIDFILE_DEFAULT "/run/preforkd.pid"
 #endif
 
 static void

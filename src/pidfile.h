@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* $runstatedir/preforkd.pid, as configure sets it. */
+#ifndef PIDFILE_DEFAULT
+#define PIDFILE_DEFAULT "/run/preforkd.pid"
+#endif
+
 /*
  * Opens and locks path, then writes our pid.  Returns the fd (keep it open:
  * it holds the lock), or -1 with a message in err, naming the other
