@@ -542,8 +542,15 @@ serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 	char index[PATH_MAX];
 	struct file f = { .f.fd = -1 };
 
-	if (snprintf(index, sizeof(index), "%s%s", rel, ex->hc->index) <
-	    (int)sizeof(index) &&
+	/*
+	 * Only an index that is not there makes a listing: one that cannot
+	 * be served (unreadable, a symlink refused, not a regular file) is
+	 * an error, as with nginx, never a look at what it stands for.
+	 */
+	bool named = snprintf(index, sizeof(index), "%s%s", rel,
+			      ex->hc->index) < (int)sizeof(index);
+
+	if (named &&
 	    (f.f.fd = open_beneath(ex->hc, index, O_RDONLY | O_NONBLOCK)) != -1) {
 		if (fstat(f.f.fd, &f.f.st) == 0 && S_ISREG(f.f.st.st_mode)) {
 			try_gzip(ex, index, &f);
@@ -551,8 +558,11 @@ serve_directory(struct http_exchange *ex, const char *rel, int dirfd)
 			return;
 		}
 		close(f.f.fd);
-	} else if (errno == EMFILE || errno == ENFILE) {
-		/* Not "no index": the listing or 403 would be wrong. */
+		http_send_error(ex, 403, NULL);
+		return;
+	}
+	if (named && errno != ENOENT && errno != ENOTDIR &&
+	    errno != ENAMETOOLONG) {
 		http_send_open_error(ex, errno);
 		return;
 	}

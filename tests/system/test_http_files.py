@@ -604,6 +604,24 @@ def autoindex(srv):
         expect(r.status == status and (status != 304 or r.body == b''),
                'listing with %s: %d, expected %d' % (headers, r.status,
                                                      status))
+    # An index that cannot be served is an error, never a listing: a
+    # directory, a fifo, a symlink out of the root (follow-symlinks off).
+    root = os.path.join(srv.dir, 'root')
+    for name in ('idxdir', 'idxfifo', 'idxsym'):
+        os.makedirs(os.path.join(root, name), exist_ok=True)
+        with open(os.path.join(root, name, 'hidden.txt'), 'w') as f:
+            f.write('not to be listed\n')
+    os.makedirs(os.path.join(root, 'idxdir', 'index.html'), exist_ok=True)
+    fifo = os.path.join(root, 'idxfifo', 'index.html')
+    if not os.path.exists(fifo):
+        os.mkfifo(fifo)
+    link = os.path.join(root, 'idxsym', 'index.html')
+    if not os.path.lexists(link):
+        os.symlink('/etc/hostname', link)
+    for target in ('/idxdir/', '/idxfifo/', '/idxsym/'):
+        r = get(srv, target, name='auto')
+        expect(r.status == 403 and b'hidden.txt' not in r.body,
+               '%s, its index not a file it may serve: %r' % (target, r))
     # A directory with an index is not listed.
     r = get(srv, '/dir/', name='auto')
     expect(r.body == b'<html>dir index</html>\n', '/dir/ listed despite '
@@ -708,15 +726,21 @@ def unreadable(t, root):
     root = tempfile.mkdtemp(prefix='preforkd-nobody.')
     try:
         os.chmod(root, 0o755)
-        srv = http_server(t, 'nobody', [dict(name='www',
-                                             http=dict(root=root))],
+        srv = http_server(t, 'nobody', [
+            dict(name='www', http=dict(root=root)),
+            dict(name='listing', http=dict(root=root, autoindex=True))],
                           user='nobody' if is_root else None)
         make_tree(root, {'ok.txt': 'readable\n', 'locked.txt': 'locked\n',
                          'index.html': 'root index\n',
                          'xonly/index.html': 'x index\n',
                          'xonly-bare/a.txt': 'a\n',
-                         'closed/index.html': 'closed\n'})
+                         'closed/index.html': 'closed\n',
+                         'lockedidx/index.html': 'locked index\n',
+                         'lockedidx/hidden.txt': 'hidden\n'})
         os.chmod(os.path.join(root, 'locked.txt'), 0)
+        os.chmod(os.path.join(root, 'lockedidx/index.html'), 0)
+        os.chmod(os.path.join(root, 'lockedidx/hidden.txt'), 0o644)
+        os.chmod(os.path.join(root, 'lockedidx'), 0o755)
         for name in ('ok.txt', 'index.html', 'xonly/index.html',
                      'xonly-bare/a.txt'):
             os.chmod(os.path.join(root, name), 0o644)
@@ -732,6 +756,10 @@ def unreadable(t, root):
         r = get(srv, '/locked.txt')
         expect_status(r, 403, 'a file with mode 000')
         expect(b'locked' not in r.body, 'the unreadable file was sent')
+        # An index it may not read: 403, not the listing it stands for.
+        r = get(srv, '/lockedidx/', name='listing')
+        expect(r.status == 403 and b'hidden.txt' not in r.body,
+               'a directory whose index has mode 000, autoindex on: %r' % r)
         for target, body in (('/', b'root index\n'),
                              ('/xonly/', b'x index\n')):
             r = get(srv, target)
