@@ -157,6 +157,31 @@ status_for_errno(int err)
 #define NOFILE_REPORT_MS	10000
 #define NOFILE_RETRY_AFTER	"Retry-After: 5\r\n"
 
+/*
+ * A 403 or 500 with nothing in the error log leaves an administrator to
+ * guess; as nginx does, the refusals of the file system are said, once
+ * per interval with a count.  A file that is not there is not: that is
+ * the client's doing.
+ */
+static void
+report_open_error(const struct http_exchange *ex, int err, int status)
+{
+	static struct ratelimit refused = RATELIMIT_INIT(NOFILE_REPORT_MS);
+	static struct ratelimit failed = RATELIMIT_INIT(NOFILE_REPORT_MS);
+	struct ratelimit *rl = status == 403 ? &refused : &failed;
+	const char *why = strerror(err);
+	unsigned long held;
+
+	if (status == 404 || !ratelimit_pass(rl, monotonic_ms(), &held))
+		return;
+	if (err == EXDEV)
+		why = "leads out of the root (follow-symlinks is off)";
+	log_msg(err == EACCES || err == EPERM || status == 500 ?
+		LOG_LEVEL_ERROR : LOG_LEVEL_NOTICE,
+		"open(%s%s): %s: answering %d (%lu more since the last report)",
+		ex->hc->root, ex->path, why, status, held);
+}
+
 void
 http_send_open_error(struct http_exchange *ex, int err)
 {
@@ -164,7 +189,10 @@ http_send_open_error(struct http_exchange *ex, int err)
 	unsigned long held;
 
 	if (err != EMFILE && err != ENFILE) {
-		http_send_error(ex, status_for_errno(err), NULL);
+		int status = status_for_errno(err);
+
+		report_open_error(ex, err, status);
+		http_send_error(ex, status, NULL);
 		return;
 	}
 	if (ratelimit_pass(&nofile, monotonic_ms(), &held))

@@ -753,9 +753,13 @@ def unreadable(t, root):
         r = get(srv, '/ok.txt')
         expect(r.status == 200 and r.body == b'readable\n',
                'ok.txt: %r' % r)
+        mark = srv.mark()
         r = get(srv, '/locked.txt')
         expect_status(r, 403, 'a file with mode 000')
         expect(b'locked' not in r.body, 'the unreadable file was sent')
+        # Said in the error log, as nginx says it: a 403 is not a riddle.
+        srv.wait_log(r'\[error\] .*open\(%s/locked\.txt\): Permission '
+                     r'denied: answering 403' % re.escape(root), mark)
         # An index it may not read: 403, not the listing it stands for.
         r = get(srv, '/lockedidx/', name='listing')
         expect(r.status == 403 and b'hidden.txt' not in r.body,
