@@ -636,21 +636,27 @@ def error_log_fifo_on_reload(t):
     return want
 
 
-def file_size_limit(t):
-    """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
-    is ignored, as Apache does): a worker whose access log is at its limit
-    serves on, a master whose error log is at its limit reloads."""
-    srv = http_server(t, 'fsize', [dict(name='www', workers=1, http=dict(
+def log_past_error_log(t, name):
+    """A server with one worker and an access log grown past its error
+    log, so that a file-size limit set at the access log's size leaves
+    the error log room to say what failed; (server, worker, access log)."""
+    srv = http_server(t, name, [dict(name='www', workers=1, http=dict(
         root='root', access_log='access.log'))])
     make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
     srv.start()
     worker = srv.workers()[0]
     access = os.path.join(srv.dir, 'access.log')
-    # The limit is on every file the worker writes: the access log must be
-    # the larger, so that the error log can still say what failed.
     while os.path.getsize(access) < os.path.getsize(srv.log) + 4096:
         expect_status(get(srv, '/a.txt?' + 'x' * 2000), 200,
                       'GET before the limit')
+    return srv, worker, access
+
+
+def file_size_limit(t):
+    """A write past RLIMIT_FSIZE fails with EFBIG, it does not kill (SIGXFSZ
+    is ignored, as Apache does): a worker whose access log is at its limit
+    serves on, a master whose error log is at its limit reloads."""
+    srv, worker, access = log_past_error_log(t, 'fsize')
     size = os.path.getsize(access)
 
     def limit(pid, path):
@@ -688,15 +694,7 @@ def torn_line(t):
     cause, leaves the next line on a line of its own, and is reported once
     per episode: when it starts, and when writing works again, with the
     lines lost."""
-    srv = http_server(t, 'torn', [dict(name='www', workers=1, http=dict(
-        root='root', access_log='access.log'))])
-    make_tree(os.path.join(srv.dir, 'root'), {'a.txt': A_TXT})
-    srv.start()
-    worker = srv.workers()[0]
-    access = os.path.join(srv.dir, 'access.log')
-    # The error log must stay below the limit: it says what failed.
-    while os.path.getsize(access) < os.path.getsize(srv.log) + 4096:
-        expect_status(get(srv, '/a.txt?' + 'x' * 2000), 200, 'GET')
+    srv, worker, access = log_past_error_log(t, 'torn')
     hard = resource.prlimit(worker, resource.RLIMIT_FSIZE)[1]
     for episode in (1, 2):
         size = os.path.getsize(access)

@@ -17,25 +17,31 @@ from harness import BINARY, Test, expect, run, write_file
 TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 
 
-def sample_ok(t):
-    text = open(os.path.join(TOP, 'etc', 'preforkd.conf')).read()
-    # As root, -t opens the root as the sample's user (www-data), who may
-    # not enter the test's directory (root's, 0700): the root is made in
-    # the system's temp dir, open to all.
+def check_sample(t, text, logs, name):
+    """-t of the sample text, its docroot moved to a temp dir open to all
+    (as root, -t opens it as the sample's user, www-data, who may not
+    enter the test's directory) and its log directory to logs; (exit
+    status, stdout, stderr, the file checked)."""
     root = tempfile.mkdtemp(prefix='preforkd-sample.')
     try:
         os.chmod(root, 0o755)
         text = text.replace('"/var/www/html"', '"%s"' % root)
-        text = re.sub(r'"/var/log/preforkd/', '"%s/' % t.dir, text)
+        text = text.replace('"/var/log/preforkd/', '"%s/' % logs)
         try:
             pwd.getpwnam('www-data')
         except KeyError:
             text = re.sub(r'^(user|group) .*$', '', text, flags=re.M)
-        conf = os.path.join(t.dir, 'preforkd.conf')
+        conf = os.path.join(t.dir, name)
         write_file(conf, text)
         rc, out, err = run([BINARY, '-t', '-f', conf])
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    return rc, out, err, conf
+
+
+def sample_ok(t):
+    text = open(os.path.join(TOP, 'etc', 'preforkd.conf')).read()
+    rc, out, err, conf = check_sample(t, text, t.dir, 'preforkd.conf')
     expect(rc == 0, 'sample rejected (%s): %s' % (rc, err.strip()))
     expect('configuration %s is ok' % conf in out, 'no ok line: %r' % out)
 
@@ -68,21 +74,8 @@ def installed_sample(t):
     expect(text == open(sample).read(), 'the sample changed on its way')
     expect(open(conf + '.default').read() == text, 'no .default copy')
     # Its log paths now exist under DESTDIR: only the docroot is moved.
-    root = tempfile.mkdtemp(prefix='preforkd-sample.')
-    try:
-        os.chmod(root, 0o755)
-        text = text.replace('"/var/www/html"', '"%s"' % root)
-        text = text.replace('"/var/log/preforkd/', '"%s/var/log/preforkd/'
-                            % dest)
-        try:
-            pwd.getpwnam('www-data')
-        except KeyError:
-            text = re.sub(r'^(user|group) .*$', '', text, flags=re.M)
-        checked = os.path.join(t.dir, 'installed.conf')
-        write_file(checked, text)
-        rc, out, err = run([BINARY, '-t', '-f', checked])
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    rc, out, err, _ = check_sample(t, text, dest + '/var/log/preforkd',
+                                   'installed.conf')
     expect(rc == 0, 'the installed sample rejected: %s' % err.strip())
 
     write_file(conf, '# the administrator\'s own\n')
