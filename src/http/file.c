@@ -203,6 +203,35 @@ http_send_open_error(struct http_exchange *ex, int err)
 }
 
 /*
+ * Is the weight among the parameters in [p, stop) above 0?  RFC 9110
+ * 12.4.2: "q=" then 0 or 1 with up to three decimals; none is 1.  Other
+ * parameters are passed over; a weight that cannot be read is taken as
+ * 0, so that a client is not sent what it may not decode.
+ */
+static bool
+weight_positive(const char *p, const char *stop)
+{
+	const char *semi;
+
+	while ((semi = memchr(p, ';', (size_t)(stop - p))) != NULL) {
+		p = semi + 1;
+		while (p < stop && (*p == ' ' || *p == '\t'))
+			p++;
+		if (stop - p < 3 || (*p != 'q' && *p != 'Q') || p[1] != '=')
+			continue;
+		if (p[2] == '1')
+			return true;
+		if (p[2] != '0')
+			return false;
+		for (p += 3; p < stop && *p != ';'; p++)
+			if (*p >= '1' && *p <= '9')
+				return true;
+		return false;
+	}
+	return true;
+}
+
+/*
  * What one Accept-Encoding line says of gzip: 1 listed, 0 listed with
  * q=0, -1 not named.
  */
@@ -218,11 +247,9 @@ gzip_in_line(const struct http_str *ae)
 		while (item < stop && (*item == ' ' || *item == '\t'))
 			item++;
 		if ((size_t)(stop - item) >= 4 && strncasecmp(item, "gzip", 4) == 0 &&
-		    (item + 4 == stop || item[4] == ';' || item[4] == ' ')) {
-			const char *q = memchr(item, '=', (size_t)(stop - item));
-
-			return q == NULL || strtod(q + 1, NULL) > 0;
-		}
+		    (item + 4 == stop || item[4] == ';' || item[4] == ' ' ||
+		     item[4] == '\t'))
+			return weight_positive(item + 4, stop);
 		p = stop + 1;
 	}
 	return -1;

@@ -663,7 +663,9 @@ def gzip_static(srv):
     root = os.path.join(srv.dir, 'root')
     gz = open(os.path.join(root, 'gz/a.txt.gz'), 'rb').read()
     with HttpClient(srv, 'auto') as c:
-        for ae in ('gzip', 'deflate, gzip', 'br;q=1, GZIP;q=0.5'):
+        for ae in ('gzip', 'deflate, gzip', 'br;q=1, GZIP;q=0.5',
+                   'gzip;q=0.001', 'gzip ; level=1 ; Q=1.000',
+                   'gzip\t;q=0.2'):
             r = c.request('/gz/a.txt', headers={'Accept-Encoding': ae})
             expect_status(r, 200, 'Accept-Encoding: %s' % ae)
             expect(r.body == gz, 'Accept-Encoding: %s: not the .gz bytes '
@@ -686,8 +688,12 @@ def gzip_static(srv):
                    'the gzip variant: %s, ETag %r, Vary %r, Content-Encoding '
                    '%r' % (inm, r.status, r.header('etag'), r.header('vary'),
                            r.header('content-encoding')))
+        # The weight is the q= parameter, wherever it stands among them.
         for headers in ({}, {'Accept-Encoding': 'identity'},
                         {'Accept-Encoding': 'gzip;q=0'},
+                        {'Accept-Encoding': 'gzip;q=0.000'},
+                        {'Accept-Encoding': 'gzip;level=1;q=0'},
+                        {'Accept-Encoding': 'gzip;q=junk'},
                         {'Accept-Encoding': 'br'}):
             r = c.request('/gz/a.txt', headers=headers)
             expect(r.status == 200 and r.body == PLAIN and
