@@ -26,6 +26,7 @@
 
 #include "http/cond.h"
 #include "http/http.h"
+#include "log.h"
 #include "netio.h"
 
 const char *
@@ -366,7 +367,15 @@ send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
 			return -1;
 		}
 		if (n == 0) {
-			/* The file shrank under us: the length sent is a lie. */
+			/*
+			 * The file shrank under us: the length sent is a lie,
+			 * and the client sees only a connection cut short.
+			 */
+			log_error("%s%s: the file shrank while it was sent: "
+				  "%llu of %llu bytes sent, connection closed",
+				  ex->hc->root, ex->path,
+				  (unsigned long long)ex->body_sent,
+				  (unsigned long long)(ex->body_sent + left));
 			ex->failed = true;
 			return -1;
 		}

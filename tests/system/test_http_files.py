@@ -28,7 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BINARY, T, Test, expect, run, skipped, wait_until,
                      write_file)
 from test_http_util import (HTTP_DATE_RE, HttpClient, expect_status, get,
-                            http_server, make_tree, no_worker_trouble)
+                            http_server, make_tree, no_worker_trouble,
+                            request_bytes)
 
 BIG = 10 * 1024 * 1024
 SMALL = b'0123456789abcdefghij'                 # 20 bytes, for ranges
@@ -155,6 +156,43 @@ def big_file_raw(srv):
             expect(r.body == want, 'GET %d of big.bin: %d bytes, %s' % (
                 i, len(r.body), 'same length but other bytes'
                 if len(r.body) == BIG else 'wrong length'))
+
+
+def shrinks_while_sent(srv):
+    """A file cut short while it is sent: the answer ends early, the
+    connection closes (its Content-Length can no longer be met), the
+    error log says so, and the worker serves on."""
+    path = os.path.join(srv.dir, 'root', 'shrink.bin')
+    size, left = 16 * 1024 * 1024, 1024 * 1024
+    with open(path, 'wb') as f:
+        f.write(b's' * size)
+    mark = srv.mark()
+    family, sockaddr = srv.addr('www')
+    s = socket.socket(family, socket.SOCK_STREAM)
+    # A small window: the server is held up long before the end.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(T(30))
+    try:
+        s.connect(sockaddr)
+        s.sendall(request_bytes('/shrink.bin'))
+        got = s.recv(65536)
+        expect(got.startswith(b'HTTP/1.1 200 '), 'no 200: %r' % got[:80])
+        os.truncate(path, left)
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    head, _, body = got.partition(b'\r\n\r\n')
+    expect(b'Content-Length: %d' % size in head, 'head: %r' % head)
+    expect(len(body) <= left, '%d body bytes of a file cut to %d'
+           % (len(body), left))
+    srv.wait_log(r'\[error\] .*/shrink\.bin: the file shrank while it was '
+                 r'sent: \d+ of %d bytes sent' % size, mark)
+    expect_status(get(srv, '/small.txt'), 200, 'a file after it')
+    no_worker_trouble(srv, mark)
 
 
 def types_builtin(srv):
@@ -834,6 +872,8 @@ def main():
     mark = srv.mark()
     t.check('10 MiB file by curl: sha256 matches', big_file_curl, srv)
     t.check('10 MiB file twice on one connection', big_file_raw, srv)
+    t.check('a file that shrinks while sent: cut short, closed, logged',
+            shrinks_while_sent, srv)
     t.check('Content-Type from the built-in table', types_builtin, srv)
     t.check('Content-Type from a mime-types file and default-type',
             types_file, srv)
