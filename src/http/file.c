@@ -355,12 +355,19 @@ http_file_headers(struct http_headers *h, const struct fcache_file *f)
 	http_headers_str(h, "Accept-Ranges", "bytes");
 }
 
-/* 304, 206 or 200 (with first..last), or -1 once a 412 or 416 is sent. */
+#define VARY_LINE "Vary: Accept-Encoding\r\n"
+
+/*
+ * 304, 206 or 200 (with first..last), or -1 once a 412 or 416 is sent.
+ * Those two depend on the variant chosen, as its validators and size
+ * differ: they carry its Vary as well.
+ */
 static int
-choose_status(struct http_exchange *ex, const struct fcache_file *f,
+choose_status(struct http_exchange *ex, const struct file *file,
 	      uint64_t *first, uint64_t *last)
 {
 	const struct http_request *req = ex->req;
+	const struct fcache_file *f = &file->f;
 	uint64_t size = (uint64_t)f->st.st_size;
 	enum http_range_result range = HTTP_RANGE_NONE;
 	time_t now;
@@ -372,7 +379,7 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 	      time(NULL) : 0;
 	switch (http_precondition_status(req, f->etag, f->st.st_mtime, now)) {
 	case 412:
-		http_send_error(ex, 412, NULL);
+		http_send_error(ex, 412, file->vary ? VARY_LINE : NULL);
 		return -1;
 	case 304:
 		return 304;
@@ -384,10 +391,10 @@ choose_status(struct http_exchange *ex, const struct fcache_file *f,
 		range = http_range_parse(req->range.p, req->range.len, size,
 					 first, last);
 	if (range == HTTP_RANGE_UNSATISFIABLE) {
-		char cr[64];
+		char cr[64 + sizeof(VARY_LINE)];
 
-		snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n",
-			 (unsigned long long)size);
+		snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n%s",
+			 (unsigned long long)size, file->vary ? VARY_LINE : "");
 		http_send_error(ex, 416, cr);
 		return -1;
 	}
@@ -449,7 +456,7 @@ send_file(struct http_exchange *ex, struct file *f, bool cached)
 	struct http_headers h;
 	const char *from = NULL;
 	struct stat now;
-	int status = choose_status(ex, &f->f, &first, &last);
+	int status = choose_status(ex, f, &first, &last);
 
 	if (status == -1)
 		return true;

@@ -387,8 +387,27 @@ send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
 }
 
 /*
- * The extra header (a Location as long as the request path allows) is
- * sent from where it lies, between the head's two parts: the head's
+ * How much of extra goes into the head: its header lines up to an empty
+ * line or a CR or LF that does not end a line, which would end the head
+ * early or split a line (a Location copies the request's query).
+ */
+static size_t
+extra_length(const char *extra)
+{
+	size_t n = 0, end = 0, line;
+
+	while ((line = strcspn(extra + n, "\r\n")) > 0) {
+		end = n + line;
+		if (extra[end] != '\r' || extra[end + 1] != '\n')
+			break;
+		n = end + 2;
+	}
+	return end;
+}
+
+/*
+ * The extra headers (a Location as long as the request path allows) are
+ * sent from where they lie, between the head's two parts: the head's
  * fixed buffer holds only what preforkd itself writes.
  */
 void
@@ -402,7 +421,7 @@ http_send_error(struct http_exchange *ex, int status, const char *extra)
 	 */
 	bool head = ex->req != NULL ? ex->req->method == HTTP_HEAD :
 		    ex->raw_line_len >= 5 && memcmp(ex->raw_line, "HEAD ", 5) == 0;
-	size_t mark, extra_len = extra ? strcspn(extra, "\r\n") : 0;
+	size_t mark, extra_len = extra ? extra_length(extra) : 0;
 	char body[256];
 	int n, cnt = 0;
 

@@ -726,6 +726,22 @@ def gzip_static(srv):
                    'the gzip variant: %s, ETag %r, Vary %r, Content-Encoding '
                    '%r' % (inm, r.status, r.header('etag'), r.header('vary'),
                            r.header('content-encoding')))
+        # A 412 and a 416 depend on the variant too (its ETag, its size):
+        # both carry Vary, whichever variant was chosen.
+        for ae in ('gzip', 'identity'):
+            r = c.request('/gz/a.txt', headers={'Accept-Encoding': ae,
+                                                'If-Match': '"nope"'})
+            expect(r.status == 412 and r.has_token('vary', 'accept-encoding'),
+                   'If-Match "nope", Accept-Encoding %s: %s, Vary %r'
+                   % (ae, r.status, r.header('vary')))
+            r = c.request('/gz/a.txt', headers={'Accept-Encoding': ae,
+                                                'Range': 'bytes=99999-'})
+            expect(r.status == 416 and r.has_token('vary', 'accept-encoding')
+                   and (r.header('content-range') or '').startswith(
+                       'bytes */'), 'an unsatisfiable Range, Accept-Encoding '
+                   '%s: %s, Vary %r, Content-Range %r'
+                   % (ae, r.status, r.header('vary'),
+                      r.header('content-range')))
         # The weight is the q= parameter, wherever it stands among them.
         for headers in ({}, {'Accept-Encoding': 'identity'},
                         {'Accept-Encoding': 'gzip;q=0'},
