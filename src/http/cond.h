@@ -84,10 +84,11 @@ enum http_range_result {
  * Interprets a Range header for a file of size bytes.  Only one range of
  * unit "bytes" (any case) is served: "a-b" (b clamped to size - 1), "a-",
  * "-n" (the last n bytes, the whole file if n >= size); OWS is allowed
- * after '=' and around '-', and so are empty list elements.  A
- * syntactically invalid header (b < a, a number past UINT64_MAX), another
- * unit, or several ranges give HTTP_RANGE_NONE (RFC 9110 lets a server
- * ignore Range), and so does "-n" (n > 0) on an empty file, which RFC
+ * after '=' and around '-', and so are empty list elements; a number
+ * has no bound (one past UINT64_MAX lies past any end).  A syntactically
+ * invalid header (b < a), another unit, or several ranges give
+ * HTTP_RANGE_NONE (RFC 9110 lets a server ignore Range), and so does
+ * "-n" (n > 0) on an empty file, which RFC
  * 9110 makes satisfiable by the whole, empty, representation; a first
  * byte at or past the end, or "-0", gives UNSATISFIABLE, and so do
  * several ranges none of which is satisfiable.  *first and *last are set
