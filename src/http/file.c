@@ -391,11 +391,14 @@ choose_status(struct http_exchange *ex, const struct file *file,
 		range = http_range_parse(req->range.p, req->range.len, size,
 					 first, last);
 	if (range == HTTP_RANGE_UNSATISFIABLE) {
-		char cr[64 + sizeof(VARY_LINE)];
+		/* Room for the largest size, 20 digits, and the Vary line. */
+		char lines[sizeof("Content-Range: bytes */\r\n") + 20 +
+			   sizeof(VARY_LINE)];
 
-		snprintf(cr, sizeof(cr), "Content-Range: bytes */%llu\r\n%s",
+		snprintf(lines, sizeof(lines),
+			 "Content-Range: bytes */%llu\r\n%s",
 			 (unsigned long long)size, file->vary ? VARY_LINE : "");
-		http_send_error(ex, 416, cr);
+		http_send_error(ex, 416, lines);
 		return -1;
 	}
 	if (range == HTTP_RANGE_OK)
@@ -523,18 +526,44 @@ location_path(const char *path, char *out)
 }
 
 /*
+ * The query as the client sent it, but for control bytes, encoded: the
+ * request parser lets none through today, and a CR LF here would add a
+ * header line of the client's to the answer.
+ */
+static size_t
+location_query(const char *query, size_t len, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)query[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			out[n++] = '%';
+			out[n++] = hex[c >> 4];
+			out[n++] = hex[c & 0xf];
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	return n;
+}
+
+/*
  * The Location is built from the normalised path, never from the client's
  * text: "//evil.example/../dir" must not become a link to another site.
  * It is as long as the request allowed the path and query to be (a byte
- * of the path may take three encoded), so it is sized from them: "/dir"
- * must never fail where "/dir/" would be served.
+ * may take three encoded), so it is sized from them: "/dir" must never
+ * fail where "/dir/" would be served.
  */
 static void
 redirect_to_dir(struct http_exchange *ex)
 {
 	static const char name[] = "Location: ";
 	const struct http_request *req = ex->req;
-	size_t size = sizeof(name) + 3 * strlen(ex->path) + 2 + req->query.len;
+	size_t size = sizeof(name) + 3 * strlen(ex->path) + 2 +
+		      3 * req->query.len;
 	char *extra = malloc(size);
 	size_t n = sizeof(name) - 1;
 
@@ -548,8 +577,7 @@ redirect_to_dir(struct http_exchange *ex)
 	extra[n++] = '/';
 	if (req->has_query) {
 		extra[n++] = '?';
-		memcpy(extra + n, req->query.p, req->query.len);
-		n += req->query.len;
+		n += location_query(req->query.p, req->query.len, extra + n);
 	}
 	extra[n] = '\0';
 	http_send_error(ex, 301, extra);

@@ -132,10 +132,9 @@ int http_send_head_and_body(struct http_exchange *ex, struct http_headers *h,
 /* Sends [offset, offset + len) of fd after the head (sendfile). */
 int http_send_head_and_file(struct http_exchange *ex, struct http_headers *h,
 			    int fd, uint64_t offset, uint64_t len);
-/* A small HTML error page (no body for HEAD); extra_headers: NULL or
- * header lines, each ending in CRLF but perhaps the last. */
-void http_send_error(struct http_exchange *ex, int status,
-		     const char *extra_headers);
+/* A small HTML error page (no body for HEAD); extra: NULL or header
+ * lines, each ending in CRLF but perhaps the last. */
+void http_send_error(struct http_exchange *ex, int status, const char *extra);
 const char *http_reason(int status);
 /* Writes all of buf, waiting for the socket; 0 or -1 (client gone/slow). */
 int http_write_all(struct http_exchange *ex, const char *buf, size_t len);

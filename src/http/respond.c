@@ -388,8 +388,9 @@ send_file_range(struct http_exchange *ex, struct http_headers *h, int fd,
 
 /*
  * How much of extra goes into the head: its header lines up to an empty
- * line or a CR or LF that does not end a line, which would end the head
- * early or split a line (a Location copies the request's query).
+ * line, or a CR or LF that does not end a line, which would end the head
+ * early.  A CR LF does end one: text from the client must come without
+ * (redirect_to_dir() encodes control bytes of the query).
  */
 static size_t
 extra_length(const char *extra)
