@@ -99,25 +99,32 @@ serve(int fd)
 	while (n > 0) {
 		struct io_uring_sqe *send = io_uring_get_sqe(&ring);
 		struct io_uring_sqe *recv = io_uring_get_sqe(&ring);
-		struct io_uring_cqe *cqe;
-		unsigned head, seen = 0;
-		int rc;
+		int rc, seen = 0;
 
 		io_uring_prep_send(send, fd, response, response_len, 0);
 		send->flags |= IOSQE_IO_LINK;
 		send->user_data = 1;
 		io_uring_prep_recv(recv, fd, buf, sizeof(buf), 0);
+		recv->user_data = 2;
 		while ((rc = io_uring_submit_and_wait(&ring, 2)) == -EINTR)
 			;
 		if (rc < 0)
 			break;
-		io_uring_for_each_cqe(&ring, head, cqe) {
-			seen++;
+		/* A signal can end the wait early: buf is the kernel's until
+		 * the read's completion is in. */
+		while (seen < 2) {
+			struct io_uring_cqe *cqe;
+
+			if ((rc = io_uring_wait_cqe(&ring, &cqe)) == -EINTR)
+				continue;
+			if (rc < 0)
+				_exit(1);
 			if (cqe->res <= 0 || (cqe->user_data == 1 &&
 			    (size_t)cqe->res != response_len))
 				n = 0;
+			io_uring_cqe_seen(&ring, cqe);
+			seen++;
 		}
-		io_uring_cq_advance(&ring, seen);
 	}
 	close(fd);
 }
@@ -128,10 +135,14 @@ worker(int lfd)
 {
 	struct sched_param sp = { .sched_priority = 0 };
 #ifdef FLOOR_URING
-	int rc = io_uring_queue_init(4, &ring, IORING_SETUP_SINGLE_ISSUER |
-				     IORING_SETUP_DEFER_TASKRUN);
+	int rc = -EINVAL;
 
-	/* Kernels before 6.1 have neither flag: a plain ring then. */
+	/* Completions run in the worker's own wait, not on a wake-up of
+	 * their own; kernels before 6.1 and liburing before 2.3 lack it. */
+#ifdef IORING_SETUP_DEFER_TASKRUN
+	rc = io_uring_queue_init(4, &ring, IORING_SETUP_SINGLE_ISSUER |
+				 IORING_SETUP_DEFER_TASKRUN);
+#endif
 	if (rc == -EINVAL)
 		rc = io_uring_queue_init(4, &ring, 0);
 	if (rc < 0) {
@@ -176,9 +187,12 @@ main(int argc, char **argv)
 		perror("listen");
 		return 1;
 	}
+	/* A worker that dies (no io_uring here, say) ends the floor: its
+	 * caller then sees it gone instead of waiting on a dead port. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	for (int i = 0; i < n; i++) {
 		if ((kids[i] = fork()) == 0) {
@@ -197,5 +211,5 @@ main(int argc, char **argv)
 		kill(kids[i], SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
-	return 0;
+	return sig == SIGCHLD ? 1 : 0;
 }
