@@ -221,6 +221,9 @@ check_range(const char *s, size_t len, uint64_t size)
 	if (got == HTTP_RANGE_OK) {
 		CHECK(first <= last && last < size);
 		CHECK(first == rf && last == rl);
+	} else {
+		/* Set only for a range served. */
+		CHECK(first == 1 && last == 0);
 	}
 }
 

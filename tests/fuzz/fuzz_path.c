@@ -24,8 +24,7 @@
 #include <string.h>
 
 #include "http/path.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define ROOMY 8192
 

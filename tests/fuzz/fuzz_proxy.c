@@ -25,8 +25,7 @@
 #include <string.h>
 
 #include "proxy.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static enum proxy_result
 parse_copy(const uint8_t *data, size_t len, enum proxy_mode mode,
