@@ -501,50 +501,44 @@ send_file_cached(struct http_exchange *ex, const struct fcache_entry *e)
 	return send_file(ex, &f, true);
 }
 
-/* Percent-encodes a decoded path into out, which holds 3 * strlen + 1. */
-static size_t
-location_path(const char *path, char *out)
+/* What a Location may carry of the decoded path as it is. */
+static bool
+path_keeps(unsigned char c)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9') ||
-			     strchr("-._~/!$&'()*+,;=:@", *p) != NULL;
-
-		if (plain) {
-			out[n++] = (char)*p;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[*p >> 4];
-			out[n++] = hex[*p & 0xf];
-		}
-	}
-	out[n] = '\0';
-	return n;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("-._~/!$&'()*+,;=:@", c) != NULL);
 }
 
 /*
- * The query as the client sent it, but for control bytes, encoded: the
- * request parser lets none through today, and a CR LF here would add a
- * header line of the client's to the answer.
+ * The query is kept as the client sent it, but for control bytes: the
+ * request parser lets none through today, and a CR LF would add a header
+ * line of the client's to the answer.
  */
+static bool
+query_keeps(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f;
+}
+
+/* Copies s[0..len) to out, which holds 3 * len, percent-encoding each
+ * byte that keep() refuses. */
 static size_t
-location_query(const char *query, size_t len, char *out)
+location_copy(const char *s, size_t len, bool (*keep)(unsigned char),
+	      char *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)query[i];
+		unsigned char c = (unsigned char)s[i];
 
-		if (c < 0x20 || c == 0x7f) {
+		if (keep(c)) {
+			out[n++] = (char)c;
+		} else {
 			out[n++] = '%';
 			out[n++] = hex[c >> 4];
 			out[n++] = hex[c & 0xf];
-		} else {
-			out[n++] = (char)c;
 		}
 	}
 	return n;
@@ -573,11 +567,12 @@ redirect_to_dir(struct http_exchange *ex)
 		return;
 	}
 	memcpy(extra, name, n);
-	n += location_path(ex->path, extra + n);
+	n += location_copy(ex->path, strlen(ex->path), path_keeps, extra + n);
 	extra[n++] = '/';
 	if (req->has_query) {
 		extra[n++] = '?';
-		n += location_query(req->query.p, req->query.len, extra + n);
+		n += location_copy(req->query.p, req->query.len, query_keeps,
+				   extra + n);
 	}
 	extra[n] = '\0';
 	http_send_error(ex, 301, extra);
