@@ -89,22 +89,13 @@ digits_le(const char *x, size_t xn, const char *y, size_t yn)
 	return memcmp(x, y, xn) <= 0;
 }
 
+/* How many bytes from s on are of the kind in() takes. */
 static size_t
-digit_run(const char *s, size_t n)
+span(const char *s, size_t n, bool (*in)(char))
 {
 	size_t i = 0;
 
-	while (i < n && is_digit(s[i]))
-		i++;
-	return i;
-}
-
-static size_t
-ows_run(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && is_ows(s[i]))
+	while (i < n && in(s[i]))
 		i++;
 	return i;
 }
@@ -123,8 +114,8 @@ ref_element(const char *s, size_t n, uint64_t size, uint64_t *first,
 	uint64_t av, bv;
 
 	if (n > 0 && s[0] == '-') {
-		i = 1 + ows_run(s + 1, n - 1);
-		b_len = digit_run(s + i, n - i);
+		i = 1 + span(s + 1, n - 1, is_ows);
+		b_len = span(s + i, n - i, is_digit);
 		if (b_len == 0 || i + b_len != n)
 			return -1;
 		bv = digits_value(s + i, b_len);
@@ -137,16 +128,16 @@ ref_element(const char *s, size_t n, uint64_t size, uint64_t *first,
 		return HTTP_RANGE_OK;
 	}
 	a = s;
-	a_len = digit_run(s, n);
+	a_len = span(s, n, is_digit);
 	if (a_len == 0)
 		return -1;
-	i = a_len + ows_run(s + a_len, n - a_len);
+	i = a_len + span(s + a_len, n - a_len, is_ows);
 	if (i == n || s[i] != '-')
 		return -1;
 	i++;
-	i += ows_run(s + i, n - i);
+	i += span(s + i, n - i, is_ows);
 	b = s + i;
-	b_len = digit_run(b, n - i);
+	b_len = span(b, n - i, is_digit);
 	if (i + b_len != n)
 		return -1;
 	if (b_len > 0 && !digits_le(a, a_len, b, b_len))
